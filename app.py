@@ -1,0 +1,7 @@
+"""The Chalice entry point: one Lambda serving the GraphQL API built from `schema.graphql`."""
+
+from chalicelib.routes import create_app
+from chalicelib.service import Service
+from chalicelib.settings import Settings
+
+app = create_app(Service(Settings.from_environ()))

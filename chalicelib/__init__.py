@@ -1,0 +1,1 @@
+"""Shoreline: a schema-first GraphQL backend on Chalice, Ariadne and DynamoDB."""

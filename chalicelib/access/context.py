@@ -1,0 +1,45 @@
+"""The request context: the caller's role, derived once from the `Authorization` header."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from chalicelib.access.api_keys import ApiKeys
+from chalicelib.access.roles import SYSTEM_ADMIN, UNAUTHENTICATED
+from chalicelib.errors import PERMISSION_DENIED, ApiError
+
+
+@dataclass
+class RequestContext:
+    roles: frozenset[str]
+    # Headers the response must carry, e.g. a rotated session token.
+    response_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_admin(self) -> bool:
+        return SYSTEM_ADMIN in self.roles
+
+
+def authenticate(headers: Mapping[str, str], api_keys: ApiKeys) -> RequestContext:
+    """Raise for a credential that is present but wrong: a bad key is refused, never downgraded."""
+    header = _header(headers, "authorization")
+    if header is None or not header.strip():
+        return RequestContext(roles=frozenset({UNAUTHENTICATED}))
+    scheme, _, credential = header.strip().partition(" ")
+    scheme = scheme.lower()
+    credential = credential.strip()
+    if scheme == "bearer":
+        if credential and api_keys.matches(credential):
+            return RequestContext(roles=frozenset({SYSTEM_ADMIN}))
+        raise ApiError(PERMISSION_DENIED, "Invalid API key")
+    if scheme == "session":
+        return RequestContext(roles=frozenset({UNAUTHENTICATED}))
+    raise ApiError(PERMISSION_DENIED, "Unsupported Authorization scheme; use `Bearer <api key>` or `Session <token>`")
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None

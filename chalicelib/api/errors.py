@@ -1,0 +1,41 @@
+"""The error formatter: what a client sees of an error, and nothing more.
+
+`ApiError`s are shown as raised. Errors in the request itself (syntax, validation, a variable of
+the wrong type) have no path and are shown with graphql-core's message. Anything else raised
+while resolving is a bug or an outage: it is logged here and shown as a bare internal error, so
+no stack trace, botocore message or ARN reaches the client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ariadne import unwrap_graphql_error
+from graphql import GraphQLError, GraphQLSyntaxError
+
+from chalicelib import errors
+from chalicelib.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+
+def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:  # noqa: ARG001 (Ariadne's signature)
+    original = unwrap_graphql_error(error)
+    formatted: dict[str, Any] = {"message": error.message}
+    if error.locations:
+        formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    if error.path:
+        formatted["path"] = error.path
+    if isinstance(original, ApiError):
+        formatted["message"] = original.message
+        formatted["extensions"] = {"code": original.code, **original.extensions}
+    elif isinstance(error, GraphQLSyntaxError) or isinstance(original, GraphQLSyntaxError):
+        formatted["extensions"] = {"code": errors.PARSE_FAILED}
+    elif not error.path:
+        formatted["extensions"] = {"code": errors.VALIDATION_FAILED}
+    else:
+        log.error("unexpected error resolving %s", error.path, exc_info=original or error)
+        formatted["message"] = "Internal server error"
+        formatted["extensions"] = {"code": errors.INTERNAL_ERROR}
+    return formatted

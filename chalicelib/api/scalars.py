@@ -1,0 +1,95 @@
+"""Custom scalars. Values are validated on the way in and normalised so stored strings order correctly:
+DateTime and Time in UTC with millisecond precision, Date as YYYY-MM-DD."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from ariadne import ScalarType
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+MAX_EMAIL = 254
+MIN_PASSWORD = 8
+# Argon2 hashes any length, but an unbounded input is an unbounded CPU cost per request.
+MAX_PASSWORD = 256
+
+
+def _string(value: Any, kind: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{kind} must be a string")
+    return value
+
+
+def parse_datetime(value: Any) -> str:
+    text = _string(value, "DateTime")
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO-8601 date-time") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone; add Z or an offset")
+    return format_datetime(parsed)
+
+
+def format_datetime(moment: dt.datetime) -> str:
+    utc = moment.astimezone(dt.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def now() -> str:
+    return format_datetime(dt.datetime.now(dt.UTC))
+
+
+def parse_date(value: Any) -> str:
+    text = _string(value, "Date")
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_time(value: Any) -> str:
+    text = _string(value, "Time")
+    try:
+        parsed = dt.time.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time (HH:MM:SS with Z or an offset)") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone; add Z or an offset")
+    moment = dt.datetime.combine(dt.date(2000, 1, 1), parsed).astimezone(dt.UTC)
+    return moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_email(value: Any) -> str:
+    text = _string(value, "Email")
+    if len(text) > MAX_EMAIL or not _EMAIL.match(text):
+        raise ValueError(f"{text!r} is not an email address")
+    return text
+
+
+def parse_password(value: Any) -> str:
+    text = _string(value, "Password")
+    if not MIN_PASSWORD <= len(text) <= MAX_PASSWORD:
+        raise ValueError(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    return text
+
+
+def _hidden(_value: Any) -> None:
+    raise ValueError("passwords are write-only")
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+SCALARS = [
+    ScalarType("DateTime", serializer=_identity, value_parser=parse_datetime),
+    ScalarType("Date", serializer=_identity, value_parser=parse_date),
+    ScalarType("Time", serializer=_identity, value_parser=parse_time),
+    ScalarType("Email", serializer=_identity, value_parser=parse_email),
+    ScalarType("Password", serializer=_hidden, value_parser=parse_password),
+    ScalarType("JSON", serializer=_identity, value_parser=_identity),
+    ScalarType("RecordState", serializer=_identity, value_parser=_identity),
+]

@@ -1,0 +1,46 @@
+"""An embedded DynamoDB: moto's server on a loopback port, in a thread of this process.
+
+It serves one request at a time. moto applies a request in several steps without a lock, so
+concurrent requests could interleave inside a transaction; one at a time gives each request the
+atomicity DynamoDB itself guarantees, which the uniqueness and condition logic relies on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from moto.backends import get_backend
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+# moto accepts any credentials; botocore only needs some to sign requests.
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
+class LocalDynamoDB:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=False)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="local-dynamodb", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._server.host}:{self._server.port}"
+
+    def start(self) -> LocalDynamoDB:
+        for name, value in LOCAL_CREDENTIALS.items():
+            os.environ.setdefault(name, value)
+        self._thread.start()
+        return self
+
+    def reset(self) -> None:
+        """Drop every table: a clean DynamoDB, without restarting the server."""
+        get_backend("dynamodb").reset()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

@@ -1,0 +1,58 @@
+"""HTTP routes: GraphQL over HTTP on `/graphql`, and the GraphiQL explorer for browsers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ariadne.explorer import ExplorerGraphiQL
+from chalice import Chalice, CORSConfig, Response
+
+from chalicelib.api.execution import GraphQLResponse, bad_request
+from chalicelib.service import Service
+
+APP_NAME = "shoreline"
+SET_AUTHORIZATION = "x-set-authorization"
+CORS = CORSConfig(
+    allow_origin="*",
+    allow_headers=["Authorization", "Content-Type"],
+    expose_headers=[SET_AUTHORIZATION],
+    max_age=600,
+)
+
+
+def create_app(service: Service) -> Chalice:
+    app = Chalice(app_name=APP_NAME)
+    explorer = ExplorerGraphiQL(title="Shoreline").html(None)
+
+    @app.route("/graphql", methods=["POST"], cors=CORS, content_types=["application/json"])
+    def graphql_post() -> Response:
+        request = app.current_request
+        assert request is not None
+        try:
+            data = json.loads(request.raw_body or b"")
+        except (ValueError, UnicodeDecodeError):
+            return _respond(bad_request("The request body is not valid JSON"))
+        return _respond(service.handle(data, request.headers))
+
+    @app.route("/graphql", methods=["GET"], cors=CORS)
+    def graphql_get() -> Response:
+        request = app.current_request
+        assert request is not None
+        params = request.query_params or {}
+        if "query" not in params:
+            return Response(explorer, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+        data: dict[str, Any] = {"query": params["query"], "operationName": params.get("operationName")}
+        if params.get("variables"):
+            try:
+                data["variables"] = json.loads(params["variables"])
+            except ValueError:
+                return _respond(bad_request("`variables` is not valid JSON"))
+        return _respond(service.handle(data, request.headers, queries_only=True))
+
+    return app
+
+
+def _respond(response: GraphQLResponse) -> Response:
+    headers = {"Content-Type": "application/json", **response.headers}
+    return Response(json.dumps(response.body), status_code=response.status, headers=headers)

@@ -1,0 +1,414 @@
+"""Parse `schema.graphql` into a `Registry`, rejecting every schema the API could not serve.
+
+All checks run here, at load time, so that a bad schema never fails at request time. Each error
+names the type, the field and the rule broken.
+
+Self-relations: a field pointing to its own type with no other field to pair with is symmetric,
+as in Genie (`friends: [User]`: if A lists B, B lists A). Two or more such fields must be paired
+explicitly with `@relation(name:)`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from graphql import (
+    DirectiveNode,
+    DocumentNode,
+    EnumTypeDefinitionNode,
+    FieldDefinitionNode,
+    GraphQLError,
+    ListTypeNode,
+    NonNullTypeNode,
+    ObjectTypeDefinitionNode,
+    ScalarTypeDefinitionNode,
+    StringValueNode,
+    TypeNode,
+    build_ast_schema,
+    parse,
+    value_from_ast_untyped,
+)
+
+from chalicelib.schema.directives import FIELD_DIRECTIVES, TYPE_DIRECTIVES, prelude
+from chalicelib.schema.naming import generated_root_fields, generated_type_names
+from chalicelib.schema.plurals import pluralize
+from chalicelib.schema.registry import (
+    BUILTIN_SCALARS,
+    ROLE_TYPE,
+    UNFILTERABLE_SCALARS,
+    Field,
+    FieldKind,
+    Model,
+    Registry,
+    Relation,
+    Timestamp,
+)
+
+ROOT_TYPES = frozenset({"Query", "Mutation", "Subscription"})
+_STRING_SCALARS = frozenset({"ID", "String", "Email", "Date", "Time", "DateTime", "Password"})
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class SchemaError(Exception):
+    """A schema the API cannot be built from; the message says where and why."""
+
+
+def load_schema_file(path: str | Path) -> Registry:
+    path = Path(path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SchemaError(f"{path}: cannot read schema: {error.strerror}") from None
+    return load_schema(source, origin=str(path))
+
+
+def load_schema(source: str, origin: str = "schema.graphql") -> Registry:
+    try:
+        document = parse(source)
+    except GraphQLError as error:
+        raise SchemaError(f"{origin}: {_located(error)}") from None
+    try:
+        return _Loader(document, source).load()
+    except SchemaError as error:
+        raise SchemaError(f"{origin}: {error}") from None
+
+
+def _located(error: GraphQLError) -> str:
+    if error.locations:
+        location = error.locations[0]
+        return f"line {location.line}, column {location.column}: {error.message}"
+    return error.message
+
+
+class _Loader:
+    def __init__(self, document: DocumentNode, source: str) -> None:
+        self.document = document
+        self.source = source
+        self.objects: dict[str, ObjectTypeDefinitionNode] = {}
+        self.enums: dict[str, tuple[str, ...]] = {}
+        self.scalars: set[str] = set()
+
+    def load(self) -> Registry:
+        self._collect_definitions()
+        self._check_with_graphql_core()
+        model_nodes = self._model_nodes()
+        self.model_names = set(model_nodes)
+        fields = {name: self._fields(node) for name, node in model_nodes.items()}
+        fields = _pair_relations(fields)
+        models = {
+            name: Model(
+                name=name,
+                plural=pluralize(name),
+                fields=fields[name],
+                store_name=_directive_arg(node, "storeName", "value") or name,
+                description=node.description.value if node.description else None,
+            )
+            for name, node in model_nodes.items()
+        }
+        registry = Registry(models=models, enums=self.enums, source=self.source)
+        _check_generated_names(registry, set(self.objects) | set(self.enums) | self.scalars)
+        return registry
+
+    def _collect_definitions(self) -> None:
+        for definition in self.document.definitions:
+            if isinstance(definition, ObjectTypeDefinitionNode):
+                name = definition.name.value
+                if name in ROOT_TYPES:
+                    raise SchemaError(f"type {name}: root types are generated from the models; declare models only")
+                self.objects[name] = definition
+            elif isinstance(definition, EnumTypeDefinitionNode):
+                self.enums[definition.name.value] = tuple(v.name.value for v in definition.values or ())
+            elif isinstance(definition, ScalarTypeDefinitionNode):
+                name = definition.name.value
+                if name not in BUILTIN_SCALARS:
+                    raise SchemaError(
+                        f"scalar {name}: unknown scalar; the supported scalars are {', '.join(BUILTIN_SCALARS)}"
+                    )
+                self.scalars.add(name)
+            else:
+                kind = type(definition).__name__.removesuffix("Node")
+                name_node = getattr(definition, "name", None)
+                label = name_node.value if name_node else kind
+                raise SchemaError(f"{label}: {kind} is not supported in schema.graphql; declare object types and enums")
+
+    def _check_with_graphql_core(self) -> None:
+        """Directive arguments, duplicate names and the like: graphql-core's own SDL rules."""
+        for node in self.objects.values():
+            for directive in node.directives or ():
+                if directive.name.value not in TYPE_DIRECTIVES:
+                    raise SchemaError(f"type {node.name.value}: unknown or misplaced directive @{directive.name.value}")
+            for field_node in node.fields or ():
+                for directive in field_node.directives or ():
+                    if directive.name.value not in FIELD_DIRECTIVES:
+                        raise SchemaError(
+                            f"{node.name.value}.{field_node.name.value}: unknown directive @{directive.name.value}"
+                        )
+                self._check_type_known(node.name.value, field_node)
+        declared = set(self.objects) | set(self.enums) | self.scalars
+        try:
+            build_ast_schema(parse(prelude(declared) + self.source))
+        except (GraphQLError, TypeError) as error:
+            message = _located(error) if isinstance(error, GraphQLError) else str(error)
+            raise SchemaError(message) from None
+
+    def _check_type_known(self, type_name: str, node: FieldDefinitionNode) -> None:
+        named = _named_type(node.type)
+        known = (*self.objects, *self.enums, *BUILTIN_SCALARS, ROLE_TYPE)
+        if named not in known:
+            raise SchemaError(f"{type_name}.{node.name.value}: unknown type {named}")
+
+    def _model_nodes(self) -> dict[str, ObjectTypeDefinitionNode]:
+        candidates = {n: node for n, node in self.objects.items() if n != ROLE_TYPE}
+        marked = {n: node for n, node in candidates.items() if _has_directive(node, "model")}
+        models = marked or candidates
+        if not models:
+            raise SchemaError("the schema declares no model (an object type with `id: ID!`)")
+        return models
+
+    def _fields(self, node: ObjectTypeDefinitionNode) -> dict[str, Field]:
+        type_name = node.name.value
+        fields: dict[str, Field] = {}
+        store_names: dict[str, str] = {}
+        for field_node in node.fields or ():
+            field = self._field(type_name, field_node)
+            owner = store_names.get(field.store_name)
+            if owner is not None:
+                raise SchemaError(
+                    f"{type_name}.{field.name}: @storeName {field.store_name!r} is already used by {type_name}.{owner}"
+                )
+            store_names[field.store_name] = field.name
+            fields[field.name] = field
+        id_field = fields.get("id")
+        if id_field is None or id_field.type_name != "ID" or id_field.is_list or not id_field.required:
+            raise SchemaError(f"{type_name}.id: every model needs an `id: ID!` field")
+        return fields
+
+    def _field(self, type_name: str, node: FieldDefinitionNode) -> Field:
+        name = node.name.value
+        where = f"{type_name}.{name}"
+        named, is_list, required, item_required = _unwrap(where, node.type)
+        kind = self._kind(where, named, is_list)
+        unique = _has_directive(node, "unique")
+        indexed = _has_directive(node, "index")
+        relation_name = _directive_arg(node, "relation", "name")
+        timestamp = _timestamp(where, node, named, is_list)
+        field = Field(
+            name=name,
+            type_name=named,
+            kind=kind,
+            is_list=is_list,
+            required=required,
+            item_required=item_required,
+            unique=unique and name != "id",
+            indexed=indexed,
+            timestamp=timestamp,
+            store_name=_directive_arg(node, "storeName", "value") or name,
+            relation=Relation(relation_name, named, None) if kind is FieldKind.RELATION else None,
+            connection=_has_directive(node, "connection"),
+            description=node.description.value if node.description else None,
+        )
+        _check_field_rules(where, node, field)
+        default_node = _directive(node, "default")
+        if default_node is not None:
+            value = _default_value(where, default_node, field, self.enums)
+            field = Field(**{**field.__dict__, "default": value})
+        return field
+
+    def _kind(self, where: str, named: str, is_list: bool) -> FieldKind:
+        if named in self.enums:
+            return FieldKind.ENUM
+        if named in BUILTIN_SCALARS:
+            return FieldKind.SCALAR
+        if named == ROLE_TYPE:
+            if not is_list:
+                raise SchemaError(f"{where}: {ROLE_TYPE} fields are lists of roles: declare `[{ROLE_TYPE}!]`")
+            return FieldKind.ROLE
+        if named not in self.model_names:
+            raise SchemaError(f"{where}: type {named} is not a model (once any type has @model, only those are)")
+        return FieldKind.RELATION
+
+
+def _check_field_rules(where: str, node: FieldDefinitionNode, field: Field) -> None:
+    if field.is_id:
+        extra = [d.name.value for d in node.directives or () if d.name.value != "unique"]
+        if extra:
+            raise SchemaError(f"{where}: the id is managed by the server and takes no @{extra[0]}")
+        return
+    for directive in ("unique", "index"):
+        if not _has_directive(node, directive):
+            continue
+        if field.is_list or field.is_relation or field.kind is FieldKind.ROLE:
+            raise SchemaError(f"{where}: @{directive} applies to single scalar fields, not to lists or relations")
+        if field.type_name in UNFILTERABLE_SCALARS:
+            raise SchemaError(f"{where}: @{directive} cannot apply to a {field.type_name} field")
+    if field.unique and field.indexed:
+        raise SchemaError(f"{where}: @unique already indexes the field; drop @index")
+    if _has_directive(node, "relation") and not field.is_relation:
+        raise SchemaError(f"{where}: @relation applies to fields whose type is a model, not {field.type_name}")
+    if field.connection and not (field.is_relation and field.is_list):
+        raise SchemaError(f"{where}: @connection applies to list relation fields")
+    if _has_directive(node, "default") and (field.is_relation or field.timestamp or field.type_name == "Password"):
+        raise SchemaError(f"{where}: @default cannot apply to a relation, timestamp or Password field")
+    if field.type_name == "Password" and field.is_list:
+        raise SchemaError(f"{where}: a Password field holds one password, not a list")
+    if field.store_name.startswith("_") or not field.store_name:
+        raise SchemaError(f"{where}: @storeName must be a non-empty name not starting with '_'")
+
+
+def _timestamp(where: str, node: FieldDefinitionNode, named: str, is_list: bool) -> Timestamp | None:
+    created = _directive(node, "createdTimestamp")
+    updated = _directive(node, "updatedTimestamp")
+    if created is None and updated is None:
+        return None
+    if created is not None and updated is not None:
+        raise SchemaError(f"{where}: a field is either @createdTimestamp or @updatedTimestamp, not both")
+    directive = created or updated
+    assert directive is not None
+    if named != "DateTime" or is_list:
+        raise SchemaError(f"{where}: @{directive.name.value} applies to DateTime fields, not {named}")
+    allow_manual = bool(_argument(directive, "allowManual") or False)
+    return Timestamp(on_update=updated is not None, allow_manual=allow_manual)
+
+
+def _default_value(where: str, directive: DirectiveNode, field: Field, enums: dict[str, tuple[str, ...]]) -> Any:
+    node = next(a.value for a in directive.arguments if a.name.value == "value")
+    value: Any = value_from_ast_untyped(node)
+    string_like = field.type_name in _STRING_SCALARS or field.kind is FieldKind.ENUM
+    if isinstance(node, StringValueNode) and (field.is_list or not string_like):
+        # Genie writes every default as a string: "0", "true", "[\"a\"]".
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise SchemaError(f"{where}: @default value {node.value!r} is not a valid {field.type_name}") from None
+    if value is None:
+        return None
+    items = value if field.is_list else [value]
+    if field.is_list and not isinstance(value, list):
+        raise SchemaError(f"{where}: @default for a list field must be a list")
+    for item in items:
+        if not _default_fits(item, field, enums):
+            raise SchemaError(f"{where}: @default value {item!r} is not a valid {field.type_name}")
+    return value
+
+
+def _default_fits(value: Any, field: Field, enums: dict[str, tuple[str, ...]]) -> bool:
+    if field.kind is FieldKind.ENUM:
+        return value in enums[field.type_name]
+    if field.kind is FieldKind.ROLE:
+        return isinstance(value, str)
+    checks: dict[str, Any] = {
+        "Int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "Float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "Boolean": lambda v: isinstance(v, bool),
+        "JSON": lambda _: True,
+        "RecordState": lambda _: True,
+        "Email": lambda v: isinstance(v, str) and bool(_EMAIL.match(v)),
+    }
+    return bool(checks.get(field.type_name, lambda v: isinstance(v, str))(value))
+
+
+def _pair_relations(fields: dict[str, dict[str, Field]]) -> dict[str, dict[str, Field]]:
+    """Fill in each relation's inverse: by `@relation(name)`, else the single field pointing back."""
+    paired = {model: dict(model_fields) for model, model_fields in fields.items()}
+    for model, model_fields in fields.items():
+        for field in model_fields.values():
+            if field.relation is None:
+                continue
+            inverse = _inverse(model, field, fields)
+            relation = Relation(field.relation.name, field.relation.target, inverse)
+            paired[model][field.name] = Field(**{**field.__dict__, "relation": relation})
+    return paired
+
+
+def _inverse(model: str, field: Field, fields: dict[str, dict[str, Field]]) -> str | None:
+    assert field.relation is not None
+    where = f"{model}.{field.name}"
+    target = field.relation.target
+    name = field.relation.name
+    pointing_back = [
+        f for f in fields[target].values() if f.relation is not None and f.relation.target == model and f is not field
+    ]
+    if name is not None:
+        named = [f for f in pointing_back if f.relation is not None and f.relation.name == name]
+        named_here = [f for f in fields[model].values() if f.relation is not None and f.relation.name == name]
+        if len(named) > 1 or len(named_here) > (2 if model == target else 1):
+            raise SchemaError(f"{where}: @relation(name: {name!r}) is used by more than two fields")
+        if named:
+            return named[0].name
+        return field.name if model == target else None
+    unnamed_back = [f for f in pointing_back if f.relation is not None and f.relation.name is None]
+    unnamed_here = [
+        f
+        for f in fields[model].values()
+        if f.relation is not None and f.relation.target == target and f.relation.name is None
+    ]
+    if model == target:
+        if not unnamed_back:
+            return field.name
+        raise SchemaError(
+            f"{where}: ambiguous relation: {model} has several unnamed fields of its own type; "
+            "pair them with @relation(name:)"
+        )
+    if not unnamed_back:
+        return None
+    if len(unnamed_back) > 1 or len(unnamed_here) > 1:
+        candidates = ", ".join(f"{target}.{f.name}" for f in unnamed_back)
+        raise SchemaError(
+            f"{where}: ambiguous relation: it could pair with {candidates}; pair the fields with @relation(name:)"
+        )
+    return unnamed_back[0].name
+
+
+def _check_generated_names(registry: Registry, declared: set[str]) -> None:
+    """Generated type and root field names must not collide with each other or with declared types."""
+    owners: dict[str, str] = {}
+    for model in registry.crud_models():
+        for name in generated_type_names(model):
+            if name in declared and name != model.name:
+                raise SchemaError(f"type {name}: the name is generated for model {model.name}; rename the type")
+        for name in generated_root_fields(model):
+            other = owners.setdefault(name, model.name)
+            if other != model.name:
+                raise SchemaError(f"type {model.name}: its root field {name} collides with type {other}'s")
+
+
+def _unwrap(where: str, node: TypeNode) -> tuple[str, bool, bool, bool]:
+    required = isinstance(node, NonNullTypeNode)
+    inner = node.type if isinstance(node, NonNullTypeNode) else node
+    if not isinstance(inner, ListTypeNode):
+        return _named_type(inner), False, required, False
+    item = inner.type
+    item_required = isinstance(item, NonNullTypeNode)
+    item = item.type if isinstance(item, NonNullTypeNode) else item
+    if isinstance(item, ListTypeNode):
+        raise SchemaError(f"{where}: lists of lists are not supported")
+    return _named_type(item), True, required, item_required
+
+
+def _named_type(node: TypeNode) -> str:
+    while isinstance(node, (NonNullTypeNode, ListTypeNode)):
+        node = node.type
+    return str(node.name.value)  # type: ignore[attr-defined]
+
+
+def _directive(node: FieldDefinitionNode | ObjectTypeDefinitionNode, name: str) -> DirectiveNode | None:
+    return next((d for d in node.directives or () if d.name.value == name), None)
+
+
+def _has_directive(node: FieldDefinitionNode | ObjectTypeDefinitionNode, name: str) -> bool:
+    return _directive(node, name) is not None
+
+
+def _argument(directive: DirectiveNode, name: str) -> Any:
+    for argument in directive.arguments or ():
+        if argument.name.value == name:
+            return value_from_ast_untyped(argument.value)
+    return None
+
+
+def _directive_arg(node: FieldDefinitionNode | ObjectTypeDefinitionNode, directive: str, arg: str) -> Any:
+    found = _directive(node, directive)
+    return _argument(found, arg) if found is not None else None

@@ -1,0 +1,173 @@
+"""The model registry: what `schema.graphql` declares, in a form the rest of the code reads."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Scalars with a fixed meaning. `Password` is write-only, `RecordState` is Gadget's JSON state.
+BUILTIN_SCALARS = (
+    "ID",
+    "String",
+    "Int",
+    "Float",
+    "Boolean",
+    "Date",
+    "Time",
+    "DateTime",
+    "JSON",
+    "Email",
+    "Password",
+    "RecordState",
+)
+# Scalars whose values have an order, so `range` and `orderBy` apply to them.
+ORDERED_SCALARS = frozenset({"ID", "String", "Int", "Float", "Date", "Time", "DateTime", "Email"})
+# Scalars that cannot be compared for equality in a useful way, or must never be read.
+UNFILTERABLE_SCALARS = frozenset({"Password", "JSON", "RecordState"})
+# Gadget's role objects: declared as `[Role!]`, stored as a list of role keys.
+ROLE_TYPE = "Role"
+SESSION_MODEL = "Session"
+
+
+class FieldKind(enum.Enum):
+    SCALAR = "scalar"
+    ENUM = "enum"
+    RELATION = "relation"
+    ROLE = "role"
+
+
+class NoDefault:
+    """Marks a field without `@default`; `None` is a legitimate default."""
+
+    def __repr__(self) -> str:
+        return "NO_DEFAULT"
+
+
+NO_DEFAULT: Any = NoDefault()
+
+
+@dataclass(frozen=True)
+class Timestamp:
+    """`@createdTimestamp` / `@updatedTimestamp`; `allow_manual` lets clients set the value."""
+
+    on_update: bool
+    allow_manual: bool
+
+
+@dataclass(frozen=True)
+class Relation:
+    """The target of a relation field and, when the schema pairs one, the field pointing back."""
+
+    name: str | None
+    target: str
+    inverse: str | None
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type_name: str
+    kind: FieldKind
+    is_list: bool = False
+    required: bool = False
+    item_required: bool = False
+    unique: bool = False
+    indexed: bool = False
+    default: Any = NO_DEFAULT
+    timestamp: Timestamp | None = None
+    store_name: str = ""
+    relation: Relation | None = None
+    connection: bool = False
+    description: str | None = None
+
+    @property
+    def is_id(self) -> bool:
+        return self.name == "id"
+
+    @property
+    def is_relation(self) -> bool:
+        return self.kind is FieldKind.RELATION
+
+    @property
+    def readable(self) -> bool:
+        return self.type_name != "Password"
+
+    @property
+    def filterable(self) -> bool:
+        return self.kind is not FieldKind.RELATION and self.type_name not in UNFILTERABLE_SCALARS
+
+    @property
+    def ordered(self) -> bool:
+        return not self.is_list and (self.kind is FieldKind.ENUM or self.type_name in ORDERED_SCALARS)
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not NO_DEFAULT
+
+    @property
+    def writable(self) -> bool:
+        """Whether create and update inputs accept the field (managed fields are set by the server)."""
+        return not self.is_id and (self.timestamp is None or self.timestamp.allow_manual)
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    plural: str
+    fields: Mapping[str, Field]
+    store_name: str
+    description: str | None = None
+
+    @property
+    def is_session(self) -> bool:
+        return self.name == SESSION_MODEL
+
+    @property
+    def single_field(self) -> str:
+        """Root field name of the singular query: `City` -> `city`."""
+        return lower_first(self.name)
+
+    @property
+    def list_field(self) -> str:
+        return lower_first(self.plural)
+
+    def scalars(self) -> Iterator[Field]:
+        return (f for f in self.fields.values() if not f.is_relation)
+
+    def relations(self) -> Iterator[Field]:
+        return (f for f in self.fields.values() if f.is_relation)
+
+    def unique_fields(self) -> Iterator[Field]:
+        """`id` first, then the `@unique` fields in declaration order."""
+        return (f for f in self.fields.values() if f.is_id or f.unique)
+
+    def indexed_fields(self) -> Iterator[Field]:
+        """Fields with a secondary index: every `@unique` (but `id`, the key) and `@index` field."""
+        return (f for f in self.fields.values() if not f.is_id and (f.unique or f.indexed))
+
+
+@dataclass(frozen=True)
+class Registry:
+    models: Mapping[str, Model]
+    enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    source: str = ""
+
+    def __iter__(self) -> Iterator[Model]:
+        return iter(self.models.values())
+
+    def crud_models(self) -> Iterator[Model]:
+        """Models that get Genie's generated CRUD: all but the session, which has its own API."""
+        return (m for m in self.models.values() if not m.is_session)
+
+    def model(self, name: str) -> Model:
+        return self.models[name]
+
+
+def lower_first(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def upper_first(name: str) -> str:
+    return name[:1].upper() + name[1:]

@@ -1,0 +1,31 @@
+"""The service of one stage: schema, tables and executable API, built once per process."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib.access.context import authenticate
+from chalicelib.api.execution import GraphQLResponse, bad_request, execute
+from chalicelib.api.schema import build_schema
+from chalicelib.errors import ApiError
+from chalicelib.schema import load_schema_file
+from chalicelib.settings import Settings
+from chalicelib.store.records import RecordStore
+from chalicelib.store.tables import Tables
+
+
+class Service:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.registry = load_schema_file(settings.schema_path)
+        self.tables = Tables(self.registry, settings.store)
+        self.store = RecordStore(self.tables)
+        self.schema = build_schema(self.registry, self.store, settings.page_cap)
+
+    def handle(self, data: Any, headers: Mapping[str, str], *, queries_only: bool = False) -> GraphQLResponse:
+        try:
+            context = authenticate(headers, self.settings.api_keys)
+        except ApiError as error:
+            return bad_request(error.message, error.code, status=401)
+        return execute(self.schema, data, context, queries_only=queries_only)

@@ -1,0 +1,43 @@
+"""Settings, read once from the environment (Chalice stages set them in `.chalice/config.json`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from chalicelib.access.api_keys import ApiKeys
+from chalicelib.store.tables import StoreConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PAGE_CAP = 1000
+
+
+@dataclass(frozen=True)
+class Settings:
+    schema_path: Path
+    stage: str
+    store: StoreConfig
+    api_keys: ApiKeys
+    # The most items one request may read from a table; more is reported, never dropped silently.
+    page_cap: int = DEFAULT_PAGE_CAP
+
+    @classmethod
+    def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        stage = env.get("STAGE", "local")
+        schema = Path(env.get("SCHEMA", "schema.graphql"))
+        keys = [env.get("ADMIN_API_KEY", "")]
+        digests = [bytes.fromhex(h) for h in env.get("API_KEY_SHA256", "").split(",") if h.strip()]
+        return cls(
+            schema_path=schema if schema.is_absolute() else PROJECT_ROOT / schema,
+            stage=stage,
+            store=StoreConfig(
+                table_prefix=env.get("TABLE_PREFIX", f"shoreline-{stage}-"),
+                region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+                endpoint_url=env.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
+            ),
+            api_keys=ApiKeys([*ApiKeys.from_plain(keys).digests(), *digests]),
+            page_cap=int(env.get("PAGE_CAP", DEFAULT_PAGE_CAP)),
+        )

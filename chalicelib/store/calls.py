@@ -1,0 +1,35 @@
+"""Observing DynamoDB round trips, the cost model of every operation."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+
+class CallLog:
+    """A botocore `before-call` hook that counts DynamoDB operations by name."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: Counter[str] = Counter()
+
+    def __call__(self, model: Any, **_kwargs: Any) -> None:
+        with self._lock:
+            self.counts[model.name] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def reset(self) -> None:
+        with self._lock:
+            self.counts.clear()
+
+
+def watch(client: Any, hook: Any) -> None:
+    client.meta.events.register("before-call.dynamodb", hook)
+
+
+def unwatch(client: Any, hook: Any) -> None:
+    client.meta.events.unregister("before-call.dynamodb", hook)

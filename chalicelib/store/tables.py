@@ -1,0 +1,114 @@
+"""PynamoDB model classes built from the registry: one table per model, one guard table.
+
+Table names are `<prefix><model store name>`; the guard table is `<prefix>unique-guards`, a name
+no model can take since GraphQL names have no hyphen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.attributes import UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model as PynamoModel
+
+from chalicelib.schema.registry import Model, Registry
+from chalicelib.store.attributes import attribute_for, index_attribute_name, index_name, python_name
+
+GUARD_TABLE = "unique-guards"
+BILLING = "PAY_PER_REQUEST"
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    table_prefix: str
+    region: str
+    endpoint_url: str | None = None
+    connect_timeout_seconds: float = 2.0
+    read_timeout_seconds: float = 5.0
+    max_retry_attempts: int = 3
+
+
+class GuardBase(PynamoModel):
+    """A unique guard: one item per (model, field, value), naming the record that holds it.
+
+    Written in the same transaction as the record with `attribute_not_exists`, so two writers
+    of one value cannot both succeed.
+    """
+
+    key = UnicodeAttribute(hash_key=True)
+    owner = UnicodeAttribute()
+
+
+class Tables:
+    """The PynamoDB classes of one stage: `Tables(registry, config).model_class("City")`."""
+
+    def __init__(self, registry: Registry, config: StoreConfig) -> None:
+        self.registry = registry
+        self.config = config
+        self._classes = {model.name: self._build(model) for model in registry}
+        self.guard = type("Guard", (GuardBase,), {"Meta": self._meta(config.table_prefix + GUARD_TABLE)})
+        self.connection = Connection(
+            region=config.region,
+            host=config.endpoint_url,
+            connect_timeout_seconds=config.connect_timeout_seconds,
+            read_timeout_seconds=config.read_timeout_seconds,
+            max_retry_attempts=config.max_retry_attempts,
+        )
+
+    def model_class(self, name: str) -> type[PynamoModel]:
+        return self._classes[name]
+
+    def all_classes(self) -> Iterator[type[PynamoModel]]:
+        yield from self._classes.values()
+        yield self.guard
+
+    def clients(self) -> list[Any]:
+        """Every botocore client the store calls through; creating them here keeps that off requests."""
+        clients = [cls._get_connection().connection.client for cls in self.all_classes()]
+        return [*clients, self.connection.client]
+
+    def create_all(self) -> None:
+        for cls in self.all_classes():
+            if not cls.exists():
+                cls.create_table(billing_mode=BILLING, wait=True)
+
+    def delete_all(self) -> None:
+        for cls in self.all_classes():
+            if cls.exists():
+                cls.delete_table()
+
+    def _meta(self, table_name: str) -> type:
+        c = self.config
+        return type(
+            "Meta",
+            (),
+            {
+                "table_name": table_name,
+                "region": c.region,
+                "host": c.endpoint_url,
+                "billing_mode": BILLING,
+                "connect_timeout_seconds": c.connect_timeout_seconds,
+                "read_timeout_seconds": c.read_timeout_seconds,
+                "max_retry_attempts": c.max_retry_attempts,
+            },
+        )
+
+    def _build(self, model: Model) -> type[PynamoModel]:
+        attrs: dict[str, Any] = {"Meta": self._meta(self.config.table_prefix + model.store_name)}
+        for field in model.scalars():
+            attrs[python_name(field)] = attribute_for(field)
+        for field in model.indexed_fields():
+            key_name = index_attribute_name(field)
+            attrs[key_name] = UnicodeAttribute(null=True, attr_name=key_name)
+            index_meta = type("Meta", (), {"index_name": index_name(field), "projection": AllProjection()})
+            index_class = type(
+                f"{model.name}_{field.name}_index",
+                (GlobalSecondaryIndex,),
+                {"Meta": index_meta, key_name: UnicodeAttribute(hash_key=True, attr_name=key_name)},
+            )
+            attrs[f"index_{field.name}"] = index_class()
+        return type(model.name, (PynamoModel,), attrs)
