@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from ariadne.explorer import ExplorerGraphiQL
@@ -39,7 +40,7 @@ def create_app(service: Service) -> Chalice:
     def graphql_get() -> Response:
         request = app.current_request
         assert request is not None
-        params = request.query_params or {}
+        params: Mapping[str, str] = request.query_params or {}
         if "query" not in params:
             return Response(explorer, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
         data: dict[str, Any] = {"query": params["query"], "operationName": params.get("operationName")}
@@ -54,5 +55,5 @@ def create_app(service: Service) -> Chalice:
 
 
 def _respond(response: GraphQLResponse) -> Response:
-    headers = {"Content-Type": "application/json", **response.headers}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json", **response.headers}
     return Response(json.dumps(response.body), status_code=response.status, headers=headers)

@@ -31,6 +31,7 @@ from graphql import (
     parse,
     value_from_ast_untyped,
 )
+from graphql.validation.validate import validate_sdl
 
 from chalicelib.schema.directives import FIELD_DIRECTIVES, TYPE_DIRECTIVES, prelude
 from chalicelib.schema.naming import generated_root_fields, generated_type_names
@@ -148,11 +149,27 @@ class _Loader:
                         )
                 self._check_type_known(node.name.value, field_node)
         declared = set(self.objects) | set(self.enums) | self.scalars
+        # The prelude goes last so that reported line numbers are the schema file's own.
+        document = parse(self.source + "\n" + prelude(declared))
+        for error in validate_sdl(document):
+            raise SchemaError(self._where(error) + _located(error))
         try:
-            build_ast_schema(parse(prelude(declared) + self.source))
+            build_ast_schema(document, assume_valid_sdl=True)
         except (GraphQLError, TypeError) as error:
-            message = _located(error) if isinstance(error, GraphQLError) else str(error)
-            raise SchemaError(message) from None
+            raise SchemaError(str(error)) from None
+
+    def _where(self, error: GraphQLError) -> str:
+        """`Type.field: ` for the definition that holds the error's first node, if any."""
+        start = next((n.loc.start for n in error.nodes or () if n.loc is not None), None)
+        if start is None:
+            return ""
+        for node in self.objects.values():
+            for field_node in node.fields or ():
+                if field_node.loc is not None and field_node.loc.start <= start < field_node.loc.end:
+                    return f"{node.name.value}.{field_node.name.value}: "
+            if node.loc is not None and node.loc.start <= start < node.loc.end:
+                return f"type {node.name.value}: "
+        return ""
 
     def _check_type_known(self, type_name: str, node: FieldDefinitionNode) -> None:
         named = _named_type(node.type)
@@ -274,7 +291,7 @@ def _timestamp(where: str, node: FieldDefinitionNode, named: str, is_list: bool)
 
 
 def _default_value(where: str, directive: DirectiveNode, field: Field, enums: dict[str, tuple[str, ...]]) -> Any:
-    node = next(a.value for a in directive.arguments if a.name.value == "value")
+    node = next(a.value for a in directive.arguments or () if a.name.value == "value")
     value: Any = value_from_ast_untyped(node)
     string_like = field.type_name in _STRING_SCALARS or field.kind is FieldKind.ENUM
     if isinstance(node, StringValueNode) and (field.is_list or not string_like):
@@ -370,9 +387,13 @@ def _check_generated_names(registry: Registry, declared: set[str]) -> None:
             if name in declared and name != model.name:
                 raise SchemaError(f"type {name}: the name is generated for model {model.name}; rename the type")
         for name in generated_root_fields(model):
-            other = owners.setdefault(name, model.name)
-            if other != model.name:
-                raise SchemaError(f"type {model.name}: its root field {name} collides with type {other}'s")
+            if name in owners:
+                other = "its own" if owners[name] == model.name else f"type {owners[name]}'s"
+                raise SchemaError(
+                    f"type {model.name}: its root field {name} collides with {other} "
+                    f"(plural {model.plural}); rename the type"
+                )
+            owners[name] = model.name
 
 
 def _unwrap(where: str, node: TypeNode) -> tuple[str, bool, bool, bool]:

@@ -19,15 +19,16 @@ _IRREGULAR = {
 _UNCOUNTABLE = frozenset(
     {"data", "deer", "equipment", "fish", "information", "metadata", "news", "series", "sheep", "species"}
 )
+# First match wins: the specific endings come before the general ones.
 _RULES = (
     (re.compile(r"(quiz)$"), r"\1zes"),
-    (re.compile(r"([^aeiou])y$"), r"\1ies"),
-    (re.compile(r"(s|x|z|ch|sh)$"), r"\1es"),
-    (re.compile(r"([^f])fe$"), r"\1ves"),
-    (re.compile(r"(lea|loa|thie|shea|wol|hal|cal|el)f$"), r"\1ves"),
     (re.compile(r"(matr|vert|ind)(ix|ex)$"), r"\1ices"),
     (re.compile(r"(alumn|bacill|cact|foc|fung|nucle|radi|stimul|syllab)us$"), r"\1i"),
     (re.compile(r"(her|potat|tomat|ech|vet)o$"), r"\1oes"),
+    (re.compile(r"([^f])fe$"), r"\1ves"),
+    (re.compile(r"(lea|loa|thie|shea|wol|hal|cal|el)f$"), r"\1ves"),
+    (re.compile(r"([^aeiou])y$"), r"\1ies"),
+    (re.compile(r"(s|x|z|ch|sh)$"), r"\1es"),
 )
 _LAST_WORD = re.compile(r"([A-Z]?[a-z0-9]*)$")
 

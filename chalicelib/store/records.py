@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pynamodb.expressions.operand import Path
 from pynamodb.models import Model as PynamoModel
 
 from chalicelib.schema.registry import Field, Model
 from chalicelib.store.attributes import index_attribute_name, index_key, python_name
-from chalicelib.store.tables import Tables
+from chalicelib.store.tables import GuardBase, Tables
 from chalicelib.store.transaction import Label, Transaction
 
 Record = dict[str, Any]
@@ -52,12 +53,12 @@ class RecordStore:
         cls = self.tables.model_class(model.name)
         item = _to_item(cls, model, record)
         transaction = Transaction(self.tables.connection)
-        transaction.put(item, cls.id.does_not_exist(), Label(model.name))
+        transaction.put(item, Path("id").does_not_exist(), Label(model.name))
         for field in model.indexed_fields():
             value = record.get(field.name)
             if field.unique and value is not None:
                 guard = self.tables.guard(key=guard_key(model, field, value), owner=record["id"])
-                transaction.put(guard, self.tables.guard.key.does_not_exist(), Label(model.name, field.name))
+                transaction.put(guard, GuardBase.key.does_not_exist(), Label(model.name, field.name))
         transaction.commit()
         return record
 

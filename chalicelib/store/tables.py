@@ -50,7 +50,9 @@ class Tables:
         self.registry = registry
         self.config = config
         self._classes = {model.name: self._build(model) for model in registry}
-        self.guard = type("Guard", (GuardBase,), {"Meta": self._meta(config.table_prefix + GUARD_TABLE)})
+        self.guard: type[GuardBase] = type(
+            "Guard", (GuardBase,), {"Meta": self._meta(config.table_prefix + GUARD_TABLE)}
+        )
         self.connection = Connection(
             region=config.region,
             host=config.endpoint_url,

@@ -1,0 +1,131 @@
+"""Shared fixtures: one embedded DynamoDB for the run, emptied before each test that uses it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+from chalicelib.access.api_keys import ApiKeys
+from chalicelib.local.dynamodb import LocalDynamoDB
+from chalicelib.routes import create_app
+from chalicelib.service import Service
+from chalicelib.settings import Settings
+from chalicelib.store.calls import CallLog, unwatch, watch
+from chalicelib.store.tables import StoreConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SCHEMA = ROOT / "schema.graphql"
+CITIES_SCHEMA = ROOT / "examples" / "cities.graphql"
+SEEDS = ROOT.parent / "shared" / "seeds"
+ADMIN_KEY = "test-admin-key"
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+@pytest.fixture(scope="session")
+def dynamodb() -> Iterator[LocalDynamoDB]:
+    server = LocalDynamoDB().start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class Api:
+    """The API as a client sees it: HTTP requests through Chalice's test client."""
+
+    service: Service
+    client: Client
+    headers: dict[str, str] = field(default_factory=lambda: dict(ADMIN))
+
+    def post(self, body: Any, headers: dict[str, str] | None = None, raw: bytes | None = None) -> Any:
+        return self.client.http.post(
+            "/graphql",
+            headers={"Content-Type": "application/json", **(self.headers if headers is None else headers)},
+            body=raw if raw is not None else json.dumps(body).encode(),
+        )
+
+    def query(
+        self, query: str, variables: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        response = self.post({"query": query, "variables": variables}, headers)
+        result: dict[str, Any] = json.loads(response.body)
+        return result
+
+    def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The data of a request that must succeed."""
+        result = self.query(query, variables)
+        assert "errors" not in result, result
+        data: dict[str, Any] = result["data"]
+        return data
+
+    @contextmanager
+    def calls(self) -> Iterator[CallLog]:
+        """Counts the DynamoDB calls made inside the block, through a botocore event hook."""
+        log = CallLog()
+        clients = self.service.tables.clients()
+        for client in clients:
+            watch(client, log)
+        try:
+            yield log
+        finally:
+            for client in clients:
+                unwatch(client, log)
+
+
+def make_settings(dynamodb: LocalDynamoDB, schema: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "schema_path": schema,
+        "stage": "test",
+        "store": StoreConfig(table_prefix="test-", region="us-east-1", endpoint_url=dynamodb.url),
+        "api_keys": ApiKeys.from_plain([ADMIN_KEY]),
+        **overrides,
+    }
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def services(dynamodb: LocalDynamoDB) -> Callable[..., Service]:
+    """Services by schema and settings, built once per run: building botocore clients is the slow part."""
+    built: dict[tuple[Path, tuple[tuple[str, Any], ...]], Service] = {}
+
+    def get(schema: Path, **overrides: Any) -> Service:
+        key = (schema, tuple(sorted(overrides.items())))
+        if key not in built:
+            built[key] = Service(make_settings(dynamodb, schema, **overrides))
+        return built[key]
+
+    return get
+
+
+@pytest.fixture
+def make_api(dynamodb: LocalDynamoDB, services: Callable[..., Service]) -> Iterator[Callable[..., Api]]:
+    """Builds the API on a schema, with empty tables: `make_api(CITIES_SCHEMA, page_cap=5)`."""
+    dynamodb.reset()
+    clients: list[Client] = []
+
+    def build(schema: Path = DEFAULT_SCHEMA, **overrides: Any) -> Api:
+        service = services(schema, **overrides)
+        service.tables.create_all()
+        client = Client(create_app(service))
+        clients.append(client)
+        return Api(service, client)
+
+    yield build
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def cities(make_api: Callable[..., Api]) -> Api:
+    return make_api(CITIES_SCHEMA)
+
+
+@pytest.fixture
+def api(make_api: Callable[..., Api]) -> Api:
+    return make_api(DEFAULT_SCHEMA)
