@@ -2,8 +2,8 @@
 
 `ApiError`s are shown as raised. Errors in the request itself (syntax, validation, a variable of
 the wrong type) have no path and are shown with graphql-core's message. Anything else raised
-while resolving is a bug or an outage: it is logged here and shown as a bare internal error, so
-no stack trace, botocore message or ARN reaches the client.
+while resolving is a bug or an outage: Ariadne logs it with its traceback on the `LOGGER` logger,
+and the client sees a bare internal error, so no stack trace, botocore message or ARN reaches it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,20 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from chalicelib import errors
 from chalicelib.errors import ApiError
 
-log = logging.getLogger(__name__)
+LOGGER = "shoreline.graphql"
+
+
+class _ExpectedErrors(logging.Filter):
+    """`ApiError`s and bad requests are answers to the client, not incidents: keep them out of the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.msg
+        if not isinstance(error, GraphQLError):
+            return True
+        return bool(error.path) and not isinstance(unwrap_graphql_error(error), ApiError)
+
+
+logging.getLogger(LOGGER).addFilter(_ExpectedErrors())
 
 
 def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:  # noqa: ARG001 (Ariadne's signature)
@@ -35,7 +48,6 @@ def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:  #
     elif not error.path:
         formatted["extensions"] = {"code": errors.VALIDATION_FAILED}
     else:
-        log.error("unexpected error resolving %s", error.path, exc_info=original or error)
         formatted["message"] = "Internal server error"
         formatted["extensions"] = {"code": errors.INTERNAL_ERROR}
     return formatted

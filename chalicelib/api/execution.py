@@ -10,7 +10,7 @@ from graphql import GraphQLError, GraphQLSchema, OperationType
 from graphql.validation import ValidationRule
 
 from chalicelib.access.context import RequestContext
-from chalicelib.api.errors import format_error
+from chalicelib.api.errors import LOGGER, format_error
 from chalicelib.errors import BAD_REQUEST
 
 
@@ -37,6 +37,7 @@ def execute(
         data,
         context_value=context,
         error_formatter=format_error,
+        logger=LOGGER,
         validation_rules=rules,
     )
     # A request that could not run at all (syntax, validation) is a 400; anything that ran is a 200.

@@ -9,13 +9,28 @@ from __future__ import annotations
 
 from chalice import Chalice
 from chalice.config import Config
-from chalice.local import ChaliceRequestHandler, LocalDevServer
+from chalice.local import ChaliceRequestHandler, LocalChalice, LocalDevServer, ThreadedHTTPServer
 
 
 class NoDelayRequestHandler(ChaliceRequestHandler):
     disable_nagle_algorithm = True
 
 
+class Server(ThreadedHTTPServer):
+    # socketserver's default backlog of 5 resets connections when a burst of clients connects at once.
+    request_queue_size = 128
+
+
+class ThreadLocalChalice(LocalChalice):
+    """`current_request` per thread: Lambda runs one request per process, this server many at once."""
+
+
 def make_server(app: Chalice, host: str, port: int) -> LocalDevServer:
+    """A server for `app` on `host:port` (port 0 picks a free one: see `server_port`)."""
+    app.__class__ = ThreadLocalChalice
     config = Config.create(chalice_stage="local", app_name=app.app_name, lambda_timeout=29)
-    return LocalDevServer(app, config, host, port, handler_cls=NoDelayRequestHandler)
+    return LocalDevServer(app, config, host, port, handler_cls=NoDelayRequestHandler, server_cls=Server)
+
+
+def server_port(server: LocalDevServer) -> int:
+    return int(server.server.server_address[1])

@@ -1,0 +1,122 @@
+"""GraphQL over HTTP: request errors, GET, the explorer, and what errors reveal."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from chalicelib.api.errors import LOGGER
+from chalicelib.errors import BAD_REQUEST, INTERNAL_ERROR, PARSE_FAILED, PERMISSION_DENIED, VALIDATION_FAILED
+from tests.conftest import Api
+
+CREATE = 'mutation { createCity(input: {data: {name: "NY"}}) { data { id } } }'
+
+
+def _body(response: Any) -> Any:
+    return json.loads(response.body)
+
+
+def test_malformed_json_is_a_400_with_a_clear_message(cities: Api) -> None:
+    response = cities.post(None, raw=b"{not json")
+    assert response.status_code == 400
+    assert _body(response)["errors"] == [
+        {"message": "The request body is not valid JSON", "extensions": {"code": BAD_REQUEST}}
+    ]
+
+
+def test_missing_query_and_wrong_shapes_are_400s(cities: Api) -> None:
+    for body, message in [
+        ({}, "The request needs a `query` string"),
+        ({"query": "  "}, "The request needs a `query` string"),
+        ([1, 2], "The request body must be a JSON object with a `query` string"),
+        ({"query": "{ cities { id } }", "variables": [1]}, "`variables` must be a JSON object"),
+        ({"query": "{ cities { id } }", "operationName": 5}, "`operationName` must be a string"),
+    ]:
+        response = cities.post(body)
+        assert response.status_code == 400
+        assert _body(response)["errors"][0]["message"] == message
+
+
+def test_syntax_and_validation_errors_are_400s_with_codes(cities: Api) -> None:
+    response = cities.post({"query": "{ cities { id "})
+    assert response.status_code == 400
+    assert _body(response)["errors"][0]["extensions"]["code"] == PARSE_FAILED
+    response = cities.post({"query": "{ cities { nope } }"})
+    assert response.status_code == 400
+    assert _body(response)["errors"][0]["extensions"]["code"] == VALIDATION_FAILED
+
+
+def test_get_serves_the_explorer_to_browsers(cities: Api) -> None:
+    response = cities.client.http.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert b"graphiql" in response.body.lower()
+
+
+def test_get_with_query_executes_queries(cities: Api) -> None:
+    cities.data(CREATE)
+    response = cities.client.http.get("/graphql?" + urlencode({"query": "{ cities { name } }"}), headers=cities.headers)
+    assert response.status_code == 200
+    assert _body(response) == {"data": {"cities": [{"name": "NY"}]}}
+
+
+def test_get_never_executes_mutations(cities: Api) -> None:
+    with cities.calls() as calls:
+        response = cities.client.http.get("/graphql?" + urlencode({"query": CREATE}), headers=cities.headers)
+    assert response.status_code == 400
+    assert "GET requests run queries only" in _body(response)["errors"][0]["message"]
+    assert calls.total == 0
+    assert cities.data("{ cities { id } }")["cities"] == []
+
+
+def test_without_an_api_key_nothing_is_read_or_written(cities: Api) -> None:
+    city_id = cities.data(CREATE)["createCity"]["data"]["id"]
+    for query in [
+        CREATE,
+        "{ cities { id } }",
+        f'{{ city(id: "{city_id}") {{ id }} }}',
+        f'{{ node(id: "{city_id}") {{ id }} }}',
+    ]:
+        with cities.calls() as calls:
+            result = cities.query(query, headers={})
+        assert result["errors"][0]["extensions"]["code"] == PERMISSION_DENIED, query
+        assert calls.total == 0, query
+    assert len(cities.data("{ cities { id } }")["cities"]) == 1
+
+
+def test_a_wrong_api_key_is_rejected_before_anything_runs(cities: Api) -> None:
+    with cities.calls() as calls:
+        response = cities.post({"query": CREATE}, headers={"Authorization": "Bearer wrong"})
+    assert response.status_code == 401
+    assert _body(response)["errors"][0]["extensions"]["code"] == PERMISSION_DENIED
+    assert calls.total == 0
+    assert cities.data("{ cities { id } }")["cities"] == []
+
+
+def test_storage_failures_reveal_nothing_internal_but_are_logged(cities: Api, caplog: pytest.LogCaptureFixture) -> None:
+    cities.service.tables.delete_all()
+    with caplog.at_level(logging.ERROR, logger=LOGGER):
+        response = cities.post({"query": CREATE})
+    assert any(r.exc_info and "ResourceNotFound" in repr(r.exc_info[1]) for r in caplog.records)
+    text = response.body.decode()
+    error = _body(response)["errors"][0]
+    assert error == {
+        "message": "Internal server error",
+        "locations": [{"line": 1, "column": 12}],
+        "path": ["createCity"],
+        "extensions": {"code": INTERNAL_ERROR},
+    }
+    for leak in ["arn:", "Traceback", "botocore", "ResourceNotFound", "test-City", "pynamodb"]:
+        assert leak not in text
+
+
+def test_every_error_has_a_code_and_client_errors_are_not_logged(cities: Api, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger=LOGGER):
+        for query in ["{", "{ x }", '{ city(id: "bad") { id } }', "{ citiesConnection { aggregate { count } } }"]:
+            for error in cities.query(query)["errors"]:
+                assert error["extensions"]["code"], error
+    assert [r for r in caplog.records if r.name == LOGGER and r.exc_info] == []
