@@ -60,6 +60,7 @@ class Tables:
             read_timeout_seconds=config.read_timeout_seconds,
             max_retry_attempts=config.max_retry_attempts,
         )
+        self._share_client()
 
     def model_class(self, name: str) -> type[PynamoModel]:
         return self._classes[name]
@@ -69,9 +70,19 @@ class Tables:
         yield self.guard
 
     def clients(self) -> list[Any]:
-        """Every botocore client the store calls through; creating them here keeps that off requests."""
-        clients = [cls._get_connection().connection.client for cls in self.all_classes()]
-        return [*clients, self.connection.client]
+        """Every botocore client the store calls through (one, shared)."""
+        return [self.connection.client]
+
+    def _share_client(self) -> None:
+        """Give every model class the one botocore client, built now.
+
+        PynamoDB builds a client per model class, lazily, on first use; threads that arrive at once
+        each build their own (100 ms or more apiece). botocore clients are thread-safe, so one
+        client, built at start-up, serves every table and keeps that cost off requests.
+        """
+        client = self.connection.client
+        for cls in self.all_classes():
+            cls._get_connection().connection._client = client
 
     def create_all(self) -> None:
         for cls in self.all_classes():
