@@ -6,20 +6,23 @@ a wrong answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ariadne import InterfaceType, MutationType, ObjectType, QueryType, make_executable_schema
 from graphql import GraphQLResolveInfo, GraphQLSchema
 
+from chalicelib.access.context import RequestContext
+from chalicelib.access.permissions import Action, authorize
 from chalicelib.access.roles import role_object
 from chalicelib.api import ids
 from chalicelib.api.mutations import Mutations
 from chalicelib.api.queries import Queries
 from chalicelib.api.scalars import SCALARS
 from chalicelib.api.sdl import generate_sdl
-from chalicelib.errors import not_implemented
+from chalicelib.errors import not_implemented, permission_denied
 from chalicelib.schema.naming import Names
-from chalicelib.schema.registry import Field, FieldKind, Registry
+from chalicelib.schema.registry import Field, FieldKind, Model, Registry
 from chalicelib.store.records import RecordStore
 
 
@@ -29,28 +32,38 @@ def build_schema(registry: Registry, store: RecordStore, page_cap: int) -> Graph
     query = QueryType()
     mutation = MutationType()
     query.set_field("node", queries.node)
-    query.set_field("exportData", _pending("exportData"))
-    mutation.set_field("importData", _pending("importData"))
-    objects = [_object_type(model.name, model.fields.values()) for model in registry]
+    query.set_field("exportData", _pending("exportData", _admin_only))
+    mutation.set_field("importData", _pending("importData", _admin_only))
+    objects = [_object_type(registry, model) for model in registry]
     for model in registry.crud_models():
         names = Names(model)
         query.set_field(names.single, queries.single(model))
         query.set_field(names.list, queries.list(model))
         mutation.set_field(names.create, mutations.create(model))
-        query.set_field(names.connection_field, _pending(names.connection_field))
-        for pending in (names.update, names.upsert, names.delete, names.update_many, names.delete_many):
-            mutation.set_field(pending, _pending(pending))
+        pending = [
+            (query, names.connection_field, (Action.READ,)),
+            (mutation, names.update, (Action.UPDATE,)),
+            (mutation, names.upsert, (Action.CREATE, Action.UPDATE)),
+            (mutation, names.delete, (Action.DELETE,)),
+            (mutation, names.update_many, (Action.UPDATE,)),
+            (mutation, names.delete_many, (Action.DELETE,)),
+        ]
+        for root, name, actions in pending:
+            root.set_field(name, _pending(name, _authorizer(model, actions)))
     node = InterfaceType("Node", _node_type)
     return make_executable_schema(generate_sdl(registry), query, mutation, node, *objects, *SCALARS)
 
 
-def _object_type(name: str, fields: Any) -> ObjectType:
-    object_type = ObjectType(name)
-    for field in fields:
+def _object_type(registry: Registry, model: Model) -> ObjectType:
+    object_type = ObjectType(model.name)
+    for field in model.fields.values():
         if field.kind is FieldKind.ROLE:
             object_type.set_field(field.name, _roles(field))
         elif field.is_relation:
-            object_type.set_field(field.name, _pending(f"{name}.{field.name}"))
+            target = registry.model(field.type_name)
+            object_type.set_field(
+                field.name, _pending(f"{model.name}.{field.name}", _authorizer(target, (Action.READ,)))
+            )
     return object_type
 
 
@@ -66,8 +79,27 @@ def _node_type(obj: dict[str, Any], *_: Any) -> str:
     return ids.model_of(obj["id"])
 
 
-def _pending(name: str) -> Any:
-    def resolve(*_args: Any, **_kwargs: Any) -> Any:
+Authorizer = Callable[[RequestContext], None]
+
+
+def _authorizer(model: Model, actions: tuple[Action, ...]) -> Authorizer:
+    def check(context: RequestContext) -> None:
+        for action in actions:
+            authorize(context, model, action)
+
+    return check
+
+
+def _admin_only(context: RequestContext) -> None:
+    if not context.is_admin:
+        raise permission_denied("use", "data import and export")
+
+
+def _pending(name: str, check: Authorizer) -> Any:
+    """A field not served yet: permissions still apply first, so a denial never depends on progress."""
+
+    def resolve(_obj: Any, info: GraphQLResolveInfo, **_kwargs: Any) -> Any:
+        check(info.context)
         raise not_implemented(name)
 
     return resolve

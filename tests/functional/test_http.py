@@ -120,3 +120,16 @@ def test_every_error_has_a_code_and_client_errors_are_not_logged(cities: Api, ca
             for error in cities.query(query)["errors"]:
                 assert error["extensions"]["code"], error
     assert [r for r in caplog.records if r.name == LOGGER and r.exc_info] == []
+
+
+def test_fields_not_served_yet_still_check_permissions_first(cities: Api) -> None:
+    for query in [
+        "{ citiesConnection { aggregate { count } } }",
+        'mutation { deleteCity(input: {where: {id: "x"}}) { data { id } } }',
+        "mutation { deleteManyCities(input: {where: {}}) { count } }",
+        "{ exportData }",
+    ]:
+        with cities.calls() as calls:
+            result = cities.query(query, headers={})
+        assert result["errors"][0]["extensions"]["code"] == PERMISSION_DENIED, query
+        assert calls.total == 0
