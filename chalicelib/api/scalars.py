@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ariadne import ScalarType
 
+T = TypeVar("T", dt.datetime, dt.time)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 MAX_EMAIL = 254
 MIN_PASSWORD = 8
@@ -22,15 +24,20 @@ def _string(value: Any, kind: str) -> str:
     return value
 
 
-def parse_datetime(value: Any) -> str:
-    text = _string(value, "DateTime")
+def _zoned(value: Any, kind: str, parse: Callable[[str], T], shape: str) -> T:
+    """Parse an ISO-8601 value that must carry a time zone (`Z` or an offset)."""
+    text = _string(value, kind)
     try:
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = parse(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{text!r} is not an ISO-8601 date-time") from None
-    if parsed.tzinfo is None:
+        raise ValueError(f"{text!r} is not {shape}") from None
+    if getattr(parsed, "tzinfo", None) is None:
         raise ValueError(f"{text!r} has no time zone; add Z or an offset")
-    return format_datetime(parsed)
+    return parsed
+
+
+def parse_datetime(value: Any) -> str:
+    return format_datetime(_zoned(value, "DateTime", dt.datetime.fromisoformat, "an ISO-8601 date-time"))
 
 
 def format_datetime(moment: dt.datetime) -> str:
@@ -51,13 +58,7 @@ def parse_date(value: Any) -> str:
 
 
 def parse_time(value: Any) -> str:
-    text = _string(value, "Time")
-    try:
-        parsed = dt.time.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{text!r} is not a time (HH:MM:SS with Z or an offset)") from None
-    if parsed.tzinfo is None:
-        raise ValueError(f"{text!r} has no time zone; add Z or an offset")
+    parsed = _zoned(value, "Time", dt.time.fromisoformat, "a time (HH:MM:SS with Z or an offset)")
     moment = dt.datetime.combine(dt.date(2000, 1, 1), parsed).astimezone(dt.UTC)
     return moment.strftime("%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from chalicelib.schema.directives import EXTRA_SCALARS
 from chalicelib.schema.naming import Names, RelationNames
@@ -169,14 +169,21 @@ class _Generator:
         self._add("input", n.delete_many_mutation_input, [f"where: {n.where}!", mutation_id, resume])
 
     def _create_input(self, model: Model, name: str, exclude: str | None) -> None:
+        self._write_input(model, name, exclude, self._create_type)
+
+    def _update_input(self, model: Model, name: str, exclude: str | None) -> None:
+        self._write_input(model, name, exclude, self._update_type)
+
+    def _write_input(self, model: Model, name: str, exclude: str | None, field_type: Callable[[Field], str]) -> None:
+        """A create or update input of `model`'s writable fields, less `exclude` (the inverse)."""
         if name in self.blocks:
             return
         self.blocks[name] = ""  # reserve: relation inputs may refer back to this one
-        lines = []
-        for field in model.fields.values():
-            if not field.writable or field.name == exclude:
-                continue
-            lines.append(f"{field.name}: {self._create_type(field)}")
+        lines = [
+            f"{field.name}: {field_type(field)}"
+            for field in model.fields.values()
+            if field.writable and field.name != exclude
+        ]
         del self.blocks[name]
         self._add("input", name, lines)
 
@@ -191,18 +198,6 @@ class _Generator:
         if field.has_default or field.timestamp is not None:
             return declared.removesuffix("!")
         return declared
-
-    def _update_input(self, model: Model, name: str, exclude: str | None) -> None:
-        if name in self.blocks:
-            return
-        self.blocks[name] = ""
-        lines = []
-        for field in model.fields.values():
-            if not field.writable or field.name == exclude:
-                continue
-            lines.append(f"{field.name}: {self._update_type(field)}")
-        del self.blocks[name]
-        self._add("input", name, lines)
 
     def _update_type(self, field: Field) -> str:
         if field.is_relation:
