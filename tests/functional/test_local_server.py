@@ -12,8 +12,10 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 
+from chalicelib.local.dynamodb import LocalDynamoDB
 from tests.conftest import ROOT
 
 KEY = "local-test-key"
@@ -25,11 +27,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def server() -> Iterator[tuple[subprocess.Popen[str], int]]:
+def _start(extra_env: dict[str, str]) -> tuple[subprocess.Popen[str], int, list[str]]:
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "SCHEMA": "examples/cities.graphql", "ADMIN_API_KEY": KEY}
     env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+    env.update(extra_env)
     process = subprocess.Popen(
         [sys.executable, "-m", "chalicelib", "serve"],
         cwd=ROOT,
@@ -39,16 +41,27 @@ def server() -> Iterator[tuple[subprocess.Popen[str], int]]:
         text=True,
     )
     assert process.stdout is not None
+    lines = []
     for line in process.stdout:
+        lines.append(line)
         if "ready at" in line:
             assert f"http://127.0.0.1:{port}/graphql" in line
-            break
-    else:
-        pytest.fail("the server exited before it was ready")
-    yield process, port
+            return process, port, lines
+    pytest.fail("the server exited before it was ready:\n" + "".join(lines))
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
     if process.poll() is None:
         process.kill()
         process.wait()
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[subprocess.Popen[str], int]]:
+    process, port, lines = _start({})
+    assert any("Embedded DynamoDB" in line for line in lines)
+    yield process, port
+    _stop(process)
 
 
 @pytest.mark.slow
@@ -86,3 +99,24 @@ def test_ctrl_c_stops_the_server(server: tuple[subprocess.Popen[str], int]) -> N
     process, _ = server
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=10) == 0
+
+
+@pytest.mark.slow
+def test_another_dynamodb_endpoint_is_used_instead_of_the_embedded_one(dynamodb: LocalDynamoDB) -> None:
+    dynamodb.reset()
+    process, _, lines = _start({"AWS_ENDPOINT_URL_DYNAMODB": dynamodb.url, "TABLE_PREFIX": "served-"})
+    try:
+        assert not any("Embedded DynamoDB" in line for line in lines)
+        tables = boto3.client("dynamodb", endpoint_url=dynamodb.url, region_name="us-east-1").list_tables()
+        assert set(tables["TableNames"]) == {"served-City", "served-User", "served-unique-guards"}
+    finally:
+        _stop(process)
+
+
+@pytest.mark.slow
+def test_a_generated_key_is_printed_when_none_is_set() -> None:
+    process, _, lines = _start({"ADMIN_API_KEY": ""})
+    try:
+        assert any("Generated API key (role system-admin): shk_" in line for line in lines)
+    finally:
+        _stop(process)
