@@ -9,6 +9,7 @@ from chalicelib.access.context import authenticate
 from chalicelib.api.execution import GraphQLResponse, bad_request, execute
 from chalicelib.api.schema import build_schema
 from chalicelib.errors import ApiError
+from chalicelib.query.loader import Loader
 from chalicelib.schema import load_schema_file
 from chalicelib.settings import Settings
 from chalicelib.store.records import RecordStore
@@ -28,4 +29,5 @@ class Service:
             context = authenticate(headers, self.settings.api_keys)
         except ApiError as error:
             return bad_request(error.message, error.code, status=401)
+        context.loader = Loader(self.registry, self.store)
         return execute(self.schema, data, context, queries_only=queries_only)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from chalicelib.access.api_keys import ApiKeys
 from chalicelib.access.roles import SYSTEM_ADMIN, UNAUTHENTICATED
 from chalicelib.errors import PERMISSION_DENIED, ApiError
+
+if TYPE_CHECKING:
+    from chalicelib.query.loader import Loader
 
 
 @dataclass
@@ -15,6 +19,8 @@ class RequestContext:
     roles: frozenset[str]
     # Headers the response must carry, e.g. a rotated session token.
     response_headers: dict[str, str] = field(default_factory=dict)
+    # The request's batch loader, set once the request is authenticated.
+    loader: Loader = field(default=None)  # type: ignore[assignment]
 
     @property
     def is_admin(self) -> bool:

@@ -1,19 +1,22 @@
-"""Resolvers of the generated queries."""
+"""Resolvers of the generated queries: lists, connections, singular queries, `node`, `exportData`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLResolveInfo
+from graphql import FieldNode, FragmentSpreadNode, GraphQLResolveInfo, InlineFragmentNode, SelectionSetNode
 
 from chalicelib.access.permissions import Action, authorize
 from chalicelib.api import ids
 from chalicelib.api.unique import find_unique, unique_keys
-from chalicelib.errors import INVALID_INPUT, ApiError, not_implemented
+from chalicelib.errors import INVALID_INPUT, ApiError, permission_denied
+from chalicelib.query.order import parse_order
+from chalicelib.query.reader import ListArgs, Reader, Slice
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.records import Record, RecordStore
 
 Resolver = Any
+PAGE_ARGUMENTS = ("where", "orderBy", "first", "last", "skip", "before", "after")
 
 
 class Queries:
@@ -22,6 +25,9 @@ class Queries:
         self.store = store
         self.page_cap = page_cap
 
+    def reader(self, info: GraphQLResolveInfo) -> Reader:
+        return Reader(self.registry, self.store, info.context.loader, self.page_cap)
+
     def single(self, model: Model) -> Resolver:
         def resolve(_obj: Any, info: GraphQLResolveInfo, where: dict[str, Any] | None = None, **args: Any) -> Any:
             authorize(info.context, model, Action.READ)
@@ -29,18 +35,35 @@ class Queries:
 
         return resolve
 
-    def list(self, model: Model) -> Resolver:
-        def resolve(_obj: Any, info: GraphQLResolveInfo, **args: Any) -> list[Record]:
+    def plural(self, model: Model) -> Resolver:
+        def resolve(_obj: Any, info: GraphQLResolveInfo, **args: Any) -> list[Record | None]:
             authorize(info.context, model, Action.READ)
-            if args:
-                raise not_implemented(f"{model.list_field}({', '.join(args)})")
-            records, truncated = self.store.scan(model, self.page_cap)
-            if truncated:
+            list_args, lookups = list_arguments(model, args)
+            reader = self.reader(info)
+            if lookups is not None:
+                field_name, values = lookups
+                found = reader.lookup(model, model.fields[field_name], values, list_args.where)
+                info.context.loader.group(model, [r for r in found if r is not None])
+                return found
+            page = reader.read(model, list_args)
+            if page.resume is not None:
+                # A plain list has no pageInfo to say it stopped early: refuse rather than drop records.
                 raise ApiError(
                     INVALID_INPUT,
-                    f"{model.list_field} has more than {self.page_cap} records; read them in pages",
+                    f"{model.list_field}: more than {self.page_cap} records to read; "
+                    f"use {model.list_field}Connection and page with `after`",
                 )
-            return records
+            return info.context.loader.group(model, page.records)
+
+        return resolve
+
+    def connection(self, model: Model) -> Resolver:
+        def resolve(_obj: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+            authorize(info.context, model, Action.READ)
+            list_args, _ = list_arguments(model, args, lookups_allowed=False)
+            page = self.reader(info).read(model, list_args, count=selects(info, "aggregate"))
+            info.context.loader.group(model, page.records)
+            return connection(page)
 
         return resolve
 
@@ -50,3 +73,79 @@ class Queries:
             return None
         authorize(info.context, model, Action.READ)
         return self.store.get(model, id)
+
+    def export_data(self, _obj: Any, info: GraphQLResolveInfo, types: list[str] | None = None) -> list[dict[str, Any]]:
+        """Genie's raw data: every record of the given models (all by default), with `__typename`."""
+        if not info.context.is_admin:
+            raise permission_denied("use", "data export")
+        names = types or [m.name for m in self.registry.crud_models()]
+        unknown = [n for n in names if n not in self.registry.models or self.registry.model(n).is_session]
+        if unknown:
+            raise ApiError(INVALID_INPUT, f"exportData: unknown type {unknown[0]}")
+        reader = self.reader(info)
+        exported = []
+        for name in names:
+            model = self.registry.model(name)
+            for record in reader.read(model, ListArgs(), count=True).records:
+                fields = {k: v for k, v in record.items() if v is not None and model.fields[k].readable}
+                exported.append({"__typename": name, **fields})
+        return exported
+
+
+def list_arguments(
+    model: Model, args: dict[str, Any], *, lookups_allowed: bool = True
+) -> tuple[ListArgs, tuple[str, list[Any]] | None]:
+    """The page arguments, with root match arguments (`users(email: [...])`) folded into `where`,
+    except a lone one on a unique field: that is a lookup, answered in the order asked."""
+    matches = {k: v for k, v in args.items() if k not in PAGE_ARGUMENTS and v is not None}
+    where = args.get("where")
+    lookups = None
+    if lookups_allowed and len(matches) == 1:
+        name, values = next(iter(matches.items()))
+        if model.fields[name].is_id or model.fields[name].unique:
+            lookups = (name, values)
+            matches = {}
+    if matches:
+        where = {"and": [w for w in (where, {"match": matches}) if w]}
+    list_args = ListArgs(
+        where=where,
+        order=parse_order(dict(model.fields), args.get("orderBy")),
+        first=args.get("first"),
+        last=args.get("last"),
+        skip=args.get("skip"),
+        before=args.get("before"),
+        after=args.get("after"),
+    )
+    list_args.check()
+    return list_args, lookups
+
+
+def connection(page: Slice) -> dict[str, Any]:
+    return {
+        "edges": [{"node": r, "cursor": c} for r, c in zip(page.records, page.cursors, strict=True)],
+        "pageInfo": {
+            "hasNextPage": page.has_next,
+            "hasPreviousPage": page.has_previous,
+            "startCursor": page.start_cursor,
+            "endCursor": page.end_cursor,
+        },
+        "aggregate": {"count": page.count},
+    }
+
+
+def selects(info: GraphQLResolveInfo, name: str) -> bool:
+    """Whether the current field's selection asks for `name` (through fragments too)."""
+    return any(_selects(info, node.selection_set, name) for node in info.field_nodes)
+
+
+def _selects(info: GraphQLResolveInfo, selection_set: SelectionSetNode | None, name: str) -> bool:
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FieldNode) and selection.name.value == name:
+            return True
+        if isinstance(selection, InlineFragmentNode) and _selects(info, selection.selection_set, name):
+            return True
+        if isinstance(selection, FragmentSpreadNode):
+            fragment = info.fragments.get(selection.name.value)
+            if fragment is not None and _selects(info, fragment.selection_set, name):
+                return True
+    return False

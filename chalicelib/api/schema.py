@@ -18,6 +18,7 @@ from chalicelib.access.roles import role_object
 from chalicelib.api import ids
 from chalicelib.api.mutations import Mutations
 from chalicelib.api.queries import Queries
+from chalicelib.api.relations import relation_resolver
 from chalicelib.api.scalars import SCALARS
 from chalicelib.api.sdl import generate_sdl
 from chalicelib.errors import not_implemented, permission_denied
@@ -32,16 +33,16 @@ def build_schema(registry: Registry, store: RecordStore, page_cap: int) -> Graph
     query = QueryType()
     mutation = MutationType()
     query.set_field("node", queries.node)
-    query.set_field("exportData", _pending("exportData", _admin_only))
+    query.set_field("exportData", queries.export_data)
     mutation.set_field("importData", _pending("importData", _admin_only))
-    objects = [_object_type(registry, model) for model in registry]
+    objects = [_object_type(queries, model) for model in registry]
     for model in registry.crud_models():
         names = Names(model)
         query.set_field(names.single, queries.single(model))
-        query.set_field(names.list, queries.list(model))
+        query.set_field(names.list, queries.plural(model))
+        query.set_field(names.connection_field, queries.connection(model))
         mutation.set_field(names.create, mutations.create(model))
         pending = [
-            (query, names.connection_field, (Action.READ,)),
             (mutation, names.update, (Action.UPDATE,)),
             (mutation, names.upsert, (Action.CREATE, Action.UPDATE)),
             (mutation, names.delete, (Action.DELETE,)),
@@ -54,16 +55,13 @@ def build_schema(registry: Registry, store: RecordStore, page_cap: int) -> Graph
     return make_executable_schema(generate_sdl(registry), query, mutation, node, *objects, *SCALARS)
 
 
-def _object_type(registry: Registry, model: Model) -> ObjectType:
+def _object_type(queries: Queries, model: Model) -> ObjectType:
     object_type = ObjectType(model.name)
     for field in model.fields.values():
         if field.kind is FieldKind.ROLE:
             object_type.set_field(field.name, _roles(field))
         elif field.is_relation:
-            target = registry.model(field.type_name)
-            object_type.set_field(
-                field.name, _pending(f"{model.name}.{field.name}", _authorizer(target, (Action.READ,)))
-            )
+            object_type.set_field(field.name, relation_resolver(queries, field))
     return object_type
 
 

@@ -17,6 +17,7 @@ from pynamodb.attributes import (
     ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 
 from chalicelib.schema.registry import Field, FieldKind
@@ -38,10 +39,14 @@ def index_name(field: Field) -> str:
 
 
 def attribute_for(field: Field) -> Attribute[Any]:
+    """Relations store ids: a to-one its target's id, a to-many a string set of ids, so that
+    connecting and disconnecting are atomic ADD / DELETE updates of one item."""
     if field.is_id:
         return UnicodeAttribute(hash_key=True)
     kind: Attribute[Any]
-    if field.kind is FieldKind.ROLE:
+    if field.is_relation:
+        kind = (UnicodeSetAttribute if field.is_list else UnicodeAttribute)(null=True, attr_name=field.store_name)
+    elif field.kind is FieldKind.ROLE:
         kind = ListAttribute(of=UnicodeAttribute, null=True, attr_name=field.store_name)
     elif field.is_list:
         # Untyped, so that null items (`[String]`) survive a round trip.
@@ -55,6 +60,17 @@ def attribute_for(field: Field) -> Attribute[Any]:
     else:
         kind = UnicodeAttribute(null=True, attr_name=field.store_name)
     return kind
+
+
+def serialize(field: Field, value: Any) -> dict[str, Any]:
+    """A single value of `field` (one item, for a list) as a DynamoDB AttributeValue."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if field.type_name in ("Int", "Float") and field.kind is FieldKind.SCALAR:
+        return {"N": str(value)}
+    return {"S": str(value)}
 
 
 def index_key(field: Field, value: Any) -> str:

@@ -112,7 +112,7 @@ class Tables:
 
     def _build(self, model: Model) -> type[PynamoModel]:
         attrs: dict[str, Any] = {"Meta": self._meta(self.config.table_prefix + model.store_name)}
-        for field in model.scalars():
+        for field in model.fields.values():
             attrs[python_name(field)] = attribute_for(field)
         for field in model.indexed_fields():
             key_name = index_attribute_name(field)

@@ -123,7 +123,7 @@ def test_list_beyond_the_page_cap_is_reported_not_truncated(make_api: Callable[.
     create_city(cities)
     result = cities.query("{ cities { id } }")
     assert result["data"] is None
-    assert "more than 2" in result["errors"][0]["message"]
+    assert "more than 2 records to read" in result["errors"][0]["message"]
 
 
 def test_defaults_timestamps_and_roles(api: Api) -> None:
@@ -189,8 +189,7 @@ def test_empty_string_is_a_unique_value_like_any_other(cities: Api) -> None:
 
 def test_capabilities_not_built_yet_say_so(cities: Api) -> None:
     for query in [
-        "{ citiesConnection { edges { cursor } } }",
-        '{ cities(where: {match: {name: "x"}}) { id } }',
+        'mutation { updateCity(input: {where: {id: "x"}, data: {name: "y"}}) { data { id } } }',
         'mutation { deleteCity(input: {where: {id: "x"}}) { data { id } } }',
         'mutation { createCity(input: {data: {name: "x", user: {create: {email: "a@b.co"}}}}) { data { id } } }',
     ]:

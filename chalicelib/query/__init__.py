@@ -1,0 +1,1 @@
+"""Reading: where-clauses, ordering, cursors, and the plan that turns them into DynamoDB calls."""

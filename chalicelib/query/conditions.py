@@ -1,0 +1,133 @@
+"""Compiling a where-clause into a DynamoDB condition expression.
+
+The result is exact where it can be and a superset where it cannot: a relation filter has no
+expression, so an `and` drops it (and the compiled filter lets more through), while an `or` or
+a `not` that holds one does not compile at all. Reads therefore always evaluate the full clause
+on what DynamoDB returns (`where.matches`); the expression only spares reading what cannot match.
+The same exact expressions serve writes, where they must be exact (`compile_exact`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any
+
+from pynamodb.expressions.condition import Condition, size
+from pynamodb.expressions.operand import Path
+
+from chalicelib.query.where import Where
+from chalicelib.schema.registry import Field, Model
+from chalicelib.store.attributes import serialize
+
+# DynamoDB's limit on the operands of one IN.
+MAX_IN = 100
+
+
+@dataclass(frozen=True)
+class Compiled:
+    condition: Condition | None
+    exact: bool
+
+
+EVERYTHING = Compiled(None, True)
+
+
+def compile_where(model: Model, where: Where | None) -> Compiled:
+    if not where:
+        return EVERYTHING
+    parts: list[Compiled] = []
+    for key, value in where.items():
+        if value is None:
+            continue
+        if key == "match":
+            parts += [_exact(_match(model.fields[n], v)) for n, v in value.items()]
+        elif key == "range":
+            parts += [_exact(_range(model.fields[n], v)) for n, v in value.items() if v is not None]
+        elif key == "exists":
+            parts += [_exact(_exists(model.fields[n], v)) for n, v in value.items() if v is not None]
+        elif key == "and":
+            parts += [compile_where(model, w) for w in value]
+        elif key == "or":
+            parts.append(_any([compile_where(model, w) for w in value]))
+        elif key == "not":
+            parts.append(_negate(compile_where(model, value)))
+        else:
+            parts.append(Compiled(None, False))  # a relation filter
+    return _all(parts)
+
+
+def compile_exact(model: Model, where: Where | None) -> Condition | None:
+    """The condition of `where`, or ValueError when it has a part DynamoDB cannot express."""
+    compiled = compile_where(model, where)
+    if not compiled.exact:
+        raise ValueError("the where-clause filters through a relation")
+    return compiled.condition
+
+
+def _exact(condition: Condition) -> Compiled:
+    return Compiled(condition, True)
+
+
+def _all(parts: list[Compiled]) -> Compiled:
+    conditions = [p.condition for p in parts if p.condition is not None]
+    condition = reduce(lambda a, b: a & b, conditions) if conditions else None
+    return Compiled(condition, all(p.exact for p in parts))
+
+
+def _any(parts: list[Compiled]) -> Compiled:
+    if not parts:
+        # `or: []` holds for nothing.
+        return _exact(Path("id").does_not_exist())
+    conditions = [p.condition for p in parts if p.condition is not None]
+    if len(conditions) < len(parts):
+        # A branch that lets everything through makes the whole `or` do so.
+        return Compiled(None, False)
+    return Compiled(reduce(lambda a, b: a | b, conditions), all(p.exact for p in parts))
+
+
+def _negate(part: Compiled) -> Compiled:
+    if not part.exact:
+        return Compiled(None, False)
+    if part.condition is None:
+        # `not: {}`: everything is excluded.
+        return _exact(Path("id").does_not_exist())
+    return _exact(~part.condition)
+
+
+def _match(field: Field, wanted: list[Any] | None) -> Condition:
+    path = Path(field.store_name)
+    wanted = [None] if wanted is None else wanted
+    values = [serialize(field, w) for w in wanted if w is not None]
+    options: list[Condition] = []
+    if field.is_list:
+        options += [path.contains(v) for v in values]
+    elif len(values) == 1:
+        options.append(path == values[0])
+    else:
+        options += [path.is_in(*values[i : i + MAX_IN]) for i in range(0, len(values), MAX_IN)]
+    if None in wanted:
+        options.append(path.does_not_exist())
+    if not options:
+        return Path("id").does_not_exist()
+    return reduce(lambda a, b: a | b, options)
+
+
+def _range(field: Field, bounds: list[Any]) -> Condition:
+    path = Path(field.store_name)
+    low, high = bounds
+    if low is not None and high is not None:
+        return path.between(serialize(field, low), serialize(field, high))
+    if low is not None:
+        return path >= serialize(field, low)
+    if high is not None:
+        return path <= serialize(field, high)
+    return path.exists()
+
+
+def _exists(field: Field, wanted: bool) -> Condition:
+    path = Path(field.store_name)
+    if field.is_list and not field.is_relation:
+        present = path.exists() & (size(path) > 0)
+        return present if wanted else (path.does_not_exist() | (size(path) == 0))
+    return path.exists() if wanted else path.does_not_exist()

@@ -1,0 +1,48 @@
+"""Ordering records: `orderBy` keys in the order written, nulls last in both directions, then id.
+
+The id as a last key makes every order total, so pages never overlap or skip a record.
+"""
+
+from __future__ import annotations
+
+from functools import cmp_to_key
+from typing import Any
+
+from chalicelib.schema.registry import Field
+
+Record = dict[str, Any]
+OrderBy = list[tuple[Field, bool]]  # (field, descending)
+DESCENDING = frozenset({"DESC", "DESCENDING"})
+
+
+def parse_order(fields: dict[str, Field], order_by: dict[str, str] | None) -> OrderBy:
+    return [(fields[name], direction in DESCENDING) for name, direction in (order_by or {}).items() if direction]
+
+
+def position(order: OrderBy, record: Record) -> list[Any]:
+    return [record.get(field.name) for field, _ in order] + [record["id"]]
+
+
+def compare(order: OrderBy, left: list[Any], right: list[Any]) -> int:
+    """Compare two positions (see `position`)."""
+    for (_, descending), a, b in zip(order, left, right, strict=False):
+        result = _compare_values(a, b, descending)
+        if result:
+            return result
+    return _compare_values(left[-1], right[-1], False)
+
+
+def _compare_values(a: Any, b: Any, descending: bool) -> int:
+    if a is None or b is None:
+        return (a is None) - (b is None)  # nulls last, whatever the direction
+    if a == b:
+        return 0
+    result = -1 if a < b else 1
+    return -result if descending else result
+
+
+def sort(order: OrderBy, records: list[Record]) -> list[Record]:
+    def by_position(a: Record, b: Record) -> int:
+        return compare(order, position(order, a), position(order, b))
+
+    return sorted(records, key=cmp_to_key(by_position))

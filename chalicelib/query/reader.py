@@ -1,0 +1,274 @@
+"""The query planner and pager: a where-clause, an order and page arguments become DynamoDB reads.
+
+Plans, cheapest first:
+- `match` on `id` (values given): the records by id, one BatchGetItem per 100;
+- `match` on a `@unique` or `@index` field: a Query of its index per value;
+- otherwise a Scan, with the where-clause compiled into its FilterExpression.
+What DynamoDB returns is then checked against the full where-clause (relation filters included,
+their records batch-loaded), ordered, and sliced: `skip`, then `after` / `before`, then `first`,
+then `last`.
+
+Without `orderBy`, a list keeps the order of its source (the table's scan order, stable for a
+given table) and is streamed: DynamoDB stops being read once `first` records are found. Anything
+that needs the whole list (an order, `last`, `before`, `skip`, a count) reads all matches. Either
+way, at most `page_cap` items are read per request: a stream that reaches the cap ends its page
+there, with `hasNextPage` and an `endCursor` that resumes after the last item read; a read that
+needs the whole list and would pass the cap is refused with an error rather than answered wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.errors import INVALID_INPUT, ApiError
+from chalicelib.query import cursors, order, where
+from chalicelib.query.conditions import compile_where
+from chalicelib.query.loader import Loader
+from chalicelib.schema.registry import Field, Model, Registry
+from chalicelib.store.attributes import index_attribute_name, index_key
+from chalicelib.store.records import Key, RecordStore
+
+Record = dict[str, Any]
+# Items read per DynamoDB call when the whole list is wanted.
+FULL_PAGE = 1000
+
+
+@dataclass
+class ListArgs:
+    where: where.Where | None = None
+    order: order.OrderBy = field(default_factory=list)
+    first: int | None = None
+    last: int | None = None
+    skip: int | None = None
+    before: str | None = None
+    after: str | None = None
+
+    def check(self) -> None:
+        for name in ("first", "last", "skip"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ApiError(INVALID_INPUT, f"`{name}` cannot be negative")
+
+    @property
+    def streams(self) -> bool:
+        """Whether the list can be read front to back and stopped early."""
+        return not self.order and self.last is None and self.before is None and not self.skip
+
+
+@dataclass
+class Slice:
+    records: list[Record]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    count: int | None = None
+    # Where a stream stopped at the read cap: resuming `after` it continues the list.
+    resume: str | None = None
+
+    @property
+    def start_cursor(self) -> str | None:
+        return self.cursors[0] if self.cursors else None
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.resume or (self.cursors[-1] if self.cursors else None)
+
+
+@dataclass
+class _Source:
+    """Where candidates come from; `index` set for an index Query, `ids` for reads by id."""
+
+    ids: list[str] | None = None
+    index: Field | None = None
+    values: list[Any] = field(default_factory=list)
+
+    @property
+    def streams(self) -> bool:
+        return self.ids is None and len(self.values) <= 1
+
+
+class Reader:
+    def __init__(self, registry: Registry, store: RecordStore, loader: Loader, page_cap: int) -> None:
+        self.registry = registry
+        self.store = store
+        self.loader = loader
+        self.page_cap = page_cap
+
+    def read(self, model: Model, args: ListArgs, *, count: bool = False, ids: list[str] | None = None) -> Slice:
+        """A page of `model`'s records; `ids` restricts it to those records (a to-many relation)."""
+        args.check()
+        where.validate(model, args.where, self.registry)
+        source = _Source(ids=ids) if ids is not None else _plan(model, args.where)
+        if args.streams and source.streams and not count:
+            return self._stream(model, args, source)
+        records = self._all(model, args.where, source)
+        return _slice(args, records, source)
+
+    def lookup(self, model: Model, field: Field, values: list[Any], where_: where.Where | None) -> list[Record | None]:
+        """`users(email: [...])`: the record of each value, in the order asked, None where missing."""
+        where.validate(model, where_, self.registry)
+        if len(values) > self.page_cap:
+            raise _too_many(model, self.page_cap)
+        if field.is_id:
+            found = self.loader.load(model, values)
+        else:
+            found = {}
+            for value in dict.fromkeys(values):
+                record = self.store.find_unique(model, field, value)
+                if record is not None:
+                    found[value] = record
+        records = [found.get(value) for value in values]
+        kept = self._filter(model, where_, [r for r in records if r is not None])
+        kept_ids = {r["id"] for r in kept}
+        return [r if r is not None and r["id"] in kept_ids else None for r in records]
+
+    def matching(self, model: Model, where_: where.Where | None, records: list[Record]) -> list[Record]:
+        where.validate(model, where_, self.registry)
+        return self._filter(model, where_, records)
+
+    def _filter(self, model: Model, where_: where.Where | None, records: list[Record]) -> list[Record]:
+        paths = where.relation_paths(model, where_, self.registry)
+        self.loader.prefetch(model, records, paths)
+        return [r for r in records if where.matches(model, where_, r, self.registry, self.loader.related)]
+
+    def _all(self, model: Model, where_: where.Where | None, source: _Source) -> list[Record]:
+        if source.ids is not None:
+            if len(source.ids) > self.page_cap:
+                raise _too_many(model, self.page_cap)
+            found = self.loader.load(model, source.ids)
+            return self._filter(model, where_, [found[i] for i in source.ids if i in found])
+        records: list[Record] = []
+        read = 0
+        for page in self._pages(model, where_, source, None, min(FULL_PAGE, self.page_cap + 1)):
+            read += page.scanned
+            if read > self.page_cap:
+                raise _too_many(model, self.page_cap)
+            records += self._filter(model, where_, page.records)
+        return records
+
+    def _stream(self, model: Model, args: ListArgs, source: _Source) -> Slice:
+        start = _start_key(source, cursors.decode(args.after, 1)[0]) if args.after else None
+        wanted = args.first
+        records: list[Record] = []
+        read = 0
+        more = False
+        resume: str | None = None
+        for page in self._pages(model, args.where, source, start, self._page_size(wanted, args.where)):
+            read += page.scanned
+            records += self._filter(model, args.where, page.records)
+            if wanted is not None and len(records) > wanted:
+                more = True
+                break
+            if page.last_key is None:
+                break
+            if read >= self.page_cap:
+                more = True
+                if wanted is None or len(records) < wanted:
+                    # Stopped by the read cap, not by `first`: resume after the last item read.
+                    resume = cursors.encode([page.last_key["id"]["S"]])
+                break
+        if wanted is not None and len(records) > wanted:
+            records = records[:wanted]
+            resume = None
+        positions = [cursors.encode([r["id"]]) for r in records]
+        return Slice(records, positions, has_next=more, has_previous=args.after is not None, resume=resume)
+
+    def _page_size(self, wanted: int | None, where_: where.Where | None) -> int:
+        size = FULL_PAGE if where_ or wanted is None else wanted + 1
+        return max(1, min(size, self.page_cap))
+
+    def _pages(
+        self, model: Model, where_: where.Where | None, source: _Source, start: Key | None, page_size: int
+    ) -> Iterator[Any]:
+        condition = compile_where(model, where_).condition
+        if source.index is None:
+            yield from self.store.scan_pages(model, condition, start, page_size)
+            return
+        for value in source.values:
+            yield from self.store.index_pages(model, source.index, value, condition, start, page_size)
+
+
+def _plan(model: Model, where_: where.Where | None) -> _Source:
+    """The cheapest source for `where_`: an equality on the id, then on an indexed field, else a scan."""
+    candidates: dict[str, list[Any]] = {}
+    for clause in _conjuncts(where_):
+        for name, values in (clause.get("match") or {}).items():
+            if values is not None and None not in values and name not in candidates:
+                candidates[name] = values
+    if "id" in candidates:
+        return _Source(ids=list(dict.fromkeys(candidates["id"])))
+    for name, values in candidates.items():
+        field_ = model.fields[name]
+        if not field_.is_list and (field_.unique or field_.indexed):
+            return _Source(index=field_, values=list(dict.fromkeys(values)))
+    return _Source()
+
+
+def _conjuncts(where_: where.Where | None) -> Iterator[where.Where]:
+    """The clauses that must all hold: the where itself and, recursively, its `and` members."""
+    if not where_:
+        return
+    yield where_
+    for child in where_.get("and") or []:
+        yield from _conjuncts(child)
+
+
+def _start_key(source: _Source, record_id: str) -> Key:
+    key: Key = {"id": {"S": record_id}}
+    if source.index is not None:
+        key[index_attribute_name(source.index)] = {"S": index_key(source.index, source.values[0])}
+    return key
+
+
+def _slice(args: ListArgs, records: list[Record], source: _Source) -> Slice:
+    if args.order:
+        records = order.sort(args.order, records)
+    elif source.ids is not None or len(source.values) > 1:
+        records = sorted(records, key=lambda r: r["id"])
+    total = len(records)
+    positions = [order.position(args.order, r) for r in records]
+    low, high = min(args.skip or 0, total), total
+    if args.after is not None:
+        low = max(low, _bound(args, positions, args.after, after=True))
+    if args.before is not None:
+        high = min(high, _bound(args, positions, args.before, after=False))
+    high = max(low, high)
+    if args.first is not None:
+        high = min(high, low + args.first)
+    if args.last is not None:
+        low = max(low, high - args.last)
+    chosen = records[low:high]
+    return Slice(
+        chosen,
+        [cursors.encode(p) for p in positions[low:high]],
+        has_next=high < total,
+        has_previous=low > 0,
+        count=total,
+    )
+
+
+def _bound(args: ListArgs, positions: list[list[Any]], cursor: str, *, after: bool) -> int:
+    """The index just past (`after`) or at (`before`) the cursor's position in the ordered list."""
+    target = cursors.decode(cursor, len(args.order) + 1)
+    if not args.order:
+        # Source order has no values to compare: the cursor's record must still be in the list.
+        ids = [p[-1] for p in positions]
+        if target[-1] not in ids:
+            raise ApiError(INVALID_INPUT, "the cursor's record is no longer in this list")
+        index = ids.index(target[-1])
+        return index + 1 if after else index
+    for index, current in enumerate(positions):
+        result = order.compare(args.order, current, target)
+        if (after and result > 0) or (not after and result >= 0):
+            return index
+    return len(positions)
+
+
+def _too_many(model: Model, cap: int) -> ApiError:
+    return ApiError(
+        INVALID_INPUT,
+        f"{model.list_field}: this read needs more than {cap} records; narrow `where`, "
+        "or page with `first` / `after` without `orderBy`",
+    )
