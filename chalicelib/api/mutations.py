@@ -6,63 +6,47 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from chalicelib.access.permissions import Action, authorize
-from chalicelib.api import ids, scalars
-from chalicelib.errors import INTERNAL_ERROR, INVALID_INPUT, ApiError, not_implemented, not_unique
-from chalicelib.passwords import hash_password
-from chalicelib.schema.registry import Model
-from chalicelib.store.records import Record, RecordStore
-from chalicelib.store.transaction import ConditionFailed, TooManyItems
+from chalicelib.api.writes import CreatePlan
+from chalicelib.errors import INTERNAL_ERROR, INVALID_INPUT, RECORD_NOT_FOUND, ApiError, not_unique
+from chalicelib.schema.registry import Model, Registry
+from chalicelib.store.records import RecordStore
+from chalicelib.store.transaction import ConditionFailed, DuplicateItem, TooManyItems
 
 Resolver = Any
 
 
 class Mutations:
-    def __init__(self, store: RecordStore) -> None:
+    def __init__(self, registry: Registry, store: RecordStore) -> None:
+        self.registry = registry
         self.store = store
 
     def create(self, model: Model) -> Resolver:
         def resolve(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
-            authorize(info.context, model, Action.CREATE)
-            data = input["data"]
-            nested = [name for name in data if model.fields[name].is_relation]
-            if nested:
-                raise not_implemented(f"nested writes ({model.name}.{nested[0]})")
-            record = self._write(model, new_record(model, data))
+            plan = CreatePlan(self.registry, self.store, info.context)
+            record = plan.create(model, input["data"])
+            self._commit(plan)
             return payload(input, data=record)
 
         return resolve
 
-    def _write(self, model: Model, record: Record) -> Record:
+    def _commit(self, plan: CreatePlan) -> None:
         try:
-            return self.store.create(model, record)
-        except ConditionFailed as failure:
-            if failure.label.field is None:
+            self.store.write(plan.changes)
+        except (ConditionFailed, DuplicateItem) as failure:
+            label = failure.label
+            if label.field is not None:
+                raise not_unique(label.model, label.field) from failure
+            if isinstance(failure, DuplicateItem):
+                message = f"this mutation writes {label.model} {label.record_id} twice"
+                raise ApiError(INVALID_INPUT, message) from failure
+            if any(m.name == label.model and r["id"] == label.record_id for m, r in plan.changes.puts):
                 raise ApiError(INTERNAL_ERROR, "Id collision; retry the request") from failure
-            raise not_unique(failure.label.model, failure.label.field) from failure
+            raise ApiError(
+                RECORD_NOT_FOUND,
+                f"{label.model} {label.record_id} was changed or deleted meanwhile; nothing was written",
+            ) from failure
         except TooManyItems as error:
             raise ApiError(INVALID_INPUT, str(error)) from error
-
-
-def new_record(model: Model, data: dict[str, Any]) -> Record:
-    """A new record from create input: server id, `@default`s, timestamps, hashed passwords."""
-    now = scalars.now()
-    record: Record = {"id": ids.new_id(model.name)}
-    for field in model.scalars():
-        if field.is_id:
-            continue
-        if field.name in data and field.writable:
-            value = data[field.name]
-        elif field.timestamp is not None:
-            value = now
-        elif field.has_default:
-            value = field.default
-        else:
-            continue
-        if field.type_name == "Password" and value is not None:
-            value = hash_password(value)
-        record[field.name] = value
-    return record
 
 
 def payload(input: dict[str, Any], **fields: Any) -> dict[str, Any]:

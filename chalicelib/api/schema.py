@@ -29,7 +29,7 @@ from chalicelib.store.records import RecordStore
 
 def build_schema(registry: Registry, store: RecordStore, page_cap: int) -> GraphQLSchema:
     queries = Queries(registry, store, page_cap)
-    mutations = Mutations(store)
+    mutations = Mutations(registry, store)
     query = QueryType()
     mutation = MutationType()
     query.set_field("node", queries.node)

@@ -13,10 +13,12 @@ from typing import Any
 
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model as PynamoModel
 
 from chalicelib.schema.registry import Field, Model
-from chalicelib.store.attributes import index_attribute_name, index_key, python_name
+from chalicelib.store.attributes import index_attribute_name, index_key, python_name, serialize
+from chalicelib.store.changes import Changes, Update
 from chalicelib.store.tables import GuardBase, Tables
 from chalicelib.store.transaction import Label, Transaction
 
@@ -88,23 +90,51 @@ class RecordStore:
             records = [_to_record(model, cls.from_raw_data(raw)) for raw in page.get("Items", ())]
             yield Page(records, page.get("LastEvaluatedKey"), page["ScannedCount"])
 
-    def create(self, model: Model, record: Record) -> Record:
-        """Write a new record and a guard per unique value, in one transaction."""
-        cls = self.tables.model_class(model.name)
-        item = _to_item(cls, model, record)
+    def write(self, changes: Changes) -> None:
+        """Commit a mutation's changes in one transaction: new records with their unique guards,
+        updates conditional on their records still existing (and on any expected values)."""
         transaction = Transaction(self.tables.connection)
-        transaction.put(item, Path("id").does_not_exist(), Label(model.name))
-        for field in model.indexed_fields():
-            value = record.get(field.name)
-            if field.unique and value is not None:
-                guard = self.tables.guard(key=guard_key(model, field, value), owner=record["id"])
-                transaction.put(guard, GuardBase.key.does_not_exist(), Label(model.name, field.name))
+        for model, record in changes.puts:
+            cls = self.tables.model_class(model.name)
+            label = Label(model.name, record_id=record["id"])
+            transaction.put(_to_item(cls, model, record), record["id"], Path("id").does_not_exist(), label)
+            for field in model.indexed_fields():
+                value = record.get(field.name)
+                if field.unique and value is not None:
+                    key = guard_key(model, field, value)
+                    guard = self.tables.guard(key=key, owner=record["id"])
+                    guard_label = Label(model.name, field.name)
+                    transaction.put(guard, key, GuardBase.key.does_not_exist(), guard_label)
+        for update in changes.updates.values():
+            cls = self.tables.model_class(update.model.name)
+            condition = Path("id").exists()
+            for name, value in update.expect.items():
+                field = update.model.fields[name]
+                path = Path(field.store_name)
+                condition &= path.does_not_exist() if value is None else path == serialize(field, value)
+            label = Label(update.model.name, record_id=update.record_id)
+            item = cls(update.record_id)
+            transaction.update(item, update.record_id, _actions(update), condition, label)
         transaction.commit()
-        return record
 
 
 def guard_key(model: Model, field: Field, value: Any) -> str:
     return f"{model.store_name}#{field.store_name}#{index_key(field, value)}"
+
+
+def _actions(update: Update) -> list[Action]:
+    actions: list[Action] = []
+    for name, value in update.assign.items():
+        field = update.model.fields[name]
+        path = Path(field.store_name)
+        actions.append(path.remove() if value is None else path.set(serialize(field, value)))
+    for name, ids in update.add.items():
+        if ids:
+            actions.append(Path(update.model.fields[name].store_name).add({"SS": sorted(ids)}))
+    for name, ids in update.delete.items():
+        if ids:
+            actions.append(Path(update.model.fields[name].store_name).delete({"SS": sorted(ids)}))
+    return actions
 
 
 def _to_item(cls: type[PynamoModel], model: Model, record: Record) -> PynamoModel:

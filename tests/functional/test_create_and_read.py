@@ -191,7 +191,7 @@ def test_capabilities_not_built_yet_say_so(cities: Api) -> None:
     for query in [
         'mutation { updateCity(input: {where: {id: "x"}, data: {name: "y"}}) { data { id } } }',
         'mutation { deleteCity(input: {where: {id: "x"}}) { data { id } } }',
-        'mutation { createCity(input: {data: {name: "x", user: {create: {email: "a@b.co"}}}}) { data { id } } }',
+        'mutation { upsertCity(input: {where: {id: "x"}, create: {name: "x"}, update: {}}) { data { id } } }',
     ]:
         result = cities.query(query)
         assert result["errors"][0]["extensions"]["code"] == NOT_IMPLEMENTED, query
