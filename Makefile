@@ -32,3 +32,6 @@ format: $(INSTALLED)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+bench: $(INSTALLED)
+	$(BIN)/python -m bench
