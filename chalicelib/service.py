@@ -30,4 +30,6 @@ class Service:
         except ApiError as error:
             return bad_request(error.message, error.code, status=401)
         context.loader = Loader(self.registry, self.store)
+        if isinstance(data, dict) and isinstance(data.get("variables"), dict):
+            context.variables = data["variables"]
         return execute(self.schema, data, context, queries_only=queries_only)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.access.api_keys import ApiKeys
 from chalicelib.access.roles import SYSTEM_ADMIN, UNAUTHENTICATED
@@ -21,6 +21,8 @@ class RequestContext:
     response_headers: dict[str, str] = field(default_factory=dict)
     # The request's batch loader, set once the request is authenticated.
     loader: Loader = field(default=None)  # type: ignore[assignment]
+    # The variables as the client sent them: their key order is the client's, unlike coerced input.
+    variables: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_admin(self) -> bool:

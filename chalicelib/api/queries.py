@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import FieldNode, FragmentSpreadNode, GraphQLResolveInfo, InlineFragmentNode, SelectionSetNode
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+    ObjectValueNode,
+    SelectionSetNode,
+    VariableNode,
+)
 
 from chalicelib.access.permissions import Action, authorize
 from chalicelib.api import ids
@@ -38,7 +46,7 @@ class Queries:
     def plural(self, model: Model) -> Resolver:
         def resolve(_obj: Any, info: GraphQLResolveInfo, **args: Any) -> list[Record | None]:
             authorize(info.context, model, Action.READ)
-            list_args, lookups = list_arguments(model, args)
+            list_args, lookups = list_arguments(model, args, info=info)
             reader = self.reader(info)
             if lookups is not None:
                 field_name, values = lookups
@@ -60,7 +68,7 @@ class Queries:
     def connection(self, model: Model) -> Resolver:
         def resolve(_obj: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
             authorize(info.context, model, Action.READ)
-            list_args, _ = list_arguments(model, args, lookups_allowed=False)
+            list_args, _ = list_arguments(model, args, lookups_allowed=False, info=info)
             page = self.reader(info).read(model, list_args, count=selects(info, "aggregate"))
             info.context.loader.group(model, page.records)
             return connection(page)
@@ -92,8 +100,26 @@ class Queries:
         return exported
 
 
+def written_keys(info: GraphQLResolveInfo, argument: str) -> list[str] | None:
+    """The keys of an input-object argument in the order the client wrote them.
+
+    graphql-core rebuilds input objects in the schema's field order, which would lose the
+    precedence of `orderBy: {population: DESC, name: ASC}`; the query text and the raw
+    variables still hold it.
+    """
+    for node in info.field_nodes[0].arguments or ():
+        if node.name.value != argument:
+            continue
+        if isinstance(node.value, ObjectValueNode):
+            return [f.name.value for f in node.value.fields]
+        if isinstance(node.value, VariableNode):
+            raw = info.context.variables.get(node.value.name.value)
+            return list(raw) if isinstance(raw, dict) else None
+    return None
+
+
 def list_arguments(
-    model: Model, args: dict[str, Any], *, lookups_allowed: bool = True
+    model: Model, args: dict[str, Any], *, lookups_allowed: bool = True, info: GraphQLResolveInfo | None = None
 ) -> tuple[ListArgs, tuple[str, list[Any]] | None]:
     """The page arguments, with root match arguments (`users(email: [...])`) folded into `where`,
     except a lone one on a unique field: that is a lookup, answered in the order asked."""
@@ -109,7 +135,7 @@ def list_arguments(
         where = {"and": [w for w in (where, {"match": matches}) if w]}
     list_args = ListArgs(
         where=where,
-        order=parse_order(dict(model.fields), args.get("orderBy")),
+        order=parse_order(dict(model.fields), args.get("orderBy"), written_keys(info, "orderBy") if info else None),
         first=args.get("first"),
         last=args.get("last"),
         skip=args.get("skip"),

@@ -34,7 +34,7 @@ def _to_many(queries: Queries, field: Field, target: Model) -> Resolver:
     def resolve(obj: dict[str, Any], info: GraphQLResolveInfo, **args: Any) -> Any:
         authorize(info.context, target, Action.READ)
         info.context.loader.related(field, obj)  # loads the whole group's related records at once
-        list_args, _ = list_arguments(target, args, lookups_allowed=False)
+        list_args, _ = list_arguments(target, args, lookups_allowed=False, info=info)
         count = field.connection and selects(info, "aggregate")
         page = queries.reader(info).read(target, list_args, count=count, ids=related_ids(field, obj))
         return connection(page) if field.connection else page.records

@@ -15,8 +15,12 @@ OrderBy = list[tuple[Field, bool]]  # (field, descending)
 DESCENDING = frozenset({"DESC", "DESCENDING"})
 
 
-def parse_order(fields: dict[str, Field], order_by: dict[str, str] | None) -> OrderBy:
-    return [(fields[name], direction in DESCENDING) for name, direction in (order_by or {}).items() if direction]
+def parse_order(fields: dict[str, Field], order_by: dict[str, str] | None, written: list[str] | None = None) -> OrderBy:
+    """The sort keys of an `orderBy` input, in `written` order (the client's) when known."""
+    items = [(name, direction) for name, direction in (order_by or {}).items() if direction]
+    if written:
+        items.sort(key=lambda item: written.index(item[0]) if item[0] in written else len(written))
+    return [(fields[name], direction in DESCENDING) for name, direction in items]
 
 
 def position(order: OrderBy, record: Record) -> list[Any]:
