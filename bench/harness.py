@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,8 @@ from chalicelib.access.api_keys import ApiKeys
 from chalicelib.local.dynamodb import LocalDynamoDB
 from chalicelib.service import Service
 from chalicelib.settings import Settings
-from chalicelib.store.calls import CallLog, unwatch, watch
+from chalicelib.store.calls import CallLog
+from chalicelib.store.calls import counting as store_counting
 from chalicelib.store.tables import StoreConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,17 +42,8 @@ def run(api: Service, query: str, variables: dict[str, Any] | None = None) -> di
     return data
 
 
-@contextmanager
-def counting(api: Service) -> Iterator[CallLog]:
-    log = CallLog()
-    clients = api.tables.clients()
-    for client in clients:
-        watch(client, log)
-    try:
-        yield log
-    finally:
-        for client in clients:
-            unwatch(client, log)
+def counting(api: Service) -> AbstractContextManager[CallLog]:
+    return store_counting(api.tables.clients())
 
 
 def paired_medians(

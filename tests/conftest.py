@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from chalicelib.local.dynamodb import LocalDynamoDB
 from chalicelib.routes import create_app
 from chalicelib.service import Service
 from chalicelib.settings import Settings
-from chalicelib.store.calls import CallLog, unwatch, watch
+from chalicelib.store.calls import CallLog, counting
 from chalicelib.store.tables import StoreConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,18 +65,9 @@ class Api:
         data: dict[str, Any] = result["data"]
         return data
 
-    @contextmanager
-    def calls(self) -> Iterator[CallLog]:
+    def calls(self) -> AbstractContextManager[CallLog]:
         """Counts the DynamoDB calls made inside the block, through a botocore event hook."""
-        log = CallLog()
-        clients = self.service.tables.clients()
-        for client in clients:
-            watch(client, log)
-        try:
-            yield log
-        finally:
-            for client in clients:
-                unwatch(client, log)
+        return counting(self.service.tables.clients())
 
 
 def make_settings(dynamodb: LocalDynamoDB, schema: Path, **overrides: Any) -> Settings:

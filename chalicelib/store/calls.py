@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -33,3 +35,17 @@ def watch(client: Any, hook: Any) -> None:
 
 def unwatch(client: Any, hook: Any) -> None:
     client.meta.events.unregister("before-call.dynamodb", hook)
+
+
+@contextmanager
+def counting(clients: Iterable[Any]) -> Iterator[CallLog]:
+    """Count the DynamoDB calls made through `clients` inside the block."""
+    log = CallLog()
+    clients = list(clients)
+    for client in clients:
+        watch(client, log)
+    try:
+        yield log
+    finally:
+        for client in clients:
+            unwatch(client, log)
