@@ -30,8 +30,9 @@ def serve(host: str, port: int) -> None:
     service = Service(Settings.from_environ())
     service.tables.create_all()
     server = make_server(create_app(service), host, port)
-    print(f"Shoreline API ready at http://{host}:{port}/graphql", flush=True)
     try:
+        # Inside the try: a signal that lands right after the announcement still stops cleanly.
+        print(f"Shoreline API ready at http://{host}:{port}/graphql", flush=True)
         server.server.serve_forever()
     except KeyboardInterrupt:
         pass

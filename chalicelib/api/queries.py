@@ -95,7 +95,9 @@ class Queries:
         for name in names:
             model = self.registry.model(name)
             for record in reader.read(model, ListArgs(), count=True).records:
-                fields = {k: v for k, v in record.items() if v is not None and model.fields[k].readable}
+                fields = {
+                    f.name: record[f.name] for f in model.fields.values() if f.readable and record.get(f.name) is not None
+                }
                 exported.append({"__typename": name, **fields})
         return exported
 

@@ -1,25 +1,39 @@
-"""The writes of one mutation, gathered before anything is sent, then committed as one transaction."""
+"""The writes of one mutation, gathered before anything is sent, then committed as one transaction.
+
+Every record carries a version (`_v`), set to 1 when it is created and incremented by every
+write. A write planned from what was read names that version (`version`), so it lands only if
+nothing changed the record in between: that keeps conditions on relations, list pulls and unique
+moves atomic without locks.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from pynamodb.expressions.condition import Condition
+
 from chalicelib.schema.registry import Model
 
 Record = dict[str, Any]
+VERSION = "_v"
 
 
 @dataclass
 class Update:
-    """Changes to one existing record, made only if it still exists and `expect` still holds."""
+    """Changes to one existing record, made only if it still exists and its expectations hold."""
 
     model: Model
     record_id: str
     assign: dict[str, Any] = field(default_factory=dict)  # a value of None removes the field
+    push: dict[str, list[Any]] = field(default_factory=dict)  # appended atomically to a list
     add: dict[str, set[str]] = field(default_factory=dict)  # ids added to a to-many
     delete: dict[str, set[str]] = field(default_factory=dict)  # ids taken from a to-many
     expect: dict[str, Any] = field(default_factory=dict)  # a field's current value; None for absent
+    version: int | None = None  # the version read, when the write depends on what was read
+    condition: Condition | None = None  # the client's conditions, compiled
+    claim: dict[str, Any] = field(default_factory=dict)  # unique values taken: new guards
+    release: dict[str, Any] = field(default_factory=dict)  # unique values given up: guards removed
 
     def link(self, name: str, record_id: str) -> None:
         self.add.setdefault(name, set()).add(record_id)
@@ -31,9 +45,21 @@ class Update:
 
 
 @dataclass
+class Delete:
+    """A record removed with its unique guards; `record` is its state as read."""
+
+    model: Model
+    record: Record
+    condition: Condition | None = None
+
+
+@dataclass
 class Changes:
     puts: list[tuple[Model, Record]] = field(default_factory=list)
     updates: dict[tuple[str, str], Update] = field(default_factory=dict)
+    deletes: dict[tuple[str, str], Delete] = field(default_factory=dict)
+    # Records read to decide the write (e.g. for a condition on a relation): they must not change.
+    checks: dict[tuple[str, str], tuple[Model, int]] = field(default_factory=dict)
 
     def put(self, model: Model, record: Record) -> None:
         self.puts.append((model, record))
@@ -45,5 +71,17 @@ class Changes:
             self.updates[key] = Update(model, record_id)
         return self.updates[key]
 
+    def remove(self, model: Model, record: Record) -> Delete:
+        key = (model.name, record["id"])
+        self.updates.pop(key, None)
+        self.deletes[key] = Delete(model, record)
+        return self.deletes[key]
+
+    def check(self, model: Model, record: Record) -> None:
+        self.checks[(model.name, record["id"])] = (model, record.get(VERSION) or 0)
+
     def created(self, model: Model, record_id: str) -> Record | None:
         return next((r for m, r in self.puts if m.name == model.name and r["id"] == record_id), None)
+
+    def deleted(self, model: Model, record_id: str) -> bool:
+        return (model.name, record_id) in self.deletes

@@ -18,8 +18,8 @@ from pynamodb.models import Model as PynamoModel
 
 from chalicelib.schema.registry import Field, Model
 from chalicelib.store.attributes import index_attribute_name, index_key, python_name, serialize
-from chalicelib.store.changes import Changes, Update
-from chalicelib.store.tables import GuardBase, Tables
+from chalicelib.store.changes import VERSION, Changes, Delete, Update
+from chalicelib.store.tables import VERSION_ATTRIBUTE, GuardBase, Tables
 from chalicelib.store.transaction import Label, Transaction
 
 Record = dict[str, Any]
@@ -90,55 +90,119 @@ class RecordStore:
             records = [_to_record(model, cls.from_raw_data(raw)) for raw in page.get("Items", ())]
             yield Page(records, page.get("LastEvaluatedKey"), page["ScannedCount"])
 
-    def write(self, changes: Changes) -> None:
-        """Commit a mutation's changes in one transaction: new records with their unique guards,
-        updates conditional on their records still existing (and on any expected values)."""
+    def write(self, changes: Changes) -> Record | None:
+        """Commit a mutation's changes in one transaction (a lone write in one plain call).
+
+        New records come with their unique guards; updates and deletes hold only if their record
+        still exists at the version read and the client's conditions still hold. A lone update
+        returns its record as it now stands.
+        """
         transaction = Transaction(self.tables.connection)
         for model, record in changes.puts:
-            cls = self.tables.model_class(model.name)
-            label = Label(model.name, record_id=record["id"])
-            transaction.put(_to_item(cls, model, record), record["id"], Path("id").does_not_exist(), label)
-            for field in model.indexed_fields():
-                value = record.get(field.name)
-                if field.unique and value is not None:
-                    key = guard_key(model, field, value)
-                    guard = self.tables.guard(key=key, owner=record["id"])
-                    guard_label = Label(model.name, field.name)
-                    transaction.put(guard, key, GuardBase.key.does_not_exist(), guard_label)
+            self._put(transaction, model, record)
         for update in changes.updates.values():
-            cls = self.tables.model_class(update.model.name)
-            condition = Path("id").exists()
-            for name, value in update.expect.items():
-                field = update.model.fields[name]
-                path = Path(field.store_name)
-                condition &= path.does_not_exist() if value is None else path == serialize(field, value)
-            label = Label(update.model.name, record_id=update.record_id)
-            item = cls(update.record_id)
-            transaction.update(item, update.record_id, _actions(update), condition, label)
-        transaction.commit()
+            self._update(transaction, update)
+        for delete in changes.deletes.values():
+            self._delete(transaction, delete)
+        for (_, record_id), (model, version) in changes.checks.items():
+            if (model.name, record_id) in changes.updates or (model.name, record_id) in changes.deletes:
+                continue
+            cls = self.tables.model_class(model.name)
+            label = Label(model.name, record_id=record_id)
+            transaction.check(cls(record_id), record_id, _version_is(version), label)
+        item = transaction.commit()
+        if item is None:
+            return None
+        (update,) = changes.updates.values()
+        return _to_record(update.model, item)
+
+    def _put(self, transaction: Transaction, model: Model, record: Record) -> None:
+        cls = self.tables.model_class(model.name)
+        label = Label(model.name, record_id=record["id"])
+        item = _to_item(cls, model, {**record, VERSION: 1})
+        transaction.put(item, record["id"], Path("id").does_not_exist(), label)
+        for field in model.unique_fields():
+            if not field.is_id and record.get(field.name) is not None:
+                self._claim(transaction, model, field, record.get(field.name), record["id"])
+
+    def _update(self, transaction: Transaction, update: Update) -> None:
+        model = update.model
+        cls = self.tables.model_class(model.name)
+        condition = Path("id").exists()
+        if update.version is not None:
+            condition &= _version_is(update.version)
+        for name, value in update.expect.items():
+            path = Path(model.fields[name].store_name)
+            condition &= path.does_not_exist() if value is None else path == serialize(model.fields[name], value)
+        if update.condition is not None:
+            condition &= update.condition
+        label = Label(model.name, record_id=update.record_id)
+        actions = _actions(cls, update)
+        transaction.update(cls(update.record_id), update.record_id, actions, condition, label)
+        for name, value in update.claim.items():
+            self._claim(transaction, model, model.fields[name], value, update.record_id)
+        for name, value in update.release.items():
+            self._release(transaction, model, model.fields[name], value, update.record_id)
+
+    def _delete(self, transaction: Transaction, delete: Delete) -> None:
+        model, record = delete.model, delete.record
+        cls = self.tables.model_class(model.name)
+        condition = Path("id").exists() & _version_is(record.get(VERSION) or 0)
+        if delete.condition is not None:
+            condition &= delete.condition
+        transaction.delete(cls(record["id"]), record["id"], condition, Label(model.name, record_id=record["id"]))
+        for field in model.unique_fields():
+            if not field.is_id and record.get(field.name) is not None:
+                self._release(transaction, model, field, record[field.name], record["id"])
+
+    def _claim(self, transaction: Transaction, model: Model, field: Field, value: Any, owner: str) -> None:
+        key = guard_key(model, field, value)
+        guard = self.tables.guard(key=key, owner=owner)
+        transaction.put(guard, key, GuardBase.key.does_not_exist(), Label(model.name, field.name))
+
+    def _release(self, transaction: Transaction, model: Model, field: Field, value: Any, owner: str) -> None:
+        key = guard_key(model, field, value)
+        label = Label(model.name, field.name, record_id=owner)
+        transaction.delete(self.tables.guard(key=key), key, GuardBase.owner == owner, label)
 
 
 def guard_key(model: Model, field: Field, value: Any) -> str:
     return f"{model.store_name}#{field.store_name}#{index_key(field, value)}"
 
 
-def _actions(update: Update) -> list[Action]:
-    actions: list[Action] = []
+def _version_is(version: int) -> Condition:
+    path = Path(VERSION)
+    return path.does_not_exist() if not version else path == {"N": str(version)}
+
+
+def _actions(cls: type[PynamoModel], update: Update) -> list[Action]:
+    """The update expression: assignments, atomic appends and set changes, and a version bump."""
+    model = update.model
+    actions: list[Action] = [Path(VERSION).add({"N": "1"})]
     for name, value in update.assign.items():
-        field = update.model.fields[name]
-        path = Path(field.store_name)
-        actions.append(path.remove() if value is None else path.set(serialize(field, value)))
+        field = model.fields[name]
+        path = Path(getattr(cls, python_name(field)))
+        if value is None or (field.is_relation and field.is_list and not value):
+            actions.append(path.remove())
+        else:
+            actions.append(path.set(set(value) if field.is_relation and field.is_list else value))
+        if field.unique or field.indexed:
+            index = Path(index_attribute_name(field))
+            actions.append(index.remove() if value is None else index.set({"S": index_key(field, value)}))
+    for name, values in update.push.items():
+        path = Path(getattr(cls, python_name(model.fields[name])))
+        actions.append(path.set((path | []).append(values)))
     for name, ids in update.add.items():
         if ids:
-            actions.append(Path(update.model.fields[name].store_name).add({"SS": sorted(ids)}))
+            actions.append(Path(getattr(cls, python_name(model.fields[name]))).add(set(ids)))
     for name, ids in update.delete.items():
         if ids:
-            actions.append(Path(update.model.fields[name].store_name).delete({"SS": sorted(ids)}))
+            actions.append(Path(getattr(cls, python_name(model.fields[name]))).delete(set(ids)))
     return actions
 
 
 def _to_item(cls: type[PynamoModel], model: Model, record: Record) -> PynamoModel:
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {VERSION_ATTRIBUTE: record.get(VERSION)}
     for field in model.fields.values():
         value = record.get(field.name)
         if value is None or (field.is_relation and field.is_list and not value):
@@ -151,6 +215,7 @@ def _to_item(cls: type[PynamoModel], model: Model, record: Record) -> PynamoMode
 
 def _to_record(model: Model, item: PynamoModel) -> Record:
     record = {field.name: getattr(item, python_name(field)) for field in model.fields.values()}
+    record[VERSION] = getattr(item, VERSION_ATTRIBUTE)
     for field in model.relations():
         if field.is_list:
             record[field.name] = sorted(record[field.name] or ())

@@ -10,15 +10,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model as PynamoModel
 
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.attributes import attribute_for, index_attribute_name, index_name, python_name
+from chalicelib.store.changes import VERSION
 
 GUARD_TABLE = "unique-guards"
+VERSION_ATTRIBUTE = "version_"
 BILLING = "PAY_PER_REQUEST"
 
 
@@ -111,7 +113,10 @@ class Tables:
         )
 
     def _build(self, model: Model) -> type[PynamoModel]:
-        attrs: dict[str, Any] = {"Meta": self._meta(self.config.table_prefix + model.store_name)}
+        attrs: dict[str, Any] = {
+            "Meta": self._meta(self.config.table_prefix + model.store_name),
+            VERSION_ATTRIBUTE: NumberAttribute(null=True, attr_name=VERSION),
+        }
         for field in model.fields.values():
             attrs[python_name(field)] = attribute_for(field)
         for field in model.indexed_fields():

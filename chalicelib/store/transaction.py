@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model as PynamoModel
@@ -49,13 +49,19 @@ class DuplicateItem(Exception):
         self.label = label
 
 
+PUT, UPDATE, DELETE, CHECK = "put", "update", "delete", "check"
+# The order in which PynamoDB sends the kinds, and DynamoDB reports their cancellation reasons.
+_SENT_ORDER = (CHECK, DELETE, PUT, UPDATE)
+
+
 @dataclass
 class _Write:
+    kind: str
     item: PynamoModel
     key: str
     condition: Condition | None
     label: Label
-    actions: list[Action] | None = None  # an update; a put otherwise
+    actions: list[Action] | None = None
 
 
 class Transaction:
@@ -65,12 +71,18 @@ class Transaction:
         self._keys: set[tuple[str, Any]] = set()
 
     def put(self, item: PynamoModel, key: str, condition: Condition | None, label: Label) -> None:
-        self._add(_Write(item, key, condition, label))
+        self._add(_Write(PUT, item, key, condition, label))
 
     def update(
         self, item: PynamoModel, key: str, actions: list[Action], condition: Condition | None, label: Label
     ) -> None:
-        self._add(_Write(item, key, condition, label, actions))
+        self._add(_Write(UPDATE, item, key, condition, label, actions))
+
+    def delete(self, item: PynamoModel, key: str, condition: Condition | None, label: Label) -> None:
+        self._add(_Write(DELETE, item, key, condition, label))
+
+    def check(self, item: PynamoModel, key: str, condition: Condition, label: Label) -> None:
+        self._add(_Write(CHECK, item, key, condition, label))
 
     def _add(self, write: _Write) -> None:
         key = (write.item.Meta.table_name, write.key)
@@ -82,39 +94,54 @@ class Transaction:
     def __len__(self) -> int:
         return len(self._writes)
 
-    def commit(self) -> None:
+    def commit(self) -> PynamoModel | None:
+        """Write everything, or nothing. A lone update returns its item as it now stands."""
         if len(self._writes) > MAX_ITEMS:
             raise TooManyItems(
                 f"this mutation writes {len(self._writes)} items; one transaction holds at most {MAX_ITEMS}"
             )
-        if len(self._writes) == 1:
-            self._commit_single(self._writes[0])
-            return
+        if not self._writes:
+            return None
+        if len(self._writes) == 1 and self._writes[0].kind != CHECK:
+            return self._commit_single(self._writes[0])
         try:
             with TransactWrite(connection=self.connection) as transaction:
                 for write in self._writes:
-                    if write.actions is None:
+                    if write.kind == PUT:
                         transaction.save(write.item, condition=write.condition)
+                    elif write.kind == UPDATE:
+                        assert write.actions is not None
+                        transaction.update(
+                            write.item, write.actions, condition=write.condition, add_version_condition=False
+                        )
+                    elif write.kind == DELETE:
+                        transaction.delete(write.item, condition=write.condition, add_version_condition=False)
                     else:
-                        transaction.update(write.item, write.actions, condition=write.condition)
+                        assert write.condition is not None
+                        transaction.condition_check(type(write.item), write.key, condition=write.condition)
         except TransactWriteError as error:
             raise self._failure(error) from error
+        return None
 
-    def _commit_single(self, write: _Write) -> None:
+    def _commit_single(self, write: _Write) -> PynamoModel | None:
         """A lone write needs no transaction: the same conditional write is as atomic and cheaper."""
         try:
-            if write.actions is None:
-                write.item.save(condition=write.condition)
+            if write.kind == PUT:
+                write.item.save(condition=write.condition, add_version_condition=False)
+            elif write.kind == UPDATE:
+                assert write.actions is not None
+                write.item.update(write.actions, condition=write.condition, add_version_condition=False)
+                return write.item
             else:
-                write.item.update(write.actions, condition=write.condition)
-        except (PutError, UpdateError) as error:
+                write.item.delete(condition=write.condition, add_version_condition=False)
+        except (PutError, UpdateError, DeleteError) as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 raise ConditionFailed(write.label) from error
             raise
+        return None
 
     def _failure(self, error: TransactWriteError) -> Exception:
-        # PynamoDB sends condition checks, deletes, puts, then updates: the order reasons come in.
-        ordered = [w for w in self._writes if w.actions is None] + [w for w in self._writes if w.actions is not None]
+        ordered = sorted(self._writes, key=lambda w: _SENT_ORDER.index(w.kind))
         for write, reason in zip(ordered, error.cancellation_reasons, strict=False):
             if reason is not None and reason.code == "ConditionalCheckFailed":
                 return ConditionFailed(write.label)
