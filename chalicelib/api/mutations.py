@@ -1,52 +1,212 @@
-"""Resolvers of the generated mutations."""
+"""Resolvers of the generated single-record mutations: create, update, upsert, delete.
+
+A mutation is planned from what it reads, then written as one transaction that holds only if
+what was read is unchanged. If a concurrent write got there first, the mutation is planned
+again from a fresh read (a few times at most). When the client's `conditions` fail, nothing is
+written: `data` is null and `unalteredData` is the stored record.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from chalicelib.api.writes import CreatePlan
-from chalicelib.errors import INTERNAL_ERROR, INVALID_INPUT, RECORD_NOT_FOUND, ApiError, not_unique
+from chalicelib.access.permissions import Action, authorize
+from chalicelib.api.unique import unique_keys
+from chalicelib.api.writes import WritePlan, plan_simple_update, simple_update
+from chalicelib.errors import INTERNAL_ERROR, INVALID_INPUT, RECORD_NOT_FOUND, UNAVAILABLE, ApiError, not_unique
+from chalicelib.query import where as where_grammar
+from chalicelib.query.conditions import compile_where
+from chalicelib.query.reader import Reader
 from chalicelib.schema.registry import Model, Registry
-from chalicelib.store.records import RecordStore
-from chalicelib.store.transaction import ConditionFailed, DuplicateItem, TooManyItems
+from chalicelib.store.changes import Changes
+from chalicelib.store.records import Record, RecordStore
+from chalicelib.store.transaction import ConditionFailed, DuplicateItem, Label, TooManyItems
 
 Resolver = Any
+ATTEMPTS = 5
+
+
+class _Retry(Exception):
+    """What was read changed before the write landed: plan again."""
+
+
+class _ConditionsFailed(Exception):
+    def __init__(self, record: Record) -> None:
+        super().__init__("conditions failed")
+        self.record = record
 
 
 class Mutations:
-    def __init__(self, registry: Registry, store: RecordStore) -> None:
+    def __init__(self, registry: Registry, store: RecordStore, page_cap: int) -> None:
         self.registry = registry
         self.store = store
+        self.page_cap = page_cap
 
     def create(self, model: Model) -> Resolver:
         def resolve(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
-            plan = CreatePlan(self.registry, self.store, info.context)
-            record = plan.create(model, input["data"])
-            self._commit(plan)
-            return payload(input, data=record)
+            def attempt() -> Record:
+                plan = WritePlan(self.registry, self.store, info.context)
+                record = plan.create(model, input["data"])
+                self._commit(plan.changes)
+                return record
+
+            return self._run(input, attempt)
 
         return resolve
 
-    def _commit(self, plan: CreatePlan) -> None:
+    def update(self, model: Model) -> Resolver:
+        def resolve(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
+            authorize(info.context, model, Action.UPDATE)
+            keys = unique_keys(model, input["where"])
+            data, conditions = input["data"], input.get("conditions")
+            if set(keys) == {"id"} and simple_update(model, data) and compile_where(model, conditions).exact:
+                return self._run(input, lambda: self._simple_update(model, keys["id"], data, conditions))
+
+            def attempt() -> Record:
+                plan = WritePlan(self.registry, self.store, info.context)
+                record = plan.need(model, keys, "update")
+                self._check_conditions(info, plan, model, record, conditions)
+                new = plan.update(model, record, data)
+                self._commit(plan.changes, model, record, conditions)
+                return new
+
+            return self._run(input, attempt)
+
+        return resolve
+
+    def upsert(self, model: Model) -> Resolver:
+        def resolve(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
+            keys = unique_keys(model, input["where"])
+            conditions = input.get("conditions")
+
+            def attempt() -> Record:
+                plan = WritePlan(self.registry, self.store, info.context)
+                record = plan.find(model, keys)
+                if record is None:
+                    # Conditions apply to the update only.
+                    created = plan.create(model, input["create"])
+                    self._commit(plan.changes)
+                    return created
+                self._check_conditions(info, plan, model, record, conditions)
+                new = plan.update(model, record, input["update"])
+                self._commit(plan.changes, model, record, conditions)
+                return new
+
+            return self._run(input, attempt)
+
+        return resolve
+
+    def delete(self, model: Model) -> Resolver:
+        def resolve(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
+            authorize(info.context, model, Action.DELETE)
+            keys = unique_keys(model, input["where"])
+            conditions = input.get("conditions")
+
+            def attempt() -> Record:
+                plan = WritePlan(self.registry, self.store, info.context)
+                record = plan.need(model, keys, "delete")
+                self._check_conditions(info, plan, model, record, conditions)
+                plan.delete(model, record)
+                self._commit(plan.changes, model, record, conditions)
+                return record
+
+            return self._run(input, attempt)
+
+        return resolve
+
+    def _simple_update(self, model: Model, record_id: str, data: dict[str, Any], conditions: Any) -> Record:
+        """One UpdateItem, its conditions in its condition expression, returning the new record."""
+        where_grammar.validate(model, conditions, self.registry)
+        changes = Changes()
+        update = plan_simple_update(model, record_id, data)
+        update.condition = compile_where(model, conditions).condition
+        changes.updates[(model.name, record_id)] = update
         try:
-            self.store.write(plan.changes)
-        except (ConditionFailed, DuplicateItem) as failure:
+            record = self.store.write(changes)
+        except ConditionFailed as failure:
+            current = self.store.get(model, record_id)
+            if current is None:
+                raise ApiError(RECORD_NOT_FOUND, f"no {model.name} with id {record_id!r} to update") from failure
+            raise _ConditionsFailed(current) from failure
+        assert record is not None
+        return record
+
+    def _check_conditions(
+        self, info: GraphQLResolveInfo, plan: WritePlan, model: Model, record: Record, conditions: Any
+    ) -> None:
+        """Conditions DynamoDB can evaluate go into the write; those through relations are evaluated
+        here, and the write then holds only if every record they looked at is unchanged."""
+        where_grammar.validate(model, conditions, self.registry)
+        compiled = compile_where(model, conditions)
+        if compiled.exact:
+            return
+        reader = Reader(self.registry, self.store, info.context.loader, self.page_cap)
+        if not reader.matching(model, conditions, [record]):
+            raise _ConditionsFailed(record)
+        plan.changes.check(model, record)
+        for path in where_grammar.relation_paths(model, conditions, self.registry):
+            level = [record]
+            for field in path:
+                level = [r for parent in level for r in info.context.loader.related(field, parent)]
+                for related in level:
+                    plan.changes.check(self.registry.model(field.type_name), related)
+
+    def _commit(
+        self, changes: Changes, model: Model | None = None, record: Record | None = None, conditions: Any = None
+    ) -> None:
+        if model is not None and record is not None:
+            compiled = compile_where(model, conditions)
+            if compiled.exact and compiled.condition is not None:
+                target = changes.updates.get((model.name, record["id"])) or changes.deletes.get(
+                    (model.name, record["id"])
+                )
+                if target is not None:
+                    target.condition = compiled.condition
+        try:
+            self.store.write(changes)
+        except DuplicateItem as failure:
             label = failure.label
             if label.field is not None:
                 raise not_unique(label.model, label.field) from failure
-            if isinstance(failure, DuplicateItem):
-                message = f"this mutation writes {label.model} {label.record_id} twice"
-                raise ApiError(INVALID_INPUT, message) from failure
-            if any(m.name == label.model and r["id"] == label.record_id for m, r in plan.changes.puts):
-                raise ApiError(INTERNAL_ERROR, "Id collision; retry the request") from failure
-            raise ApiError(
-                RECORD_NOT_FOUND,
-                f"{label.model} {label.record_id} was changed or deleted meanwhile; nothing was written",
-            ) from failure
+            raise ApiError(INVALID_INPUT, f"this mutation changes {label.model} {label.record_id} twice") from failure
+        except ConditionFailed as failure:
+            raise self._explain(failure.label, changes, model, record, conditions) from failure
         except TooManyItems as error:
             raise ApiError(INVALID_INPUT, str(error)) from error
+
+    def _explain(
+        self, label: Label, changes: Changes, model: Model | None, record: Record | None, conditions: Any
+    ) -> Exception:
+        """Why a transaction was cancelled: a taken unique value, failed conditions, or a race to retry."""
+        if label.field is not None and label.record_id is None:
+            return not_unique(label.model, label.field)
+        if any(m.name == label.model and r["id"] == label.record_id for m, r in changes.puts):
+            return ApiError(INTERNAL_ERROR, "Id collision; retry the request")
+        if model is not None and record is not None and label.model == model.name and label.record_id == record["id"]:
+            current = self.store.get(model, record["id"])
+            if current is None:
+                return ApiError(RECORD_NOT_FOUND, f"{model.name} {record['id']} was deleted meanwhile")
+            compiled = compile_where(model, conditions)
+            if (
+                compiled.exact
+                and compiled.condition is not None
+                and not where_grammar.matches(model, conditions, current, self.registry, lambda *_: [])
+            ):
+                return _ConditionsFailed(current)
+        return _Retry()
+
+    def _run(self, input: dict[str, Any], attempt: Callable[[], Record]) -> dict[str, Any]:
+        for _ in range(ATTEMPTS):
+            try:
+                return payload(input, data=attempt())
+            except _ConditionsFailed as failed:
+                return payload(input, unalteredData=failed.record)
+            except _Retry:
+                continue
+        raise ApiError(UNAVAILABLE, "The records changed repeatedly while this mutation ran; nothing was written")
 
 
 def payload(input: dict[str, Any], **fields: Any) -> dict[str, Any]:

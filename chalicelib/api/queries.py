@@ -95,9 +95,8 @@ class Queries:
         for name in names:
             model = self.registry.model(name)
             for record in reader.read(model, ListArgs(), count=True).records:
-                fields = {
-                    f.name: record[f.name] for f in model.fields.values() if f.readable and record.get(f.name) is not None
-                }
+                readable = (f.name for f in model.fields.values() if f.readable)
+                fields = {name: record[name] for name in readable if record.get(name) is not None}
                 exported.append({"__typename": name, **fields})
         return exported
 

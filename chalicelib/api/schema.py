@@ -29,7 +29,7 @@ from chalicelib.store.records import RecordStore
 
 def build_schema(registry: Registry, store: RecordStore, page_cap: int) -> GraphQLSchema:
     queries = Queries(registry, store, page_cap)
-    mutations = Mutations(registry, store)
+    mutations = Mutations(registry, store, page_cap)
     query = QueryType()
     mutation = MutationType()
     query.set_field("node", queries.node)
@@ -42,10 +42,10 @@ def build_schema(registry: Registry, store: RecordStore, page_cap: int) -> Graph
         query.set_field(names.list, queries.plural(model))
         query.set_field(names.connection_field, queries.connection(model))
         mutation.set_field(names.create, mutations.create(model))
+        mutation.set_field(names.update, mutations.update(model))
+        mutation.set_field(names.upsert, mutations.upsert(model))
+        mutation.set_field(names.delete, mutations.delete(model))
         pending = [
-            (mutation, names.update, (Action.UPDATE,)),
-            (mutation, names.upsert, (Action.CREATE, Action.UPDATE)),
-            (mutation, names.delete, (Action.DELETE,)),
             (mutation, names.update_many, (Action.UPDATE,)),
             (mutation, names.delete_many, (Action.DELETE,)),
         ]

@@ -1,8 +1,11 @@
-"""Turning create input, nested relation writes included, into the changes of one transaction.
+"""Planning a mutation: input, nested relation writes included, turned into the changes of one transaction.
 
 Both sides of a relation are written together. Connecting a record whose to-one inverse points
-elsewhere moves it: the old partner loses it in the same transaction, which is conditional on the
-record still pointing where it did when it was read, so a concurrent move cannot be lost.
+elsewhere moves it: the old partner lets go in the same transaction, which holds only if the
+record still points where it did when it was read. Nested `update`, `delete` and `disconnect`
+reach only the parent's own related records. Deleting a record unlinks it from every record
+related to it through a relation with an inverse (a one-way relation pointing at it cannot be
+found without a scan; reads skip ids whose record is gone).
 """
 
 from __future__ import annotations
@@ -13,19 +16,36 @@ from chalicelib.access.context import RequestContext
 from chalicelib.access.permissions import Action, authorize
 from chalicelib.api import ids, scalars
 from chalicelib.api.unique import find_unique, unique_keys
-from chalicelib.errors import RECORD_NOT_FOUND, ApiError
+from chalicelib.errors import INVALID_INPUT, RECORD_NOT_FOUND, ApiError
 from chalicelib.passwords import hash_password
+from chalicelib.query.loader import related_ids
 from chalicelib.schema.registry import Field, Model, Registry
-from chalicelib.store.changes import Changes
+from chalicelib.store.changes import VERSION, Changes, Update
 from chalicelib.store.records import Record, RecordStore
 
 
-class CreatePlan:
+class WritePlan:
     def __init__(self, registry: Registry, store: RecordStore, context: RequestContext) -> None:
         self.registry = registry
         self.store = store
         self.context = context
         self.changes = Changes()
+
+    def find(self, model: Model, where: dict[str, Any]) -> Record | None:
+        keys = unique_keys(model, where)
+        created = self.changes.created(model, keys.get("id", ""))
+        if created is not None:
+            return created
+        return find_unique(self.store, model, keys)
+
+    def need(self, model: Model, where: dict[str, Any], purpose: str) -> Record:
+        found = self.find(model, where)
+        if found is None:
+            keys = ", ".join(f"{k}: {v!r}" for k, v in where.items() if v is not None)
+            raise ApiError(RECORD_NOT_FOUND, f"no {model.name} with {keys} to {purpose}")
+        return found
+
+    # Creating.
 
     def create(self, model: Model, data: dict[str, Any]) -> Record:
         """Plan a new record of `model` from create input; returns it as it will be stored."""
@@ -37,57 +57,185 @@ class CreatePlan:
             if nested is None:
                 continue
             for child in _as_list(nested.get("create")):
-                created = self.create(self.registry.model(field.type_name), child)
-                self._link(model, record, field, created)
+                self._attach(model, record, field, self.create(self.registry.model(field.type_name), child))
             for where in _as_list(nested.get("connect")):
-                self._connect(model, record, field, where)
+                self._attach(model, record, field, self._connectable(model, field, where))
         return record
 
-    def _connect(self, model: Model, record: Record, field: Field, where: dict[str, Any]) -> None:
+    # Updating.
+
+    def update(self, model: Model, record: Record, data: dict[str, Any]) -> Record:
+        """Plan changes to `record` (as read) from update input; returns it as it will be stored."""
+        authorize(self.context, model, Action.UPDATE)
+        update = self.changes.update(model, record["id"])
+        update.version = record.get(VERSION) or 0
+        new = dict(record)
+        for name, value in data.items():
+            field = model.fields[name]
+            if field.is_relation:
+                if value is not None:
+                    self._nested(model, record, new, field, value)
+            elif field.is_list:
+                new[name] = _list_change(update, field, record.get(name), value)
+            else:
+                new[name] = _scalar_change(model, update, field, record.get(name), value)
+        _touch(model, update, new, data)
+        return new
+
+    def _nested(self, model: Model, record: Record, new: Record, field: Field, ops: dict[str, Any]) -> None:
+        target = self.registry.model(field.type_name)
+        if field.is_list:
+            self._nested_many(model, record, new, field, target, ops)
+        else:
+            self._nested_one(model, record, new, field, target, ops)
+
+    def _nested_many(
+        self, model: Model, record: Record, new: Record, field: Field, target: Model, ops: dict[str, Any]
+    ) -> None:
+        for child in _as_list(ops.get("create")):
+            self._attach(model, new, field, self.create(target, child))
+        for where in _as_list(ops.get("connect")):
+            self._attach(model, new, field, self._connectable(model, field, where))
+        for where in _as_list(ops.get("disconnect")):
+            self._detach(model, new, field, self._child(model, record, field, where, "disconnect"))
+        for where in _as_list(ops.get("delete")):
+            self.delete(target, self._child(model, record, field, where, "delete"))
+        for change in _as_list(ops.get("update")):
+            child = self._child(model, record, field, change["where"], "update")
+            self.update(target, child, change["data"])
+        for change in _as_list(ops.get("upsert")):
+            found = self.find(target, change["where"])
+            if found is None:
+                self._attach(model, new, field, self.create(target, change["create"]))
+            else:
+                self.update(target, self._child(model, record, field, change["where"], "upsert"), change["update"])
+
+    def _nested_one(
+        self, model: Model, record: Record, new: Record, field: Field, target: Model, ops: dict[str, Any]
+    ) -> None:
+        current = self._current(target, record, field)
+        if ops.get("create") is not None:
+            self._attach(model, new, field, self.create(target, ops["create"]), replaced=current)
+        if ops.get("connect") is not None:
+            self._attach(model, new, field, self._connectable(model, field, ops["connect"]), replaced=current)
+        if ops.get("disconnect") and current is not None:
+            self._detach(model, new, field, current)
+        if ops.get("delete"):
+            self.delete(target, self._linked(model, field, current, "delete"))
+        if ops.get("update") is not None:
+            self.update(target, self._linked(model, field, current, "update"), ops["update"])
+        if ops.get("upsert") is not None:
+            if current is None:
+                self._attach(model, new, field, self.create(target, ops["upsert"]["create"]))
+            else:
+                self.update(target, current, ops["upsert"]["update"])
+
+    def _current(self, target: Model, record: Record, field: Field) -> Record | None:
+        linked = record.get(field.name)
+        return None if linked is None else self.store.get(target, linked)
+
+    def _linked(self, model: Model, field: Field, current: Record | None, purpose: str) -> Record:
+        if current is None:
+            raise ApiError(INVALID_INPUT, f"{model.name}.{field.name}: nothing is linked to {purpose}")
+        return current
+
+    def _child(self, model: Model, record: Record, field: Field, where: dict[str, Any], purpose: str) -> Record:
+        """A record related to `record` through `field`, found by `where`; others are out of reach."""
+        target = self.registry.model(field.type_name)
+        child = self.need(target, where, purpose)
+        if child["id"] not in related_ids(field, record):
+            raise ApiError(
+                INVALID_INPUT,
+                f"{model.name}.{field.name}: the {target.name} to {purpose} is not related to this {model.name}",
+            )
+        return child
+
+    def _connectable(self, model: Model, field: Field, where: dict[str, Any]) -> Record:
         target = self.registry.model(field.type_name)
         authorize(self.context, target, Action.UPDATE)
-        found = self.changes.created(target, where.get("id", "")) or find_unique(
-            self.store, target, unique_keys(target, where)
-        )
-        if found is None:
-            keys = ", ".join(f"{k}: {v!r}" for k, v in where.items())
-            raise ApiError(RECORD_NOT_FOUND, f"{model.name}.{field.name}: no {target.name} with {keys} to connect")
-        self._link(model, record, field, found, existing=True)
+        return self.need(target, where, f"connect to {model.name}.{field.name}")
 
-    def _link(self, model: Model, record: Record, field: Field, other: Record, *, existing: bool = False) -> None:
-        """Relate the new `record` to `other` through `field`, and `other` back through the inverse."""
+    # Deleting.
+
+    def delete(self, model: Model, record: Record) -> None:
+        """Plan the deletion of `record` (as read), unlinking every record related to it."""
+        authorize(self.context, model, Action.DELETE)
+        if self.changes.deleted(model, record["id"]):
+            return
+        self.changes.remove(model, record)
+        for field in model.relations():
+            if field.relation is None or field.relation.inverse is None:
+                continue
+            target = self.registry.model(field.type_name)
+            inverse = target.fields[field.relation.inverse]
+            for other_id in related_ids(field, record):
+                if not self.changes.deleted(target, other_id):
+                    self._let_go(target, other_id, inverse, record["id"])
+
+    # Both sides of a relation.
+
+    def _attach(
+        self, model: Model, record: Record, field: Field, other: Record, *, replaced: Record | None = None
+    ) -> None:
+        """Relate `record` (new or being updated) to `other` through `field`, and `other` back."""
         assert field.relation is not None
-        if field.is_list:
-            record[field.name] = sorted({*(record.get(field.name) or ()), other["id"]})
-        else:
-            record[field.name] = other["id"]
+        if replaced is not None and replaced["id"] != other["id"]:
+            self._detach(model, record, field, replaced)
+        self._point(model, record, field, other["id"])
         inverse_name = field.relation.inverse
         if inverse_name is None:
             return
         target = self.registry.model(field.type_name)
         inverse = target.fields[inverse_name]
-        if not existing:
-            if inverse.is_list:
-                other[inverse_name] = sorted({*(other.get(inverse_name) or ()), record["id"]})
-            else:
-                other[inverse_name] = record["id"]
+        created = self.changes.created(target, other["id"])
+        if created is not None:
+            created[inverse_name] = _with(inverse, created.get(inverse_name), record["id"])
             return
         update = self.changes.update(target, other["id"])
         if inverse.is_list:
             update.link(inverse_name, record["id"])
             return
         previous = other.get(inverse_name)
+        if previous == record["id"]:
+            return
         update.assign[inverse_name] = record["id"]
         update.expect[inverse_name] = previous
         if previous is not None:
             # `other` was related to another record of `model`: that one lets go of it.
-            self._release(model, previous, field, other["id"])
+            self._let_go(model, previous, field, other["id"])
 
-    def _release(self, model: Model, record_id: str, field: Field, other_id: str) -> None:
+    def _detach(self, model: Model, record: Record, field: Field, other: Record) -> None:
+        assert field.relation is not None
+        self._unpoint(model, record, field, other["id"])
+        if field.relation.inverse is not None:
+            target = self.registry.model(field.type_name)
+            self._let_go(target, other["id"], target.fields[field.relation.inverse], record["id"])
+
+    def _point(self, model: Model, record: Record, field: Field, other_id: str) -> None:
+        """Set `record`'s side: in the new record itself, or as an update of the existing one."""
+        record[field.name] = _with(field, record.get(field.name), other_id)
+        if self.changes.created(model, record["id"]) is not None:
+            return
+        update = self.changes.update(model, record["id"])
+        if field.is_list:
+            update.link(field.name, other_id)
+        else:
+            update.assign[field.name] = other_id
+
+    def _unpoint(self, model: Model, record: Record, field: Field, other_id: str) -> None:
+        if field.is_list:
+            record[field.name] = [i for i in record.get(field.name) or () if i != other_id]
+            self.changes.update(model, record["id"]).unlink(field.name, other_id)
+        else:
+            record[field.name] = None
+            self.changes.update(model, record["id"]).assign[field.name] = None
+
+    def _let_go(self, model: Model, record_id: str, field: Field, other_id: str) -> None:
+        """`record_id` stops pointing at `other_id` through `field`, if it still does."""
         update = self.changes.update(model, record_id)
         if field.is_list:
             update.unlink(field.name, other_id)
-        else:
+        elif update.assign.get(field.name, other_id) == other_id:
             update.assign[field.name] = None
             update.expect[field.name] = other_id
 
@@ -111,6 +259,73 @@ def new_record(model: Model, data: dict[str, Any]) -> Record:
             value = hash_password(value)
         record[field.name] = value
     return record
+
+
+def simple_update(model: Model, data: dict[str, Any]) -> bool:
+    """Whether an update needs no read: scalars that are not unique, and lists only set or appended."""
+    for name, value in data.items():
+        field = model.fields[name]
+        if field.is_relation or field.unique:
+            return False
+        if field.is_list and value is not None and value.get("pull"):
+            return False
+    return True
+
+
+def plan_simple_update(model: Model, record_id: str, data: dict[str, Any]) -> Update:
+    """The one UpdateItem of a simple update (see `simple_update`), with no read before it."""
+    update = Update(model, record_id)
+    for name, value in data.items():
+        field = model.fields[name]
+        if field.is_list:
+            _list_change(update, field, None, value)
+        else:
+            _scalar_change(model, update, field, None, value)
+    _touch(model, update, {}, data)
+    return update
+
+
+def _list_change(update: Update, field: Field, current: list[Any] | None, change: dict[str, Any] | None) -> Any:
+    """`set` replaces, `pull` removes every occurrence, `push` appends (after the pull)."""
+    if change is None:
+        update.assign[field.name] = None
+        return None
+    base = change["set"] if change.get("set") is not None else current
+    pull = change.get("pull") or []
+    push = change.get("push") or []
+    if change.get("set") is None and not pull:
+        if push:
+            update.push[field.name] = push
+        return [*(current or []), *push]
+    result = [item for item in base or [] if item not in pull] + push
+    update.assign[field.name] = result
+    return result
+
+
+def _scalar_change(model: Model, update: Update, field: Field, current: Any, value: Any) -> Any:
+    if value is None and field.required:
+        raise ApiError(INVALID_INPUT, f"{model.name}.{field.name} is required and cannot be set to null")
+    if field.type_name == "Password" and value is not None:
+        value = hash_password(value)
+    update.assign[field.name] = value
+    if field.unique and value != current:
+        if current is not None:
+            update.release[field.name] = current
+        if value is not None:
+            update.claim[field.name] = value
+    return value
+
+
+def _touch(model: Model, update: Update, new: Record, data: dict[str, Any]) -> None:
+    now = scalars.now()
+    for field in model.scalars():
+        if field.timestamp is not None and field.timestamp.on_update and field.name not in data:
+            update.assign[field.name] = now
+            new[field.name] = now
+
+
+def _with(field: Field, current: Any, other_id: str) -> Any:
+    return sorted({*(current or ()), other_id}) if field.is_list else other_id
 
 
 def _as_list(value: Any) -> list[Any]:

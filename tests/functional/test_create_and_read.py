@@ -189,9 +189,9 @@ def test_empty_string_is_a_unique_value_like_any_other(cities: Api) -> None:
 
 def test_capabilities_not_built_yet_say_so(cities: Api) -> None:
     for query in [
-        'mutation { updateCity(input: {where: {id: "x"}, data: {name: "y"}}) { data { id } } }',
+        "mutation { deleteManyCities(input: {where: {}}) { count } }",
         'mutation { deleteCity(input: {where: {id: "x"}}) { data { id } } }',
-        'mutation { upsertCity(input: {where: {id: "x"}, create: {name: "x"}, update: {}}) { data { id } } }',
+        'mutation { updateManyCities(input: {where: {}, data: {name: "x"}}) { count } }',
     ]:
         result = cities.query(query)
         assert result["errors"][0]["extensions"]["code"] == NOT_IMPLEMENTED, query
