@@ -65,6 +65,33 @@ def round_trips(api: Service, city_ids: list[str], user_ids: list[str]) -> list[
             "query ($ids: [ID]) { cities(where: {match: {id: $ids}}) { name } }",
             {"ids": city_ids[:2]},
         ),
+        (
+            "updateCity(where: {id}), condition",
+            "1",
+            "mutation ($id: ID!) { updateCity(input: {where: {id: $id}, data: {population: 1},"
+            " conditions: {match: {population: null}}}) { data { id } } }",
+            {"id": city_ids[0]},
+        ),
+        (
+            "createCity + 2 nested users",
+            "1",
+            'mutation { createCity(input: {data: {name: "n", user: {create: ['
+            '{email: "n1@example.com", displayname: "n1"}, {email: "n2@example.com"}]}}}) { data { id } } }',
+            None,
+        ),
+        (
+            "createUser connecting a city by id",
+            "1",
+            'mutation ($id: ID!) { createUser(input: {data: {email: "c@example.com",'
+            " address: {connect: {id: $id}}}}) { data { id } } }",
+            {"id": city_ids[1]},
+        ),
+        (
+            "deleteUser(where: {email})",
+            "1 read + 1 write",
+            'mutation { deleteUser(input: {where: {email: "u3@example.com"}}) { data { id } } }',
+            None,
+        ),
     ]
     rows = []
     for name, target, query, variables in shapes:
@@ -95,7 +122,7 @@ def main(repeat: int) -> None:
     try:
         api = service(dynamodb, "examples/cities.graphql", "bench-q-")
         city_ids, user_ids = seed(api)
-        print(f"Round trips per operation (cities example, {USERS} users in {CITIES} cities):")
+        print(f"DynamoDB calls per operation (cities example, {USERS} users in {CITIES} cities):")
         print(f"  {'operation':<34} {'target':<32} measured")
         for name, target, measured in round_trips(api, city_ids, user_ids):
             print(f"  {name:<34} {target:<32} {measured}")

@@ -185,6 +185,11 @@ class Mutations:
             return not_unique(label.model, label.field)
         if any(m.name == label.model and r["id"] == label.record_id for m, r in changes.puts):
             return ApiError(INTERNAL_ERROR, "Id collision; retry the request")
+        if label.record_id is not None and (model is None or record is None or label.record_id != record["id"]):
+            other = self.registry.model(label.model)
+            if self.store.get(other, label.record_id) is None:
+                return ApiError(RECORD_NOT_FOUND, f"no {label.model} with id {label.record_id!r}; nothing was written")
+            return _Retry()
         if model is not None and record is not None and label.model == model.name and label.record_id == record["id"]:
             current = self.store.get(model, record["id"])
             if current is None:

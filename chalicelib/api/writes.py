@@ -151,9 +151,20 @@ class WritePlan:
         return child
 
     def _connectable(self, model: Model, field: Field, where: dict[str, Any]) -> Record:
+        """The record to connect. By id, with no to-one inverse to move, it is not even read: the
+        write itself requires it to exist."""
+        assert field.relation is not None
         target = self.registry.model(field.type_name)
         authorize(self.context, target, Action.UPDATE)
-        return self.need(target, where, f"connect to {model.name}.{field.name}")
+        keys = unique_keys(target, where)
+        inverse = target.fields[field.relation.inverse] if field.relation.inverse else None
+        blind = set(keys) == {"id"} and (inverse is None or inverse.is_list)
+        if blind and self.changes.created(target, keys["id"]) is None:
+            if ids.model_of(keys["id"]) != target.name:
+                raise ApiError(RECORD_NOT_FOUND, f"no {target.name} with id {keys['id']!r} to connect")
+            self.changes.check_exists(target, keys["id"])
+            return {"id": keys["id"]}
+        return self.need(target, keys, f"connect to {model.name}.{field.name}")
 
     # Deleting.
 

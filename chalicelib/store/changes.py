@@ -58,8 +58,9 @@ class Changes:
     puts: list[tuple[Model, Record]] = field(default_factory=list)
     updates: dict[tuple[str, str], Update] = field(default_factory=dict)
     deletes: dict[tuple[str, str], Delete] = field(default_factory=dict)
-    # Records read to decide the write (e.g. for a condition on a relation): they must not change.
-    checks: dict[tuple[str, str], tuple[Model, int]] = field(default_factory=dict)
+    # Records the write depends on: at the version read (e.g. for a condition on a relation), or,
+    # with None, merely still there (e.g. the target of a one-way connect).
+    checks: dict[tuple[str, str], tuple[Model, int | None]] = field(default_factory=dict)
 
     def put(self, model: Model, record: Record) -> None:
         self.puts.append((model, record))
@@ -79,6 +80,9 @@ class Changes:
 
     def check(self, model: Model, record: Record) -> None:
         self.checks[(model.name, record["id"])] = (model, record.get(VERSION) or 0)
+
+    def check_exists(self, model: Model, record_id: str) -> None:
+        self.checks.setdefault((model.name, record_id), (model, None))
 
     def created(self, model: Model, record_id: str) -> Record | None:
         return next((r for m, r in self.puts if m.name == model.name and r["id"] == record_id), None)

@@ -109,7 +109,8 @@ class RecordStore:
                 continue
             cls = self.tables.model_class(model.name)
             label = Label(model.name, record_id=record_id)
-            transaction.check(cls(record_id), record_id, _version_is(version), label)
+            condition = Path("id").exists() if version is None else _version_is(version)
+            transaction.check(cls(record_id), record_id, condition, label)
         item = transaction.commit()
         if item is None:
             return None
