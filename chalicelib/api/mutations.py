@@ -8,17 +8,21 @@ written: `data` is null and `unalteredData` is the stored record.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from typing import Any
 
 from graphql import GraphQLResolveInfo
 
 from chalicelib.access.permissions import Action, authorize
+from chalicelib.api import ids
 from chalicelib.api.unique import unique_keys
 from chalicelib.api.writes import WritePlan, plan_simple_update, simple_update
 from chalicelib.errors import INTERNAL_ERROR, INVALID_INPUT, RECORD_NOT_FOUND, UNAVAILABLE, ApiError, not_unique
 from chalicelib.query import where as where_grammar
 from chalicelib.query.conditions import compile_where
+from chalicelib.query.loader import Loader
 from chalicelib.query.reader import Reader
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.changes import Changes
@@ -26,7 +30,8 @@ from chalicelib.store.records import Record, RecordStore
 from chalicelib.store.transaction import ConditionFailed, DuplicateItem, Label, TooManyItems
 
 Resolver = Any
-ATTEMPTS = 5
+ATTEMPTS = 8
+BACKOFF_SECONDS = 0.01
 
 
 class _Retry(Exception):
@@ -53,7 +58,7 @@ class Mutations:
                 self._commit(plan.changes)
                 return record
 
-            return self._run(input, attempt)
+            return self._run(info, input, attempt)
 
         return resolve
 
@@ -63,17 +68,19 @@ class Mutations:
             keys = unique_keys(model, input["where"])
             data, conditions = input["data"], input.get("conditions")
             if set(keys) == {"id"} and simple_update(model, data) and compile_where(model, conditions).exact:
-                return self._run(input, lambda: self._simple_update(model, keys["id"], data, conditions))
+                if ids.model_of(keys["id"]) != model.name:
+                    raise ApiError(RECORD_NOT_FOUND, f"no {model.name} with id {keys['id']!r} to update")
+                return self._run(info, input, lambda: self._simple_update(model, keys["id"], data, conditions))
 
             def attempt() -> Record:
                 plan = WritePlan(self.registry, self.store, info.context)
                 record = plan.need(model, keys, "update")
-                self._check_conditions(info, plan, model, record, conditions)
+                self._check_conditions(plan, model, record, conditions)
                 new = plan.update(model, record, data)
                 self._commit(plan.changes, model, record, conditions)
                 return new
 
-            return self._run(input, attempt)
+            return self._run(info, input, attempt)
 
         return resolve
 
@@ -90,12 +97,12 @@ class Mutations:
                     created = plan.create(model, input["create"])
                     self._commit(plan.changes)
                     return created
-                self._check_conditions(info, plan, model, record, conditions)
+                self._check_conditions(plan, model, record, conditions)
                 new = plan.update(model, record, input["update"])
                 self._commit(plan.changes, model, record, conditions)
                 return new
 
-            return self._run(input, attempt)
+            return self._run(info, input, attempt)
 
         return resolve
 
@@ -108,12 +115,12 @@ class Mutations:
             def attempt() -> Record:
                 plan = WritePlan(self.registry, self.store, info.context)
                 record = plan.need(model, keys, "delete")
-                self._check_conditions(info, plan, model, record, conditions)
+                self._check_conditions(plan, model, record, conditions)
                 plan.delete(model, record)
                 self._commit(plan.changes, model, record, conditions)
                 return record
 
-            return self._run(input, attempt)
+            return self._run(info, input, attempt)
 
         return resolve
 
@@ -134,23 +141,23 @@ class Mutations:
         assert record is not None
         return record
 
-    def _check_conditions(
-        self, info: GraphQLResolveInfo, plan: WritePlan, model: Model, record: Record, conditions: Any
-    ) -> None:
+    def _check_conditions(self, plan: WritePlan, model: Model, record: Record, conditions: Any) -> None:
         """Conditions DynamoDB can evaluate go into the write; those through relations are evaluated
         here, and the write then holds only if every record they looked at is unchanged."""
         where_grammar.validate(model, conditions, self.registry)
         compiled = compile_where(model, conditions)
         if compiled.exact:
             return
-        reader = Reader(self.registry, self.store, info.context.loader, self.page_cap)
+        # A loader of its own: each attempt must see the records as they are now, not as cached.
+        loader = Loader(self.registry, self.store)
+        reader = Reader(self.registry, self.store, loader, self.page_cap)
         if not reader.matching(model, conditions, [record]):
             raise _ConditionsFailed(record)
         plan.changes.check(model, record)
         for path in where_grammar.relation_paths(model, conditions, self.registry):
             level = [record]
             for field in path:
-                level = [r for parent in level for r in info.context.loader.related(field, parent)]
+                level = [r for parent in level for r in loader.related(field, parent)]
                 for related in level:
                     plan.changes.check(self.registry.model(field.type_name), related)
 
@@ -203,15 +210,20 @@ class Mutations:
                 return _ConditionsFailed(current)
         return _Retry()
 
-    def _run(self, input: dict[str, Any], attempt: Callable[[], Record]) -> dict[str, Any]:
-        for _ in range(ATTEMPTS):
-            try:
-                return payload(input, data=attempt())
-            except _ConditionsFailed as failed:
-                return payload(input, unalteredData=failed.record)
-            except _Retry:
-                continue
-        raise ApiError(UNAVAILABLE, "The records changed repeatedly while this mutation ran; nothing was written")
+    def _run(self, info: GraphQLResolveInfo, input: dict[str, Any], attempt: Callable[[], Record]) -> dict[str, Any]:
+        try:
+            for tries in range(ATTEMPTS):
+                try:
+                    return payload(input, data=attempt())
+                except _ConditionsFailed as failed:
+                    return payload(input, unalteredData=failed.record)
+                except _Retry:
+                    # Full jitter: racing writers spread out instead of colliding again in step.
+                    time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**tries))
+            raise ApiError(UNAVAILABLE, "The records changed repeatedly while this mutation ran; nothing was written")
+        finally:
+            # What the request had read may be out of date now: its payload and later fields read afresh.
+            info.context.loader = Loader(self.registry, self.store)
 
 
 def payload(input: dict[str, Any], **fields: Any) -> dict[str, Any]:
