@@ -16,10 +16,10 @@ run: $(INSTALLED)
 	exec $(BIN)/python -m chalicelib serve
 
 test: $(INSTALLED)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 test-fast: $(INSTALLED)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -n auto -m "not slow"
 
 check: $(INSTALLED)
 	$(BIN)/ruff check .
