@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,7 @@ class Service:
         except ApiError as error:
             return bad_request(error.message, error.code, status=401)
         context.loader = Loader(self.registry, self.store)
+        context.deadline = time.monotonic() + self.settings.deadline_seconds
         if isinstance(data, dict) and isinstance(data.get("variables"), dict):
             context.variables = data["variables"]
         return execute(self.schema, data, context, queries_only=queries_only)

@@ -12,6 +12,8 @@ from chalicelib.store.tables import StoreConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PAGE_CAP = 1000
+# API Gateway answers 504 after 29 s: a request finishes its work well before that.
+DEFAULT_DEADLINE_SECONDS = 25.0
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,8 @@ class Settings:
     api_keys: ApiKeys
     # The most items one request may read from a table; more is reported, never dropped silently.
     page_cap: int = DEFAULT_PAGE_CAP
+    # How long one request may work (updateMany / deleteMany stop and hand back a cursor).
+    deadline_seconds: float = DEFAULT_DEADLINE_SECONDS
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -40,4 +44,5 @@ class Settings:
             ),
             api_keys=ApiKeys([*ApiKeys.from_plain(keys).digests(), *digests]),
             page_cap=int(env.get("PAGE_CAP", DEFAULT_PAGE_CAP)),
+            deadline_seconds=float(env.get("DEADLINE_SECONDS", DEFAULT_DEADLINE_SECONDS)),
         )

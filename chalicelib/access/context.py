@@ -21,6 +21,8 @@ class RequestContext:
     response_headers: dict[str, str] = field(default_factory=dict)
     # The request's batch loader, set once the request is authenticated.
     loader: Loader = field(default=None)  # type: ignore[assignment]
+    # When the request must have answered (a time.monotonic() value), if it has a limit.
+    deadline: float | None = None
     # The variables as the client sent them: their key order is the client's, unlike coerced input.
     variables: dict[str, Any] = field(default_factory=dict)
 

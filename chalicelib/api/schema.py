@@ -16,6 +16,7 @@ from chalicelib.access.context import RequestContext
 from chalicelib.access.permissions import Action, authorize
 from chalicelib.access.roles import role_object
 from chalicelib.api import ids
+from chalicelib.api.bulk import Bulk
 from chalicelib.api.mutations import Mutations
 from chalicelib.api.queries import Queries
 from chalicelib.api.relations import relation_resolver
@@ -30,6 +31,7 @@ from chalicelib.store.records import RecordStore
 def build_schema(registry: Registry, store: RecordStore, page_cap: int) -> GraphQLSchema:
     queries = Queries(registry, store, page_cap)
     mutations = Mutations(registry, store, page_cap)
+    bulk = Bulk(registry, store, page_cap)
     query = QueryType()
     mutation = MutationType()
     query.set_field("node", queries.node)
@@ -45,12 +47,8 @@ def build_schema(registry: Registry, store: RecordStore, page_cap: int) -> Graph
         mutation.set_field(names.update, mutations.update(model))
         mutation.set_field(names.upsert, mutations.upsert(model))
         mutation.set_field(names.delete, mutations.delete(model))
-        pending = [
-            (mutation, names.update_many, (Action.UPDATE,)),
-            (mutation, names.delete_many, (Action.DELETE,)),
-        ]
-        for root, name, actions in pending:
-            root.set_field(name, _pending(name, _authorizer(model, actions)))
+        mutation.set_field(names.update_many, bulk.update_many(model))
+        mutation.set_field(names.delete_many, bulk.delete_many(model))
     node = InterfaceType("Node", _node_type)
     return make_executable_schema(generate_sdl(registry), query, mutation, node, *objects, *SCALARS)
 

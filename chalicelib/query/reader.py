@@ -77,7 +77,7 @@ class Slice:
 
 
 @dataclass
-class _Source:
+class Source:
     """Where candidates come from; `index` set for an index Query, `ids` for reads by id."""
 
     ids: list[str] | None = None
@@ -100,7 +100,7 @@ class Reader:
         """A page of `model`'s records; `ids` restricts it to those records (a to-many relation)."""
         args.check()
         where.validate(model, args.where, self.registry)
-        source = _Source(ids=ids) if ids is not None else _plan(model, args.where)
+        source = Source(ids=ids) if ids is not None else plan_source(model, args.where)
         if args.streams and source.streams and not count:
             return self._stream(model, args, source)
         records = self._all(model, args.where, source)
@@ -133,7 +133,7 @@ class Reader:
         self.loader.prefetch(model, records, paths)
         return [r for r in records if where.matches(model, where_, r, self.registry, self.loader.related)]
 
-    def _all(self, model: Model, where_: where.Where | None, source: _Source) -> list[Record]:
+    def _all(self, model: Model, where_: where.Where | None, source: Source) -> list[Record]:
         if source.ids is not None:
             if len(source.ids) > self.page_cap:
                 raise _too_many(model, self.page_cap)
@@ -148,8 +148,8 @@ class Reader:
             records += self._filter(model, where_, page.records)
         return records
 
-    def _stream(self, model: Model, args: ListArgs, source: _Source) -> Slice:
-        start = _start_key(source, cursors.decode(args.after, 1)[0]) if args.after else None
+    def _stream(self, model: Model, args: ListArgs, source: Source) -> Slice:
+        start = start_key(source, cursors.decode(args.after, 1)[0]) if args.after else None
         wanted = args.first
         records: list[Record] = []
         read = 0
@@ -180,7 +180,7 @@ class Reader:
         return max(1, min(size, self.page_cap))
 
     def _pages(
-        self, model: Model, where_: where.Where | None, source: _Source, start: Key | None, page_size: int
+        self, model: Model, where_: where.Where | None, source: Source, start: Key | None, page_size: int
     ) -> Iterator[Any]:
         condition = compile_where(model, where_).condition
         if source.index is None:
@@ -190,7 +190,7 @@ class Reader:
             yield from self.store.index_pages(model, source.index, value, condition, start, page_size)
 
 
-def _plan(model: Model, where_: where.Where | None) -> _Source:
+def plan_source(model: Model, where_: where.Where | None) -> Source:
     """The cheapest source for `where_`: an equality on the id, then on an indexed field, else a scan."""
     candidates: dict[str, list[Any]] = {}
     for clause in _conjuncts(where_):
@@ -198,12 +198,12 @@ def _plan(model: Model, where_: where.Where | None) -> _Source:
             if values is not None and None not in values and name not in candidates:
                 candidates[name] = values
     if "id" in candidates:
-        return _Source(ids=list(dict.fromkeys(candidates["id"])))
+        return Source(ids=list(dict.fromkeys(candidates["id"])))
     for name, values in candidates.items():
         field_ = model.fields[name]
         if not field_.is_list and (field_.unique or field_.indexed):
-            return _Source(index=field_, values=list(dict.fromkeys(values)))
-    return _Source()
+            return Source(index=field_, values=list(dict.fromkeys(values)))
+    return Source()
 
 
 def _conjuncts(where_: where.Where | None) -> Iterator[where.Where]:
@@ -215,14 +215,14 @@ def _conjuncts(where_: where.Where | None) -> Iterator[where.Where]:
         yield from _conjuncts(child)
 
 
-def _start_key(source: _Source, record_id: str) -> Key:
+def start_key(source: Source, record_id: str) -> Key:
     key: Key = {"id": {"S": record_id}}
     if source.index is not None:
         key[index_attribute_name(source.index)] = {"S": index_key(source.index, source.values[0])}
     return key
 
 
-def _slice(args: ListArgs, records: list[Record], source: _Source) -> Slice:
+def _slice(args: ListArgs, records: list[Record], source: Source) -> Slice:
     if args.order:
         records = order.sort(args.order, records)
     elif source.ids is not None or len(source.values) > 1:

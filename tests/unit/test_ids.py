@@ -11,7 +11,9 @@ def test_new_ids_are_unique_opaque_and_encode_the_model() -> None:
     assert ids.model_of(first) == "City"
 
 
-@pytest.mark.parametrize("bad", ["", "ID1", "!!!", "Q2l0eQ", "Q2l0eTo0M2MzNDdlZDM0OWQ0MDMxYjAxNzc1YjBjYjAxMDZmNQx", "x" * 500])
+@pytest.mark.parametrize(
+    "bad", ["", "ID1", "!!!", "Q2l0eQ", "Q2l0eTo0M2MzNDdlZDM0OWQ0MDMxYjAxNzc1YjBjYjAxMDZmNQx", "x" * 500]
+)
 def test_malformed_ids_are_client_errors(bad: str) -> None:
     with pytest.raises(ApiError) as raised:
         ids.model_of(bad)

@@ -1,0 +1,255 @@
+"""updateManyX and deleteManyX: the table read page by page, each match written only if it still
+matches, within the request's deadline and resumable after it.
+
+- The source is the read planner's (records by id, an index Query, or a Scan with the where-clause
+  as its filter), read in pages; the full where-clause, relation filters included, is checked on
+  each page.
+- A record is written only if it still matches: through the write's condition when the where-clause
+  compiles to one and the change needs no read, else through its version (the record is unchanged
+  since it was read, so it still matches); a record that changed meanwhile is read again and
+  judged again. `count` is the number of records actually changed.
+- Deleting by a where-clause that no write can change the answer to (none, or on `id` only), records
+  without unique values or relations go through BatchWriteItem, 25 a call.
+- Work stops before the deadline: `complete: false` and `cursor`; the same call with `input.cursor`
+  goes on after the last record handled, so none is handled twice or skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLResolveInfo
+
+from chalicelib.access.context import RequestContext
+from chalicelib.api.writes import WritePlan, plan_simple_update, simple_update
+from chalicelib.errors import INVALID_INPUT, ApiError, not_unique, permission_denied
+from chalicelib.query import cursors
+from chalicelib.query import where as where_grammar
+from chalicelib.query.conditions import compile_where
+from chalicelib.query.loader import Loader
+from chalicelib.query.reader import FULL_PAGE, Reader, Source, plan_source, start_key
+from chalicelib.schema.registry import Model, Registry
+from chalicelib.store.changes import VERSION, Changes
+from chalicelib.store.records import Record, RecordStore
+from chalicelib.store.transaction import ConditionFailed, DuplicateItem
+
+Resolver = Any
+# Stop this long before the deadline: the last write must finish, and the answer travel back.
+MARGIN_SECONDS = 1.0
+# A record that keeps changing under the run is left as it is after this many readings.
+ATTEMPTS = 3
+BATCH_WRITE = 25
+
+
+class Bulk:
+    def __init__(self, registry: Registry, store: RecordStore, page_cap: int) -> None:
+        self.registry = registry
+        self.store = store
+        self.page_cap = page_cap
+
+    def update_many(self, model: Model) -> Resolver:
+        def resolve(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
+            return _Run(self, info.context, model, input, input["data"]).payload()
+
+        return resolve
+
+    def delete_many(self, model: Model) -> Resolver:
+        def resolve(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
+            return _Run(self, info.context, model, input, None).payload()
+
+        return resolve
+
+
+class _Run:
+    def __init__(
+        self, bulk: Bulk, context: RequestContext, model: Model, input: dict[str, Any], data: dict[str, Any] | None
+    ) -> None:
+        if not context.is_admin:
+            raise permission_denied("updateMany / deleteMany on", model.name)
+        self.bulk = bulk
+        self.context = context
+        self.model = model
+        self.input = input
+        self.data = data
+        self.where = input["where"]
+        where_grammar.validate(model, self.where, bulk.registry)
+        self.compiled = compile_where(model, self.where)
+        self.source = plan_source(model, self.where)
+        self.fingerprint = _fingerprint(model, self.where, data)
+        self.deadline = (context.deadline or time.monotonic() + 25) - MARGIN_SECONDS
+        self.count = 0
+        self.last: str | None = None
+        # Deleting by a where-clause no write can change the answer to (none, or on `id` only):
+        # records with nothing to unlink need no condition, and go 25 to a BatchWriteItem.
+        self.blind = data is None and _on_ids_only(self.where)
+
+    def payload(self) -> dict[str, Any]:
+        start = self._resume_after()
+        if self.data is not None:
+            self._check_unique(start)
+        complete = self._work(start)
+        return {
+            "count": self.count,
+            "complete": complete,
+            "cursor": None if complete else cursors.encode([self.fingerprint, self.last or ""]),
+            "clientMutationId": self.input.get("clientMutationId"),
+        }
+
+    def _resume_after(self) -> str | None:
+        cursor = self.input.get("cursor")
+        if cursor is None:
+            return None
+        fingerprint, last = cursors.decode(cursor, 2)
+        if fingerprint != self.fingerprint:
+            raise ApiError(INVALID_INPUT, "this cursor belongs to another updateMany / deleteMany call")
+        return last or None
+
+    def _check_unique(self, start: str | None) -> None:
+        """Setting a unique field on more than one record is refused before anything is written."""
+        assert self.data is not None
+        unique = [n for n, v in self.data.items() if v is not None and self.model.fields[n].unique]
+        if not unique:
+            return
+        matches = 0
+        for records in self._pages(start):
+            matches += len(records)
+            if matches > 1:
+                raise not_unique(self.model.name, unique[0])
+            if time.monotonic() > self.deadline:
+                raise ApiError(INVALID_INPUT, f"{self.model.name}.{unique[0]} is unique: narrow `where` to one record")
+
+    def _work(self, start: str | None) -> bool:
+        """Handle pages until done (True) or the deadline is near (False); progress is always made."""
+        for records in self._pages(start):
+            for chunk in self._chunks(records):
+                if self.last is not None and time.monotonic() > self.deadline:
+                    return False
+                self._handle(chunk)
+                self.last = chunk[-1]["id"]
+        return True
+
+    def _pages(self, start: str | None) -> Iterator[list[Record]]:
+        """The matching records, page by page, after the record `start`."""
+        reader = Reader(self.bulk.registry, self.bulk.store, Loader(self.bulk.registry, self.bulk.store), FULL_PAGE)
+        source = self.source
+        if source.ids is not None:
+            ids = [i for i in sorted(set(source.ids)) if start is None or i > start]
+            for offset in range(0, len(ids), FULL_PAGE):
+                found = reader.loader.load(self.model, ids[offset : offset + FULL_PAGE])
+                yield reader.matching(self.model, self.where, [found[i] for i in sorted(found)])
+            return
+        key = start_key(source, start) if start is not None else None
+        condition = self.compiled.condition
+        values = source.values if source.index is not None else [None]
+        for value in values:
+            if source.index is not None:
+                sub = Source(index=source.index, values=[value])
+                key = start_key(sub, start) if start is not None else None
+                pages = self.bulk.store.index_pages(self.model, source.index, value, condition, key, FULL_PAGE)
+            else:
+                pages = self.bulk.store.scan_pages(self.model, condition, key, FULL_PAGE)
+            for page in pages:
+                # A fresh loader per page keeps memory flat however many pages there are.
+                reader.loader = Loader(self.bulk.registry, self.bulk.store)
+                yield reader.matching(self.model, self.where, page.records)
+
+    def _chunks(self, records: list[Record]) -> Iterator[list[Record]]:
+        size = BATCH_WRITE if self.blind else 1
+        for start in range(0, len(records), size):
+            yield records[start : start + size]
+
+    def _handle(self, chunk: list[Record]) -> None:
+        plain = [r for r in chunk if self.blind and _plain(self.model, r)]
+        if plain:
+            self.bulk.store.batch_delete(self.model, [r["id"] for r in plain])
+            self.count += len(plain)
+        for record in chunk:
+            if not (self.blind and _plain(self.model, record)):
+                self._write_one(record)
+
+    def _write_one(self, record: Record) -> None:
+        current: Record | None = record
+        for _ in range(ATTEMPTS):
+            if current is None:
+                return
+            try:
+                self._write(current)
+                self.count += 1
+                return
+            except (ConditionFailed, DuplicateItem) as failure:
+                if failure.label.field is not None and failure.label.record_id is None:
+                    raise not_unique(failure.label.model, failure.label.field) from failure
+            # It changed since it was read: read it again, and write it only if it still matches.
+            current = self._still_matching(record["id"])
+
+    def _write(self, record: Record) -> None:
+        plan = WritePlan(self.bulk.registry, self.bulk.store, self.context)
+        if self.data is None:
+            plan.delete(self.model, record)
+        elif simple_update(self.model, self.data) and self.compiled.exact:
+            update = plan_simple_update(self.model, record["id"], self.data)
+            update.condition = self.compiled.condition
+            plan.changes.updates[(self.model.name, record["id"])] = update
+        else:
+            plan.update(self.model, record, self.data)
+        _guard_with_where(plan.changes, self.model, record, self.compiled.condition if self.compiled.exact else None)
+        self.bulk.store.write(plan.changes)
+
+    def _still_matching(self, record_id: str) -> Record | None:
+        record = self.bulk.store.get(self.model, record_id)
+        if record is None:
+            return None
+        reader = Reader(self.bulk.registry, self.bulk.store, Loader(self.bulk.registry, self.bulk.store), FULL_PAGE)
+        return record if reader.matching(self.model, self.where, [record]) else None
+
+
+def _plain(model: Model, record: Record) -> bool:
+    """A record with no unique value and no related record: deleting it touches nothing else."""
+    for field in model.fields.values():
+        if field.is_id:
+            continue
+        if (field.unique or field.is_relation) and record.get(field.name) not in (None, []):
+            return False
+    return True
+
+
+def _guard_with_where(changes: Changes, model: Model, record: Record, condition: Any) -> None:
+    """The target's write holds only if it still matches: by the where-clause's own condition when
+    it has an exact one, else by the version it was judged at."""
+    key = (model.name, record["id"])
+    target = changes.updates.get(key) or changes.deletes.get(key)
+    if target is None:
+        return
+    if condition is not None:
+        target.condition = condition
+    elif key in changes.updates:
+        changes.updates[key].version = record.get(VERSION) or 0
+
+
+def _on_ids_only(where: dict[str, Any] | None) -> bool:
+    if not where:
+        return True
+    for key, value in where.items():
+        if value is None:
+            continue
+        if key in ("match", "exists", "range"):
+            if any(name != "id" for name in value):
+                return False
+        elif key in ("and", "or"):
+            if not all(_on_ids_only(w) for w in value):
+                return False
+        elif key == "not":
+            if not _on_ids_only(value):
+                return False
+        else:
+            return False
+    return True
+
+
+def _fingerprint(model: Model, where: Any, data: Any) -> str:
+    text = json.dumps([model.name, where, data], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
