@@ -1,4 +1,5 @@
-"""Command line: `python -m chalicelib serve` runs the API locally (what `make run` does)."""
+"""Command line: `serve` runs the API locally (what `make run` does); `export` and `import` move a
+stage's records to and from a JSON Lines file."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ import os
 import signal
 import sys
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from chalicelib.access.api_keys import generate_key
+
+if TYPE_CHECKING:
+    from chalicelib.schema import Registry
+    from chalicelib.store.records import RecordStore
 
 
 def serve(host: str, port: int) -> None:
@@ -55,16 +61,93 @@ def _stop_with_parent() -> None:
         ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+def _store(stage: str | None) -> tuple[Registry, RecordStore]:
+    """The registry and store of a stage (its settings from `.chalice/config.json`), or of the
+    environment as it is when no stage is given."""
+    from chalicelib.schema import load_schema_file
+    from chalicelib.settings import Settings
+    from chalicelib.stages import stage_environment
+    from chalicelib.store.records import RecordStore
+    from chalicelib.store.tables import Tables
+
+    env = dict(os.environ)
+    if stage is not None:
+        env = {
+            **env,
+            **stage_environment(stage),
+            **({"SCHEMA": os.environ["SCHEMA"]} if "SCHEMA" in os.environ else {}),
+        }
+    settings = Settings.from_environ(env)
+    registry = load_schema_file(settings.schema_path)
+    return registry, RecordStore(Tables(registry, settings.store))
+
+
+def export(path: str, stage: str | None, types: list[str] | None) -> None:
+    from tqdm import tqdm
+
+    from chalicelib.transfer import export_lines
+
+    registry, store = _store(stage)
+    with open(path, "w", encoding="utf-8") as handle, tqdm(desc="exported", unit=" records") as bar:
+        for line in export_lines(registry, store, types):
+            handle.write(line + "\n")
+            bar.update()
+
+
+def import_(path: str, stage: str | None, resume: bool) -> None:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from chalicelib.transfer import Progress, check_empty, count_lines, import_lines
+
+    registry, store = _store(stage)
+    progress = Progress(Path(path))
+    skip = progress.read() if resume else 0
+    if not resume:
+        if progress.read():
+            raise SystemExit(f"{path} was partly imported already: add --resume to go on")
+        check_empty(registry, store)
+    with open(path, encoding="utf-8") as handle:
+        total = count_lines(handle)
+        with tqdm(total=total, initial=skip, desc="imported", unit=" records") as bar:
+
+            def done(lines: int) -> None:
+                progress.write(lines)
+                bar.update(lines - bar.n)
+
+            import_lines(registry, store, handle, skip=skip, done=done)
+    progress.clear()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("serve", help="run the API locally on an embedded DynamoDB")
     run.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    out = commands.add_parser("export", help="write every record of a stage to a JSON Lines file")
+    out.add_argument("file")
+    out.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
+    out.add_argument("--types", help="comma-separated models (default: all)")
+    into = commands.add_parser("import", help="restore a JSON Lines export into an empty stage")
+    into.add_argument("file")
+    into.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
+    into.add_argument("--resume", action="store_true", help="go on with an interrupted import")
     args = parser.parse_args(argv)
-    if args.command == "serve":
-        _stop_with_parent()
-        serve(args.host, args.port)
+    from chalicelib.transfer import TransferError
+
+    try:
+        if args.command == "serve":
+            _stop_with_parent()
+            serve(args.host, args.port)
+        elif args.command == "export":
+            export(args.file, args.stage, args.types.split(",") if args.types else None)
+        else:
+            import_(args.file, args.stage, args.resume)
+    except (TransferError, KeyError, OSError) as error:
+        print(f"python -m chalicelib {args.command}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

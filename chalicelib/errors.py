@@ -8,7 +8,6 @@ PERMISSION_DENIED = "GGT_PERMISSION_DENIED"
 INVALID_RECORD = "GGT_INVALID_RECORD"
 RECORD_NOT_FOUND = "GGT_RECORD_NOT_FOUND"
 INVALID_INPUT = "GGT_INVALID_INPUT"
-NOT_IMPLEMENTED = "GGT_NOT_IMPLEMENTED"
 UNAVAILABLE = "GGT_UNAVAILABLE"
 INTERNAL_ERROR = "GGT_INTERNAL_ERROR"
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
@@ -28,10 +27,6 @@ class ApiError(Exception):
 
 def permission_denied(action: str, target: str) -> ApiError:
     return ApiError(PERMISSION_DENIED, f"Permission denied to {action} {target}")
-
-
-def not_implemented(field: str) -> ApiError:
-    return ApiError(NOT_IMPLEMENTED, f"{field} is not implemented yet")
 
 
 def not_unique(model: str, field: str) -> ApiError:

@@ -38,6 +38,9 @@ from chalicelib.store.records import Record, RecordStore
 from chalicelib.store.transaction import ConditionFailed, DuplicateItem
 
 Resolver = Any
+# Where a run is: which part of its source (an index value, by its place in the where-clause)
+# and the last record it handled there.
+Position = tuple[int, str | None]
 # Stop this long before the deadline: the last write must finish, and the answer travel back.
 MARGIN_SECONDS = 1.0
 # A record that keeps changing under the run is left as it is after this many readings.
@@ -82,80 +85,85 @@ class _Run:
         self.fingerprint = _fingerprint(model, self.where, data)
         self.deadline = (context.deadline or time.monotonic() + 25) - MARGIN_SECONDS
         self.count = 0
-        self.last: str | None = None
+        self.position: Position = (0, None)
         # Deleting by a where-clause no write can change the answer to (none, or on `id` only):
         # records with nothing to unlink need no condition, and go 25 to a BatchWriteItem.
         self.blind = data is None and _on_ids_only(self.where)
 
     def payload(self) -> dict[str, Any]:
-        start = self._resume_after()
+        start = self._resume_at()
         if self.data is not None:
             self._check_unique(start)
         complete = self._work(start)
         return {
             "count": self.count,
             "complete": complete,
-            "cursor": None if complete else cursors.encode([self.fingerprint, self.last or ""]),
+            "cursor": None if complete else cursors.encode([self.fingerprint, *self.position]),
             "clientMutationId": self.input.get("clientMutationId"),
         }
 
-    def _resume_after(self) -> str | None:
+    def _resume_at(self) -> Position:
+        """Where to go on from: the source part (an index value's place) and the last record handled."""
         cursor = self.input.get("cursor")
         if cursor is None:
-            return None
-        fingerprint, last = cursors.decode(cursor, 2)
-        if fingerprint != self.fingerprint:
+            return (0, None)
+        fingerprint, part, last = cursors.decode(cursor, 3)
+        if fingerprint != self.fingerprint or not isinstance(part, int):
             raise ApiError(INVALID_INPUT, "this cursor belongs to another updateMany / deleteMany call")
-        return last or None
+        return (part, last or None)
 
-    def _check_unique(self, start: str | None) -> None:
+    def _check_unique(self, start: Position) -> None:
         """Setting a unique field on more than one record is refused before anything is written."""
         assert self.data is not None
         unique = [n for n, v in self.data.items() if v is not None and self.model.fields[n].unique]
         if not unique:
             return
         matches = 0
-        for records in self._pages(start):
+        for index, (_, records) in enumerate(self._pages(start)):
+            if index and time.monotonic() > self.deadline:
+                raise ApiError(INVALID_INPUT, f"{self.model.name}.{unique[0]} is unique: narrow `where` to one record")
             matches += len(records)
             if matches > 1:
                 raise not_unique(self.model.name, unique[0])
-            if time.monotonic() > self.deadline:
-                raise ApiError(INVALID_INPUT, f"{self.model.name}.{unique[0]} is unique: narrow `where` to one record")
 
-    def _work(self, start: str | None) -> bool:
+    def _work(self, start: Position) -> bool:
         """Handle pages until done (True) or the deadline is near (False); progress is always made."""
-        for records in self._pages(start):
+        for part, records in self._pages(start):
             for chunk in self._chunks(records):
-                if self.last is not None and time.monotonic() > self.deadline:
+                if self.position[1] is not None and time.monotonic() > self.deadline:
                     return False
                 self._handle(chunk)
-                self.last = chunk[-1]["id"]
+                self.position = (part, chunk[-1]["id"])
         return True
 
-    def _pages(self, start: str | None) -> Iterator[list[Record]]:
-        """The matching records, page by page, after the record `start`."""
+    def _pages(self, start: Position) -> Iterator[tuple[int, list[Record]]]:
+        """The matching records, page by page, from `start`, each with the source part it came from."""
         reader = Reader(self.bulk.registry, self.bulk.store, Loader(self.bulk.registry, self.bulk.store), FULL_PAGE)
+        first_part, after = start
         source = self.source
         if source.ids is not None:
-            ids = [i for i in sorted(set(source.ids)) if start is None or i > start]
+            ids = [i for i in sorted(set(source.ids)) if after is None or i > after]
             for offset in range(0, len(ids), FULL_PAGE):
                 found = reader.loader.load(self.model, ids[offset : offset + FULL_PAGE])
-                yield reader.matching(self.model, self.where, [found[i] for i in sorted(found)])
+                yield 0, reader.matching(self.model, self.where, [found[i] for i in sorted(found)])
             return
-        key = start_key(source, start) if start is not None else None
         condition = self.compiled.condition
         values = source.values if source.index is not None else [None]
-        for value in values:
+        for part, value in enumerate(values):
+            if part < first_part:
+                continue
+            resume = after if part == first_part else None
             if source.index is not None:
-                sub = Source(index=source.index, values=[value])
-                key = start_key(sub, start) if start is not None else None
+                one = Source(index=source.index, values=[value])
+                key = start_key(one, resume) if resume is not None else None
                 pages = self.bulk.store.index_pages(self.model, source.index, value, condition, key, FULL_PAGE)
             else:
+                key = start_key(source, resume) if resume is not None else None
                 pages = self.bulk.store.scan_pages(self.model, condition, key, FULL_PAGE)
             for page in pages:
                 # A fresh loader per page keeps memory flat however many pages there are.
                 reader.loader = Loader(self.bulk.registry, self.bulk.store)
-                yield reader.matching(self.model, self.where, page.records)
+                yield part, reader.matching(self.model, self.where, page.records)
 
     def _chunks(self, records: list[Record]) -> Iterator[list[Record]]:
         size = BATCH_WRITE if self.blind else 1

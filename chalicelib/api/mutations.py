@@ -55,7 +55,7 @@ class Mutations:
             def attempt() -> Record:
                 plan = WritePlan(self.registry, self.store, info.context)
                 record = plan.create(model, input["data"])
-                self._commit(plan.changes)
+                self.commit(plan.changes)
                 return record
 
             return self._run(info, input, attempt)
@@ -77,7 +77,7 @@ class Mutations:
                 record = plan.need(model, keys, "update")
                 self._check_conditions(plan, model, record, conditions)
                 new = plan.update(model, record, data)
-                self._commit(plan.changes, model, record, conditions)
+                self.commit(plan.changes, model, record, conditions)
                 return new
 
             return self._run(info, input, attempt)
@@ -95,11 +95,11 @@ class Mutations:
                 if record is None:
                     # Conditions apply to the update only.
                     created = plan.create(model, input["create"])
-                    self._commit(plan.changes)
+                    self.commit(plan.changes)
                     return created
                 self._check_conditions(plan, model, record, conditions)
                 new = plan.update(model, record, input["update"])
-                self._commit(plan.changes, model, record, conditions)
+                self.commit(plan.changes, model, record, conditions)
                 return new
 
             return self._run(info, input, attempt)
@@ -117,7 +117,7 @@ class Mutations:
                 record = plan.need(model, keys, "delete")
                 self._check_conditions(plan, model, record, conditions)
                 plan.delete(model, record)
-                self._commit(plan.changes, model, record, conditions)
+                self.commit(plan.changes, model, record, conditions)
                 return record
 
             return self._run(info, input, attempt)
@@ -161,7 +161,7 @@ class Mutations:
                 for related in level:
                     plan.changes.check(self.registry.model(field.type_name), related)
 
-    def _commit(
+    def commit(
         self, changes: Changes, model: Model | None = None, record: Record | None = None, conditions: Any = None
     ) -> None:
         if model is not None and record is not None:

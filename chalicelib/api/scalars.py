@@ -77,6 +77,30 @@ def parse_password(value: Any) -> str:
     return text
 
 
+def _typed(kind: type | tuple[type, ...], name: str) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
+            raise ValueError(f"{value!r} is not a valid {name}")
+        return value
+
+    return check
+
+
+# Checks for values that arrive as raw JSON (importData), not through GraphQL's own coercion.
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "DateTime": parse_datetime,
+    "Date": parse_date,
+    "Time": parse_time,
+    "Email": parse_email,
+    "Password": parse_password,
+    "ID": _typed(str, "ID"),
+    "String": _typed(str, "String"),
+    "Int": _typed(int, "Int"),
+    "Float": _typed((int, float), "Float"),
+    "Boolean": _typed(bool, "Boolean"),
+}
+
+
 def _hidden(_value: Any) -> None:
     raise ValueError("passwords are write-only")
 

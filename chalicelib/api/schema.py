@@ -1,28 +1,21 @@
-"""The executable schema: generated SDL bound to resolvers.
-
-Fields whose capability is not built yet answer with a `GGT_NOT_IMPLEMENTED` error rather than
-a wrong answer.
-"""
+"""The executable schema: generated SDL bound to resolvers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from ariadne import InterfaceType, MutationType, ObjectType, QueryType, make_executable_schema
 from graphql import GraphQLResolveInfo, GraphQLSchema
 
-from chalicelib.access.context import RequestContext
-from chalicelib.access.permissions import Action, authorize
 from chalicelib.access.roles import role_object
 from chalicelib.api import ids
 from chalicelib.api.bulk import Bulk
+from chalicelib.api.import_data import ImportData
 from chalicelib.api.mutations import Mutations
 from chalicelib.api.queries import Queries
 from chalicelib.api.relations import relation_resolver
 from chalicelib.api.scalars import SCALARS
 from chalicelib.api.sdl import generate_sdl
-from chalicelib.errors import not_implemented, permission_denied
 from chalicelib.schema.naming import Names
 from chalicelib.schema.registry import Field, FieldKind, Model, Registry
 from chalicelib.store.records import RecordStore
@@ -36,7 +29,7 @@ def build_schema(registry: Registry, store: RecordStore, page_cap: int) -> Graph
     mutation = MutationType()
     query.set_field("node", queries.node)
     query.set_field("exportData", queries.export_data)
-    mutation.set_field("importData", _pending("importData", _admin_only))
+    mutation.set_field("importData", ImportData(registry, store, mutations.commit, page_cap).resolve)
     objects = [_object_type(queries, model) for model in registry]
     for model in registry.crud_models():
         names = Names(model)
@@ -73,29 +66,3 @@ def _roles(field: Field) -> Any:
 
 def _node_type(obj: dict[str, Any], *_: Any) -> str:
     return ids.model_of(obj["id"])
-
-
-Authorizer = Callable[[RequestContext], None]
-
-
-def _authorizer(model: Model, actions: tuple[Action, ...]) -> Authorizer:
-    def check(context: RequestContext) -> None:
-        for action in actions:
-            authorize(context, model, action)
-
-    return check
-
-
-def _admin_only(context: RequestContext) -> None:
-    if not context.is_admin:
-        raise permission_denied("use", "data import and export")
-
-
-def _pending(name: str, check: Authorizer) -> Any:
-    """A field not served yet: permissions still apply first, so a denial never depends on progress."""
-
-    def resolve(_obj: Any, info: GraphQLResolveInfo, **_kwargs: Any) -> Any:
-        check(info.context)
-        raise not_implemented(name)
-
-    return resolve

@@ -57,9 +57,9 @@ class WritePlan:
             if nested is None:
                 continue
             for child in _as_list(nested.get("create")):
-                self._attach(model, record, field, self.create(self.registry.model(field.type_name), child))
+                self.attach(model, record, field, self.create(self.registry.model(field.type_name), child))
             for where in _as_list(nested.get("connect")):
-                self._attach(model, record, field, self._connectable(model, field, where))
+                self.attach(model, record, field, self._connectable(model, field, where))
         return record
 
     # Updating.
@@ -93,9 +93,9 @@ class WritePlan:
         self, model: Model, record: Record, new: Record, field: Field, target: Model, ops: dict[str, Any]
     ) -> None:
         for child in _as_list(ops.get("create")):
-            self._attach(model, new, field, self.create(target, child))
+            self.attach(model, new, field, self.create(target, child))
         for where in _as_list(ops.get("connect")):
-            self._attach(model, new, field, self._connectable(model, field, where))
+            self.attach(model, new, field, self._connectable(model, field, where))
         for where in _as_list(ops.get("disconnect")):
             self._detach(model, new, field, self._child(model, record, field, where, "disconnect"))
         for where in _as_list(ops.get("delete")):
@@ -106,7 +106,7 @@ class WritePlan:
         for change in _as_list(ops.get("upsert")):
             found = self.find(target, change["where"])
             if found is None:
-                self._attach(model, new, field, self.create(target, change["create"]))
+                self.attach(model, new, field, self.create(target, change["create"]))
             else:
                 self.update(target, self._child(model, record, field, change["where"], "upsert"), change["update"])
 
@@ -115,9 +115,9 @@ class WritePlan:
     ) -> None:
         current = self._current(target, record, field)
         if ops.get("create") is not None:
-            self._attach(model, new, field, self.create(target, ops["create"]), replaced=current)
+            self.attach(model, new, field, self.create(target, ops["create"]), replaced=current)
         if ops.get("connect") is not None:
-            self._attach(model, new, field, self._connectable(model, field, ops["connect"]), replaced=current)
+            self.attach(model, new, field, self._connectable(model, field, ops["connect"]), replaced=current)
         if ops.get("disconnect") and current is not None:
             self._detach(model, new, field, current)
         if ops.get("delete"):
@@ -126,7 +126,7 @@ class WritePlan:
             self.update(target, self._linked(model, field, current, "update"), ops["update"])
         if ops.get("upsert") is not None:
             if current is None:
-                self._attach(model, new, field, self.create(target, ops["upsert"]["create"]))
+                self.attach(model, new, field, self.create(target, ops["upsert"]["create"]))
             else:
                 self.update(target, current, ops["upsert"]["update"])
 
@@ -185,7 +185,7 @@ class WritePlan:
 
     # Both sides of a relation.
 
-    def _attach(
+    def attach(
         self, model: Model, record: Record, field: Field, other: Record, *, replaced: Record | None = None
     ) -> None:
         """Relate `record` (new or being updated) to `other` through `field`, and `other` back."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.errors import INVALID_INPUT, INVALID_RECORD, NOT_IMPLEMENTED
+from chalicelib.errors import INVALID_INPUT, INVALID_RECORD
 from tests.conftest import CITIES_SCHEMA, Api
 
 CREATE_CITY = """
@@ -185,11 +185,3 @@ def test_empty_string_is_a_unique_value_like_any_other(cities: Api) -> None:
         create_user(cities, email="b@example.com", displayname="")["errors"][0]["extensions"]["field"] == "displayname"
     )
     assert cities.data('{ user(displayname: "") { email } }')["user"] == {"email": "a@example.com"}
-
-
-def test_capabilities_not_built_yet_say_so(cities: Api) -> None:
-    for query in [
-        "mutation { importData(data: []) { data } }",
-    ]:
-        result = cities.query(query)
-        assert result["errors"][0]["extensions"]["code"] == NOT_IMPLEMENTED, query

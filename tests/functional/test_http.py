@@ -122,11 +122,13 @@ def test_every_error_has_a_code_and_client_errors_are_not_logged(cities: Api, ca
     assert [r for r in caplog.records if r.name == LOGGER and r.exc_info] == []
 
 
-def test_fields_not_served_yet_still_check_permissions_first(cities: Api) -> None:
+def test_generated_fields_check_permissions_before_any_read(cities: Api) -> None:
     for query in [
         'mutation { deleteCity(input: {where: {id: "x"}}) { data { id } } }',
         "mutation { deleteManyCities(input: {where: {}}) { count } }",
         "{ exportData }",
+        "mutation { importData(data: []) { data } }",
+        'mutation { updateManyCities(input: {where: {}, data: {name: "x"}}) { count } }',
     ]:
         with cities.calls() as calls:
             result = cities.query(query, headers={})
