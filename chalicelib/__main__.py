@@ -99,14 +99,14 @@ def import_(path: str, stage: str | None, resume: bool) -> None:
 
     from tqdm import tqdm
 
-    from chalicelib.transfer import Progress, check_empty, count_lines, import_lines
+    from chalicelib.transfer import Progress, TransferError, check_empty, count_lines, import_lines
 
     registry, store = _store(stage)
     progress = Progress(Path(path))
     skip = progress.read() if resume else 0
     if not resume:
         if progress.read():
-            raise SystemExit(f"{path} was partly imported already: add --resume to go on")
+            raise TransferError(f"{path} was partly imported already: add --resume to go on")
         check_empty(registry, store)
     with open(path, encoding="utf-8") as handle:
         total = count_lines(handle)
