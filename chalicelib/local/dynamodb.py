@@ -44,3 +44,10 @@ class LocalDynamoDB:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def serve_forever(port: int) -> None:
+    """Run the embedded DynamoDB alone, as its own process (benchmarks measure the API apart from it)."""
+    server = LocalDynamoDB(port=port).start()
+    print(server.url, flush=True)
+    threading.Event().wait()
