@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.__main__ import main
+from chalicelib.api import ids
 from chalicelib.local.dynamodb import LocalDynamoDB
 from chalicelib.service import Service
 from chalicelib.store.records import RecordStore
@@ -144,3 +145,30 @@ def test_export_of_some_types_and_unknown_stages(
     assert {r["__typename"] for r in _lines(exported)} == {"City"}
     assert main(["export", str(exported), "--stage", "nowhere"]) == 1
     assert "no stage 'nowhere'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ten_thousand_records_round_trip_exactly(
+    make_api: Callable[..., Api], dynamodb: LocalDynamoDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema = tmp_path / "items.graphql"
+    schema.write_text("type Item { id: ID! n: Int tag: String @unique }\n")
+    api = make_api(schema)
+    model = api.service.registry.model("Item")
+    for start in range(0, 10_000, 1000):
+        batch = [{"id": ids.new_id("Item"), "n": i, "tag": f"t{i}"} for i in range(start, start + 1000)]
+        api.service.store.restore(model, batch)
+    copy = Service(make_settings(dynamodb, schema, store=StoreConfig("big-copy-", "us-east-1", dynamodb.url)))
+    copy.tables.create_all()
+    exported, again = tmp_path / "export.jsonl", tmp_path / "again.jsonl"
+    monkeypatch.setenv("SCHEMA", str(schema))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.url)
+    monkeypatch.setenv("TABLE_PREFIX", "test-")
+    assert main(["export", str(exported)]) == 0
+    monkeypatch.setenv("TABLE_PREFIX", "big-copy-")
+    assert main(["import", str(exported)]) == 0
+    assert main(["export", str(again)]) == 0
+    assert len(exported.read_text().splitlines()) == 10_000
+    assert sorted(exported.read_text().splitlines()) == sorted(again.read_text().splitlines())
+    guards = {g.key for g in copy.tables.guard.scan()}
+    assert len(guards) == 10_000
