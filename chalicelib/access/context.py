@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 @dataclass
 class RequestContext:
     roles: frozenset[str]
+    # The caller's session (its record) and signed-in user, when it presents a valid session token.
+    session: dict[str, Any] | None = None
+    user_id: str | None = None
     # Headers the response must carry, e.g. a rotated session token.
     response_headers: dict[str, str] = field(default_factory=dict)
     # The request's batch loader, set once the request is authenticated.

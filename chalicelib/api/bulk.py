@@ -25,8 +25,9 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from chalicelib.access.context import RequestContext
+from chalicelib.access.permissions import Action, authorize
 from chalicelib.api.writes import WritePlan, plan_simple_update, simple_update
-from chalicelib.errors import INVALID_INPUT, ApiError, not_unique, permission_denied
+from chalicelib.errors import INVALID_INPUT, ApiError, not_unique
 from chalicelib.query import cursors
 from chalicelib.query import where as where_grammar
 from chalicelib.query.conditions import compile_where
@@ -71,8 +72,7 @@ class _Run:
     def __init__(
         self, bulk: Bulk, context: RequestContext, model: Model, input: dict[str, Any], data: dict[str, Any] | None
     ) -> None:
-        if not context.is_admin:
-            raise permission_denied("updateMany / deleteMany on", model.name)
+        authorize(context, model, Action.BULK)
         self.bulk = bulk
         self.context = context
         self.model = model

@@ -19,6 +19,7 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
+from chalicelib.access.permissions import Action, authorize
 from chalicelib.api import ids
 from chalicelib.api.scalars import PARSERS
 from chalicelib.api.writes import WritePlan
@@ -45,11 +46,13 @@ class ImportData:
         defaultTypename: str | None = None,  # noqa: N803 (Genie's argument name)
         conditions: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        if not info.context.is_admin:
+        if not any(info.context.is_admin or info.context.roles & m.access.bulk for m in self.registry.crud_models()):
             raise permission_denied("use", "data import")
         if len(data) > self.page_cap:
             raise ApiError(INVALID_INPUT, f"importData takes at most {self.page_cap} objects; import more from the CLI")
         objects = [self._object(item, defaultTypename) for item in data]
+        for name in dict.fromkeys(model.name for model, _ in objects):
+            authorize(info.context, self.registry.model(name), Action.BULK)
         plan = WritePlan(self.registry, self.store, info.context)
         guarded = set((conditions or {}).get("id") or ())
         where = (conditions or {}).get("conditions")

@@ -15,7 +15,7 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from chalicelib.access.permissions import Action, authorize
+from chalicelib.access.permissions import Action, authorize, owned_only
 from chalicelib.api import ids
 from chalicelib.api.unique import unique_keys
 from chalicelib.api.writes import WritePlan, plan_simple_update, simple_update
@@ -67,7 +67,8 @@ class Mutations:
             authorize(info.context, model, Action.UPDATE)
             keys = unique_keys(model, input["where"])
             data, conditions = input["data"], input.get("conditions")
-            if set(keys) == {"id"} and simple_update(model, data) and compile_where(model, conditions).exact:
+            simple = set(keys) == {"id"} and simple_update(model, data) and compile_where(model, conditions).exact
+            if simple and owned_only(info.context, model, Action.UPDATE) is None:
                 if ids.model_of(keys["id"]) != model.name:
                     raise ApiError(RECORD_NOT_FOUND, f"no {model.name} with id {keys['id']!r} to update")
                 return self._run(info, input, lambda: self._simple_update(model, keys["id"], data, conditions))

@@ -14,10 +14,10 @@ from graphql import (
     VariableNode,
 )
 
-from chalicelib.access.permissions import Action, authorize
+from chalicelib.access.permissions import Action, authorize, owned_only, visible
 from chalicelib.api import ids
 from chalicelib.api.unique import find_unique, unique_keys
-from chalicelib.errors import INVALID_INPUT, ApiError, permission_denied
+from chalicelib.errors import INVALID_INPUT, ApiError
 from chalicelib.query.order import parse_order
 from chalicelib.query.reader import ListArgs, Reader, Slice
 from chalicelib.schema.registry import Model, Registry
@@ -39,7 +39,7 @@ class Queries:
     def single(self, model: Model) -> Resolver:
         def resolve(_obj: Any, info: GraphQLResolveInfo, where: dict[str, Any] | None = None, **args: Any) -> Any:
             authorize(info.context, model, Action.READ)
-            return find_unique(self.store, model, unique_keys(model, where, args))
+            return visible(info.context, model, find_unique(self.store, model, unique_keys(model, where, args)))
 
         return resolve
 
@@ -47,6 +47,7 @@ class Queries:
         def resolve(_obj: Any, info: GraphQLResolveInfo, **args: Any) -> list[Record | None]:
             authorize(info.context, model, Action.READ)
             list_args, lookups = list_arguments(model, args, info=info)
+            list_args.where = restrict(list_args.where, owned_only(info.context, model))
             reader = self.reader(info)
             if lookups is not None:
                 field_name, values = lookups
@@ -69,6 +70,7 @@ class Queries:
         def resolve(_obj: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
             authorize(info.context, model, Action.READ)
             list_args, _ = list_arguments(model, args, lookups_allowed=False, info=info)
+            list_args.where = restrict(list_args.where, owned_only(info.context, model))
             page = self.reader(info).read(model, list_args, count=selects(info, "aggregate"))
             info.context.loader.group(model, page.records)
             return connection(page)
@@ -79,17 +81,21 @@ class Queries:
         model = self.registry.models.get(ids.model_of(id))
         if model is None:
             return None
+        if model.is_session:
+            # A session exists only for its bearer (and system-admin).
+            mine = info.context.session is not None and info.context.session["id"] == id
+            return self.store.get(model, id) if mine or info.context.is_admin else None
         authorize(info.context, model, Action.READ)
-        return self.store.get(model, id)
+        return visible(info.context, model, self.store.get(model, id))
 
     def export_data(self, _obj: Any, info: GraphQLResolveInfo, types: list[str] | None = None) -> list[dict[str, Any]]:
         """Genie's raw data: every record of the given models (all by default), with `__typename`."""
-        if not info.context.is_admin:
-            raise permission_denied("use", "data export")
         names = types or [m.name for m in self.registry.crud_models()]
         unknown = [n for n in names if n not in self.registry.models or self.registry.model(n).is_session]
         if unknown:
             raise ApiError(INVALID_INPUT, f"exportData: unknown type {unknown[0]}")
+        for name in names:
+            authorize(info.context, self.registry.model(name), Action.BULK)
         reader = self.reader(info)
         exported = []
         for name in names:
@@ -117,6 +123,13 @@ def written_keys(info: GraphQLResolveInfo, argument: str) -> list[str] | None:
             raw = info.context.variables.get(node.value.name.value)
             return list(raw) if isinstance(raw, dict) else None
     return None
+
+
+def restrict(where: dict[str, Any] | None, clause: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`where` and-ed with `clause` (e.g. the caller's own records only)."""
+    if clause is None:
+        return where
+    return {"and": [w for w in (where, clause) if w]}
 
 
 def list_arguments(

@@ -6,8 +6,8 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from chalicelib.access.permissions import Action, authorize
-from chalicelib.api.queries import Queries, connection, list_arguments, selects
+from chalicelib.access.permissions import Action, authorize, owned_only, visible
+from chalicelib.api.queries import Queries, connection, list_arguments, restrict, selects
 from chalicelib.query.loader import related_ids
 from chalicelib.schema.registry import Field, Model
 
@@ -22,7 +22,7 @@ def relation_resolver(queries: Queries, field: Field) -> Resolver:
 def _to_one(queries: Queries, field: Field, target: Model) -> Resolver:
     def resolve(obj: dict[str, Any], info: GraphQLResolveInfo, where: dict[str, Any] | None = None) -> Any:
         authorize(info.context, target, Action.READ)
-        found = info.context.loader.related(field, obj)
+        found = [r for r in info.context.loader.related(field, obj) if visible(info.context, target, r)]
         if where is not None:
             found = queries.reader(info).matching(target, where, found)
         return found[0] if found else None
@@ -35,6 +35,7 @@ def _to_many(queries: Queries, field: Field, target: Model) -> Resolver:
         authorize(info.context, target, Action.READ)
         info.context.loader.related(field, obj)  # loads the whole group's related records at once
         list_args, _ = list_arguments(target, args, lookups_allowed=False, info=info)
+        list_args.where = restrict(list_args.where, owned_only(info.context, target))
         count = field.connection and selects(info, "aggregate")
         page = queries.reader(info).read(target, list_args, count=count, ids=related_ids(field, obj))
         return connection(page) if field.connection else page.records

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.access.context import RequestContext
-from chalicelib.access.permissions import Action, authorize
+from chalicelib.access.permissions import Action, authorize, owned_only
 from chalicelib.api import ids, scalars
 from chalicelib.api.unique import find_unique, unique_keys
 from chalicelib.errors import INVALID_INPUT, RECORD_NOT_FOUND, ApiError
@@ -50,6 +50,7 @@ class WritePlan:
     def create(self, model: Model, data: dict[str, Any]) -> Record:
         """Plan a new record of `model` from create input; returns it as it will be stored."""
         authorize(self.context, model, Action.CREATE)
+        data = self._owned(model, data)
         record = new_record(model, data)
         self.changes.put(model, record)
         for field in model.relations():
@@ -60,13 +61,23 @@ class WritePlan:
                 self.attach(model, record, field, self.create(self.registry.model(field.type_name), child))
             for where in _as_list(nested.get("connect")):
                 self.attach(model, record, field, self._connectable(model, field, where))
+        authorize(self.context, model, Action.CREATE, record)
         return record
+
+    def _owned(self, model: Model, data: dict[str, Any]) -> dict[str, Any]:
+        """A caller who may create only records it owns gets its own records: the owner is filled in."""
+        owner = model.access.owner_field
+        if owner is None or owner == "id" or data.get(owner) is not None or self.context.user_id is None:
+            return data
+        if owned_only(self.context, model, Action.CREATE) is None:
+            return data
+        return {**data, owner: {"connect": {"id": self.context.user_id}}}
 
     # Updating.
 
     def update(self, model: Model, record: Record, data: dict[str, Any]) -> Record:
         """Plan changes to `record` (as read) from update input; returns it as it will be stored."""
-        authorize(self.context, model, Action.UPDATE)
+        authorize(self.context, model, Action.UPDATE, record)
         update = self.changes.update(model, record["id"])
         update.version = record.get(VERSION) or 0
         new = dict(record)
@@ -158,19 +169,25 @@ class WritePlan:
         authorize(self.context, target, Action.UPDATE)
         keys = unique_keys(target, where)
         inverse = target.fields[field.relation.inverse] if field.relation.inverse else None
-        blind = set(keys) == {"id"} and (inverse is None or inverse.is_list)
+        blind = (
+            set(keys) == {"id"}
+            and (inverse is None or inverse.is_list)
+            and owned_only(self.context, target, Action.UPDATE) is None
+        )
         if blind and self.changes.created(target, keys["id"]) is None:
             if ids.model_of(keys["id"]) != target.name:
                 raise ApiError(RECORD_NOT_FOUND, f"no {target.name} with id {keys['id']!r} to connect")
             self.changes.check_exists(target, keys["id"])
             return {"id": keys["id"]}
-        return self.need(target, keys, f"connect to {model.name}.{field.name}")
+        other = self.need(target, keys, f"connect to {model.name}.{field.name}")
+        authorize(self.context, target, Action.UPDATE, other)
+        return other
 
     # Deleting.
 
     def delete(self, model: Model, record: Record) -> None:
         """Plan the deletion of `record` (as read), unlinking every record related to it."""
-        authorize(self.context, model, Action.DELETE)
+        authorize(self.context, model, Action.DELETE, record)
         if self.changes.deleted(model, record["id"]):
             return
         self.changes.remove(model, record)

@@ -14,12 +14,20 @@ directive @createdTimestamp(allowManual: Boolean = false) on FIELD_DEFINITION
 directive @updatedTimestamp(allowManual: Boolean = false) on FIELD_DEFINITION
 directive @storeName(value: String!) on OBJECT | FIELD_DEFINITION
 directive @connection on FIELD_DEFINITION
+directive @access(
+  read: [String!]
+  create: [String!]
+  update: [String!]
+  delete: [String!]
+  bulk: [String!]
+  owner: String
+) on OBJECT
 """
 
 FIELD_DIRECTIVES = frozenset(
     {"unique", "index", "relation", "default", "createdTimestamp", "updatedTimestamp", "storeName", "connection"}
 )
-TYPE_DIRECTIVES = frozenset({"model", "storeName"})
+TYPE_DIRECTIVES = frozenset({"model", "storeName", "access"})
 
 _GRAPHQL_SCALARS = frozenset({"ID", "String", "Int", "Float", "Boolean"})
 EXTRA_SCALARS = tuple(s for s in BUILTIN_SCALARS if s not in _GRAPHQL_SCALARS)

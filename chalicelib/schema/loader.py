@@ -37,9 +37,13 @@ from chalicelib.schema.directives import FIELD_DIRECTIVES, TYPE_DIRECTIVES, prel
 from chalicelib.schema.naming import generated_root_fields, generated_type_names
 from chalicelib.schema.plurals import pluralize
 from chalicelib.schema.registry import (
+    ACTIONS,
     BUILTIN_SCALARS,
+    OWNER,
     ROLE_TYPE,
     UNFILTERABLE_SCALARS,
+    USER_MODEL,
+    Access,
     Field,
     FieldKind,
     Model,
@@ -106,6 +110,7 @@ class _Loader:
                 fields=fields[name],
                 store_name=_directive_arg(node, "storeName", "value") or name,
                 description=node.description.value if node.description else None,
+                access=_access(name, node, fields[name]),
             )
             for name, node in model_nodes.items()
         }
@@ -273,6 +278,31 @@ def _check_field_rules(where: str, node: FieldDefinitionNode, field: Field) -> N
         raise SchemaError(f"{where}: a Password field holds one password, not a list")
     if field.store_name.startswith("_") or not field.store_name:
         raise SchemaError(f"{where}: @storeName must be a non-empty name not starting with '_'")
+
+
+def _access(model: str, node: ObjectTypeDefinitionNode, fields: dict[str, Field]) -> Access:
+    directive = _directive(node, "access")
+    if directive is None:
+        return Access()
+    grants = {action: frozenset(_argument(directive, action) or ()) for action in ACTIONS}
+    owner = _argument(directive, "owner")
+    uses_owner = [action for action, roles in grants.items() if OWNER in roles]
+    if uses_owner and owner is None:
+        raise SchemaError(f"type {model}: @access grants {uses_owner[0]} to owner but names no `owner` field")
+    if owner is not None:
+        field = fields.get(owner)
+        to_user = field is not None and (
+            (field.is_id and model == USER_MODEL)
+            or (field.is_relation and not field.is_list and field.type_name == USER_MODEL)
+        )
+        if not to_user:
+            raise SchemaError(
+                f"type {model}: @access(owner: {owner!r}) must name a to-one relation to {USER_MODEL}"
+                f" (or `id` on {USER_MODEL} itself)"
+            )
+    if OWNER in grants["bulk"]:
+        raise SchemaError(f"type {model}: @access cannot grant bulk to owner: bulk operations span records")
+    return Access(owner_field=owner, **grants)
 
 
 def _timestamp(where: str, node: FieldDefinitionNode, named: str, is_list: bool) -> Timestamp | None:

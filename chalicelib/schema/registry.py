@@ -29,6 +29,7 @@ UNFILTERABLE_SCALARS = frozenset({"Password", "JSON", "RecordState"})
 # Gadget's role objects: declared as `[Role!]`, stored as a list of role keys.
 ROLE_TYPE = "Role"
 SESSION_MODEL = "Session"
+USER_MODEL = "User"
 
 
 class FieldKind(enum.Enum):
@@ -112,6 +113,31 @@ class Field:
         return not self.is_id and (self.timestamp is None or self.timestamp.allow_manual)
 
 
+OWNER = "owner"
+ACTIONS = ("read", "create", "update", "delete", "bulk")
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may do what with a model's records (`@access`); `system-admin` may always do everything.
+
+    Each action lists role keys; `owner` grants it to the signed-in user that `owner_field` (a
+    to-one relation to User, or `id` on User itself) points to, for that record only. `bulk`
+    covers updateMany, deleteMany, importData and exportData.
+    """
+
+    read: frozenset[str] = frozenset()
+    create: frozenset[str] = frozenset()
+    update: frozenset[str] = frozenset()
+    delete: frozenset[str] = frozenset()
+    bulk: frozenset[str] = frozenset()
+    owner_field: str | None = None
+
+    def roles(self, action: str) -> frozenset[str]:
+        granted: frozenset[str] = getattr(self, action)
+        return granted
+
+
 @dataclass(frozen=True)
 class Model:
     name: str
@@ -119,6 +145,7 @@ class Model:
     fields: Mapping[str, Field]
     store_name: str
     description: str | None = None
+    access: Access = field(default_factory=Access)
 
     @property
     def is_session(self) -> bool:
