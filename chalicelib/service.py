@@ -12,6 +12,10 @@ from chalicelib.api.schema import build_schema
 from chalicelib.errors import ApiError
 from chalicelib.query.loader import Loader
 from chalicelib.schema import load_schema_file
+from chalicelib.schema.registry import SESSION_MODEL
+from chalicelib.sessions.api import SessionApi
+from chalicelib.sessions.store import Lifetime, SessionStore
+from chalicelib.sessions.throttle import LoginThrottle
 from chalicelib.settings import Settings
 from chalicelib.store.records import RecordStore
 from chalicelib.store.tables import Tables
@@ -23,13 +27,28 @@ class Service:
         self.registry = load_schema_file(settings.schema_path)
         self.tables = Tables(self.registry, settings.store)
         self.store = RecordStore(self.tables)
-        self.schema = build_schema(self.registry, self.store, settings.page_cap)
+        self.sessions: SessionStore | None = None
+        extra: list[Any] = []
+        if SESSION_MODEL in self.registry.models:
+            lifetime = Lifetime(settings.session_idle_seconds, settings.session_max_seconds)
+            self.sessions = SessionStore(self.registry, self.tables, lifetime)
+            api = SessionApi(
+                self.registry, self.store, self.sessions, LoginThrottle(self.tables.throttle), settings.page_cap
+            )
+            extra = api.bindables()
+        self.schema = build_schema(self.registry, self.store, settings.page_cap, extra)
 
     def handle(self, data: Any, headers: Mapping[str, str], *, queries_only: bool = False) -> GraphQLResponse:
         try:
-            context = authenticate(headers, self.settings.api_keys)
+            context, token = authenticate(headers, self.settings.api_keys)
         except ApiError as error:
             return bad_request(error.message, error.code, status=401)
+        if token is not None and self.sessions is not None:
+            session = self.sessions.authenticate(token)
+            if session is not None:
+                context.session = session
+                context.user_id = session.get("user")
+                context.roles = frozenset(session.get("roles") or ())
         context.loader = Loader(self.registry, self.store)
         context.deadline = time.monotonic() + self.settings.deadline_seconds
         if isinstance(data, dict) and isinstance(data.get("variables"), dict):

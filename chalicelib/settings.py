@@ -14,6 +14,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PAGE_CAP = 1000
 # API Gateway answers 504 after 29 s: a request finishes its work well before that.
 DEFAULT_DEADLINE_SECONDS = 25.0
+DEFAULT_SESSION_IDLE_SECONDS = 7 * 24 * 3600
+DEFAULT_SESSION_MAX_SECONDS = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class Settings:
     page_cap: int = DEFAULT_PAGE_CAP
     # How long one request may work (updateMany / deleteMany stop and hand back a cursor).
     deadline_seconds: float = DEFAULT_DEADLINE_SECONDS
+    # A session ends after this long unused, and this long after it was created or logged in.
+    session_idle_seconds: int = DEFAULT_SESSION_IDLE_SECONDS
+    session_max_seconds: int = DEFAULT_SESSION_MAX_SECONDS
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -45,4 +50,6 @@ class Settings:
             api_keys=ApiKeys([*ApiKeys.from_plain(keys).digests(), *digests]),
             page_cap=int(env.get("PAGE_CAP", DEFAULT_PAGE_CAP)),
             deadline_seconds=float(env.get("DEADLINE_SECONDS", DEFAULT_DEADLINE_SECONDS)),
+            session_idle_seconds=int(env.get("SESSION_IDLE_SECONDS", DEFAULT_SESSION_IDLE_SECONDS)),
+            session_max_seconds=int(env.get("SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS)),
         )

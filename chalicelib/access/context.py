@@ -34,20 +34,24 @@ class RequestContext:
         return SYSTEM_ADMIN in self.roles
 
 
-def authenticate(headers: Mapping[str, str], api_keys: ApiKeys) -> RequestContext:
-    """Raise for a credential that is present but wrong: a bad key is refused, never downgraded."""
+def authenticate(headers: Mapping[str, str], api_keys: ApiKeys) -> tuple[RequestContext, str | None]:
+    """The caller's context, and the session token it presents (checked by the session store).
+
+    Raise for an API key that is present but wrong: a bad key is refused, never downgraded. A
+    session token that is wrong or expired is no session at all: the caller is unauthenticated.
+    """
     header = _header(headers, "authorization")
     if header is None or not header.strip():
-        return RequestContext(roles=frozenset({UNAUTHENTICATED}))
+        return RequestContext(roles=frozenset({UNAUTHENTICATED})), None
     scheme, _, credential = header.strip().partition(" ")
     scheme = scheme.lower()
     credential = credential.strip()
     if scheme == "bearer":
         if credential and api_keys.matches(credential):
-            return RequestContext(roles=frozenset({SYSTEM_ADMIN}))
+            return RequestContext(roles=frozenset({SYSTEM_ADMIN})), None
         raise ApiError(PERMISSION_DENIED, "Invalid API key")
     if scheme == "session":
-        return RequestContext(roles=frozenset({UNAUTHENTICATED}))
+        return RequestContext(roles=frozenset({UNAUTHENTICATED})), credential
     raise ApiError(PERMISSION_DENIED, "Unsupported Authorization scheme; use `Bearer <api key>` or `Session <token>`")
 
 

@@ -21,6 +21,8 @@ def relation_resolver(queries: Queries, field: Field) -> Resolver:
 
 def _to_one(queries: Queries, field: Field, target: Model) -> Resolver:
     def resolve(obj: dict[str, Any], info: GraphQLResolveInfo, where: dict[str, Any] | None = None) -> Any:
+        if obj.get(field.name) is None:
+            return None
         authorize(info.context, target, Action.READ)
         found = [r for r in info.context.loader.related(field, obj) if visible(info.context, target, r)]
         if where is not None:
@@ -32,6 +34,8 @@ def _to_one(queries: Queries, field: Field, target: Model) -> Resolver:
 
 def _to_many(queries: Queries, field: Field, target: Model) -> Resolver:
     def resolve(obj: dict[str, Any], info: GraphQLResolveInfo, **args: Any) -> Any:
+        if not obj.get(field.name) and not field.connection:
+            return []
         authorize(info.context, target, Action.READ)
         info.context.loader.related(field, obj)  # loads the whole group's related records at once
         list_args, _ = list_arguments(target, args, lookups_allowed=False, info=info)

@@ -18,10 +18,14 @@ from chalicelib.api.scalars import SCALARS
 from chalicelib.api.sdl import generate_sdl
 from chalicelib.schema.naming import Names
 from chalicelib.schema.registry import Field, FieldKind, Model, Registry
+from chalicelib.sessions.sdl import SESSION_SDL
 from chalicelib.store.records import RecordStore
 
 
-def build_schema(registry: Registry, store: RecordStore, page_cap: int) -> GraphQLSchema:
+def build_schema(
+    registry: Registry, store: RecordStore, page_cap: int, session_api: list[Any] | None = None
+) -> GraphQLSchema:
+    """The executable schema; `session_api` holds the session API's bindables, when there is one."""
     queries = Queries(registry, store, page_cap)
     mutations = Mutations(registry, store, page_cap)
     bulk = Bulk(registry, store, page_cap)
@@ -43,7 +47,8 @@ def build_schema(registry: Registry, store: RecordStore, page_cap: int) -> Graph
         mutation.set_field(names.update_many, bulk.update_many(model))
         mutation.set_field(names.delete_many, bulk.delete_many(model))
     node = InterfaceType("Node", _node_type)
-    return make_executable_schema(generate_sdl(registry), query, mutation, node, *objects, *SCALARS)
+    sdl = generate_sdl(registry) + (SESSION_SDL if session_api else "")
+    return make_executable_schema(sdl, query, mutation, node, *objects, *SCALARS, *(session_api or []))
 
 
 def _object_type(queries: Queries, model: Model) -> ObjectType:

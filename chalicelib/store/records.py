@@ -47,7 +47,7 @@ class RecordStore:
             item = cls.get(record_id, consistent_read=True)
         except cls.DoesNotExist:
             return None
-        return _to_record(model, item)
+        return to_record(model, item)
 
     def find_unique(self, model: Model, field: Field, value: Any) -> Record | None:
         """The record whose unique `field` holds `value`: one GetItem for `id`, else one index Query."""
@@ -56,7 +56,7 @@ class RecordStore:
         cls = self.tables.model_class(model.name)
         index = getattr(cls, f"index_{field.name}")
         for item in index.query(index_key(field, value), limit=1):
-            return _to_record(model, item)
+            return to_record(model, item)
         return None
 
     def batch_get(self, model: Model, ids: Iterable[str]) -> dict[str, Record]:
@@ -64,7 +64,7 @@ class RecordStore:
         cls = self.tables.model_class(model.name)
         keys = [{"id": {"S": record_id}} for record_id in sorted(set(ids))]
         raw = batch.batch_get(self.client, cls.Meta.table_name, keys, self.backoff)
-        records = (_to_record(model, cls.from_raw_data(item)) for item in raw)
+        records = (to_record(model, cls.from_raw_data(item)) for item in raw)
         return {record["id"]: record for record in records}
 
     def batch_delete(self, model: Model, ids: list[str]) -> int:
@@ -78,7 +78,7 @@ class RecordStore:
         """Write records as they are (ids, versions and relation ids included) with their unique
         guards, 25 items a BatchWriteItem: a restore into an empty stage, not a checked create."""
         cls = self.tables.model_class(model.name)
-        puts = [{"PutRequest": {"Item": _to_item(cls, model, r).serialize()}} for r in records]
+        puts = [{"PutRequest": {"Item": to_item(cls, model, r).serialize()}} for r in records]
         guards = [
             {"PutRequest": {"Item": self.tables.guard(key=guard_key(model, f, r[f.name]), owner=r["id"]).serialize()}}
             for r in records
@@ -116,7 +116,7 @@ class RecordStore:
 
     def _pages(self, model: Model, cls: type[PynamoModel], pages: Iterator[Any]) -> Iterator[Page]:
         for page in pages:
-            records = [_to_record(model, cls.from_raw_data(raw)) for raw in page.get("Items", ())]
+            records = [to_record(model, cls.from_raw_data(raw)) for raw in page.get("Items", ())]
             yield Page(records, page.get("LastEvaluatedKey"), page["ScannedCount"])
 
     def write(self, changes: Changes) -> Record | None:
@@ -144,12 +144,12 @@ class RecordStore:
         if item is None:
             return None
         (update,) = changes.updates.values()
-        return _to_record(update.model, item)
+        return to_record(update.model, item)
 
     def _put(self, transaction: Transaction, model: Model, record: Record) -> None:
         cls = self.tables.model_class(model.name)
         label = Label(model.name, record_id=record["id"])
-        item = _to_item(cls, model, {**record, VERSION: 1})
+        item = to_item(cls, model, {**record, VERSION: 1})
         transaction.put(item, record["id"], Path("id").does_not_exist(), label)
         for field in model.unique_fields():
             if not field.is_id and record.get(field.name) is not None:
@@ -231,7 +231,7 @@ def _actions(cls: type[PynamoModel], update: Update) -> list[Action]:
     return actions
 
 
-def _to_item(cls: type[PynamoModel], model: Model, record: Record) -> PynamoModel:
+def to_item(cls: type[PynamoModel], model: Model, record: Record) -> PynamoModel:
     values: dict[str, Any] = {VERSION_ATTRIBUTE: record.get(VERSION)}
     for field in model.fields.values():
         value = record.get(field.name)
@@ -243,7 +243,7 @@ def _to_item(cls: type[PynamoModel], model: Model, record: Record) -> PynamoMode
     return cls(**values)
 
 
-def _to_record(model: Model, item: PynamoModel) -> Record:
+def to_record(model: Model, item: PynamoModel) -> Record:
     record = {field.name: getattr(item, python_name(field)) for field in model.fields.values()}
     record[VERSION] = getattr(item, VERSION_ATTRIBUTE)
     for field in model.relations():

@@ -20,7 +20,22 @@ from chalicelib.store.attributes import attribute_for, index_attribute_name, ind
 from chalicelib.store.changes import VERSION
 
 GUARD_TABLE = "unique-guards"
+THROTTLE_TABLE = "login-throttle"
 VERSION_ATTRIBUTE = "version_"
+# The attribute DynamoDB's TTL deletes expired items by (sessions, throttle windows).
+TTL = "_ttl"
+
+
+def session_attributes() -> dict[str, Any]:
+    """What a session stores beyond its fields: its token's hash and its expiry times (epoch seconds)."""
+    return {
+        "secret_": UnicodeAttribute(null=True, attr_name="_secret"),
+        "expires_": NumberAttribute(null=True, attr_name="_expires"),
+        "seen_": NumberAttribute(null=True, attr_name="_seen"),
+        "ttl_": NumberAttribute(null=True, attr_name=TTL),
+    }
+
+
 BILLING = "PAY_PER_REQUEST"
 
 
@@ -45,6 +60,14 @@ class GuardBase(PynamoModel):
     owner = UnicodeAttribute()
 
 
+class ThrottleBase(PynamoModel):
+    """Failed logins of one account in one time window; DynamoDB's TTL removes old windows."""
+
+    key = UnicodeAttribute(hash_key=True)
+    failures = NumberAttribute(default=0)
+    ttl = NumberAttribute(null=True, attr_name=TTL)
+
+
 class Tables:
     """The PynamoDB classes of one stage: `Tables(registry, config).model_class("City")`."""
 
@@ -54,6 +77,9 @@ class Tables:
         self._classes = {model.name: self._build(model) for model in registry}
         self.guard: type[GuardBase] = type(
             "Guard", (GuardBase,), {"Meta": self._meta(config.table_prefix + GUARD_TABLE)}
+        )
+        self.throttle: type[ThrottleBase] = type(
+            "Throttle", (ThrottleBase,), {"Meta": self._meta(config.table_prefix + THROTTLE_TABLE)}
         )
         self.connection = Connection(
             region=config.region,
@@ -70,6 +96,7 @@ class Tables:
     def all_classes(self) -> Iterator[type[PynamoModel]]:
         yield from self._classes.values()
         yield self.guard
+        yield self.throttle
 
     def clients(self) -> list[Any]:
         """Every botocore client the store calls through (one, shared)."""
@@ -119,6 +146,8 @@ class Tables:
         }
         for field in model.fields.values():
             attrs[python_name(field)] = attribute_for(field)
+        if model.is_session:
+            attrs.update(session_attributes())
         for field in model.indexed_fields():
             key_name = index_attribute_name(field)
             attrs[key_name] = UnicodeAttribute(null=True, attr_name=key_name)

@@ -21,9 +21,12 @@ def test_generated_keys_are_long_and_distinct() -> None:
 
 
 def test_roles_from_the_authorization_header() -> None:
-    assert authenticate({}, KEYS).roles == {UNAUTHENTICATED}
-    assert authenticate({"Authorization": "Bearer first"}, KEYS).roles == {SYSTEM_ADMIN}
-    assert authenticate({"authorization": "bearer second"}, KEYS).roles == {SYSTEM_ADMIN}
+    assert authenticate({}, KEYS)[0].roles == {UNAUTHENTICATED}
+    assert authenticate({"Authorization": "Bearer first"}, KEYS)[0].roles == {SYSTEM_ADMIN}
+    assert authenticate({"authorization": "bearer second"}, KEYS)[0].roles == {SYSTEM_ADMIN}
+    context, token = authenticate({"Authorization": "Session abc.def"}, KEYS)
+    assert context.roles == {UNAUTHENTICATED}
+    assert token == "abc.def"
 
 
 @pytest.mark.parametrize("header", ["Bearer wrong", "Bearer ", "Basic Zm9vOmJhcg==", "first"])

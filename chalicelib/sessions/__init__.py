@@ -1,0 +1,1 @@
+"""Sessions: Gadget's session model and email/password auth, and the beachfront session (cart) API."""
