@@ -41,6 +41,7 @@ from chalicelib.schema.registry import (
     BUILTIN_SCALARS,
     OWNER,
     ROLE_TYPE,
+    SESSION_MODEL,
     UNFILTERABLE_SCALARS,
     USER_MODEL,
     Access,
@@ -116,6 +117,8 @@ class _Loader:
         }
         registry = Registry(models=models, enums=self.enums, source=self.source)
         _check_generated_names(registry, set(self.objects) | set(self.enums) | self.scalars)
+        if SESSION_MODEL in registry.models:
+            _check_session(registry)
         return registry
 
     def _collect_definitions(self) -> None:
@@ -424,6 +427,43 @@ def _check_generated_names(registry: Registry, declared: set[str]) -> None:
                     f"(plural {model.plural}); rename the type"
                 )
             owners[name] = model.name
+
+
+# What the session API reads and writes: (model, field) -> a description of what it must be.
+_SESSION_FIELDS = {
+    (SESSION_MODEL, "user"): "a relation to User",
+    (SESSION_MODEL, "customer"): "a relation to User",
+    (SESSION_MODEL, "roles"): "[Role!]",
+    (SESSION_MODEL, "state"): "RecordState",
+    (SESSION_MODEL, "cart"): "[String]",
+    (USER_MODEL, "email"): "a @unique Email or String",
+    (USER_MODEL, "password"): "Password",
+    (USER_MODEL, "roles"): "[Role!]",
+}
+
+
+def _check_session(registry: Registry) -> None:
+    """A schema with a Session model gets the session API, which needs these fields."""
+    for (model_name, name), wanted in _SESSION_FIELDS.items():
+        model = registry.models.get(model_name)
+        field = model.fields.get(name) if model is not None else None
+        fits = (
+            field is not None
+            and {
+                "a relation to User": field.is_relation and not field.is_list and field.type_name == USER_MODEL,
+                "[Role!]": field.kind is FieldKind.ROLE,
+                "RecordState": field.type_name == "RecordState" and not field.is_list,
+                "[String]": field.is_list and field.type_name == "String",
+                "a @unique Email or String": field.unique and field.type_name in ("Email", "String"),
+                "Password": field.type_name == "Password",
+            }[wanted]
+        )
+        if not fits:
+            raise SchemaError(f"{model_name}.{name}: the session API needs this field, as {wanted}")
+    for model in registry:
+        for field in model.relations():
+            if field.type_name == SESSION_MODEL and not model.is_session:
+                raise SchemaError(f"{model.name}.{field.name}: no model may relate to Session; the session points out")
 
 
 def _unwrap(where: str, node: TypeNode) -> tuple[str, bool, bool, bool]:

@@ -147,6 +147,10 @@ def test_one_way_relation_has_no_inverse() -> None:
         ("type Box { id: ID! } type Boxe { id: ID! }", "type Boxe: its root field boxes collides with type Box's"),
         ('enum E { X } type A { id: ID! e: E @default(value: "Y") }', "A.e: @default value 'Y' is not a valid E"),
         ("type A { id: ID! n: Int @default }", "A.n: line 1, column 25: Argument '@default(value:)'"),
+        ("type User { id: ID! } type Session { id: ID! }", "Session.user: the session API needs this field"),
+        ('type A @access(read: ["owner"]) { id: ID! }', "type A: @access grants read to owner but names no `owner`"),
+        ('type A @access(read: ["owner"], owner: "x") { id: ID! x: String }', "must name a to-one relation to User"),
+        ('type User @access(bulk: ["owner"], owner: "id") { id: ID! }', "cannot grant bulk to owner"),
     ],
 )
 def test_bad_schema_names_type_field_and_rule(source: str, message: str) -> None:
