@@ -6,9 +6,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ariadne.explorer import ExplorerGraphiQL
 from chalice import Chalice, CORSConfig, Response
 
+from chalicelib import explorer
 from chalicelib.api.execution import GraphQLResponse, bad_request
 from chalicelib.service import Service
 
@@ -24,7 +24,6 @@ CORS = CORSConfig(
 
 def create_app(service: Service) -> Chalice:
     app = Chalice(app_name=APP_NAME)
-    explorer = ExplorerGraphiQL(title="Shoreline").html(None)
 
     @app.route("/graphql", methods=["POST"], cors=CORS, content_types=["application/json"])
     def graphql_post() -> Response:
@@ -42,7 +41,7 @@ def create_app(service: Service) -> Chalice:
         assert request is not None
         params: Mapping[str, str] = request.query_params or {}
         if "query" not in params:
-            return Response(explorer, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+            return Response(explorer.page(), status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
         data: dict[str, Any] = {"query": params["query"], "operationName": params.get("operationName")}
         if params.get("variables"):
             try:
@@ -50,6 +49,14 @@ def create_app(service: Service) -> Chalice:
             except ValueError:
                 return _respond(bad_request("`variables` is not valid JSON"))
         return _respond(service.handle(data, request.headers, queries_only=True))
+
+    @app.route("/graphql/assets/{name}", methods=["GET"])
+    def graphql_asset(name: str) -> Response:
+        found = explorer.asset(name)
+        if found is None:
+            return Response("Not found", status_code=404, headers={"Content-Type": "text/plain"})
+        text, content_type = found
+        return Response(text, status_code=200, headers={"Content-Type": content_type, "Cache-Control": "max-age=86400"})
 
     return app
 

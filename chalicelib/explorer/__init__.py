@@ -1,0 +1,60 @@
+"""The GraphiQL explorer served by `GET /graphql`, with its assets served by the project itself
+(no CDN: the page works offline). The assets in `static/` are the UMD builds of GraphiQL 3.9.0 and
+React 18.3.1 from npm, MIT licensed (see static/LICENSES.txt)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+STATIC = Path(__file__).resolve().parent / "static"
+ASSETS = {
+    "react.production.min.js": "application/javascript; charset=utf-8",
+    "react-dom.production.min.js": "application/javascript; charset=utf-8",
+    "graphiql.min.js": "application/javascript; charset=utf-8",
+    "graphiql.min.css": "text/css; charset=utf-8",
+}
+
+# Asset URLs are relative, so the page works at /graphql locally and at /<stage>/graphql behind API Gateway.
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Shoreline GraphiQL</title>
+  <link rel="stylesheet" href="graphql/assets/graphiql.min.css">
+  <style>html, body, #graphiql { height: 100%; margin: 0; }</style>
+</head>
+<body>
+  <div id="graphiql">Loading GraphiQL...</div>
+  <script src="graphql/assets/react.production.min.js"></script>
+  <script src="graphql/assets/react-dom.production.min.js"></script>
+  <script src="graphql/assets/graphiql.min.js"></script>
+  <script>
+    const fetcher = GraphiQL.createFetcher({ url: window.location.pathname });
+    ReactDOM.createRoot(document.getElementById("graphiql")).render(
+      React.createElement(GraphiQL, {
+        fetcher,
+        defaultEditorToolsVisibility: true,
+        defaultQuery: "# Add your credentials under Headers, e.g.\n" +
+          "# {\"Authorization\": \"Bearer <API key>\"} or {\"Authorization\": \"Session <token>\"}\n\n" +
+          "query {\n  currentSession {\n    id\n    state\n  }\n}\n",
+      })
+    );
+  </script>
+</body>
+</html>
+"""
+
+
+def page() -> str:
+    return PAGE
+
+
+@cache
+def asset(name: str) -> tuple[str, str] | None:
+    """The text and content type of an asset; None for any other name."""
+    content_type = ASSETS.get(name)
+    if content_type is None:
+        return None
+    return (STATIC / name).read_text(encoding="utf-8"), content_type
