@@ -1,13 +1,31 @@
-"""Password hashing with Argon2id (argon2-cffi's defaults, RFC 9106's second recommendation)."""
+"""Password hashing with Argon2id; by default argon2-cffi's parameters (RFC 9106's second
+recommendation), configurable per stage (`ARGON2_TIME_COST`, `ARGON2_MEMORY_KIB`, `ARGON2_PARALLELISM`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+
+@dataclass(frozen=True)
+class Cost:
+    """Argon2id's parameters; hashes made with others are rehashed at the next login."""
+
+    time_cost: int = 3
+    memory_kib: int = 65536
+    parallelism: int = 4
+
+
 _hasher = PasswordHasher()
+
+
+def configure(cost: Cost) -> None:
+    global _hasher
+    _hasher = PasswordHasher(time_cost=cost.time_cost, memory_cost=cost.memory_kib, parallelism=cost.parallelism)
+    _dummy.cache_clear()
 
 
 def hash_password(password: str) -> str:

@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib import passwords
 from chalicelib.access.context import authenticate
 from chalicelib.api.execution import GraphQLResponse, bad_request, execute
 from chalicelib.api.schema import build_schema
@@ -24,6 +25,7 @@ from chalicelib.store.tables import Tables
 class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        passwords.configure(settings.password_cost)
         self.registry = load_schema_file(settings.schema_path)
         self.tables = Tables(self.registry, settings.store)
         self.store = RecordStore(self.tables)

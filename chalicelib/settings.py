@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from chalicelib.access.api_keys import ApiKeys
+from chalicelib.passwords import Cost
 from chalicelib.store.tables import StoreConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,7 @@ class Settings:
     # A session ends after this long unused, and this long after it was created or logged in.
     session_idle_seconds: int = DEFAULT_SESSION_IDLE_SECONDS
     session_max_seconds: int = DEFAULT_SESSION_MAX_SECONDS
+    password_cost: Cost = field(default_factory=Cost)
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -52,4 +54,9 @@ class Settings:
             deadline_seconds=float(env.get("DEADLINE_SECONDS", DEFAULT_DEADLINE_SECONDS)),
             session_idle_seconds=int(env.get("SESSION_IDLE_SECONDS", DEFAULT_SESSION_IDLE_SECONDS)),
             session_max_seconds=int(env.get("SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX_SECONDS)),
+            password_cost=Cost(
+                time_cost=int(env.get("ARGON2_TIME_COST", Cost.time_cost)),
+                memory_kib=int(env.get("ARGON2_MEMORY_KIB", Cost.memory_kib)),
+                parallelism=int(env.get("ARGON2_PARALLELISM", Cost.parallelism)),
+            ),
         )

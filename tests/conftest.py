@@ -14,6 +14,7 @@ from chalice.test import Client
 
 from chalicelib.access.api_keys import ApiKeys
 from chalicelib.local.dynamodb import LocalDynamoDB
+from chalicelib.passwords import Cost
 from chalicelib.routes import create_app
 from chalicelib.service import Service
 from chalicelib.settings import Settings
@@ -27,6 +28,7 @@ CITIES_SCHEMA = ROOT / "examples" / "cities.graphql"
 SEEDS = ROOT / "tests" / "seeds"
 ADMIN_KEY = "test-admin-key"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+TEST_PASSWORD_COST = Cost(time_cost=1, memory_kib=1024, parallelism=1)
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +78,8 @@ def make_settings(dynamodb: LocalDynamoDB, schema: Path, **overrides: Any) -> Se
         "stage": "test",
         "store": StoreConfig(table_prefix="test-", region="us-east-1", endpoint_url=dynamodb.url),
         "api_keys": ApiKeys.from_plain([ADMIN_KEY]),
+        # Real Argon2id, at a cost tests can afford; production's cost is the default of Settings.
+        "password_cost": TEST_PASSWORD_COST,
         **overrides,
     }
     return Settings(**values)

@@ -15,11 +15,19 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from chalicelib.access.permissions import Action, authorize, owned_only
+from chalicelib.access.permissions import Action, authorize, owned_only, owns
 from chalicelib.api import ids
 from chalicelib.api.unique import unique_keys
 from chalicelib.api.writes import WritePlan, plan_simple_update, simple_update
-from chalicelib.errors import INTERNAL_ERROR, INVALID_INPUT, RECORD_NOT_FOUND, UNAVAILABLE, ApiError, not_unique
+from chalicelib.errors import (
+    INTERNAL_ERROR,
+    INVALID_INPUT,
+    RECORD_NOT_FOUND,
+    UNAVAILABLE,
+    ApiError,
+    not_unique,
+    permission_denied,
+)
 from chalicelib.query import where as where_grammar
 from chalicelib.query.conditions import compile_where
 from chalicelib.query.loader import Loader
@@ -75,7 +83,7 @@ class Mutations:
 
             def attempt() -> Record:
                 plan = WritePlan(self.registry, self.store, info.context)
-                record = plan.need(model, keys, "update")
+                record = self._existing(info, model, keys, Action.UPDATE)
                 self._check_conditions(plan, model, record, conditions)
                 new = plan.update(model, record, data)
                 self.commit(plan.changes, model, record, conditions)
@@ -87,12 +95,16 @@ class Mutations:
 
     def upsert(self, model: Model) -> Resolver:
         def resolve(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
+            try:
+                authorize(info.context, model, Action.UPDATE)
+            except ApiError:
+                authorize(info.context, model, Action.CREATE)
             keys = unique_keys(model, input["where"])
             conditions = input.get("conditions")
 
             def attempt() -> Record:
                 plan = WritePlan(self.registry, self.store, info.context)
-                record = plan.find(model, keys)
+                record = self._target(info, model, keys, Action.UPDATE, required=False)
                 if record is None:
                     # Conditions apply to the update only.
                     created = plan.create(model, input["create"])
@@ -115,7 +127,7 @@ class Mutations:
 
             def attempt() -> Record:
                 plan = WritePlan(self.registry, self.store, info.context)
-                record = plan.need(model, keys, "delete")
+                record = self._existing(info, model, keys, Action.DELETE)
                 self._check_conditions(plan, model, record, conditions)
                 plan.delete(model, record)
                 self.commit(plan.changes, model, record, conditions)
@@ -124,6 +136,28 @@ class Mutations:
             return self._run(info, input, attempt)
 
         return resolve
+
+    def _target(
+        self, info: GraphQLResolveInfo, model: Model, keys: dict[str, Any], action: Action, *, required: bool = True
+    ) -> Record | None:
+        """The record a mutation acts on. To a caller who may act only on its own records, a record
+        it does not own and a record that does not exist are the same: a denial, so that neither
+        reveals the other; when ownership is the id itself, it is decided without a read."""
+        mine_only = owned_only(info.context, model, action) is not None
+        if mine_only and model.access.owner_field == "id" and "id" in keys and keys["id"] != info.context.user_id:
+            raise permission_denied(action.value, model.name)
+        plan = WritePlan(self.registry, self.store, info.context)
+        record = plan.find(model, keys) if (mine_only or not required) else plan.need(model, keys, action.value)
+        if mine_only and (record is None or not owns(model, record, info.context.user_id or "")):
+            if record is None and not required and model.access.owner_field != "id":
+                return None
+            raise permission_denied(action.value, model.name)
+        return record
+
+    def _existing(self, info: GraphQLResolveInfo, model: Model, keys: dict[str, Any], action: Action) -> Record:
+        record = self._target(info, model, keys, action)
+        assert record is not None
+        return record
 
     def _simple_update(self, model: Model, record_id: str, data: dict[str, Any], conditions: Any) -> Record:
         """One UpdateItem, its conditions in its condition expression, returning the new record."""

@@ -16,7 +16,7 @@ from chalicelib.access.context import RequestContext
 from chalicelib.access.permissions import Action, authorize, owned_only
 from chalicelib.api import ids, scalars
 from chalicelib.api.unique import find_unique, unique_keys
-from chalicelib.errors import INVALID_INPUT, RECORD_NOT_FOUND, ApiError
+from chalicelib.errors import INVALID_INPUT, RECORD_NOT_FOUND, ApiError, permission_denied
 from chalicelib.passwords import hash_password
 from chalicelib.query.loader import related_ids
 from chalicelib.schema.registry import Field, Model, Registry
@@ -62,6 +62,7 @@ class WritePlan:
             for where in _as_list(nested.get("connect")):
                 self.attach(model, record, field, self._connectable(model, field, where))
         authorize(self.context, model, Action.CREATE, record)
+        self._no_impersonation(model, record, Action.CREATE)
         return record
 
     def _owned(self, model: Model, data: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +70,7 @@ class WritePlan:
         owner = model.access.owner_field
         if owner is None or owner == "id" or data.get(owner) is not None or self.context.user_id is None:
             return data
-        if owned_only(self.context, model, Action.CREATE) is None:
+        if self.context.is_admin:
             return data
         return {**data, owner: {"connect": {"id": self.context.user_id}}}
 
@@ -91,7 +92,18 @@ class WritePlan:
             else:
                 new[name] = _scalar_change(model, update, field, record.get(name), value)
         _touch(model, update, new, data)
+        if model.access.owner_field in data:
+            self._no_impersonation(model, new, Action.UPDATE)
         return new
+
+    def _no_impersonation(self, model: Model, record: Record, action: Action) -> None:
+        """Only system-admin creates a record owned by another user, or gives one to another user:
+        the owner field is an identity, and a record owned by someone is theirs."""
+        owner = model.access.owner_field
+        if owner is None or owner == "id" or self.context.is_admin:
+            return
+        if record.get(owner) not in (None, self.context.user_id):
+            raise permission_denied(action.value, f"{model.name} owned by another user")
 
     def _nested(self, model: Model, record: Record, new: Record, field: Field, ops: dict[str, Any]) -> None:
         target = self.registry.model(field.type_name)
@@ -163,10 +175,13 @@ class WritePlan:
 
     def _connectable(self, model: Model, field: Field, where: dict[str, Any]) -> Record:
         """The record to connect. By id, with no to-one inverse to move, it is not even read: the
-        write itself requires it to exist."""
+        write itself requires it to exist. Connecting changes the target only through an inverse,
+        so only then does it take the right to update the target."""
         assert field.relation is not None
         target = self.registry.model(field.type_name)
-        authorize(self.context, target, Action.UPDATE)
+        changes_target = field.relation.inverse is not None
+        if changes_target:
+            authorize(self.context, target, Action.UPDATE)
         keys = unique_keys(target, where)
         inverse = target.fields[field.relation.inverse] if field.relation.inverse else None
         blind = (
@@ -180,7 +195,8 @@ class WritePlan:
             self.changes.check_exists(target, keys["id"])
             return {"id": keys["id"]}
         other = self.need(target, keys, f"connect to {model.name}.{field.name}")
-        authorize(self.context, target, Action.UPDATE, other)
+        if changes_target:
+            authorize(self.context, target, Action.UPDATE, other)
         return other
 
     # Deleting.

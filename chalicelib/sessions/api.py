@@ -86,12 +86,11 @@ class SessionApi:
     ) -> dict[str, Any]:
         if not email or not password:
             return _failure(INVALID_EMAIL_PASSWORD, WRONG)
-        if self.throttle.blocked(email):
+        if not self.throttle.attempt(email):
             return _failure(TOO_MANY_REQUESTS, "Too many failed logins for this account; try again later")
         user = self.store.find_unique(self.user, self.user.fields["email"], email)
         stored = user.get("password") if user is not None else None
         if user is None or not verify_password(password, stored):
-            self.throttle.failed(email)
             return _failure(INVALID_EMAIL_PASSWORD, WRONG)
         self.throttle.succeeded(email)
         assert stored is not None
@@ -158,7 +157,9 @@ class SessionApi:
     ) -> dict[str, Any]:
         context: RequestContext = info.context
         fields = self._changes(context, options or {})
-        record, token = self.sessions.create(fields)
+        # The new session keeps the caller's login, if any; the caller's previous session stays valid.
+        roles = [r for r in context.roles if r != SYSTEM_ADMIN]
+        record, token = self.sessions.create(fields, context.user_id, roles)
         self._adopt(context, record, token)
         return {"detail": record}
 

@@ -16,21 +16,20 @@ WINDOW_SECONDS = 15 * 60
 
 
 class LoginThrottle:
+    """Every attempt is counted before the password is checked, atomically, so that concurrent
+    attempts cannot all slip under the limit; a successful login clears the count."""
+
     def __init__(self, table: type[ThrottleBase], limit: int = LIMIT, window: int = WINDOW_SECONDS) -> None:
         self.table = table
         self.limit = limit
         self.window = window
 
-    def blocked(self, email: str) -> bool:
-        try:
-            return int(self.table.get(self._key(email), consistent_read=True).failures or 0) >= self.limit
-        except self.table.DoesNotExist:
-            return False
-
-    def failed(self, email: str) -> None:
+    def attempt(self, email: str) -> bool:
+        """Count an attempt for `email`; False when it is over the limit and must be refused."""
         item = self.table(self._key(email))
         expires = (int(time.time()) // self.window + 2) * self.window
         item.update(actions=[Path("failures").add({"N": "1"}), Path("_ttl").set({"N": str(expires)})])
+        return int(item.failures or 0) <= self.limit
 
     def succeeded(self, email: str) -> None:
         self.table(self._key(email)).delete()

@@ -108,7 +108,12 @@ def test_another_dynamodb_endpoint_is_used_instead_of_the_embedded_one(dynamodb:
     try:
         assert not any("Embedded DynamoDB" in line for line in lines)
         tables = boto3.client("dynamodb", endpoint_url=dynamodb.url, region_name="us-east-1").list_tables()
-        assert set(tables["TableNames"]) == {"served-City", "served-User", "served-unique-guards"}
+        assert set(tables["TableNames"]) == {
+            "served-City",
+            "served-User",
+            "served-unique-guards",
+            "served-login-throttle",
+        }
     finally:
         _stop(process)
 

@@ -22,7 +22,7 @@ from chalicelib.errors import INVALID_INPUT, INVALID_RECORD, PERMISSION_DENIED
 from chalicelib.local.server import make_server, server_port
 from chalicelib.routes import create_app
 from chalicelib.sessions.throttle import LIMIT, WINDOW_SECONDS
-from tests.conftest import ADMIN, DEFAULT_SCHEMA, SEEDS, Api
+from tests.conftest import ADMIN, DEFAULT_SCHEMA, SEEDS, TEST_PASSWORD_COST, Api
 
 # The seed operations, verbatim. Gadget's listings number their lines ("2 currentSession {"):
 # the numbers are not part of the operation.
@@ -295,7 +295,7 @@ DELETE_SESSION = """mutation DeleteSession($id: ID) {
 
 # The seeds' variables (beachfront writes them as JavaScript object literals).
 GADGET_VARIABLES: dict[str, Any] = {}
-LOG_IN_SEED_VARIABLES = {"session": {}}
+LOG_IN_SEED_VARIABLES: dict[str, Any] = {"session": {}}
 SEED_ID = "43ed9b9b-e36a-42bc-970b-4545ff66c2cf"
 SEED_CART = ["bass.undernet", "forte.undernet", "my.undernet", "serenade.undernet", "yamato.undernet"]
 CREATE_VARIABLES = {"variables": {"cart": SEED_CART}}
@@ -305,7 +305,10 @@ DELETE_VARIABLES = {"id": SEED_ID}
 
 # Companion operations of these tests.
 ERRORS = """
-errors { code message ... on InvalidRecordError { validationErrors { apiIdentifier message } record model { apiIdentifier } } }
+errors {
+  code message
+  ... on InvalidRecordError { validationErrors { apiIdentifier message } record model { apiIdentifier } }
+}
 """
 LOG_IN = f"""
 mutation ($email: LogInViaEmailEmailInput, $password: String) {{
@@ -327,6 +330,7 @@ mutation ($current: String!, $new: String!) {{
 LOG_OUT_CODE = f"mutation {{ logOut {{ success {ERRORS} session {{ id }} }} }}"
 WHO = "{ currentSession { id state roles { key } user { id email } } }"
 USER = "query ($id: ID!) { user(id: $id) { id email } }"
+DELETE_USER = "mutation ($id: ID!) { deleteUser(input: {where: {id: $id}}) { data { id } } }"
 SESSIONS = """
 query ($options: SessionsQuery) { sessions(options: $options) { detail { id cart customer { id } } cursor } }
 """
@@ -655,7 +659,7 @@ def test_update_and_get_without_an_id_act_on_the_callers_session(api: Api) -> No
 @pytest.mark.parametrize("bad", ["not a domain", "-bad.dist", "x", "bad-.dist", "a..dist", "1.23"])
 def test_a_cart_entry_that_is_no_domain_name_is_refused_and_nothing_is_written(api: Api, bad: str) -> None:
     auth, session_id = anonymous(api)
-    call(api, UPDATE_SESSION, {"changes": {"cart": ["cool.dist"]}}, auth).data
+    assert call(api, UPDATE_SESSION, {"changes": {"cart": ["cool.dist"]}}, auth).data["updateSession"]["detail"]
     before = all_session_ids(api)
     created = call(api, CREATE_SESSION, {"variables": {"cart": ["good.dist", bad]}})
     assert created.codes == [INVALID_RECORD]
@@ -721,7 +725,8 @@ def test_no_one_but_admin_makes_another_user_the_customer(api: Api) -> None:
 
 def test_a_customer_must_exist(api: Api) -> None:
     bob = sign_up(api, "bob@example.com")
-    call(api, "mutation ($id: ID!) { deleteUser(input: {where: {id: $id}}) { data { id } } }", {"id": bob.user_id}, ADMIN["Authorization"]).data
+    deleted = call(api, DELETE_USER, {"id": bob.user_id}, ADMIN["Authorization"])
+    assert deleted.data["deleteUser"]["data"] == {"id": bob.user_id}
     reply = call(api, CREATE_WITH, {"options": {"customer": bob.user_id}}, ADMIN["Authorization"])
     assert reply.codes == [INVALID_INPUT]
 
@@ -1028,7 +1033,12 @@ def test_a_hash_made_with_other_parameters_is_rehashed_on_login(api: Api) -> Non
     rehashed = users.get(login.user_id).attribute_values["f_password"]
     assert rehashed != weak
     assert rehashed.startswith("$argon2id$")
-    assert PasswordHasher().verify(rehashed, PASSWORD)
-    assert not PasswordHasher().check_needs_rehash(rehashed)
+    current = PasswordHasher(
+        time_cost=TEST_PASSWORD_COST.time_cost,
+        memory_cost=TEST_PASSWORD_COST.memory_kib,
+        parallelism=TEST_PASSWORD_COST.parallelism,
+    )
+    assert current.verify(rehashed, PASSWORD)
+    assert not current.check_needs_rehash(rehashed)
     assert log_in(api, "ada@example.com", PASSWORD).data["logInViaEmail"]["success"] is True
     assert log_in(api, "ada@example.com", WRONG_PASSWORD).data["logInViaEmail"]["success"] is False
