@@ -33,6 +33,14 @@ class Settings:
     session_idle_seconds: int = DEFAULT_SESSION_IDLE_SECONDS
     session_max_seconds: int = DEFAULT_SESSION_MAX_SECONDS
     password_cost: Cost = field(default_factory=Cost)
+    # Production guards (off in prod unless configured): schema introspection, the GraphiQL page.
+    introspection: bool = True
+    graphiql: bool = True
+    # The deepest selection, the costliest query (fields, times the page sizes of the lists they
+    # are in) and the largest body a request may have.
+    max_query_depth: int = 12
+    max_query_cost: int = 20_000
+    max_body_bytes: int = 100_000
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -41,6 +49,7 @@ class Settings:
         schema = Path(env.get("SCHEMA", "schema.graphql"))
         keys = [env.get("ADMIN_API_KEY", "")]
         digests = [bytes.fromhex(h) for h in env.get("API_KEY_SHA256", "").split(",") if h.strip()]
+        production = stage == "prod"
         return cls(
             schema_path=schema if schema.is_absolute() else PROJECT_ROOT / schema,
             stage=stage,
@@ -59,4 +68,15 @@ class Settings:
                 memory_kib=int(env.get("ARGON2_MEMORY_KIB", Cost.memory_kib)),
                 parallelism=int(env.get("ARGON2_PARALLELISM", Cost.parallelism)),
             ),
+            introspection=_flag(env.get("INTROSPECTION"), not production),
+            graphiql=_flag(env.get("GRAPHIQL"), not production),
+            max_query_depth=int(env.get("MAX_QUERY_DEPTH", 12)),
+            max_query_cost=int(env.get("MAX_QUERY_COST", 20_000)),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES", 100_000)),
         )
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
