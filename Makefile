@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test test-fast check format bench clean
+.PHONY: run test test-fast check format bench clean deploy-files package
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,3 +35,16 @@ clean:
 
 bench: $(INSTALLED)
 	$(BIN)/python -m bench
+
+# What `chalice deploy` / `chalice package` need from the schema: the IAM policy of each stage
+# (committed under .chalice/), and for a stage the tables' CloudFormation merged into the package.
+STAGE ?= dev
+
+deploy-files: $(INSTALLED)
+	$(BIN)/python -m chalicelib policy --stage dev --out .chalice/policy-dev.json
+	$(BIN)/python -m chalicelib policy --stage prod --out .chalice/policy-prod.json
+
+package: deploy-files
+	mkdir -p build
+	$(BIN)/python -m chalicelib tables template --stage $(STAGE) --out build/tables-$(STAGE).json
+	$(BIN)/chalice package --stage $(STAGE) --merge-template build/tables-$(STAGE).json build/$(STAGE)

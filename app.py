@@ -2,6 +2,6 @@
 
 from chalicelib.routes import create_app
 from chalicelib.service import Service
-from chalicelib.settings import Settings
+from chalicelib.settings import Settings, with_secrets
 
-app = create_app(Service(Settings.from_environ()))
+app = create_app(Service(with_secrets(Settings.from_environ())))

@@ -9,13 +9,15 @@ import os
 import signal
 import sys
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.access.api_keys import generate_key
 
 if TYPE_CHECKING:
     from chalicelib.schema import Registry
+    from chalicelib.settings import Settings
     from chalicelib.store.records import RecordStore
+    from chalicelib.store.tables import Tables
 
 
 def serve(host: str, port: int) -> None:
@@ -61,13 +63,10 @@ def _stop_with_parent() -> None:
         ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def _store(stage: str | None) -> tuple[Registry, RecordStore]:
-    """The registry and store of a stage (its settings from `.chalice/config.json`), or of the
-    environment as it is when no stage is given."""
+def _tables(stage: str | None) -> tuple[Settings, Tables]:
     from chalicelib.schema import load_schema_file
     from chalicelib.settings import Settings
     from chalicelib.stages import stage_environment
-    from chalicelib.store.records import RecordStore
     from chalicelib.store.tables import Tables
 
     env = dict(os.environ)
@@ -78,8 +77,58 @@ def _store(stage: str | None) -> tuple[Registry, RecordStore]:
             **({"SCHEMA": os.environ["SCHEMA"]} if "SCHEMA" in os.environ else {}),
         }
     settings = Settings.from_environ(env)
-    registry = load_schema_file(settings.schema_path)
-    return registry, RecordStore(Tables(registry, settings.store))
+    return settings, Tables(load_schema_file(settings.schema_path), settings.store)
+
+
+def _write_json(document: Any, out: str | None) -> None:
+    import json
+
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+def tables_command(action: str, stage: str | None, out: str | None) -> None:
+    from chalicelib.deploy.tables import expiring, template
+
+    settings, tables = _tables(stage)
+    if action == "template":
+        _write_json(template(tables, protect=settings.stage == "prod"), out)
+        return
+    tables.create_all()
+    client = tables.connection.client
+    for cls in tables.all_classes():
+        client.update_continuous_backups(
+            TableName=cls.Meta.table_name,
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        )
+    for cls in expiring(tables):
+        described = client.describe_time_to_live(TableName=cls.Meta.table_name)["TimeToLiveDescription"]
+        if described.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+            client.update_time_to_live(
+                TableName=cls.Meta.table_name, TimeToLiveSpecification={"AttributeName": "_ttl", "Enabled": True}
+            )
+    print(f"tables of stage {settings.stage} ready: {', '.join(c.Meta.table_name for c in tables.all_classes())}")
+
+
+def policy_command(stage: str, out: str | None) -> None:
+    from chalicelib.deploy.policy import policy
+    from chalicelib.routes import APP_NAME
+
+    settings, tables = _tables(stage)
+    _write_json(policy(tables, APP_NAME, stage, settings.api_key_parameter), out)
+
+
+def _store(stage: str | None) -> tuple[Registry, RecordStore]:
+    """The registry and store of a stage (its settings from `.chalice/config.json`), or of the
+    environment as it is when no stage is given."""
+    from chalicelib.store.records import RecordStore
+
+    _, tables = _tables(stage)
+    return tables.registry, RecordStore(tables)
 
 
 def export(path: str, stage: str | None, types: list[str] | None) -> None:
@@ -134,6 +183,15 @@ def main(argv: list[str] | None = None) -> int:
     into.add_argument("file")
     into.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
     into.add_argument("--resume", action="store_true", help="go on with an interrupted import")
+    tables = commands.add_parser(
+        "tables", help="the stage's DynamoDB tables: a CloudFormation template, or create them"
+    )
+    tables.add_argument("action", choices=["template", "create"])
+    tables.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
+    tables.add_argument("--out", help="write the template to this file (default: standard output)")
+    iam = commands.add_parser("policy", help="the stage's least-privilege IAM policy, for iam_policy_file")
+    iam.add_argument("--stage", required=True)
+    iam.add_argument("--out", help="write the policy to this file (default: standard output)")
     args = parser.parse_args(argv)
     from chalicelib.transfer import TransferError
 
@@ -141,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             _stop_with_parent()
             serve(args.host, args.port)
+        elif args.command == "tables":
+            tables_command(args.action, args.stage, args.out)
+        elif args.command == "policy":
+            policy_command(args.stage, args.out)
         elif args.command == "export":
             export(args.file, args.stage, args.types.split(",") if args.types else None)
         else:

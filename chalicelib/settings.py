@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from chalicelib.access.api_keys import ApiKeys
@@ -41,6 +41,8 @@ class Settings:
     max_query_depth: int = 12
     max_query_cost: int = 20_000
     max_body_bytes: int = 100_000
+    # The SSM parameter holding the API keys' digests (deployed stages); None keeps `api_keys`.
+    api_key_parameter: str | None = None
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -73,6 +75,7 @@ class Settings:
             max_query_depth=int(env.get("MAX_QUERY_DEPTH", 12)),
             max_query_cost=int(env.get("MAX_QUERY_COST", 20_000)),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", 100_000)),
+            api_key_parameter=env.get("API_KEY_PARAMETER") or None,
         )
 
 
@@ -80,3 +83,12 @@ def _flag(value: str | None, default: bool) -> bool:
     if value is None or not value.strip():
         return default
     return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def with_secrets(settings: Settings) -> Settings:
+    """`settings` with the API keys of a deployed stage, read once at start-up from SSM."""
+    if settings.api_key_parameter is None:
+        return settings
+    from chalicelib.access.api_keys import from_parameter
+
+    return replace(settings, api_keys=from_parameter(settings.api_key_parameter, settings.store.region))

@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 
 
 def digest(key: str) -> bytes:
@@ -21,8 +22,21 @@ def generate_key() -> str:
 
 
 class ApiKeys:
-    def __init__(self, digests: Iterable[bytes]) -> None:
-        self._digests = tuple(digests)
+    def __init__(self, digests: Iterable[bytes] | Callable[[], Iterable[bytes]]) -> None:
+        """`digests`, or a function that reads them, called once, at the first key presented:
+        importing the app (as `chalice package` does) must not reach for secrets."""
+        self._load = digests if callable(digests) else None
+        self._loaded: tuple[bytes, ...] = () if callable(digests) else tuple(digests)
+        self._lock = threading.Lock()
+
+    @property
+    def _digests(self) -> tuple[bytes, ...]:
+        if self._load is not None:
+            with self._lock:
+                if self._load is not None:
+                    self._loaded = tuple(self._load())
+                    self._load = None
+        return self._loaded
 
     @classmethod
     def from_plain(cls, keys: Iterable[str]) -> ApiKeys:
@@ -40,3 +54,16 @@ class ApiKeys:
         for stored in self._digests:
             found |= hmac.compare_digest(presented, stored)
         return found
+
+
+def from_parameter(name: str, region: str) -> ApiKeys:
+    """The digests kept (comma-separated, hex) in an SSM parameter: deployed stages keep keys there."""
+
+    def load() -> list[bytes]:
+        import botocore.session
+
+        client = botocore.session.get_session().create_client("ssm", region_name=region)
+        value = client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+        return [bytes.fromhex(h.strip()) for h in value.split(",") if h.strip()]
+
+    return ApiKeys(load)

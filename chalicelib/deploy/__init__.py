@@ -1,0 +1,1 @@
+"""Deployment artefacts generated from the schema: the tables' CloudFormation and the IAM policy."""
