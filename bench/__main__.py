@@ -1,16 +1,16 @@
-"""`python -m bench [all|queries|bulk] [--repeat N]`: print the benchmark figures."""
+"""`python -m bench [all|queries|bulk|coldstart] [--repeat N]`: print the benchmark figures."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
-from bench import bulk, queries
+from bench import bulk, coldstart, queries
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("suite", nargs="?", default="all", choices=["all", "queries", "bulk"])
+    parser.add_argument("suite", nargs="?", default="all", choices=["all", "queries", "bulk", "coldstart"])
     parser.add_argument("--repeat", type=int, default=300, help="timed requests per measurement")
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -19,6 +19,9 @@ def main() -> None:
     if args.suite in ("all", "bulk"):
         print()
         bulk.main()
+    if args.suite in ("all", "coldstart"):
+        print()
+        coldstart.main()
 
 
 if __name__ == "__main__":
