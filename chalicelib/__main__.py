@@ -131,6 +131,18 @@ def _store(stage: str | None) -> tuple[Registry, RecordStore]:
     return tables.registry, RecordStore(tables)
 
 
+def check_command(stage: str | None) -> int:
+    from chalicelib.consistency import check
+
+    _, store = _store(stage)
+    problems = 0
+    for problem in check(store):
+        problems += 1
+        print(problem)
+    print(f"{problems} inconsistencies found")
+    return 1 if problems else 0
+
+
 def export(path: str, stage: str | None, types: list[str] | None) -> None:
     from tqdm import tqdm
 
@@ -192,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     iam = commands.add_parser("policy", help="the stage's least-privilege IAM policy, for iam_policy_file")
     iam.add_argument("--stage", required=True)
     iam.add_argument("--out", help="write the policy to this file (default: standard output)")
+    audit = commands.add_parser("check", help="report guard, relation and index inconsistencies of a stage")
+    audit.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
     args = parser.parse_args(argv)
     from chalicelib.transfer import TransferError
 
@@ -199,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             _stop_with_parent()
             serve(args.host, args.port)
+        elif args.command == "check":
+            return check_command(args.stage)
         elif args.command == "tables":
             tables_command(args.action, args.stage, args.out)
         elif args.command == "policy":
