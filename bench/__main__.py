@@ -1,16 +1,16 @@
-"""`python -m bench [all|queries|bulk|coldstart] [--repeat N]`: print the benchmark figures."""
+"""`python -m bench [all|queries|bulk|coldstart|load] [--repeat N]`: print the benchmark figures."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
-from bench import bulk, coldstart, queries
+from bench import bulk, coldstart, load, queries
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("suite", nargs="?", default="all", choices=["all", "queries", "bulk", "coldstart"])
+    parser.add_argument("suite", nargs="?", default="all", choices=["all", "queries", "bulk", "coldstart", "load"])
     parser.add_argument("--repeat", type=int, default=300, help="timed requests per measurement")
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -22,6 +22,9 @@ def main() -> None:
     if args.suite in ("all", "coldstart"):
         print()
         coldstart.main()
+    if args.suite in ("all", "load"):
+        print()
+        load.main()
 
 
 if __name__ == "__main__":

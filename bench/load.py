@@ -1,0 +1,181 @@
+"""A load test of the local server on loopback: concurrent clients mixing reads and writes, bounded
+in count and time; then the data is checked for consistency.
+
+The server runs as `make run` runs it (`python -m chalicelib serve`), on a DynamoDB of its own
+process, which the consistency check reads afterwards.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from bench.bulk import dynamodb_process
+from bench.harness import ROOT
+from chalicelib.consistency import check
+from chalicelib.schema import load_schema_file
+from chalicelib.store.records import RecordStore
+from chalicelib.store.tables import StoreConfig, Tables
+
+CLIENTS = 8
+OPERATIONS_PER_CLIENT = 150
+TIME_LIMIT_SECONDS = 60.0
+CITIES = 20
+KEY = "load-test-key"
+PREFIX = "load-"
+SCHEMA = ROOT / "examples" / "cities.graphql"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server(dynamodb_url: str) -> Iterator[int]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "SCHEMA": str(SCHEMA),
+        "ADMIN_API_KEY": KEY,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
+        "TABLE_PREFIX": PREFIX,
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chalicelib", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "ready at" in line:
+                break
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+class Client:
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def call(self, query: str, variables: dict[str, Any] | None = None) -> tuple[float, dict[str, Any]]:
+        body = json.dumps({"query": query, "variables": variables or {}})
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"}
+        started = time.perf_counter()
+        self.connection.request("POST", "/graphql", body, headers)
+        response = self.connection.getresponse()
+        result: dict[str, Any] = json.loads(response.read())
+        if response.status >= 500:
+            result.setdefault("errors", [{"extensions": {"code": f"HTTP {response.status}"}}])
+        return time.perf_counter() - started, result
+
+
+def seed(port: int) -> list[str]:
+    client = Client(port)
+    ids = []
+    for i in range(CITIES):
+        _, result = client.call(
+            "mutation ($n: String!, $e: String!) { createCity(input: {data: {name: $n, population: 0,"
+            " user: {create: [{email: $e, displayname: $n}]}}}) { data { id } } }",
+            {"n": f"city{i}", "e": f"seed{i}@example.com"},
+        )
+        ids.append(result["data"]["createCity"]["data"]["id"])
+    return ids
+
+
+def workload(
+    port: int, number: int, cities: list[str], deadline: float, out: list[tuple[str, float, list[str]]]
+) -> None:
+    rng = random.Random(number)
+    client = Client(port)
+    for step in range(OPERATIONS_PER_CLIENT):
+        if time.monotonic() > deadline:
+            return
+        city = rng.choice(cities)
+        roll = rng.random()
+        if roll < 0.5:
+            kind, query, variables = (
+                "read",
+                "query ($id: ID!) { city(id: $id) { name population user { email address { name } } } }",
+                {"id": city},
+            )
+        elif roll < 0.6:
+            kind, query, variables = (
+                "list",
+                "{ citiesConnection(first: 10) { edges { node { name } } aggregate { count } } }",
+                None,
+            )
+        elif roll < 0.8:
+            kind = "push"
+            query = (
+                "mutation ($id: ID!, $v: String!) { updateCity(input: {where: {id: $id},"
+                " data: {neighborhoods: {push: [$v]}}}) { data { id } } }"
+            )
+            variables = {"id": city, "v": f"n{number}-{step}"}
+        elif roll < 0.9:
+            kind = "create"
+            query = (
+                "mutation ($e: String!, $c: ID!) { createUser(input: {data: {email: $e,"
+                " address: {connect: {id: $c}}}}) { data { id } } }"
+            )
+            variables = {"e": f"user{number}-{step}@example.com", "c": city}
+        else:
+            kind = "conditional"
+            query = (
+                "mutation ($id: ID!) { updateCity(input: {where: {id: $id}, data: {population: 1},"
+                " conditions: {match: {population: 0}}}) { data { id } unalteredData { id } } }"
+            )
+        elapsed, result = client.call(query, variables)
+        codes = [str((e.get("extensions") or {}).get("code")) for e in result.get("errors") or []]
+        out.append((kind, elapsed, codes))
+
+
+def main() -> None:
+    with dynamodb_process() as url, server(url) as port:
+        cities = seed(port)
+        results: list[Outcome] = []
+        deadline = time.monotonic() + TIME_LIMIT_SECONDS
+        threads = [threading.Thread(target=workload, args=(port, n, cities, deadline, results)) for n in range(CLIENTS)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        registry = load_schema_file(SCHEMA)
+        store = RecordStore(Tables(registry, StoreConfig(PREFIX, "us-east-1", url)))
+        problems = list(check(store))
+    latencies = sorted(r[1] for r in results)
+    errors = [r for r in results if r[2]]
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
+    print(f"Load test: {CLIENTS} concurrent clients on loopback, {len(results)} requests in {elapsed:.1f} s")
+    print(f"  throughput     {len(results) / elapsed:8.1f} requests/s")
+    print(f"  latency p50    {statistics.median(latencies) * 1000:8.1f} ms" if latencies else "  no requests")
+    print(f"  latency p99    {p99 * 1000:8.1f} ms")
+    print(f"  errors         {len(errors):8d}  {sorted({c for e in errors for c in e[2]})}")
+    print(
+        f"  mix            {dict(sorted((k, sum(1 for r in results if r[0] == k)) for k in {r[0] for r in results}))}"
+    )
+    print(f"  consistency    {len(problems)} problems found after the run")
+    for problem in problems[:10]:
+        print(f"    {problem}")
