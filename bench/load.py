@@ -103,9 +103,10 @@ def seed(port: int) -> list[str]:
     return ids
 
 
-def workload(
-    port: int, number: int, cities: list[str], deadline: float, out: list[tuple[str, float, list[str]]]
-) -> None:
+Outcome = tuple[str, float, list[str]]  # kind of request, seconds, error codes
+
+
+def workload(port: int, number: int, cities: list[str], deadline: float, out: list[Outcome]) -> None:
     rng = random.Random(number)
     client = Client(port)
     for step in range(OPERATIONS_PER_CLIENT):
