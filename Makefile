@@ -5,11 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test test-fast check format bench clean deploy-files package
+.PHONY: run test test-fast check format bench clean deploy-files package harden
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	command -v chromedriver >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
 	touch $(INSTALLED)
 
 run: $(INSTALLED)
@@ -48,3 +49,8 @@ package: deploy-files
 	mkdir -p build
 	$(BIN)/python -m chalicelib tables template --stage $(STAGE) --out build/tables-$(STAGE).json
 	$(BIN)/chalice package --stage $(STAGE) --merge-template build/tables-$(STAGE).json build/$(STAGE)
+
+# Hardening figures: fuzzing and fault injection (counts printed), then the loopback load test.
+harden: $(INSTALLED)
+	$(BIN)/python -m pytest -q -s tests/functional/test_fuzz.py tests/functional/test_faults.py
+	$(BIN)/python -m bench load

@@ -27,6 +27,8 @@ def serve(host: str, port: int) -> None:
     from chalicelib.service import Service
     from chalicelib.settings import Settings
 
+    # Request logs stay; CloudWatch metrics (printed as JSON) are for Lambda, not a terminal.
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     dynamodb = None
     if not os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
         dynamodb = LocalDynamoDB().start()

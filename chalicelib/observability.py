@@ -18,7 +18,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from chalicelib.store.calls import counting
+from chalicelib.store.calls import counting_here
 
 SERVICE = "shoreline"
 logger = Logger(service=SERVICE)
@@ -33,11 +33,11 @@ class Observation:
 
 
 @contextmanager
-def observe(request_id: str | None, body: Any, clients: list[Any]) -> Iterator[Observation]:
+def observe(request_id: str | None, body: Any) -> Iterator[Observation]:
     operation = body.get("operationName") if isinstance(body, dict) else None
     observation = Observation(operation=operation if isinstance(operation, str) else "anonymous")
     started = time.perf_counter()
-    with counting(clients) as calls:
+    with counting_here() as calls:
         yield observation
     elapsed = (time.perf_counter() - started) * 1000
     logger.info(

@@ -9,7 +9,8 @@ from typing import Any
 from chalice import Chalice, CORSConfig, Response
 
 from chalicelib import explorer
-from chalicelib.api.execution import GraphQLResponse, bad_request
+from chalicelib.api.execution import GraphQLResponse, bad_request, too_large
+from chalicelib.observability import error_codes, observe
 from chalicelib.service import Service
 
 APP_NAME = "shoreline"
@@ -24,16 +25,20 @@ CORS = CORSConfig(
 
 def create_app(service: Service) -> Chalice:
     app = Chalice(app_name=APP_NAME)
+    max_bytes = service.settings.max_body_bytes
 
     @app.route("/graphql", methods=["POST"], cors=CORS, content_types=["application/json"])
     def graphql_post() -> Response:
         request = app.current_request
         assert request is not None
+        body = request.raw_body or b""
+        if len(body) > max_bytes:
+            return _respond(too_large(max_bytes))
         try:
-            data = json.loads(request.raw_body or b"")
+            data = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             return _respond(bad_request("The request body is not valid JSON"))
-        return _respond(service.handle(data, request.headers))
+        return _handle(app, service, data, request.headers)
 
     @app.route("/graphql", methods=["GET"], cors=CORS)
     def graphql_get() -> Response:
@@ -41,24 +46,44 @@ def create_app(service: Service) -> Chalice:
         assert request is not None
         params: Mapping[str, str] = request.query_params or {}
         if "query" not in params:
+            if not service.settings.graphiql:
+                return _not_found()
             return Response(explorer.page(), status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+        # The same limit as a POST body: GET carries the operation in its (here decoded) query string.
+        if sum(len(k.encode()) + len(v.encode()) for k, v in params.items()) > max_bytes:
+            return _respond(too_large(max_bytes))
         data: dict[str, Any] = {"query": params["query"], "operationName": params.get("operationName")}
         if params.get("variables"):
             try:
                 data["variables"] = json.loads(params["variables"])
             except ValueError:
                 return _respond(bad_request("`variables` is not valid JSON"))
-        return _respond(service.handle(data, request.headers, queries_only=True))
+        return _handle(app, service, data, request.headers, queries_only=True)
 
     @app.route("/graphql/assets/{name}", methods=["GET"])
     def graphql_asset(name: str) -> Response:
-        found = explorer.asset(name)
+        found = explorer.asset(name) if service.settings.graphiql else None
         if found is None:
-            return Response("Not found", status_code=404, headers={"Content-Type": "text/plain"})
+            return _not_found()
         text, content_type = found
         return Response(text, status_code=200, headers={"Content-Type": content_type, "Cache-Control": "max-age=86400"})
 
     return app
+
+
+def _handle(
+    app: Chalice, service: Service, data: Any, headers: Mapping[str, str], *, queries_only: bool = False
+) -> Response:
+    context = getattr(app, "lambda_context", None)
+    with observe(getattr(context, "aws_request_id", None), data) as seen:
+        response = service.handle(data, headers, queries_only=queries_only)
+        seen.status = response.status
+        seen.error_codes = error_codes(response.body)
+    return _respond(response)
+
+
+def _not_found() -> Response:
+    return Response("Not found", status_code=404, headers={"Content-Type": "text/plain"})
 
 
 def _respond(response: GraphQLResponse) -> Response:

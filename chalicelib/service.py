@@ -8,7 +8,9 @@ from typing import Any
 
 from chalicelib import passwords
 from chalicelib.access.context import authenticate
+from chalicelib.api.documents import Documents
 from chalicelib.api.execution import GraphQLResponse, bad_request, execute
+from chalicelib.api.limits import cost_limit, depth_limit
 from chalicelib.api.schema import build_schema
 from chalicelib.errors import ApiError
 from chalicelib.query.loader import Loader
@@ -39,6 +41,9 @@ class Service:
             )
             extra = api.bindables()
         self.schema = build_schema(self.registry, self.store, settings.page_cap, extra)
+        # Production guards: refused at validation, so a refused operation reads nothing.
+        self.rules = (depth_limit(settings.max_query_depth), cost_limit(settings.max_query_cost))
+        self.documents = Documents(self.schema)
 
     def handle(self, data: Any, headers: Mapping[str, str], *, queries_only: bool = False) -> GraphQLResponse:
         try:
@@ -55,4 +60,12 @@ class Service:
         context.deadline = time.monotonic() + self.settings.deadline_seconds
         if isinstance(data, dict) and isinstance(data.get("variables"), dict):
             context.variables = data["variables"]
-        return execute(self.schema, data, context, queries_only=queries_only)
+        return execute(
+            self.schema,
+            data,
+            context,
+            queries_only=queries_only,
+            introspection=self.settings.introspection,
+            rules=self.rules,
+            documents=self.documents,
+        )

@@ -39,7 +39,7 @@ class Settings:
     # The deepest selection, the costliest query (fields, times the page sizes of the lists they
     # are in) and the largest body a request may have.
     max_query_depth: int = 12
-    max_query_cost: int = 20_000
+    max_query_cost: int = 50_000
     max_body_bytes: int = 100_000
     # The SSM parameter holding the API keys' digests (deployed stages); None keeps `api_keys`.
     api_key_parameter: str | None = None
@@ -73,7 +73,7 @@ class Settings:
             introspection=_flag(env.get("INTROSPECTION"), not production),
             graphiql=_flag(env.get("GRAPHIQL"), not production),
             max_query_depth=int(env.get("MAX_QUERY_DEPTH", 12)),
-            max_query_cost=int(env.get("MAX_QUERY_COST", 20_000)),
+            max_query_cost=int(env.get("MAX_QUERY_COST", 50_000)),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", 100_000)),
             api_key_parameter=env.get("API_KEY_PARAMETER") or None,
         )

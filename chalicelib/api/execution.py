@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ from graphql import GraphQLError, GraphQLSchema, OperationType
 from graphql.validation import ValidationRule
 
 from chalicelib.access.context import RequestContext
+from chalicelib.api.documents import Documents
 from chalicelib.api.errors import LOGGER, format_error
 from chalicelib.errors import BAD_REQUEST
 
@@ -25,20 +27,37 @@ def bad_request(message: str, code: str = BAD_REQUEST, status: int = 400) -> Gra
     return GraphQLResponse(status, {"errors": [{"message": message, "extensions": {"code": code}}]})
 
 
+def too_large(limit: int) -> GraphQLResponse:
+    """413 for a request over `Settings.max_body_bytes`, refused before it is decoded or parsed."""
+    return bad_request(f"The request is larger than the limit of {limit} bytes", status=413)
+
+
 def execute(
-    schema: GraphQLSchema, data: Any, context: RequestContext, *, queries_only: bool = False
+    schema: GraphQLSchema,
+    data: Any,
+    context: RequestContext,
+    *,
+    queries_only: bool = False,
+    introspection: bool = True,
+    rules: Sequence[type[ValidationRule]] = (),
+    documents: Documents | None = None,
 ) -> GraphQLResponse:
+    """Runs one request. `rules` are validation rules beyond the spec's (the depth and cost limits);
+    `documents` caches parsing and validation (without it, every request parses and validates)."""
     problem = _check_request(data)
     if problem:
         return bad_request(problem)
-    rules: list[type[ValidationRule]] = [QueriesOnly] if queries_only else []
+    in_force = [*rules, QueriesOnly] if queries_only else list(rules)
     _, result = graphql_sync(
         schema,
         data,
         context_value=context,
         error_formatter=format_error,
         logger=LOGGER,
-        validation_rules=rules,
+        validation_rules=in_force,
+        introspection=introspection,
+        query_parser=documents.parse if documents else None,
+        query_validator=documents.validate if documents else None,
     )
     # A request that could not run at all (syntax, validation) is a 400; anything that ran is a 200.
     return GraphQLResponse(200 if "data" in result else 400, result, dict(context.response_headers))

@@ -16,7 +16,7 @@ ASSETS = {
 }
 
 # Asset URLs are relative, so the page works at /graphql locally and at /<stage>/graphql behind API Gateway.
-PAGE = """<!doctype html>
+PAGE = r"""<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">

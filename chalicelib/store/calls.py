@@ -6,6 +6,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 
@@ -49,3 +50,24 @@ def counting(clients: Iterable[Any]) -> Iterator[CallLog]:
     finally:
         for client in clients:
             unwatch(client, log)
+
+
+_current: ContextVar[CallLog | None] = ContextVar("dynamodb_calls", default=None)
+
+
+def current_hook(model: Any, **_kwargs: Any) -> None:
+    """Registered once on the store's client: counts into the log of the request running here."""
+    log = _current.get()
+    if log is not None:
+        log(model)
+
+
+@contextmanager
+def counting_here() -> Iterator[CallLog]:
+    """Count the calls this thread (this request) makes inside the block, whatever others do."""
+    log = CallLog()
+    token = _current.set(log)
+    try:
+        yield log
+    finally:
+        _current.reset(token)

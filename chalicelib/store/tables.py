@@ -17,6 +17,7 @@ from pynamodb.models import Model as PynamoModel
 
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.attributes import attribute_for, index_attribute_name, index_name, python_name
+from chalicelib.store.calls import current_hook, watch
 from chalicelib.store.changes import VERSION
 
 GUARD_TABLE = "unique-guards"
@@ -112,6 +113,7 @@ class Tables:
         client = self.connection.client
         for cls in self.all_classes():
             cls._get_connection().connection._client = client
+        watch(client, current_hook)
 
     def create_all(self) -> None:
         for cls in self.all_classes():
