@@ -84,10 +84,7 @@ class Mutations:
             def attempt() -> Record:
                 plan = WritePlan(self.registry, self.store, info.context)
                 record = self._existing(info, model, keys, Action.UPDATE)
-                self._check_conditions(plan, model, record, conditions)
-                new = plan.update(model, record, data)
-                self.commit(plan.changes, model, record, conditions)
-                return new
+                return self._update(plan, model, record, data, conditions)
 
             return self._run(info, input, attempt)
 
@@ -110,10 +107,7 @@ class Mutations:
                     created = plan.create(model, input["create"])
                     self.commit(plan.changes)
                     return created
-                self._check_conditions(plan, model, record, conditions)
-                new = plan.update(model, record, input["update"])
-                self.commit(plan.changes, model, record, conditions)
-                return new
+                return self._update(plan, model, record, input["update"], conditions)
 
             return self._run(info, input, attempt)
 
@@ -153,6 +147,13 @@ class Mutations:
                 return None
             raise permission_denied(action.value, model.name)
         return record
+
+    def _update(self, plan: WritePlan, model: Model, record: Record, data: dict[str, Any], conditions: Any) -> Record:
+        """Plan and commit an update of `record` (as read), its conditions held with the write."""
+        self._check_conditions(plan, model, record, conditions)
+        new = plan.update(model, record, data)
+        self.commit(plan.changes, model, record, conditions)
+        return new
 
     def _existing(self, info: GraphQLResolveInfo, model: Model, keys: dict[str, Any], action: Action) -> Record:
         record = self._target(info, model, keys, action)
