@@ -117,6 +117,9 @@ def _range(field: Field, bounds: list[Any]) -> Condition:
     path = Path(field.store_name)
     low, high = bounds
     if low is not None and high is not None:
+        if low > high:
+            # DynamoDB refuses a BETWEEN whose ends are out of order; the range holds nothing.
+            return Path("id").does_not_exist()
         return path.between(serialize(field, low), serialize(field, high))
     if low is not None:
         return path >= serialize(field, low)
