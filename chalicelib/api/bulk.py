@@ -36,7 +36,7 @@ from chalicelib.query.reader import FULL_PAGE, Reader, Source, plan_source, star
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.changes import VERSION, Changes
 from chalicelib.store.records import Record, RecordStore
-from chalicelib.store.transaction import ConditionFailed, DuplicateItem
+from chalicelib.store.transaction import ConditionFailed, Conflict, DuplicateItem
 
 Resolver = Any
 # Where a run is: which part of its source (an index value, by its place in the where-clause)
@@ -191,6 +191,8 @@ class _Run:
             except (ConditionFailed, DuplicateItem) as failure:
                 if failure.label.field is not None and failure.label.record_id is None:
                     raise not_unique(failure.label.model, failure.label.field) from failure
+            except Conflict:
+                pass
             # It changed since it was read: read it again, and write it only if it still matches.
             current = self._still_matching(record["id"])
 

@@ -35,7 +35,7 @@ from chalicelib.query.reader import Reader
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.changes import Changes
 from chalicelib.store.records import Record, RecordStore
-from chalicelib.store.transaction import ConditionFailed, DuplicateItem, Label, TooManyItems
+from chalicelib.store.transaction import ConditionFailed, Conflict, DuplicateItem, Label, TooManyItems
 
 Resolver = Any
 ATTEMPTS = 8
@@ -75,6 +75,7 @@ class Mutations:
             authorize(info.context, model, Action.UPDATE)
             keys = unique_keys(model, input["where"])
             data, conditions = input["data"], input.get("conditions")
+            where_grammar.validate(model, conditions, self.registry)
             simple = set(keys) == {"id"} and simple_update(model, data) and compile_where(model, conditions).exact
             if simple and owned_only(info.context, model, Action.UPDATE) is None:
                 if ids.model_of(keys["id"]) != model.name:
@@ -217,6 +218,8 @@ class Mutations:
             raise ApiError(INVALID_INPUT, f"this mutation changes {label.model} {label.record_id} twice") from failure
         except ConditionFailed as failure:
             raise self._explain(failure.label, changes, model, record, conditions) from failure
+        except Conflict as conflict:
+            raise _Retry() from conflict
         except TooManyItems as error:
             raise ApiError(INVALID_INPUT, str(error)) from error
 

@@ -301,6 +301,7 @@ def new_record(model: Model, data: dict[str, Any]) -> Record:
             continue
         if field.type_name == "Password" and value is not None:
             value = hash_password(value)
+        check_number(model, field, value)
         record[field.name] = value
     return record
 
@@ -337,6 +338,9 @@ def _list_change(update: Update, field: Field, current: list[Any] | None, change
     base = change["set"] if change.get("set") is not None else current
     pull = change.get("pull") or []
     push = change.get("push") or []
+    for values in (change.get("set"), push):
+        if values and field.type_name == "Float":
+            check_number(update.model, field, values)
     if change.get("set") is None and not pull:
         if push:
             update.push[field.name] = push
@@ -346,7 +350,17 @@ def _list_change(update: Update, field: Field, current: list[Any] | None, change
     return result
 
 
+def check_number(model: Model, field: Field, value: Any) -> None:
+    """DynamoDB stores numbers of magnitude 1e-130 to below 1e126 (and 0): others are refused here,
+    as bad input, rather than by DynamoDB."""
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if isinstance(item, float) and item != 0 and not (1e-130 <= abs(item) < 1e126):
+            raise ApiError(INVALID_INPUT, f"{model.name}.{field.name}: {item!r} is outside the range DynamoDB stores")
+
+
 def _scalar_change(model: Model, update: Update, field: Field, current: Any, value: Any) -> Any:
+    check_number(model, field, value)
     if value is None and field.required:
         raise ApiError(INVALID_INPUT, f"{model.name}.{field.name} is required and cannot be set to null")
     if field.type_name == "Password" and value is not None:

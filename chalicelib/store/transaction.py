@@ -41,6 +41,10 @@ class TooManyItems(Exception):
     pass
 
 
+class Conflict(Exception):
+    """DynamoDB cancelled the transaction for a concurrent one on the same items: safe to retry."""
+
+
 class DuplicateItem(Exception):
     """Two writes of one mutation touch the same item (DynamoDB refuses that in one transaction)."""
 
@@ -145,4 +149,6 @@ class Transaction:
         for write, reason in zip(ordered, error.cancellation_reasons, strict=False):
             if reason is not None and reason.code == "ConditionalCheckFailed":
                 return ConditionFailed(write.label)
+        if any(reason is not None and reason.code == "TransactionConflict" for reason in error.cancellation_reasons):
+            return Conflict("a concurrent transaction touched the same items")
         return error
