@@ -68,10 +68,16 @@ def server(dynamodb_url: str) -> Iterator[int]:
         for line in process.stdout:
             if "ready at" in line:
                 break
+        # Keep reading: the server logs a line per request, and a full pipe would stall it.
+        threading.Thread(target=process.stdout.read, daemon=True).start()
         yield port
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 class Client:
@@ -114,6 +120,7 @@ def workload(port: int, number: int, cities: list[str], deadline: float, out: li
             return
         city = rng.choice(cities)
         roll = rng.random()
+        variables: dict[str, Any] | None
         if roll < 0.5:
             kind, query, variables = (
                 "read",
@@ -146,6 +153,7 @@ def workload(port: int, number: int, cities: list[str], deadline: float, out: li
                 "mutation ($id: ID!) { updateCity(input: {where: {id: $id}, data: {population: 1},"
                 " conditions: {match: {population: 0}}}) { data { id } unalteredData { id } } }"
             )
+            variables = {"id": city}
         elapsed, result = client.call(query, variables)
         codes = [str((e.get("extensions") or {}).get("code")) for e in result.get("errors") or []]
         out.append((kind, elapsed, codes))
