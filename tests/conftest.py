@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from chalice.test import Client
 
 from chalicelib.access.api_keys import ApiKeys
 from chalicelib.local.dynamodb import LocalDynamoDB
+from chalicelib.local.server import make_server, server_port
 from chalicelib.passwords import Cost
 from chalicelib.routes import create_app
 from chalicelib.service import Service
@@ -125,3 +127,14 @@ def cities(make_api: Callable[..., Api]) -> Api:
 @pytest.fixture
 def api(make_api: Callable[..., Api]) -> Api:
     return make_api(DEFAULT_SCHEMA)
+
+
+@pytest.fixture
+def cities_url(cities: Api) -> Iterator[str]:
+    """The cities API served over real HTTP by the local server, on a free loopback port."""
+    server = make_server(create_app(cities.service), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server_port(server)}/graphql"
+    server.shutdown()
+    server.server.server_close()
