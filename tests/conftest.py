@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,12 +129,20 @@ def api(make_api: Callable[..., Api]) -> Api:
     return make_api(DEFAULT_SCHEMA)
 
 
-@pytest.fixture
-def cities_url(cities: Api) -> Iterator[str]:
-    """The cities API served over real HTTP by the local server, on a free loopback port."""
-    server = make_server(create_app(cities.service), "127.0.0.1", 0)
+@contextmanager
+def served(api: Api) -> Iterator[str]:
+    """`api` served over real HTTP by the local server, on a free loopback port: its URL."""
+    server = make_server(create_app(api.service), "127.0.0.1", 0)
     thread = threading.Thread(target=server.server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server_port(server)}/graphql"
-    server.shutdown()
-    server.server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server_port(server)}/graphql"
+    finally:
+        server.shutdown()
+        server.server.server_close()
+
+
+@pytest.fixture
+def cities_url(cities: Api) -> Iterator[str]:
+    with served(cities) as url:
+        yield url

@@ -15,6 +15,9 @@ import pytest
 
 from chalicelib.errors import PERMISSION_DENIED
 from tests.conftest import ADMIN, Api
+from tests.seed_operations import DELETE_SESSION as SEED_DELETE_SESSION
+from tests.seed_operations import GET_SESSION as SEED_GET_SESSION
+from tests.seed_operations import UPDATE_SESSION as SEED_UPDATE_SESSION
 
 PASSWORD = "correct horse battery"
 SET_AUTHORIZATION = "x-set-authorization"
@@ -63,39 +66,6 @@ SET_CART = "mutation ($cart: [String]) { updateSession(changes: {cart: $cart}) {
 SESSIONS = "{ sessions { detail { id } cursor } }"
 
 # beachfront's seed operations (tests/seeds/beachfront-session-api.md), verbatim.
-GET_SESSION_SEED = """query GetSession($variables: SessionQuery) {
-  session(options: $variables) {
-    detail {
-      cart
-      created
-      customer {
-        name
-        username
-      }
-      id
-      updated
-    }
-  }
-}"""
-UPDATE_SESSION_SEED = """mutation UpdateSession($changes: SessionInput, $variables: SessionQuery) {
-  updateSession(changes: $changes, options: $variables) {
-    detail {
-      cart
-      created
-      customer {
-        name
-        username
-      }
-      id
-      updated
-    }
-  }
-}"""
-DELETE_SESSION_SEED = """mutation DeleteSession($id: ID) {
-  deleteSession(options: { id: $id }) {
-    success
-  }
-}"""
 
 
 @dataclass
@@ -425,7 +395,7 @@ def test_one_session_cannot_read_or_change_anothers_cart(world: World) -> None:
     assert second.token is not None
     first_id = first.data["currentSession"]["id"]
     second_id = second.data["currentSession"]["id"]
-    assert call(api, UPDATE_SESSION_SEED, {"changes": {"cart": ["first.dist"]}}, first.token).data["updateSession"]
+    assert call(api, SEED_UPDATE_SESSION, {"changes": {"cart": ["first.dist"]}}, first.token).data["updateSession"]
     for auth, other_id in [
         (second.token, first_id),
         (first.token, second_id),
@@ -434,18 +404,18 @@ def test_one_session_cannot_read_or_change_anothers_cart(world: World) -> None:
         (first.token, world.ada.session_id),
     ]:
         before = snapshot(api)
-        got = call(api, GET_SESSION_SEED, {"variables": {"id": other_id}}, auth)
+        got = call(api, SEED_GET_SESSION, {"variables": {"id": other_id}}, auth)
         assert got.data == {"session": {"detail": None}}
         changes = {"changes": {"cart": ["stolen.dist"], "customer": None}, "variables": {"id": other_id}}
-        changed = call(api, UPDATE_SESSION_SEED, changes, auth)
+        changed = call(api, SEED_UPDATE_SESSION, changes, auth)
         assert changed.data == {"updateSession": {"detail": None}}
-        deleted = call(api, DELETE_SESSION_SEED, {"id": other_id}, auth)
+        deleted = call(api, SEED_DELETE_SESSION, {"id": other_id}, auth)
         assert deleted.data == {"deleteSession": {"success": False}}
         assert snapshot(api) == before
     assert cart_of(api, first_id) == ["first.dist"]
     assert cart_of(api, world.ada.session_id) == ["ada.dist"]
     # The caller's own cart is still its own.
-    assert call(api, GET_SESSION_SEED, {}, first.token).data["session"]["detail"]["cart"] == ["first.dist"]
+    assert call(api, SEED_GET_SESSION, {}, first.token).data["session"]["detail"]["cart"] == ["first.dist"]
 
 
 # Owner rules through a relation: notes and their author.

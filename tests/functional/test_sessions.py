@@ -19,10 +19,22 @@ import pytest
 from argon2 import PasswordHasher
 
 from chalicelib.errors import INVALID_INPUT, INVALID_RECORD, PERMISSION_DENIED
-from chalicelib.local.server import make_server, server_port
-from chalicelib.routes import create_app
 from chalicelib.sessions.throttle import LIMIT, WINDOW_SECONDS
-from tests.conftest import ADMIN, DEFAULT_SCHEMA, SEEDS, TEST_PASSWORD_COST, Api
+from tests.conftest import ADMIN, DEFAULT_SCHEMA, SEEDS, TEST_PASSWORD_COST, Api, served
+from tests.seed_operations import (
+    CREATE_SESSION,
+    CREATE_VARIABLES,
+    DELETE_SESSION,
+    DELETE_VARIABLES,
+    GADGET_VARIABLES,
+    GET_SESSION,
+    GET_VARIABLES,
+    LOG_IN_SEED_VARIABLES,
+    SEED_CART,
+    SEED_ID,
+    UPDATE_SESSION,
+    UPDATE_VARIABLES,
+)
 
 # The seed operations, verbatim. Gadget's listings number their lines ("2 currentSession {"):
 # the numbers are not part of the operation.
@@ -242,68 +254,6 @@ LOG_OUT = """mutation {
  }
 }"""
 
-CREATE_SESSION = """mutation CreateSession($variables: SessionInput) {
-  createSession(options: $variables) {
-    detail {
-      cart
-      created
-      customer {
-        name
-        username
-      }
-      id
-      updated
-    }
-  }
-}"""
-
-GET_SESSION = """query GetSession($variables: SessionQuery) {
-  session(options: $variables) {
-    detail {
-      cart
-      created
-      customer {
-        name
-        username
-      }
-      id
-      updated
-    }
-  }
-}"""
-
-UPDATE_SESSION = """mutation UpdateSession($changes: SessionInput, $variables: SessionQuery) {
-  updateSession(changes: $changes, options: $variables) {
-    detail {
-      cart
-      created
-      customer {
-        name
-        username
-      }
-      id
-      updated
-    }
-  }
-}"""
-
-DELETE_SESSION = """mutation DeleteSession($id: ID) {
-  deleteSession(options: { id: $id }) {
-    success
-  }
-}"""
-
-# The seeds' variables (beachfront writes them as JavaScript object literals).
-GADGET_VARIABLES: dict[str, Any] = {}
-LOG_IN_SEED_VARIABLES: dict[str, Any] = {"session": {}}
-SEED_ID = "43ed9b9b-e36a-42bc-970b-4545ff66c2cf"
-SEED_CART = ["bass.undernet", "forte.undernet", "my.undernet", "serenade.undernet", "yamato.undernet"]
-CREATE_VARIABLES = {"variables": {"cart": SEED_CART}}
-GET_VARIABLES = {"variables": {"id": SEED_ID}}
-UPDATE_VARIABLES = {"changes": {"cart": SEED_CART}, "variables": {"id": SEED_ID}}
-DELETE_VARIABLES = {"id": SEED_ID}
-
-# Companion operations of these tests.
 ERRORS = """
 errors {
   code message
@@ -922,12 +872,8 @@ def test_the_throttle_lifts_when_its_window_ends(api: Api, clock: Clock) -> None
 @pytest.fixture
 def url(api: Api) -> Iterator[str]:
     """The API over real HTTP, for concurrent clients."""
-    server = make_server(create_app(api.service), "127.0.0.1", 0)
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server_port(server)}/graphql"
-    server.shutdown()
-    server.server.server_close()
+    with served(api) as address:
+        yield address
 
 
 @pytest.mark.slow
