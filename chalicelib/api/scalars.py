@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from ariadne import ScalarType
 
 T = TypeVar("T", dt.datetime, dt.time)
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 MAX_EMAIL = 254
 MIN_PASSWORD = 8
 # Argon2 hashes any length, but an unbounded input is an unbounded CPU cost per request.
@@ -64,10 +64,13 @@ def parse_time(value: Any) -> str:
 
 
 def parse_email(value: Any) -> str:
+    """An email address in its canonical form, lower case, so that one address is one account
+    everywhere it is compared (sign-up, login, `@unique`, `match`, lookups, the login throttle).
+    Surrounding white space is refused, not trimmed: the whole value must be the address."""
     text = _string(value, "Email")
-    if len(text) > MAX_EMAIL or not _EMAIL.match(text):
+    if len(text) > MAX_EMAIL or not _EMAIL.fullmatch(text):
         raise ValueError(f"{text!r} is not an email address")
-    return text
+    return text.lower()
 
 
 def parse_password(value: Any) -> str:
