@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from chalicelib import passwords
 from chalicelib.access.context import authenticate
+from chalicelib.access.permissions import readable
 from chalicelib.api.documents import Documents
 from chalicelib.api.execution import GraphQLResponse, bad_request, execute
 from chalicelib.api.limits import cost_limit, depth_limit
@@ -35,7 +37,7 @@ class Service:
         extra: list[Any] = []
         if SESSION_MODEL in self.registry.models:
             lifetime = Lifetime(settings.session_idle_seconds, settings.session_max_seconds)
-            self.sessions = SessionStore(self.registry, self.tables, lifetime)
+            self.sessions = SessionStore(self.registry, self.store, lifetime)
             api = SessionApi(
                 self.registry, self.store, self.sessions, LoginThrottle(self.tables.throttle), settings.page_cap
             )
@@ -56,7 +58,7 @@ class Service:
                 context.session = session
                 context.user_id = session.get("user")
                 context.roles = frozenset(session.get("roles") or ())
-        context.loader = Loader(self.registry, self.store)
+        context.loader = Loader(self.registry, self.store, partial(readable, context))
         context.deadline = time.monotonic() + self.settings.deadline_seconds
         if isinstance(data, dict) and isinstance(data.get("variables"), dict):
             context.variables = data["variables"]

@@ -26,12 +26,11 @@ from graphql import GraphQLResolveInfo
 
 from chalicelib.access.context import RequestContext
 from chalicelib.access.permissions import Action, authorize
-from chalicelib.api.writes import WritePlan, plan_simple_update, simple_update
+from chalicelib.api.writes import WritePlan, simple_update
 from chalicelib.errors import INVALID_INPUT, ApiError, not_unique
 from chalicelib.query import cursors
 from chalicelib.query import where as where_grammar
 from chalicelib.query.conditions import compile_where
-from chalicelib.query.loader import Loader
 from chalicelib.query.reader import FULL_PAGE, Reader, Source, plan_source, start_key
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.changes import VERSION, Changes
@@ -138,7 +137,7 @@ class _Run:
 
     def _pages(self, start: Position) -> Iterator[tuple[int, list[Record]]]:
         """The matching records, page by page, from `start`, each with the source part it came from."""
-        reader = Reader(self.bulk.registry, self.bulk.store, Loader(self.bulk.registry, self.bulk.store), FULL_PAGE)
+        reader = Reader(self.bulk.registry, self.bulk.store, self.context.loader.fresh(), FULL_PAGE)
         first_part, after = start
         source = self.source
         if source.ids is not None:
@@ -162,7 +161,7 @@ class _Run:
                 pages = self.bulk.store.scan_pages(self.model, condition, key, FULL_PAGE)
             for page in pages:
                 # A fresh loader per page keeps memory flat however many pages there are.
-                reader.loader = Loader(self.bulk.registry, self.bulk.store)
+                reader.loader = self.context.loader.fresh()
                 yield part, reader.matching(self.model, self.where, page.records)
 
     def _chunks(self, records: list[Record]) -> Iterator[list[Record]]:
@@ -201,19 +200,17 @@ class _Run:
         if self.data is None:
             plan.delete(self.model, record)
         elif simple_update(self.model, self.data) and self.compiled.exact:
-            update = plan_simple_update(self.model, record["id"], self.data)
-            update.condition = self.compiled.condition
-            plan.changes.updates[(self.model.name, record["id"])] = update
+            plan.update_unread(self.model, record["id"], self.data, record).condition = self.compiled.condition
         else:
             plan.update(self.model, record, self.data)
         _guard_with_where(plan.changes, self.model, record, self.compiled.condition if self.compiled.exact else None)
-        self.bulk.store.write(plan.changes)
+        self.bulk.store.write(plan.finish())
 
     def _still_matching(self, record_id: str) -> Record | None:
         record = self.bulk.store.get(self.model, record_id)
         if record is None:
             return None
-        reader = Reader(self.bulk.registry, self.bulk.store, Loader(self.bulk.registry, self.bulk.store), FULL_PAGE)
+        reader = Reader(self.bulk.registry, self.bulk.store, self.context.loader.fresh(), FULL_PAGE)
         return record if reader.matching(self.model, self.where, [record]) else None
 
 

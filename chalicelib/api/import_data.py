@@ -88,7 +88,7 @@ class ImportData:
             if isinstance(old_id, str):
                 by_id[old_id] = record
         missing = self._relations(plan, objects, records, by_id)
-        self.commit(plan.changes)
+        self.commit(plan.finish())
         return {
             "data": [to_line(model, r) for (model, _), r in zip(objects, records, strict=True) if r is not None],
             "unalteredData": unaltered,

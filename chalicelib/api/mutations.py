@@ -15,10 +15,10 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from chalicelib.access.permissions import Action, authorize, owned_only, owns
+from chalicelib.access.permissions import Action, authorize, owned_only, owns, unrestricted, visible
 from chalicelib.api import ids
 from chalicelib.api.unique import unique_keys
-from chalicelib.api.writes import WritePlan, plan_simple_update, simple_update
+from chalicelib.api.writes import WritePlan, simple_update
 from chalicelib.errors import (
     INTERNAL_ERROR,
     INVALID_INPUT,
@@ -30,7 +30,6 @@ from chalicelib.errors import (
 )
 from chalicelib.query import where as where_grammar
 from chalicelib.query.conditions import compile_where
-from chalicelib.query.loader import Loader
 from chalicelib.query.reader import Reader
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.changes import Changes
@@ -63,10 +62,10 @@ class Mutations:
             def attempt() -> Record:
                 plan = WritePlan(self.registry, self.store, info.context)
                 record = plan.create(model, input["data"])
-                self.commit(plan.changes)
+                self.commit(plan.finish())
                 return record
 
-            return self._run(info, input, attempt)
+            return self._run(info, model, input, attempt)
 
         return resolve
 
@@ -77,17 +76,21 @@ class Mutations:
             data, conditions = input["data"], input.get("conditions")
             where_grammar.validate(model, conditions, self.registry)
             simple = set(keys) == {"id"} and simple_update(model, data) and compile_where(model, conditions).exact
-            if simple and owned_only(info.context, model, Action.UPDATE) is None:
+            # Without a read, the update cannot tell a record the caller may not read from any other.
+            blind = unrestricted(info.context, model, Action.UPDATE) and unrestricted(info.context, model, Action.READ)
+            if simple and blind:
                 if ids.model_of(keys["id"]) != model.name:
                     raise ApiError(RECORD_NOT_FOUND, f"no {model.name} with id {keys['id']!r} to update")
-                return self._run(info, input, lambda: self._simple_update(model, keys["id"], data, conditions))
+                return self._run(
+                    info, model, input, lambda: self._simple_update(info, model, keys["id"], data, conditions)
+                )
 
             def attempt() -> Record:
                 plan = WritePlan(self.registry, self.store, info.context)
                 record = self._existing(info, model, keys, Action.UPDATE)
                 return self._update(plan, model, record, data, conditions)
 
-            return self._run(info, input, attempt)
+            return self._run(info, model, input, attempt)
 
         return resolve
 
@@ -106,11 +109,11 @@ class Mutations:
                 if record is None:
                     # Conditions apply to the update only.
                     created = plan.create(model, input["create"])
-                    self.commit(plan.changes)
+                    self.commit(plan.finish())
                     return created
                 return self._update(plan, model, record, input["update"], conditions)
 
-            return self._run(info, input, attempt)
+            return self._run(info, model, input, attempt)
 
         return resolve
 
@@ -125,10 +128,10 @@ class Mutations:
                 record = self._existing(info, model, keys, Action.DELETE)
                 self._check_conditions(plan, model, record, conditions)
                 plan.delete(model, record)
-                self.commit(plan.changes, model, record, conditions)
+                self.commit(plan.finish(), model, record, conditions)
                 return record
 
-            return self._run(info, input, attempt)
+            return self._run(info, model, input, attempt)
 
         return resolve
 
@@ -153,7 +156,7 @@ class Mutations:
         """Plan and commit an update of `record` (as read), its conditions held with the write."""
         self._check_conditions(plan, model, record, conditions)
         new = plan.update(model, record, data)
-        self.commit(plan.changes, model, record, conditions)
+        self.commit(plan.finish(), model, record, conditions)
         return new
 
     def _existing(self, info: GraphQLResolveInfo, model: Model, keys: dict[str, Any], action: Action) -> Record:
@@ -161,15 +164,15 @@ class Mutations:
         assert record is not None
         return record
 
-    def _simple_update(self, model: Model, record_id: str, data: dict[str, Any], conditions: Any) -> Record:
+    def _simple_update(
+        self, info: GraphQLResolveInfo, model: Model, record_id: str, data: dict[str, Any], conditions: Any
+    ) -> Record:
         """One UpdateItem, its conditions in its condition expression, returning the new record."""
         where_grammar.validate(model, conditions, self.registry)
-        changes = Changes()
-        update = plan_simple_update(model, record_id, data)
-        update.condition = compile_where(model, conditions).condition
-        changes.updates[(model.name, record_id)] = update
+        plan = WritePlan(self.registry, self.store, info.context)
+        plan.update_unread(model, record_id, data).condition = compile_where(model, conditions).condition
         try:
-            record = self.store.write(changes)
+            record = self.store.write(plan.finish())
         except ConditionFailed as failure:
             current = self.store.get(model, record_id)
             if current is None:
@@ -186,7 +189,7 @@ class Mutations:
         if compiled.exact:
             return
         # A loader of its own: each attempt must see the records as they are now, not as cached.
-        loader = Loader(self.registry, self.store)
+        loader = plan.context.loader.fresh()
         reader = Reader(self.registry, self.store, loader, self.page_cap)
         if not reader.matching(model, conditions, [record]):
             raise _ConditionsFailed(record)
@@ -249,20 +252,22 @@ class Mutations:
                 return _ConditionsFailed(current)
         return _Retry()
 
-    def _run(self, info: GraphQLResolveInfo, input: dict[str, Any], attempt: Callable[[], Record]) -> dict[str, Any]:
+    def _run(
+        self, info: GraphQLResolveInfo, model: Model, input: dict[str, Any], attempt: Callable[[], Record]
+    ) -> dict[str, Any]:
         try:
             for tries in range(ATTEMPTS):
                 try:
-                    return payload(input, data=attempt())
+                    return payload(input, data=visible(info.context, model, attempt()))
                 except _ConditionsFailed as failed:
-                    return payload(input, unalteredData=failed.record)
+                    return payload(input, unalteredData=visible(info.context, model, failed.record))
                 except _Retry:
                     # Full jitter: racing writers spread out instead of colliding again in step.
                     time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**tries))
             raise ApiError(UNAVAILABLE, "The records changed repeatedly while this mutation ran; nothing was written")
         finally:
             # What the request had read may be out of date now: its payload and later fields read afresh.
-            info.context.loader = Loader(self.registry, self.store)
+            info.context.loader = info.context.loader.fresh()
 
 
 def payload(input: dict[str, Any], **fields: Any) -> dict[str, Any]:

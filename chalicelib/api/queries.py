@@ -14,7 +14,7 @@ from graphql import (
     VariableNode,
 )
 
-from chalicelib.access.permissions import Action, authorize, owned_only, visible
+from chalicelib.access.permissions import Action, authorize, owned_only, readable, visible
 from chalicelib.api import ids
 from chalicelib.api.unique import find_unique, unique_keys
 from chalicelib.errors import INVALID_INPUT, ApiError
@@ -82,9 +82,8 @@ class Queries:
         if model is None:
             return None
         if model.is_session:
-            # A session exists only for its bearer (and system-admin).
-            mine = info.context.session is not None and info.context.session["id"] == id
-            return self.store.get(model, id) if mine or info.context.is_admin else None
+            # A session exists only for its bearer (and system-admin): others cause no read at all.
+            return self.store.get(model, id) if readable(info.context, model, {"id": id}) else None
         authorize(info.context, model, Action.READ)
         return visible(info.context, model, self.store.get(model, id))
 

@@ -1,4 +1,9 @@
-"""Resolvers of relation fields, batch-loaded per level through the request's loader."""
+"""Resolvers of relation fields, batch-loaded per level through the request's loader.
+
+A related record the caller may not read does not exist for it: a to-one field is null, a
+to-many field leaves it out (and does not count it), whether or not anything is linked, so the
+answer never tells a hidden link from no link.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,10 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from chalicelib.access.permissions import Action, authorize, owned_only, visible
+from chalicelib.access.permissions import Action, allowed, owned_only
 from chalicelib.api.queries import Queries, connection, list_arguments, restrict, selects
 from chalicelib.query.loader import related_ids
+from chalicelib.query.reader import Slice
 from chalicelib.schema.registry import Field, Model
 
 Resolver = Any
@@ -21,10 +27,9 @@ def relation_resolver(queries: Queries, field: Field) -> Resolver:
 
 def _to_one(queries: Queries, field: Field, target: Model) -> Resolver:
     def resolve(obj: dict[str, Any], info: GraphQLResolveInfo, where: dict[str, Any] | None = None) -> Any:
-        if obj.get(field.name) is None:
+        if obj.get(field.name) is None or not allowed(info.context, target, Action.READ):
             return None
-        authorize(info.context, target, Action.READ)
-        found = [r for r in info.context.loader.related(field, obj) if visible(info.context, target, r)]
+        found = info.context.loader.related(field, obj)
         if where is not None:
             found = queries.reader(info).matching(target, where, found)
         return found[0] if found else None
@@ -34,11 +39,12 @@ def _to_one(queries: Queries, field: Field, target: Model) -> Resolver:
 
 def _to_many(queries: Queries, field: Field, target: Model) -> Resolver:
     def resolve(obj: dict[str, Any], info: GraphQLResolveInfo, **args: Any) -> Any:
-        if not obj.get(field.name) and not field.connection:
+        if not field.connection and (not obj.get(field.name) or not allowed(info.context, target, Action.READ)):
             return []
-        authorize(info.context, target, Action.READ)
-        info.context.loader.related(field, obj)  # loads the whole group's related records at once
         list_args, _ = list_arguments(target, args, lookups_allowed=False, info=info)
+        if not allowed(info.context, target, Action.READ):
+            return connection(Slice([], [], has_next=False, has_previous=False, count=0))
+        info.context.loader.related(field, obj)  # loads the whole group's related records at once
         list_args.where = restrict(list_args.where, owned_only(info.context, target))
         count = field.connection and selects(info, "aggregate")
         page = queries.reader(info).read(target, list_args, count=count, ids=related_ids(field, obj))

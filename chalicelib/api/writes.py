@@ -6,6 +6,11 @@ record still points where it did when it was read. Nested `update`, `delete` and
 reach only the parent's own related records. Deleting a record unlinks it from every record
 related to it through a relation with an inverse (a one-way relation pointing at it cannot be
 found without a scan; reads skip ids whose record is gone).
+
+Every record a mutation writes is authorized: the records it creates, updates and deletes as
+such, and every other record it touches (a connected record, a disconnected one, the previous
+partner of a to-one that moves, the records a delete unlinks) as an update of that record, by
+`finish` before anything is sent. A record the caller may not read is not found.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.access.context import RequestContext
-from chalicelib.access.permissions import Action, authorize, owned_only
+from chalicelib.access.permissions import Action, allowed, authorize, check_managed, owns, unrestricted, visible
 from chalicelib.api import ids, scalars
 from chalicelib.api.unique import find_unique, unique_keys
 from chalicelib.errors import INVALID_INPUT, RECORD_NOT_FOUND, ApiError, permission_denied
@@ -30,13 +35,15 @@ class WritePlan:
         self.store = store
         self.context = context
         self.changes = Changes()
+        # Records already authorized for what the plan does to them, by (model name, id).
+        self._authorized: set[tuple[str, str]] = set()
 
     def find(self, model: Model, where: dict[str, Any]) -> Record | None:
         keys = unique_keys(model, where)
         created = self.changes.created(model, keys.get("id", ""))
         if created is not None:
             return created
-        return find_unique(self.store, model, keys)
+        return visible(self.context, model, find_unique(self.store, model, keys))
 
     def need(self, model: Model, where: dict[str, Any], purpose: str) -> Record:
         found = self.find(model, where)
@@ -50,6 +57,7 @@ class WritePlan:
     def create(self, model: Model, data: dict[str, Any]) -> Record:
         """Plan a new record of `model` from create input; returns it as it will be stored."""
         authorize(self.context, model, Action.CREATE)
+        check_managed(self.context, model, data)
         data = self._owned(model, data)
         record = new_record(model, data)
         self.changes.put(model, record)
@@ -79,6 +87,8 @@ class WritePlan:
     def update(self, model: Model, record: Record, data: dict[str, Any]) -> Record:
         """Plan changes to `record` (as read) from update input; returns it as it will be stored."""
         authorize(self.context, model, Action.UPDATE, record)
+        check_managed(self.context, model, data)
+        self._authorized.add((model.name, record["id"]))
         update = self.changes.update(model, record["id"])
         update.version = record.get(VERSION) or 0
         new = dict(record)
@@ -95,6 +105,17 @@ class WritePlan:
         if model.access.owner_field in data:
             self._no_impersonation(model, new, Action.UPDATE)
         return new
+
+    def update_unread(self, model: Model, record_id: str, data: dict[str, Any], record: Record | None = None) -> Update:
+        """Plan an update that needs no read (see `simple_update`); `record`, when the caller has it,
+        is authorized now, else `finish` authorizes the record."""
+        authorize(self.context, model, Action.UPDATE, record)
+        check_managed(self.context, model, data)
+        if record is not None:
+            self._authorized.add((model.name, record_id))
+        update = plan_simple_update(model, record_id, data)
+        self.changes.updates[(model.name, record_id)] = update
+        return update
 
     def _no_impersonation(self, model: Model, record: Record, action: Action) -> None:
         """Only system-admin creates a record owned by another user, or gives one to another user:
@@ -174,20 +195,25 @@ class WritePlan:
         return child
 
     def _connectable(self, model: Model, field: Field, where: dict[str, Any]) -> Record:
-        """The record to connect. By id, with no to-one inverse to move, it is not even read: the
-        write itself requires it to exist. Connecting changes the target only through an inverse,
-        so only then does it take the right to update the target."""
+        """The record to connect, which the caller must be allowed to update. By id, with no to-one
+        inverse to move, and where the caller may read and update any record of its model, it is not
+        even read: the write itself requires it to exist."""
         assert field.relation is not None
         target = self.registry.model(field.type_name)
-        changes_target = field.relation.inverse is not None
-        if changes_target:
-            authorize(self.context, target, Action.UPDATE)
         keys = unique_keys(target, where)
+        # Linking a record to the caller's own user as its owner is the owner rule at work (see
+        # `_owned`), not a change the caller makes to its user record.
+        owner_link = field.name == model.access.owner_field and keys == {"id": self.context.user_id}
+        if owner_link:
+            self._authorized.add((target.name, keys["id"]))
+        else:
+            authorize(self.context, target, Action.UPDATE)
         inverse = target.fields[field.relation.inverse] if field.relation.inverse else None
         blind = (
             set(keys) == {"id"}
             and (inverse is None or inverse.is_list)
-            and owned_only(self.context, target, Action.UPDATE) is None
+            and unrestricted(self.context, target, Action.UPDATE)
+            and unrestricted(self.context, target, Action.READ)
         )
         if blind and self.changes.created(target, keys["id"]) is None:
             if ids.model_of(keys["id"]) != target.name:
@@ -195,9 +221,40 @@ class WritePlan:
             self.changes.check_exists(target, keys["id"])
             return {"id": keys["id"]}
         other = self.need(target, keys, f"connect to {model.name}.{field.name}")
-        if changes_target:
+        if self.changes.created(target, other["id"]) is None and not owner_link:
             authorize(self.context, target, Action.UPDATE, other)
+            self._authorized.add((target.name, other["id"]))
         return other
+
+    # Authorizing what the plan touches.
+
+    def finish(self) -> Changes:
+        """The plan's changes, once every record they update is authorized as an update of that record.
+
+        Records updated only as the other side of a relation (unlinked, moved, connected blind) were
+        not read; where ownership decides, they are read now (a batch per model), and the write holds
+        only if their owner is still the one judged.
+        """
+        pending: dict[str, list[Update]] = {}
+        for key, update in self.changes.updates.items():
+            if key in self._authorized or unrestricted(self.context, update.model, Action.UPDATE):
+                continue
+            if not allowed(self.context, update.model, Action.UPDATE):
+                raise permission_denied(Action.UPDATE.value, update.model.name)
+            pending.setdefault(update.model.name, []).append(update)
+        for updates in pending.values():
+            model = updates[0].model
+            found = self.store.batch_get(model, [u.record_id for u in updates])
+            for update in updates:
+                record = found.get(update.record_id)
+                if record is None:
+                    continue  # gone: the write's own condition (it must exist) fails it
+                if not owns(model, record, self.context.user_id or ""):
+                    raise permission_denied(Action.UPDATE.value, model.name)
+                owner = model.access.owner_field
+                if owner is not None and owner != "id":
+                    update.expect.setdefault(owner, record.get(owner))
+        return self.changes
 
     # Deleting.
 

@@ -45,7 +45,7 @@ def compile_where(model: Model, where: Where | None) -> Compiled:
         elif key == "range":
             parts += [_exact(_range(model.fields[n], v)) for n, v in value.items() if v is not None]
         elif key == "exists":
-            parts += [_exact(_exists(model.fields[n], v)) for n, v in value.items() if v is not None]
+            parts += [_exists(model.fields[n], v) for n, v in value.items() if v is not None]
         elif key == "and":
             parts += [compile_where(model, w) for w in value]
         elif key == "or":
@@ -128,9 +128,13 @@ def _range(field: Field, bounds: list[Any]) -> Condition:
     return path.exists()
 
 
-def _exists(field: Field, wanted: bool) -> Condition:
+def _exists(field: Field, wanted: bool) -> Compiled:
     path = Path(field.store_name)
-    if field.is_list and not field.is_relation:
+    if field.is_relation:
+        # Whether a related record exists for the caller depends on what it may read: decided on the
+        # records, like a relation filter. A stored link is still necessary for one, so it narrows.
+        return Compiled(path.exists() if wanted else None, False)
+    if field.is_list:
         present = path.exists() & (size(path) > 0)
-        return present if wanted else (path.does_not_exist() | (size(path) == 0))
-    return path.exists() if wanted else path.does_not_exist()
+        return _exact(present if wanted else (path.does_not_exist() | (size(path) == 0)))
+    return _exact(path.exists() if wanted else path.does_not_exist())

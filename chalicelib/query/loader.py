@@ -4,17 +4,22 @@ Records resolved together (the items of one list) form a group. The first time a
 is resolved on any record of a group, the related ids of the whole group are loaded at once
 (100 ids per BatchGetItem), and the loaded records form the next group. Records already loaded in
 the request are not read again.
+
+Related records come back only if the caller may read them (`Readable`, the permission check of
+the request): a relation filter, a relation field or an `exists` never sees past a hidden record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from chalicelib.schema.registry import Field, Model, Registry
 from chalicelib.store.records import RecordStore
 
 Record = dict[str, Any]
+# Whether the caller may read a record of a model.
+Readable = Callable[[Model, Record], bool]
 
 
 def related_ids(field: Field, record: Record) -> list[str]:
@@ -25,9 +30,10 @@ def related_ids(field: Field, record: Record) -> list[str]:
 
 
 class Loader:
-    def __init__(self, registry: Registry, store: RecordStore) -> None:
+    def __init__(self, registry: Registry, store: RecordStore, readable: Readable) -> None:
         self.registry = registry
         self.store = store
+        self.readable = readable
         self._records: dict[tuple[str, str], Record | None] = {}
         self._groups: dict[int, list[Record]] = {}
         self._loaded: set[tuple[int, str]] = set()
@@ -56,7 +62,8 @@ class Loader:
         self.group(model, ungrouped)
 
     def related(self, field: Field, record: Record) -> list[Record]:
-        """`record`'s related records through `field`, loading them for its whole group at once."""
+        """`record`'s related records through `field` that the caller may read, loading them for its
+        whole group at once."""
         group = self._groups.get(id(record)) or self.group(self._model_of(field, record), [record])
         key = (id(group), field.name)
         target = self.registry.model(field.type_name)
@@ -66,7 +73,11 @@ class Loader:
             self._join(target, list(loaded.values()))
             self._loaded.add(key)
         found = self.load(target, related_ids(field, record))
-        return [found[i] for i in related_ids(field, record) if i in found]
+        return [found[i] for i in related_ids(field, record) if i in found and self.readable(target, found[i])]
+
+    def fresh(self) -> Loader:
+        """A loader for the same caller that has read nothing yet."""
+        return Loader(self.registry, self.store, self.readable)
 
     def prefetch(self, model: Model, records: list[Record], paths: list[tuple[Field, ...]]) -> None:
         """Load, level by level and in batches, every relation the where-clause will look through."""

@@ -4,6 +4,7 @@
   of them; `null` matches a null field.
 - `range`: `[min, max]`, inclusive, `null` for an open end; a null field never matches.
 - `exists: true`: not null, and for lists and to-many relations not empty; `0`, `false` and `""` exist.
+  A related record the caller may not read does not count.
 - a relation key: for a to-many, some related record matches; for a to-one, the related record
   exists and matches.
 - `and` / `or` / `not` compose all of the above; keys side by side are and-ed.
@@ -71,7 +72,7 @@ def matches(model: Model, where: Where | None, record: Record, registry: Registr
         if key == "range" and not all(_range(v, record.get(n)) for n, v in value.items() if v is not None):
             return False
         if key == "exists" and not all(
-            _exists(model.fields[n], record.get(n)) == v for n, v in value.items() if v is not None
+            _exists(model.fields[n], record, related) == v for n, v in value.items() if v is not None
         ):
             return False
         if key == "and" and not all(matches(model, w, record, registry, related) for w in value):
@@ -111,7 +112,11 @@ def _range(bounds: list[Any], value: Any) -> bool:
     return (low is None or low <= value) and (high is None or value <= high)
 
 
-def _exists(field: Field, value: Any) -> bool:
+def _exists(field: Field, record: Record, related: Related) -> bool:
+    if field.is_relation:
+        # Through the loader, which sees only what the caller may read: a hidden record is no link.
+        return bool(related(field, record))
+    value = record.get(field.name)
     if value is None:
         return False
     return bool(value) if field.is_list else True

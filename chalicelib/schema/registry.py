@@ -26,6 +26,8 @@ BUILTIN_SCALARS = (
 ORDERED_SCALARS = frozenset({"ID", "String", "Int", "Float", "Date", "Time", "DateTime", "Email"})
 # Scalars that cannot be compared for equality in a useful way, or must never be read.
 UNFILTERABLE_SCALARS = frozenset({"Password", "JSON", "RecordState"})
+# Scalars only system-admin or the action that manages them may write.
+MANAGED_SCALARS = frozenset({"Password", "RecordState"})
 # Gadget's role objects: declared as `[Role!]`, stored as a list of role keys.
 ROLE_TYPE = "Role"
 SESSION_MODEL = "Session"
@@ -106,6 +108,11 @@ class Field:
     @property
     def has_default(self) -> bool:
         return self.default is not NO_DEFAULT
+
+    @property
+    def managed(self) -> bool:
+        """Roles, record state and passwords: only system-admin, or the action that manages them, writes them."""
+        return self.kind is FieldKind.ROLE or self.type_name in MANAGED_SCALARS
 
     @property
     def writable(self) -> bool:

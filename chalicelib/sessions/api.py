@@ -24,9 +24,9 @@ from chalicelib.passwords import hash_password, needs_rehash, verify_password
 from chalicelib.query.reader import ListArgs, Reader
 from chalicelib.schema.registry import USER_MODEL, Registry
 from chalicelib.sessions import domains
-from chalicelib.sessions.store import SessionStore
+from chalicelib.sessions.store import SessionEnded, SessionStore
 from chalicelib.sessions.throttle import LoginThrottle
-from chalicelib.store.changes import Changes, Update
+from chalicelib.store.changes import VERSION, Changes, Update
 from chalicelib.store.records import Record, RecordStore
 from chalicelib.store.transaction import ConditionFailed
 
@@ -34,6 +34,7 @@ SET_AUTHORIZATION = "x-set-authorization"
 INVALID_EMAIL_PASSWORD = "GGT_INVALID_EMAIL_PASSWORD"
 TOO_MANY_REQUESTS = "GGT_TOO_MANY_REQUESTS"
 PERMISSION_DENIED = "GGT_PERMISSION_DENIED"
+RECORD_NOT_FOUND = "GGT_RECORD_NOT_FOUND"
 WRONG = "Invalid email or password"
 PAGE = 100
 Options = dict[str, Any] | None
@@ -60,6 +61,7 @@ class SessionApi:
         mutation.set_field("logOut", self.log_out)
         mutation.set_field("signUp", self.sign_up)
         mutation.set_field("changePassword", self.change_password)
+        mutation.set_field("endSessions", self.end_sessions)
         mutation.set_field("createSession", self.create_session)
         mutation.set_field("updateSession", self.update_session)
         mutation.set_field("deleteSession", self.delete_session)
@@ -102,7 +104,10 @@ class SessionApi:
         context: RequestContext = info.context
         if context.session is None:
             return _failure(PERMISSION_DENIED, "There is no session to log out of")
-        record, token = self.sessions.rotate(context.session, None, None)
+        try:
+            record, token = self.sessions.rotate(context.session, None)
+        except SessionEnded:
+            return _failure(PERMISSION_DENIED, "This session has ended")
         self._adopt(context, record, token)
         return {"success": True, "errors": None, "session": record}
 
@@ -124,7 +129,7 @@ class SessionApi:
         plan = WritePlan(self.registry, self.store, RequestContext(roles=frozenset({SYSTEM_ADMIN})))
         user = plan.create(self.user, data)
         try:
-            self.store.write(plan.changes)
+            self.store.write(plan.finish())
         except ConditionFailed as failure:
             field = failure.label.field or "email"
             return _invalid(field, "is already taken", {k: v for k, v in data.items() if k != "password"})
@@ -147,8 +152,23 @@ class SessionApi:
             scalars.parse_password(newPassword)
         except ValueError as error:
             return _invalid("password", str(error), {"id": user["id"]})
+        # Every other session of the user ends; this one goes on, logged in again under a new token.
+        self.sessions.end_all(user["id"])
         self._set_password(user, newPassword)
         return {"success": True, "errors": None, "session": self._log_in(context, user)}
+
+    def end_sessions(self, _obj: Any, info: GraphQLResolveInfo, userId: str) -> dict[str, Any]:  # noqa: N803
+        """End every session of a user: system-admin for anyone, a user for itself (keeping this one)."""
+        context: RequestContext = info.context
+        if not context.is_admin and userId != context.user_id:
+            return _failure(PERMISSION_DENIED, "Only system-admin ends the sessions of another user")
+        if not self.sessions.end_all(userId):
+            return _failure(RECORD_NOT_FOUND, f"no User with id {userId!r} was found")
+        session = None
+        if userId == context.user_id and context.session is not None:
+            user = self.store.get(self.user, userId)
+            session = self._log_in(context, user) if user is not None else None
+        return {"success": True, "errors": None, "session": session}
 
     # beachfront.
 
@@ -158,8 +178,8 @@ class SessionApi:
         context: RequestContext = info.context
         fields = self._changes(context, options or {})
         # The new session keeps the caller's login, if any; the caller's previous session stays valid.
-        roles = [r for r in context.roles if r != SYSTEM_ADMIN]
-        record, token = self.sessions.create(fields, context.user_id, roles)
+        user = self.store.get(self.user, context.user_id) if context.user_id else None
+        record, token = self.sessions.create(fields, user)
         self._adopt(context, record, token)
         return {"detail": record}
 
@@ -201,14 +221,14 @@ class SessionApi:
             if field.timestamp is not None and field.timestamp.on_update:
                 fields[field.name] = stamp
         update.assign.update(fields)
-        update.version = record.get("_v") or 0
+        update.version = record.get(VERSION) or 0
         batch = Changes()
         batch.updates[(self.sessions.model.name, record["id"])] = update
         try:
             self.store.write(batch)
         except ConditionFailed:
             raise ApiError(INVALID_INPUT, "The session changed meanwhile; nothing was written") from None
-        updated = {**record, **fields}
+        updated = {**record, **fields, VERSION: update.version + 1}
         if context.session is not None and context.session["id"] == record["id"]:
             context.session = updated
         return {"detail": updated}
@@ -262,10 +282,12 @@ class SessionApi:
         return names
 
     def _log_in(self, context: RequestContext, user: Record) -> Record:
-        if context.session is None:
-            record, token = self.sessions.create({}, user["id"], user.get("roles"))
-        else:
-            record, token = self.sessions.rotate(context.session, user["id"], user.get("roles"))
+        try:
+            if context.session is None:
+                raise SessionEnded()
+            record, token = self.sessions.rotate(context.session, user)
+        except SessionEnded:
+            record, token = self.sessions.create({}, user)
         self._adopt(context, record, token)
         return record
 

@@ -56,6 +56,13 @@ type ChangePasswordResult {
   session: Session
 }
 
+type EndSessionsResult {
+  success: Boolean!
+  errors: [ExecutionError!]
+  "The caller's own session, logged in again under a new token, when it ended its own user's sessions."
+  session: Session
+}
+
 extend type Session {
   userId: ID
   shopId: ID
@@ -107,6 +114,8 @@ extend type Mutation {
   logOut: LogOutSessionResult
   signUp(email: String!, password: String!, name: String, username: String): SignUpResult
   changePassword(currentPassword: String!, newPassword: String!): ChangePasswordResult
+  "End every session of a user: system-admin for any user, a signed-in user for itself."
+  endSessions(userId: ID!): EndSessionsResult
   createSession(options: SessionInput): SessionResult
   updateSession(changes: SessionInput, options: SessionQuery): SessionResult
   deleteSession(options: SessionQuery): SessionDeleteResult

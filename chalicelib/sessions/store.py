@@ -3,6 +3,11 @@
 Expiry is checked here, on every use: a session ends `idle` seconds after it was last used and
 `max_age` seconds after it was created or last logged in to. DynamoDB's TTL attribute only
 removes ended sessions from the table later.
+
+A logged-in session also ends when its user no longer has it: the user is deleted, or the user's
+session epoch has moved past the one the session logged in at (a password change, an admin ending
+every session of the user). The roles in force are the user's roles as they are now, read with the
+session, so a role taken away is gone from the next request on.
 """
 
 from __future__ import annotations
@@ -11,19 +16,29 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.operand import Path
+from pynamodb.expressions.update import Action
+
 from chalicelib.access.roles import SIGNED_IN, UNAUTHENTICATED
 from chalicelib.api import ids
 from chalicelib.api.scalars import now
 from chalicelib.errors import ApiError
-from chalicelib.schema.registry import SESSION_MODEL, Model, Registry
+from chalicelib.schema.registry import SESSION_MODEL, USER_MODEL, Model, Registry
 from chalicelib.sessions import tokens
-from chalicelib.store.records import Record, to_item, to_record
-from chalicelib.store.tables import Tables
+from chalicelib.store import batch
+from chalicelib.store.attributes import python_name
+from chalicelib.store.changes import VERSION
+from chalicelib.store.records import Record, RecordStore, to_item, to_record
 
 # A session's last use is written at most this often, not on every request.
 TOUCH_SECONDS = 300
 LOGGED_IN = {"created": "loggedIn"}
 LOGGED_OUT = {"created": "loggedOut"}
+
+
+class SessionEnded(Exception):
+    """The session was deleted by another request while this one used it."""
 
 
 @dataclass(frozen=True)
@@ -33,26 +48,25 @@ class Lifetime:
 
 
 class SessionStore:
-    def __init__(self, registry: Registry, tables: Tables, lifetime: Lifetime) -> None:
+    def __init__(self, registry: Registry, records: RecordStore, lifetime: Lifetime) -> None:
+        self.records = records
+        tables = records.tables
         self.model: Model = registry.model(SESSION_MODEL)
         self.cls = tables.model_class(SESSION_MODEL)
+        self.users = tables.model_class(USER_MODEL)
+        self.user_model = registry.model(USER_MODEL)
         self.lifetime = lifetime
 
     def get(self, session_id: str) -> Record | None:
-        try:
-            if ids.model_of(session_id) != self.model.name:
-                return None
-        except ApiError:  # a malformed id finds no session
+        if not _valid_id(session_id, SESSION_MODEL):
             return None
         try:
             return to_record(self.model, self.cls.get(session_id, consistent_read=True))
         except self.cls.DoesNotExist:
             return None
 
-    def create(
-        self, fields: dict[str, Any], user_id: str | None = None, roles: list[str] | None = None
-    ) -> tuple[Record, str]:
-        """A new session (logged in when `user_id` is given); returns it and its token."""
+    def create(self, fields: dict[str, Any], user: Record | None = None) -> tuple[Record, str]:
+        """A new session (logged in to `user` when given); returns it and its token."""
         stamp = now()
         record: Record = {
             "id": ids.new_id(self.model.name),
@@ -60,61 +74,148 @@ class SessionStore:
             **fields,
         }
         secret = tokens.new_secret()
-        self._log(record, user_id, roles)
-        item = to_item(self.cls, self.model, {**record, "_v": 1})
+        epoch = self._log(record, user)
+        item = to_item(self.cls, self.model, {**record, VERSION: 1})
         moment = int(time.time())
-        self._stamp(item, secret, moment, moment)
-        item.save()
-        return record, tokens.token(record["id"], secret)
+        self._stamp(item, secret, moment, epoch)
+        item.save(condition=Path("id").does_not_exist())
+        return record, tokens.token(record["id"], record.get("user"), secret)
 
     def authenticate(self, presented: str) -> Record | None:
         """The session of a token, if the token is right and the session has not ended."""
         parsed = tokens.parse(presented)
-        if parsed is None:
+        if parsed is None or not _valid_id(parsed.session_id, SESSION_MODEL):
             return None
-        session_id, secret = parsed
-        try:
-            item = self.cls.get(session_id, consistent_read=True)
-        except (self.cls.DoesNotExist, ValueError):
+        if parsed.user_id is not None and not _valid_id(parsed.user_id, USER_MODEL):
+            return None
+        item, user = self._read(parsed.session_id, parsed.user_id)
+        if item is None:
             return None
         values = item.attribute_values
         moment = int(time.time())
-        if not tokens.matches(secret, values.get("secret_")):
+        if not tokens.matches(parsed.secret, values.get("secret_")):
             return None
         if moment >= int(values.get("expires_") or 0) or moment >= int(values.get("seen_") or 0) + self.lifetime.idle:
             return None
+        record = to_record(self.model, item)
+        if record.get("user") != parsed.user_id:
+            return None
+        if parsed.user_id is not None:
+            if user is None or _epoch(user) != int(values.get("epoch_") or 0):
+                return None
+            record["roles"] = signed_in_roles(getattr(user, python_name(self.user_model.fields["roles"])))
         if moment - int(values.get("seen_") or 0) > TOUCH_SECONDS:
             item.update(actions=[self.cls.seen_.set(moment), self.cls.ttl_.set(self._ttl(item, moment))])  # type: ignore[attr-defined]
-        return to_record(self.model, item)
+        return record
 
-    def rotate(self, record: Record, user_id: str | None, roles: list[str] | None) -> tuple[Record, str]:
-        """Log `record` in (`user_id`) or out (None) under a new token; the old token stops working."""
+    def rotate(self, record: Record, user: Record | None) -> tuple[Record, str]:
+        """Log `record` in (to `user`) or out (None) under a new token; the old token stops working.
+
+        Only what logging in or out changes is written (and the version raised): a concurrent change
+        of the session's other fields (its cart) is not overwritten.
+        """
         secret = tokens.new_secret()
         record = dict(record)
-        self._log(record, user_id, roles)
+        epoch = self._log(record, user)
         stamp = now()
         for field in self.model.scalars():
             if field.timestamp is not None and field.timestamp.on_update:
                 record[field.name] = stamp
-        item = to_item(self.cls, self.model, {**record, "_v": (record.get("_v") or 0) + 1})
+        changed = [
+            "user",
+            "state",
+            "roles",
+            *(f.name for f in self.model.scalars() if f.timestamp and f.timestamp.on_update),
+        ]
+        item = to_item(self.cls, self.model, record)
         moment = int(time.time())
-        self._stamp(item, secret, moment, moment)
-        item.save()
-        return record, tokens.token(record["id"], secret)
+        self._stamp(item, secret, moment, epoch)
+        actions: list[Action] = [Path(VERSION).add({"N": "1"})]
+        for name in changed:
+            path = getattr(self.cls, python_name(self.model.fields[name]))
+            value = record.get(name)
+            actions.append(
+                path.remove() if value is None else path.set(getattr(item, python_name(self.model.fields[name])))
+            )
+        for name in ("secret_", "expires_", "seen_", "ttl_", "epoch_"):
+            actions.append(getattr(self.cls, name).set(getattr(item, name)))
+        try:
+            self.cls(record["id"]).update(actions=actions, condition=Path("id").exists())
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise SessionEnded() from error
+            raise
+        record[VERSION] = (record.get(VERSION) or 0) + 1
+        return record, tokens.token(record["id"], record.get("user"), secret)
 
     def delete(self, session_id: str) -> None:
         self.cls(session_id).delete()
 
-    def _log(self, record: Record, user_id: str | None, roles: list[str] | None) -> None:
-        record["user"] = user_id
-        record["state"] = LOGGED_IN if user_id else LOGGED_OUT
-        record["roles"] = [SIGNED_IN, *(r for r in roles or () if r != SIGNED_IN)] if user_id else [UNAUTHENTICATED]
+    def end_all(self, user_id: str) -> bool:
+        """End every session of `user_id` (those logged in before now); False if there is no such user."""
+        try:
+            self.users(user_id).update(
+                actions=[self.users.epoch_.add(1), Path(VERSION).add({"N": "1"})],  # type: ignore[attr-defined]
+                condition=Path("id").exists(),
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
-    def _stamp(self, item: Any, secret: str, started: int, seen: int) -> None:
+    def _read(self, session_id: str, user_id: str | None) -> tuple[Any, Any]:
+        """The session's item and, for a logged-in token, its user's, in one consistent read."""
+        if user_id is None:
+            try:
+                return self.cls.get(session_id, consistent_read=True), None
+            except self.cls.DoesNotExist:
+                return None, None
+        sessions, users = self.cls.Meta.table_name, self.users.Meta.table_name
+        keys = {sessions: {"id": {"S": session_id}}, users: {"id": {"S": user_id}}}
+        found = batch.batch_get_tables(self.records.client, keys, self.records.backoff)
+        session = self.cls.from_raw_data(found[sessions]) if sessions in found else None
+        user = self.users.from_raw_data(found[users]) if users in found else None
+        return session, user
+
+    def _user(self, user_id: str) -> Any:
+        try:
+            return self.users.get(user_id, consistent_read=True)
+        except self.users.DoesNotExist:
+            return None
+
+    def _log(self, record: Record, user: Record | None) -> int:
+        """Set the session's login fields for `user` (None: logged out); returns the user's session epoch."""
+        record["user"] = user["id"] if user is not None else None
+        record["state"] = LOGGED_IN if user is not None else LOGGED_OUT
+        if user is None:
+            record["roles"] = [UNAUTHENTICATED]
+            return 0
+        current = self._user(user["id"])
+        record["roles"] = signed_in_roles(user.get("roles"))
+        return _epoch(current) if current is not None else 0
+
+    def _stamp(self, item: Any, secret: str, started: int, epoch: int) -> None:
         item.secret_ = tokens.digest(secret)
         item.expires_ = started + self.lifetime.max_age
-        item.seen_ = seen
-        item.ttl_ = self._ttl(item, seen)
+        item.seen_ = started
+        item.ttl_ = self._ttl(item, started)
+        item.epoch_ = epoch
 
     def _ttl(self, item: Any, seen: int) -> int:
         return min(int(item.expires_ or 0), seen + self.lifetime.idle)
+
+
+def signed_in_roles(roles: Any) -> list[str]:
+    return [SIGNED_IN, *(r for r in roles or () if r != SIGNED_IN)]
+
+
+def _valid_id(value: str, model: str) -> bool:
+    try:
+        return ids.model_of(value) == model
+    except ApiError:
+        return False
+
+
+def _epoch(user: Any) -> int:
+    return int(user.epoch_ or 0)

@@ -58,3 +58,20 @@ def _call(operation: Callable[..., Any], retry: Backoff, name: str, **kwargs: An
             raise
         retry.wait(name)
         return None
+
+
+def batch_get_tables(client: Any, keys: dict[str, RawItem], backoff: Callable[[], Backoff]) -> dict[str, RawItem]:
+    """One item from each of several tables (`{table: key}`) in one consistent BatchGetItem: those
+    that exist, by table."""
+    pending: dict[str, Any] = {table: {"Keys": [key], "ConsistentRead": True} for table, key in keys.items()}
+    found: dict[str, RawItem] = {}
+    retry = backoff()
+    while pending:
+        response = _call(client.batch_get_item, retry, "BatchGetItem", RequestItems=pending)
+        if response is None:
+            continue
+        found.update({table: items[0] for table, items in response.get("Responses", {}).items() if items})
+        pending = response.get("UnprocessedKeys") or {}
+        if pending:
+            retry.wait("BatchGetItem")
+    return found

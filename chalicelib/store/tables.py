@@ -15,7 +15,7 @@ from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model as PynamoModel
 
-from chalicelib.schema.registry import Model, Registry
+from chalicelib.schema.registry import USER_MODEL, Model, Registry
 from chalicelib.store.attributes import attribute_for, index_attribute_name, index_name, python_name
 from chalicelib.store.calls import current_hook, watch
 from chalicelib.store.changes import VERSION
@@ -28,13 +28,22 @@ TTL = "_ttl"
 
 
 def session_attributes() -> dict[str, Any]:
-    """What a session stores beyond its fields: its token's hash and its expiry times (epoch seconds)."""
+    """What a session stores beyond its fields: its token's hash, its expiry times (epoch seconds),
+    and the session epoch of its user when it logged in (see `user_attributes`)."""
     return {
         "secret_": UnicodeAttribute(null=True, attr_name="_secret"),
         "expires_": NumberAttribute(null=True, attr_name="_expires"),
         "seen_": NumberAttribute(null=True, attr_name="_seen"),
         "ttl_": NumberAttribute(null=True, attr_name=TTL),
+        "epoch_": NumberAttribute(null=True, attr_name="_epoch"),
     }
+
+
+def user_attributes() -> dict[str, Any]:
+    """What a user stores beyond its fields: its session epoch. Every session records the epoch it
+    logged in at; raising the epoch (a password change, an admin ending them) ends them all at once,
+    however many there are, in one write."""
+    return {"epoch_": NumberAttribute(null=True, attr_name="_epoch")}
 
 
 BILLING = "PAY_PER_REQUEST"
@@ -150,6 +159,8 @@ class Tables:
             attrs[python_name(field)] = attribute_for(field)
         if model.is_session:
             attrs.update(session_attributes())
+        if model.name == USER_MODEL:
+            attrs.update(user_attributes())
         for field in model.indexed_fields():
             key_name = index_attribute_name(field)
             attrs[key_name] = UnicodeAttribute(null=True, attr_name=key_name)

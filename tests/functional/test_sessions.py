@@ -374,9 +374,9 @@ def who(api: Api, auth: str) -> Reply:
 
 
 def secret_of(auth: str) -> tuple[str, str]:
-    """The session id and the secret of `Session <id>.<secret>`."""
-    session_id, _, secret = auth.removeprefix("Session ").partition(".")
-    return session_id, secret
+    """The session id and the secret of `Session <id>.<secret>` (or `<id>.<user id>.<secret>`)."""
+    parts = auth.removeprefix("Session ").split(".")
+    return parts[0], parts[-1]
 
 
 def gadget_seed() -> str:

@@ -15,6 +15,7 @@ from chalicelib.sessions.throttle import LIMIT, WINDOW_SECONDS, LoginThrottle
 from chalicelib.store.tables import ThrottleBase
 
 SESSION_ID = "U2Vzc2lvbjpjY2Y3MDljM2UyZDg0YmUxOGZlODJjY2NiYWQzMDM4NA"
+USER_ID = "VXNlcjpjY2Y3MDljM2UyZDg0YmUxOGZlODJjY2NiYWQzMDM4NA"
 
 # Tokens.
 
@@ -30,16 +31,33 @@ def test_a_secret_has_at_least_256_random_bits() -> None:
 
 def test_a_token_is_the_session_id_and_the_secret() -> None:
     secret = tokens.new_secret()
-    token = tokens.token(SESSION_ID, secret)
+    token = tokens.token(SESSION_ID, None, secret)
     assert token == f"{SESSION_ID}.{secret}"
-    assert tokens.parse(token) == (SESSION_ID, secret)
-    assert tokens.parse(f"  {token} ") == (SESSION_ID, secret)
+    assert tokens.parse(token) == tokens.Token(SESSION_ID, None, secret)
+    assert tokens.parse(f"  {token} ") == tokens.Token(SESSION_ID, None, secret)
+
+
+def test_a_logged_in_token_carries_the_user_id_between_the_session_id_and_the_secret() -> None:
+    secret = tokens.new_secret()
+    token = tokens.token(SESSION_ID, USER_ID, secret)
+    assert token == f"{SESSION_ID}.{USER_ID}.{secret}"
+    assert tokens.parse(token) == tokens.Token(SESSION_ID, USER_ID, secret)
 
 
 @pytest.mark.parametrize(
     "presented",
-    ["", ".", SESSION_ID, f"{SESSION_ID}.", f"{SESSION_ID}.short", f".{'a' * 43}", "nonsense"],
-    ids=["empty", "dot", "no secret", "empty secret", "short secret", "no id", "nonsense"],
+    [
+        "",
+        ".",
+        SESSION_ID,
+        f"{SESSION_ID}.",
+        f"{SESSION_ID}.short",
+        f".{'a' * 43}",
+        "nonsense",
+        f"{SESSION_ID}..{'a' * 43}",
+        f"{SESSION_ID}.{USER_ID}.{USER_ID}.{'a' * 43}",
+    ],
+    ids=["empty", "dot", "no secret", "empty secret", "short secret", "no id", "nonsense", "empty user", "four parts"],
 )
 def test_a_malformed_token_parses_to_nothing(presented: str) -> None:
     assert tokens.parse(presented) is None
