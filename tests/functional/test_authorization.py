@@ -5,7 +5,6 @@ their author)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,21 +14,15 @@ import pytest
 
 from chalicelib.errors import PERMISSION_DENIED
 from tests.conftest import ADMIN, Api
+from tests.functional.helpers import Login, Reply, admin, call, sign_up
 from tests.seed_operations import DELETE_SESSION as SEED_DELETE_SESSION
 from tests.seed_operations import GET_SESSION as SEED_GET_SESSION
 from tests.seed_operations import UPDATE_SESSION as SEED_UPDATE_SESSION
 
-PASSWORD = "correct horse battery"
-SET_AUTHORIZATION = "x-set-authorization"
 ROLES = ["unauthenticated", "owner", "other", "admin"]
 # The DynamoDB calls that write.
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 
-SIGN_UP = """
-mutation ($email: String!, $password: String!) {
-  signUp(email: $email, password: $password) { success session { id user { id } } }
-}
-"""
 TRIVIAL = "{ __typename }"
 EXPORT_ALL = "{ exportData }"
 ALL_SESSIONS = """
@@ -69,14 +62,6 @@ SESSIONS = "{ sessions { detail { id } cursor } }"
 
 
 @dataclass
-class Login:
-    auth: str
-    user_id: str
-    session_id: str
-    email: str
-
-
-@dataclass
 class World:
     """Ada (the owner of the records at stake) and Bob (another signed-in user), each with a cart."""
 
@@ -91,40 +76,6 @@ class World:
             "other": self.bob.auth,
             "admin": ADMIN["Authorization"],
         }[role]
-
-
-@dataclass
-class Reply:
-    body: dict[str, Any]
-    token: str | None
-
-    @property
-    def data(self) -> dict[str, Any]:
-        assert "errors" not in self.body, self.body
-        data: dict[str, Any] = self.body["data"]
-        return data
-
-    @property
-    def codes(self) -> list[str]:
-        return [error["extensions"]["code"] for error in self.body.get("errors") or []]
-
-
-def call(api: Api, query: str, variables: dict[str, Any] | None = None, auth: str | None = None) -> Reply:
-    headers = {} if auth is None else {"Authorization": auth}
-    response = api.post({"query": query, "variables": variables}, headers)
-    return Reply(json.loads(response.body), response.headers.get(SET_AUTHORIZATION))
-
-
-def admin(api: Api, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    return call(api, query, variables, ADMIN["Authorization"]).data
-
-
-def sign_up(api: Api, email: str) -> Login:
-    reply = call(api, SIGN_UP, {"email": email, "password": PASSWORD})
-    result = reply.data["signUp"]
-    assert result["success"] is True, result
-    assert reply.token is not None
-    return Login(reply.token, result["session"]["user"]["id"], result["session"]["id"], email)
 
 
 def snapshot(api: Api) -> Any:

@@ -1,0 +1,59 @@
+"""What the functional tests do as clients: call the API with a credential, sign up, read replies."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from tests.conftest import ADMIN, Api
+
+PASSWORD = "correct horse battery"
+SET_AUTHORIZATION = "x-set-authorization"
+SIGN_UP = """
+mutation ($email: String!, $password: String!) {
+  signUp(email: $email, password: $password) { success session { id user { id } } }
+}
+"""
+
+
+@dataclass
+class Login:
+    auth: str
+    user_id: str
+    session_id: str
+    email: str
+
+
+@dataclass
+class Reply:
+    body: dict[str, Any]
+    token: str | None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        assert "errors" not in self.body, self.body
+        data: dict[str, Any] = self.body["data"]
+        return data
+
+    @property
+    def codes(self) -> list[str]:
+        return [error["extensions"]["code"] for error in self.body.get("errors") or []]
+
+
+def call(api: Api, query: str, variables: dict[str, Any] | None = None, auth: str | None = None) -> Reply:
+    headers = {} if auth is None else {"Authorization": auth}
+    response = api.post({"query": query, "variables": variables}, headers)
+    return Reply(json.loads(response.body), response.headers.get(SET_AUTHORIZATION))
+
+
+def admin(api: Api, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    return call(api, query, variables, ADMIN["Authorization"]).data
+
+
+def sign_up(api: Api, email: str) -> Login:
+    reply = call(api, SIGN_UP, {"email": email, "password": PASSWORD})
+    result = reply.data["signUp"]
+    assert result["success"] is True, result
+    assert reply.token is not None
+    return Login(reply.token, result["session"]["user"]["id"], result["session"]["id"], email)
