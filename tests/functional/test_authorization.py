@@ -15,6 +15,7 @@ import pytest
 from chalicelib.errors import PERMISSION_DENIED
 from tests.conftest import ADMIN, Api
 from tests.functional.helpers import Login, Reply, admin, call, sign_up
+from tests.functional.trust_schema import SESSION_TYPE
 from tests.seed_operations import DELETE_SESSION as SEED_DELETE_SESSION
 from tests.seed_operations import GET_SESSION as SEED_GET_SESSION
 from tests.seed_operations import UPDATE_SESSION as SEED_UPDATE_SESSION
@@ -371,7 +372,8 @@ def test_one_session_cannot_read_or_change_anothers_cart(world: World) -> None:
 
 # Owner rules through a relation: notes and their author.
 
-NOTES_SCHEMA = """
+NOTES_SCHEMA = (
+    """
 type User @model @access(read: ["owner"], owner: "id") {
   id: ID!
   email: Email! @unique
@@ -380,21 +382,9 @@ type User @model @access(read: ["owner"], owner: "id") {
   state: RecordState
 }
 
-type Session @model {
-  id: ID!
-  state: RecordState
-  user: User @relation(name: "SessionUser")
-  roles: [Role!]
-  cart: [String]
-  customer: User @relation(name: "SessionCustomer")
-  created: DateTime @createdTimestamp
-  updated: DateTime @updatedTimestamp
-  createdAt: DateTime! @createdTimestamp
-  updatedAt: DateTime! @updatedTimestamp
-  shop: Shop
-  shopifySID: String
-}
-
+"""
+    + SESSION_TYPE
+    + """
 type Shop @model {
   id: ID!
 }
@@ -406,6 +396,7 @@ type Note @model
   author: User
 }
 """
+)
 CREATE_NOTE = """
 mutation ($text: String!) { createNote(input: {data: {text: $text}}) { data { id text author { id } } } }
 """

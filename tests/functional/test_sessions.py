@@ -21,6 +21,7 @@ from argon2 import PasswordHasher
 from chalicelib.errors import INVALID_INPUT, INVALID_RECORD, PERMISSION_DENIED
 from chalicelib.sessions.throttle import LIMIT, WINDOW_SECONDS
 from tests.conftest import ADMIN, DEFAULT_SCHEMA, SEEDS, TEST_PASSWORD_COST, Api, served
+from tests.functional.helpers import PASSWORD, Reply, call
 from tests.seed_operations import (
     CREATE_SESSION,
     CREATE_VARIABLES,
@@ -295,33 +296,12 @@ mutation ($options: SessionInput) {
 }
 """
 
-PASSWORD = "correct horse battery"
 WRONG_PASSWORD = "incorrect horse battery"
 DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-SET_AUTHORIZATION = "x-set-authorization"
 INVALID_EMAIL_PASSWORD = "GGT_INVALID_EMAIL_PASSWORD"
 TOO_MANY_REQUESTS = "GGT_TOO_MANY_REQUESTS"
 WRONG = "Invalid email or password"
 SIGNED_IN = [{"key": "signed-in", "name": "Signed In"}]
-
-
-@dataclass
-class Reply:
-    """A response as a client sees it: its body, and the session token it hands out, if any."""
-
-    body: dict[str, Any]
-    # The `x-set-authorization` header: `Session <token>`, ready to send back as `Authorization`.
-    token: str | None
-
-    @property
-    def data(self) -> dict[str, Any]:
-        assert "errors" not in self.body, self.body
-        data: dict[str, Any] = self.body["data"]
-        return data
-
-    @property
-    def codes(self) -> list[str]:
-        return [error["extensions"]["code"] for error in self.body.get("errors") or []]
 
 
 @dataclass
@@ -340,14 +320,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.real() + self.offset
-
-
-def call(api: Api, query: str, variables: dict[str, Any] | None = None, auth: str | None = None) -> Reply:
-    """A request with `Authorization: auth` (a `Session <token>` or `Bearer <key>`), or none."""
-    headers = {} if auth is None else {"Authorization": auth}
-    response = api.post({"query": query, "variables": variables}, headers)
-    token = response.headers.get(SET_AUTHORIZATION)
-    return Reply(json.loads(response.body), token)
 
 
 def anonymous(api: Api) -> tuple[str, str]:

@@ -4,17 +4,8 @@ unreadable model, at two depths."""
 
 from __future__ import annotations
 
-TRUST_SCHEMA = """
-type User @model @access(read: ["owner"], update: ["owner"], owner: "id") {
-  id: ID!
-  email: Email! @unique
-  password: Password
-  name: String
-  roles: [Role!] @default(value: ["signed-in"])
-  state: RecordState
-  notes: [Note] @relation(name: "NoteAuthor")
-}
-
+# The session model as the session API needs it, for schemas of tests.
+SESSION_TYPE = """
 type Session @model {
   id: ID!
   state: RecordState
@@ -29,7 +20,23 @@ type Session @model {
   shop: Shop
   shopifySID: String
 }
+"""
 
+TRUST_SCHEMA = (
+    """
+type User @model @access(read: ["owner"], update: ["owner"], owner: "id") {
+  id: ID!
+  email: Email! @unique
+  password: Password
+  name: String
+  roles: [Role!] @default(value: ["signed-in"])
+  state: RecordState
+  notes: [Note] @relation(name: "NoteAuthor")
+}
+
+"""
+    + SESSION_TYPE
+    + """
 type Shop @model {
   id: ID!
   name: String
@@ -69,3 +76,4 @@ type Memo @model @access(read: ["editor"], create: ["editor"], update: ["editor"
   text: String
 }
 """
+)
