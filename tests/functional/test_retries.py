@@ -110,3 +110,16 @@ def test_a_transaction_conflict_repeated_until_the_deadline_is_unavailable(short
     assert declining.sent["TransactWriteItems"] >= 2
     assert seconds < DEADLINE_SECONDS + 10
     assert city_names(short) == []
+
+
+def test_a_session_lookup_that_gives_up_is_unavailable(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session is read before GraphQL runs: giving up there is a 503, still GGT_UNAVAILABLE."""
+    recorded_waits(api, monkeypatch)
+    response = api.post({"query": "{ currentSession { id } }"}, headers={})
+    token = response.headers["x-set-authorization"]
+    declining = Declining(frozenset({"GetItem"}))
+    with answering(api, declining):
+        response = api.post({"query": "{ currentSession { id } }"}, headers={"Authorization": token})
+    assert response.status_code == 503
+    assert [e["extensions"]["code"] for e in json.loads(response.body)["errors"]] == [errors.UNAVAILABLE]
+    assert declining.sent["GetItem"] == api.service.store.backoff.attempts
