@@ -25,6 +25,11 @@ class ApiError(Exception):
         self.extensions = extensions
 
 
+def unavailable() -> ApiError:
+    """DynamoDB kept declining until the request had to give up: the client may try again later."""
+    return ApiError(UNAVAILABLE, "The database is busy; try again shortly")
+
+
 def permission_denied(action: str, target: str) -> ApiError:
     return ApiError(PERMISSION_DENIED, f"Permission denied to {action} {target}")
 

@@ -14,7 +14,7 @@ from chalicelib.api.documents import Documents
 from chalicelib.api.execution import GraphQLResponse, bad_request, execute
 from chalicelib.api.limits import cost_limit, depth_limit
 from chalicelib.api.schema import build_schema
-from chalicelib.errors import ApiError
+from chalicelib.errors import ApiError, unavailable
 from chalicelib.query.loader import Loader
 from chalicelib.schema import load_schema_file
 from chalicelib.schema.registry import SESSION_MODEL
@@ -22,6 +22,7 @@ from chalicelib.sessions.api import SessionApi
 from chalicelib.sessions.store import Lifetime, SessionStore
 from chalicelib.sessions.throttle import LoginThrottle
 from chalicelib.settings import Settings
+from chalicelib.store.backoff import GaveUp, deadline
 from chalicelib.store.records import RecordStore
 from chalicelib.store.tables import Tables
 
@@ -48,6 +49,16 @@ class Service:
         self.documents = Documents(self.schema)
 
     def handle(self, data: Any, headers: Mapping[str, str], *, queries_only: bool = False) -> GraphQLResponse:
+        at = time.monotonic() + self.settings.deadline_seconds
+        with deadline(at):
+            try:
+                return self._handle(data, headers, at, queries_only)
+            except GaveUp:
+                # Only the session lookup gets here: GraphQL execution reports it as the field's error.
+                busy = unavailable()
+                return bad_request(busy.message, busy.code, status=503)
+
+    def _handle(self, data: Any, headers: Mapping[str, str], at: float, queries_only: bool) -> GraphQLResponse:
         try:
             context, token = authenticate(headers, self.settings.api_keys)
         except ApiError as error:
@@ -59,7 +70,7 @@ class Service:
                 context.user_id = session.get("user")
                 context.roles = frozenset(session.get("roles") or ())
         context.loader = Loader(self.registry, self.store, partial(readable, context))
-        context.deadline = time.monotonic() + self.settings.deadline_seconds
+        context.deadline = at
         if isinstance(data, dict) and isinstance(data.get("variables"), dict):
             context.variables = data["variables"]
         return execute(

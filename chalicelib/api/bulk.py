@@ -180,7 +180,7 @@ class _Run:
 
     def _write_one(self, record: Record) -> None:
         current: Record | None = record
-        for _ in range(ATTEMPTS):
+        for tries in range(1, ATTEMPTS + 1):
             if current is None:
                 return
             try:
@@ -191,7 +191,8 @@ class _Run:
                 if failure.label.field is not None and failure.label.record_id is None:
                     raise not_unique(failure.label.model, failure.label.field) from failure
             except Conflict:
-                pass
+                # A transaction on the same items is under way: let it end before trying again.
+                self.bulk.store.backoff.wait(tries, "a bulk write")
             # It changed since it was read: read it again, and write it only if it still matches.
             current = self._still_matching(record["id"])
 

@@ -1,9 +1,10 @@
 """The error formatter: what a client sees of an error, and nothing more.
 
 `ApiError`s are shown as raised. Errors in the request itself (syntax, validation, a variable of
-the wrong type) have no path and are shown with graphql-core's message. Anything else raised
-while resolving is a bug or an outage: Ariadne logs it with its traceback on the `LOGGER` logger,
-and the client sees a bare internal error, so no stack trace, botocore message or ARN reaches it.
+the wrong type) have no path and are shown with graphql-core's message. The store giving up on a
+DynamoDB that kept declining is `GGT_UNAVAILABLE` (the client may try again later). Anything else
+raised while resolving is a bug or an outage. Both are logged by Ariadne with their traceback on
+the `LOGGER` logger, and no stack trace, botocore message or ARN reaches the client.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from ariadne import unwrap_graphql_error
 from graphql import GraphQLError, GraphQLSyntaxError
 
 from chalicelib import errors
-from chalicelib.errors import ApiError
+from chalicelib.errors import ApiError, unavailable
+from chalicelib.store.backoff import GaveUp
 
 LOGGER = "shoreline.graphql"
 
@@ -35,6 +37,8 @@ logging.getLogger(LOGGER).addFilter(_ExpectedErrors())
 
 def format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:  # noqa: ARG001 (Ariadne's signature)
     original = unwrap_graphql_error(error)
+    if isinstance(original, GaveUp):
+        original = unavailable()
     formatted: dict[str, Any] = {"message": error.message}
     if error.locations:
         formatted["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]

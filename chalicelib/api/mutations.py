@@ -2,14 +2,13 @@
 
 A mutation is planned from what it reads, then written as one transaction that holds only if
 what was read is unchanged. If a concurrent write got there first, the mutation is planned
-again from a fresh read (a few times at most). When the client's `conditions` fail, nothing is
+again from a fresh read, after a wait of the store's retry policy (a few times at most, and
+never past the request's deadline). When the client's `conditions` fail, nothing is
 written: `data` is null and `unalteredData` is the stored record.
 """
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,13 +31,12 @@ from chalicelib.query import where as where_grammar
 from chalicelib.query.conditions import compile_where
 from chalicelib.query.reader import Reader
 from chalicelib.schema.registry import Model, Registry
+from chalicelib.store.backoff import GaveUp
 from chalicelib.store.changes import Changes
 from chalicelib.store.records import Record, RecordStore
 from chalicelib.store.transaction import ConditionFailed, Conflict, DuplicateItem, Label, TooManyItems
 
 Resolver = Any
-ATTEMPTS = 8
-BACKOFF_SECONDS = 0.01
 
 
 class _Retry(Exception):
@@ -256,15 +254,20 @@ class Mutations:
         self, info: GraphQLResolveInfo, model: Model, input: dict[str, Any], attempt: Callable[[], Record]
     ) -> dict[str, Any]:
         try:
-            for tries in range(ATTEMPTS):
+            tries = 0
+            while True:
                 try:
                     return payload(input, data=visible(info.context, model, attempt()))
                 except _ConditionsFailed as failed:
                     return payload(input, unalteredData=visible(info.context, model, failed.record))
                 except _Retry:
-                    # Full jitter: racing writers spread out instead of colliding again in step.
-                    time.sleep(random.uniform(0, BACKOFF_SECONDS * 2**tries))
-            raise ApiError(UNAVAILABLE, "The records changed repeatedly while this mutation ran; nothing was written")
+                    tries += 1
+                try:
+                    # Jittered: racing writers spread out instead of colliding again in step.
+                    self.store.backoff.wait(tries, "a mutation")
+                except GaveUp as gave_up:
+                    message = "The records changed repeatedly while this mutation ran; nothing was written"
+                    raise ApiError(UNAVAILABLE, message) from gave_up
         finally:
             # What the request had read may be out of date now: its payload and later fields read afresh.
             info.context.loader = info.context.loader.fresh()

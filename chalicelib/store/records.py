@@ -92,8 +92,9 @@ class RecordStore:
     def client(self) -> Any:
         return self.tables.connection.client
 
+    @property
     def backoff(self) -> Backoff:
-        return Backoff()
+        return self.tables.backoff
 
     def scan_pages(
         self, model: Model, condition: Condition | None, start: Key | None, page_size: int

@@ -17,8 +17,10 @@ from pynamodb.models import Model as PynamoModel
 
 from chalicelib.schema.registry import USER_MODEL, Model, Registry
 from chalicelib.store.attributes import attribute_for, index_attribute_name, index_name, python_name
+from chalicelib.store.backoff import Backoff
 from chalicelib.store.calls import current_hook, watch
 from chalicelib.store.changes import VERSION
+from chalicelib.store.retries import NO_RETRIES, retry_by
 
 GUARD_TABLE = "unique-guards"
 THROTTLE_TABLE = "login-throttle"
@@ -54,9 +56,9 @@ class StoreConfig:
     table_prefix: str
     region: str
     endpoint_url: str | None = None
-    connect_timeout_seconds: float = 2.0
-    read_timeout_seconds: float = 5.0
-    max_retry_attempts: int = 3
+    # Short enough that a few tries of a call fit in a request's deadline (see store/backoff.py).
+    connect_timeout_seconds: float = 1.0
+    read_timeout_seconds: float = 3.0
 
 
 class GuardBase(PynamoModel):
@@ -91,12 +93,13 @@ class Tables:
         self.throttle: type[ThrottleBase] = type(
             "Throttle", (ThrottleBase,), {"Meta": self._meta(config.table_prefix + THROTTLE_TABLE)}
         )
+        self.backoff = Backoff(call_seconds=config.connect_timeout_seconds + config.read_timeout_seconds)
         self.connection = Connection(
             region=config.region,
             host=config.endpoint_url,
             connect_timeout_seconds=config.connect_timeout_seconds,
             read_timeout_seconds=config.read_timeout_seconds,
-            max_retry_attempts=config.max_retry_attempts,
+            retry_configuration=NO_RETRIES,
         )
         self._share_client()
 
@@ -117,12 +120,14 @@ class Tables:
 
         PynamoDB builds a client per model class, lazily, on first use; threads that arrive at once
         each build their own (100 ms or more apiece). botocore clients are thread-safe, so one
-        client, built at start-up, serves every table and keeps that cost off requests.
+        client, built at start-up, serves every table and keeps that cost off requests, and every
+        call is retried by the one policy.
         """
         client = self.connection.client
         for cls in self.all_classes():
             cls._get_connection().connection._client = client
         watch(client, current_hook)
+        retry_by(client, self.backoff)
 
     def create_all(self) -> None:
         for cls in self.all_classes():
@@ -146,7 +151,6 @@ class Tables:
                 "billing_mode": BILLING,
                 "connect_timeout_seconds": c.connect_timeout_seconds,
                 "read_timeout_seconds": c.read_timeout_seconds,
-                "max_retry_attempts": c.max_retry_attempts,
             },
         )
 

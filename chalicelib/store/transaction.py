@@ -6,6 +6,7 @@ DynamoDB cancels the transaction, the failed condition is reported as what it pr
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,7 +110,10 @@ class Transaction:
         if len(self._writes) == 1 and self._writes[0].kind != CHECK:
             return self._commit_single(self._writes[0])
         try:
-            with TransactWrite(connection=self.connection) as transaction:
+            # A token of its own: resent after a lost answer, the transaction is applied once; a
+            # new commit (planned again) is a new transaction.
+            token = str(uuid.uuid4())
+            with TransactWrite(connection=self.connection, client_request_token=token) as transaction:
                 for write in self._writes:
                     if write.kind == PUT:
                         transaction.save(write.item, condition=write.condition)

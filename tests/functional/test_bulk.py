@@ -1,7 +1,7 @@
 """updateManyX and deleteManyX (BatchPayload): the Genie documentation verbatim, where-clauses of
 every kind, unique values, records changed during a run, the deadline and resuming by cursor, round
-trips, the batch calls' retries (through botocore's Stubber, for what moto cannot produce) and
-permissions."""
+trips, the batch calls' retries (through botocore's Stubber and DynamoDB answers faked at the HTTP
+level, for what moto cannot produce) and permissions."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from chalicelib.api import ids
-from chalicelib.errors import INVALID_INPUT, INVALID_RECORD, PERMISSION_DENIED
-from chalicelib.store.backoff import THROTTLING, Backoff, GaveUp
+from chalicelib.errors import INVALID_INPUT, INVALID_RECORD, PERMISSION_DENIED, UNAVAILABLE
+from chalicelib.store.backoff import Backoff, GaveUp
 from chalicelib.store.records import RecordStore
+from chalicelib.store.retries import DECLINED
 from tests.conftest import ADMIN, CITIES_SCHEMA, SEEDS, Api
+from tests.dynamodb_answers import Declining, answering, recorded_waits
 
 CREATE_CITY = "mutation ($data: CityCreateInput!) { createCity(input: {data: $data}) { data { id } } }"
 CREATE_USER = "mutation ($data: UserCreateInput!) { createUser(input: {data: $data}) { data { id } } }"
@@ -842,10 +844,7 @@ def deletes(table: str, item_ids: list[str]) -> dict[str, Any]:
 
 @pytest.fixture
 def fast(items: Api, monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Backoff on the items store that records its delays instead of sleeping them."""
-    delays: list[float] = []
-    monkeypatch.setattr(items.service.store, "backoff", lambda: Backoff(sleep=delays.append))
-    return delays
+    return recorded_waits(items, monkeypatch)
 
 
 def test_unprocessed_items_are_sent_again_and_only_they(items: Api, fast: list[float]) -> None:
@@ -886,31 +885,26 @@ def test_unprocessed_items_of_one_batch_do_not_mix_with_the_next(items: Api, fas
     assert len(fast) == 2
 
 
-@pytest.mark.parametrize("code", sorted(THROTTLING))
+@pytest.mark.parametrize("code", [*sorted(DECLINED), "InternalServerError"])
 def test_a_throttled_batch_write_is_sent_again_in_full(items: Api, fast: list[float], code: str) -> None:
-    store, model, table = item_table(items)
+    store, model, _ = item_table(items)
     item_ids = [ids.new_id("Item") for _ in range(5)]
-    with Stubber(store.client) as stubber:
-        stubber.add_client_error(
-            "batch_write_item", service_error_code=code, http_status_code=400, expected_params=deletes(table, item_ids)
-        )
-        stubber.add_response("batch_write_item", {"UnprocessedItems": {}}, deletes(table, item_ids))
-        store.batch_delete(model, item_ids)
-        stubber.assert_no_pending_responses()
+    declining = Declining(frozenset({"BatchWriteItem"}), code, times=1)
+    with answering(items, declining):
+        assert store.batch_delete(model, item_ids) == 1
+    assert declining.sent["BatchWriteItem"] == 2
+    assert declining.bodies[0] == declining.bodies[1]
     assert len(fast) == 1
 
 
 def test_another_batch_write_error_is_raised_at_once(items: Api, fast: list[float]) -> None:
-    store, model, table = item_table(items)
+    store, model, _ = item_table(items)
     item_ids = [ids.new_id("Item") for _ in range(5)]
-    with Stubber(store.client) as stubber:
-        stubber.add_client_error(
-            "batch_write_item", service_error_code="ValidationException", expected_params=deletes(table, item_ids)
-        )
-        with pytest.raises(ClientError) as raised:
-            store.batch_delete(model, item_ids)
-        stubber.assert_no_pending_responses()
+    declining = Declining(frozenset({"BatchWriteItem"}), "ValidationException")
+    with answering(items, declining), pytest.raises(ClientError) as raised:
+        store.batch_delete(model, item_ids)
     assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert declining.sent["BatchWriteItem"] == 1
     assert fast == []
 
 
@@ -959,51 +953,37 @@ def test_unprocessed_keys_are_read_again_and_every_record_returned(items: Api, f
 
 def test_a_throttled_batch_get_is_read_again(items: Api, fast: list[float]) -> None:
     raw = raw_items(items, 3)
-    store, model, table = item_table(items)
+    store, model, _ = item_table(items)
     item_ids = [r["id"]["S"] for r in raw]
     expected = store.batch_get(model, item_ids)
-    with Stubber(store.client) as stubber:
-        stubber.add_client_error(
-            "batch_get_item",
-            service_error_code="ProvisionedThroughputExceededException",
-            expected_params=gets(table, raw),
-        )
-        stubber.add_response("batch_get_item", {"Responses": {table: raw}}, gets(table, raw))
+    declining = Declining(frozenset({"BatchGetItem"}), times=1)
+    with answering(items, declining):
         found = store.batch_get(model, item_ids)
-        stubber.assert_no_pending_responses()
     assert found == expected
+    assert declining.sent["BatchGetItem"] == 2
+    assert len(fast) == 1
 
 
 ATTEMPTS = Backoff().attempts
 
 
 def test_throttling_up_to_the_last_attempt_still_succeeds(items: Api, fast: list[float]) -> None:
-    store, model, table = item_table(items)
+    store, model, _ = item_table(items)
     item_ids = [ids.new_id("Item") for _ in range(3)]
-    with Stubber(store.client) as stubber:
-        for _ in range(ATTEMPTS - 1):
-            stubber.add_client_error(
-                "batch_write_item", service_error_code="ThrottlingException", expected_params=deletes(table, item_ids)
-            )
-        stubber.add_response("batch_write_item", {}, deletes(table, item_ids))
+    declining = Declining(frozenset({"BatchWriteItem"}), "ThrottlingException", times=ATTEMPTS - 1)
+    with answering(items, declining):
         store.batch_delete(model, item_ids)
-        stubber.assert_no_pending_responses()
+    assert declining.sent["BatchWriteItem"] == ATTEMPTS
     assert len(fast) == ATTEMPTS - 1
 
 
 def test_persistent_throttling_of_batch_writes_gives_up(items: Api, fast: list[float]) -> None:
-    store, model, table = item_table(items)
+    store, model, _ = item_table(items)
     item_ids = [ids.new_id("Item") for _ in range(3)]
-    with Stubber(store.client) as stubber:
-        for _ in range(ATTEMPTS):
-            stubber.add_client_error(
-                "batch_write_item",
-                service_error_code="ProvisionedThroughputExceededException",
-                expected_params=deletes(table, item_ids),
-            )
-        with pytest.raises(GaveUp):
-            store.batch_delete(model, item_ids)
-        stubber.assert_no_pending_responses()
+    declining = Declining(frozenset({"BatchWriteItem"}))
+    with answering(items, declining), pytest.raises(GaveUp):
+        store.batch_delete(model, item_ids)
+    assert declining.sent["BatchWriteItem"] == ATTEMPTS
     assert len(fast) == ATTEMPTS - 1
 
 
@@ -1023,36 +1003,22 @@ def test_items_left_unprocessed_forever_give_up(items: Api, fast: list[float]) -
 
 
 def test_persistent_throttling_of_batch_gets_gives_up(items: Api, fast: list[float]) -> None:
-    store, model, table = item_table(items)
+    store, model, _ = item_table(items)
     item_ids = sorted(ids.new_id("Item") for _ in range(3))
-    keys = {"RequestItems": {table: {"Keys": [{"id": {"S": i}} for i in item_ids], "ConsistentRead": True}}}
-    with Stubber(store.client) as stubber:
-        for _ in range(ATTEMPTS):
-            stubber.add_client_error(
-                "batch_get_item", service_error_code="ProvisionedThroughputExceededException", expected_params=keys
-            )
-        with pytest.raises(GaveUp):
-            store.batch_get(model, item_ids)
-        stubber.assert_no_pending_responses()
+    declining = Declining(frozenset({"BatchGetItem"}))
+    with answering(items, declining), pytest.raises(GaveUp):
+        store.batch_get(model, item_ids)
+    assert declining.sent["BatchGetItem"] == ATTEMPTS
 
 
-def test_giving_up_during_delete_many_is_an_error_never_a_success(
-    items: Api, fast: list[float], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_giving_up_during_delete_many_is_an_error_never_a_success(items: Api, fast: list[float]) -> None:
     created = [item(items, index) for index in range(5)]
-    client = items.service.store.client
-    tried: list[Any] = []
-
-    def throttled(**kwargs: Any) -> Any:
-        tried.append(kwargs)
-        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "BatchWriteItem")
-
-    monkeypatch.setattr(client, "batch_write_item", throttled)
-    result = items.query(DELETE_MANY_ITEMS, variables({"exists": {"id": True}}))
-    assert result.get("errors"), result
+    declining = Declining(frozenset({"BatchWriteItem"}), "ThrottlingException")
+    with answering(items, declining):
+        result = items.query(DELETE_MANY_ITEMS, variables({"exists": {"id": True}}))
+    assert [e["extensions"]["code"] for e in result["errors"]] == [UNAVAILABLE], result
     assert result["data"] is None
-    assert len(tried) == ATTEMPTS
-    monkeypatch.undo()
+    assert declining.sent["BatchWriteItem"] == ATTEMPTS
     assert set(stored(items)) == set(created)
 
 
