@@ -19,7 +19,7 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from chalicelib.access.permissions import Action, authorize
+from chalicelib.access.permissions import Action, authorize, visible
 from chalicelib.api import ids
 from chalicelib.api.scalars import PARSERS
 from chalicelib.api.writes import WritePlan
@@ -110,7 +110,8 @@ class ImportData:
                 linked = item.get(field.name)
                 for other_id in (linked if isinstance(linked, list) else [linked]) if linked else []:
                     target = self.registry.model(field.type_name)
-                    other = by_id.get(other_id) or self._existing(target, other_id)
+                    # A record the caller may not read is missing for it, like one that does not exist.
+                    other = by_id.get(other_id) or visible(plan.context, target, self._existing(target, other_id))
                     if other is None:
                         missing.append({"__typename": target.name, "id": other_id})
                     elif other["id"] not in _related(record, field.name):

@@ -28,6 +28,7 @@ mutation ($id: ID!, $data: NoteUpdateInput!) { updateNote(input: {where: {id: $i
 UPDATE_LABEL = """
 mutation ($id: ID!, $data: LabelUpdateInput!) { updateLabel(input: {where: {id: $id}, data: $data}) { data { id } } }
 """
+IMPORT = "mutation ($data: [JSON]!) { importData(data: $data) { data missingData } }"
 LABEL_NOTES = "query ($id: ID!) { label(id: $id) { notes { id } } }"
 NOTE_STATE = "query ($id: ID!) { note(id: $id) { slug labels { id } vault { id } author { id } } }"
 
@@ -204,16 +205,17 @@ def test_a_delete_that_would_unlink_records_the_caller_may_not_update_is_refused
 def test_import_links_only_records_the_caller_may_update(trust: Api) -> None:
     world = build(trust)
     before = state(world)
+    # Ada's note does not exist for Bob: the import links nothing to it, and says it is missing.
     items = [{"__typename": "Label", "name": "imported", "notes": [world.ada_note]}]
-    reply = call(
-        trust, "mutation ($data: [JSON]!) { importData(data: $data) { data } }", {"data": items}, world.bob.auth
-    )
-    _denied_and_unchanged(world, reply.body, before)
+    reply = call(trust, IMPORT, {"data": items}, world.bob.auth)
+    assert reply.data["importData"]["missingData"] == [{"__typename": "Note", "id": world.ada_note}]
+    assert state(world) == before
+    # Bob's own note he links.
     items = [{"__typename": "Label", "name": "imported", "notes": [world.bob_note]}]
-    reply = call(
-        trust, "mutation ($data: [JSON]!) { importData(data: $data) { data } }", {"data": items}, world.bob.auth
-    )
+    reply = call(trust, IMPORT, {"data": items}, world.bob.auth)
     assert reply.body.get("errors") is None, reply.body
+    linked = admin(trust, NOTE_STATE, {"id": world.bob_note})["note"]["labels"]
+    assert len(linked) == 2
 
 
 def test_connecting_needs_the_right_to_update_what_is_connected(trust: Api) -> None:
