@@ -47,7 +47,7 @@ def items_service(url: str, schema: Path, prefix: str) -> Service:
     settings = Settings(
         schema_path=schema,
         stage="bench",
-        store=StoreConfig(table_prefix=prefix, region="us-east-1", endpoint_url=url, read_timeout_seconds=60),
+        store=StoreConfig.at_endpoint(prefix, "us-east-1", url),
         api_keys=ApiKeys.from_plain([KEY]),
         deadline_seconds=600,
     )

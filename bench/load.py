@@ -172,7 +172,7 @@ def main() -> None:
             thread.join()
         elapsed = time.perf_counter() - started
         registry = load_schema_file(SCHEMA)
-        store = RecordStore(Tables(registry, StoreConfig(PREFIX, "us-east-1", url)))
+        store = RecordStore(Tables(registry, StoreConfig.at_endpoint(PREFIX, "us-east-1", url)))
         problems = list(check(store))
     latencies = sorted(r[1] for r in results)
     errors = [r for r in results if r[2]]

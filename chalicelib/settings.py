@@ -52,14 +52,13 @@ class Settings:
         keys = [env.get("ADMIN_API_KEY", "")]
         digests = [bytes.fromhex(h) for h in env.get("API_KEY_SHA256", "").split(",") if h.strip()]
         production = stage == "prod"
+        prefix = env.get("TABLE_PREFIX", f"shoreline-{stage}-")
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+        endpoint = env.get("AWS_ENDPOINT_URL_DYNAMODB") or None
         return cls(
             schema_path=schema if schema.is_absolute() else PROJECT_ROOT / schema,
             stage=stage,
-            store=StoreConfig(
-                table_prefix=env.get("TABLE_PREFIX", f"shoreline-{stage}-"),
-                region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
-                endpoint_url=env.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
-            ),
+            store=StoreConfig.at_endpoint(prefix, region, endpoint) if endpoint else StoreConfig(prefix, region),
             api_keys=ApiKeys([*ApiKeys.from_plain(keys).digests(), *digests]),
             page_cap=int(env.get("PAGE_CAP", DEFAULT_PAGE_CAP)),
             deadline_seconds=float(env.get("DEADLINE_SECONDS", DEFAULT_DEADLINE_SECONDS)),

@@ -78,6 +78,7 @@ def make_settings(dynamodb: LocalDynamoDB, schema: Path, **overrides: Any) -> Se
     values: dict[str, Any] = {
         "schema_path": schema,
         "stage": "test",
+        # The service's own timeouts, so that retries go as they would in production.
         "store": StoreConfig(table_prefix="test-", region="us-east-1", endpoint_url=dynamodb.url),
         "api_keys": ApiKeys.from_plain([ADMIN_KEY]),
         # Real Argon2id, at a cost tests can afford; production's cost is the default of Settings.

@@ -49,6 +49,7 @@ def user_attributes() -> dict[str, Any]:
 
 
 BILLING = "PAY_PER_REQUEST"
+LOCAL_READ_TIMEOUT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,12 @@ class StoreConfig:
     # Short enough that a few tries of a call fit in a request's deadline (see store/backoff.py).
     connect_timeout_seconds: float = 1.0
     read_timeout_seconds: float = 3.0
+
+    @classmethod
+    def at_endpoint(cls, table_prefix: str, region: str, endpoint_url: str) -> StoreConfig:
+        """A DynamoDB of one's own (the embedded moto server, DynamoDB Local): far slower than the
+        service, it can take seconds to answer one full page of a large table on a busy machine."""
+        return cls(table_prefix, region, endpoint_url, read_timeout_seconds=LOCAL_READ_TIMEOUT_SECONDS)
 
 
 class GuardBase(PynamoModel):

@@ -44,7 +44,7 @@ def _stage(monkeypatch: pytest.MonkeyPatch, dynamodb: LocalDynamoDB, prefix: str
 def target(dynamodb: LocalDynamoDB, monkeypatch: pytest.MonkeyPatch) -> Service:
     """An empty stage of its own (prefix `copy<n>-`), and the environment pointing the CLI at it."""
     prefix = f"copy{uuid.uuid4().hex[:8]}-"
-    store = StoreConfig(table_prefix=prefix, region="us-east-1", endpoint_url=dynamodb.url)
+    store = StoreConfig.at_endpoint(prefix, "us-east-1", dynamodb.url)
     service = Service(make_settings(dynamodb, CITIES_SCHEMA, store=store))
     service.tables.create_all()
     monkeypatch.setenv("TARGET_PREFIX", prefix)
@@ -158,7 +158,9 @@ def test_ten_thousand_records_round_trip_exactly(
     for start in range(0, 10_000, 1000):
         batch = [{"id": ids.new_id("Item"), "n": i, "tag": f"t{i}"} for i in range(start, start + 1000)]
         api.service.store.restore(model, batch)
-    copy = Service(make_settings(dynamodb, schema, store=StoreConfig("big-copy-", "us-east-1", dynamodb.url)))
+    copy = Service(
+        make_settings(dynamodb, schema, store=StoreConfig.at_endpoint("big-copy-", "us-east-1", dynamodb.url))
+    )
     copy.tables.create_all()
     exported, again = tmp_path / "export.jsonl", tmp_path / "again.jsonl"
     monkeypatch.setenv("SCHEMA", str(schema))
