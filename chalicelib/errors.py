@@ -34,6 +34,11 @@ def permission_denied(action: str, target: str) -> ApiError:
     return ApiError(PERMISSION_DENIED, f"Permission denied to {action} {target}")
 
 
+def not_found(model: str, which: str, purpose: str) -> ApiError:
+    """GGT_RECORD_NOT_FOUND, in the words Genie's clients look for ("not found", "does not exist")."""
+    return ApiError(RECORD_NOT_FOUND, f"{model} not found: no {model} with {which} exists to {purpose}")
+
+
 def not_unique(model: str, field: str) -> ApiError:
     return ApiError(
         INVALID_RECORD,

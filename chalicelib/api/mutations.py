@@ -21,9 +21,9 @@ from chalicelib.api.writes import WritePlan, simple_update
 from chalicelib.errors import (
     INTERNAL_ERROR,
     INVALID_INPUT,
-    RECORD_NOT_FOUND,
     UNAVAILABLE,
     ApiError,
+    not_found,
     not_unique,
     permission_denied,
 )
@@ -78,7 +78,7 @@ class Mutations:
             blind = unrestricted(info.context, model, Action.UPDATE) and unrestricted(info.context, model, Action.READ)
             if simple and blind:
                 if ids.model_of(keys["id"]) != model.name:
-                    raise ApiError(RECORD_NOT_FOUND, f"no {model.name} with id {keys['id']!r} to update")
+                    raise not_found(model.name, f"id {keys['id']!r}", "update")
                 return self._run(
                     info, model, input, lambda: self._simple_update(info, model, keys["id"], data, conditions)
                 )
@@ -174,7 +174,7 @@ class Mutations:
         except ConditionFailed as failure:
             current = self.store.get(model, record_id)
             if current is None:
-                raise ApiError(RECORD_NOT_FOUND, f"no {model.name} with id {record_id!r} to update") from failure
+                raise not_found(model.name, f"id {record_id!r}", "update") from failure
             raise _ConditionsFailed(current) from failure
         assert record is not None
         return record
@@ -235,12 +235,12 @@ class Mutations:
         if label.record_id is not None and (model is None or record is None or label.record_id != record["id"]):
             other = self.registry.model(label.model)
             if self.store.get(other, label.record_id) is None:
-                return ApiError(RECORD_NOT_FOUND, f"no {label.model} with id {label.record_id!r}; nothing was written")
+                return not_found(label.model, f"id {label.record_id!r}", "write to; nothing was written")
             return _Retry()
         if model is not None and record is not None and label.model == model.name and label.record_id == record["id"]:
             current = self.store.get(model, record["id"])
             if current is None:
-                return ApiError(RECORD_NOT_FOUND, f"{model.name} {record['id']} was deleted meanwhile")
+                return not_found(model.name, f"id {record['id']!r}", "write to: it was deleted meanwhile")
             compiled = compile_where(model, conditions)
             if (
                 compiled.exact

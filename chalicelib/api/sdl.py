@@ -146,7 +146,7 @@ class _Generator:
         self._add("input", n.exists, [f"{f.name}: Boolean" for f in model.fields.values() if f.readable])
         self._add("input", n.match, [f"{f.name}: [{_input_item(f)}]" for f in filterable])
         self._add("input", n.range, [f"{f.name}: [{f.type_name}]" for f in filterable if f.ordered])
-        self._add("input", n.order_by, [f"{f.name}: SortOrder" for f in filterable if f.ordered])
+        self._add("input", n.order_by, [f"{f.name}: SortOrder" for f in filterable if f.sortable])
         self._create_input(model, n.create_input, exclude=None)
         self._update_input(model, n.update_input, exclude=None)
         mutation_id = "clientMutationId: String"

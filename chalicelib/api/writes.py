@@ -21,7 +21,7 @@ from chalicelib.access.context import RequestContext
 from chalicelib.access.permissions import Action, allowed, authorize, check_managed, owns, unrestricted, visible
 from chalicelib.api import ids, scalars
 from chalicelib.api.unique import find_unique, unique_keys
-from chalicelib.errors import INVALID_INPUT, RECORD_NOT_FOUND, ApiError, permission_denied
+from chalicelib.errors import INVALID_INPUT, ApiError, not_found, permission_denied
 from chalicelib.passwords import hash_password
 from chalicelib.query.loader import related_ids
 from chalicelib.schema.registry import Field, Model, Registry
@@ -48,8 +48,8 @@ class WritePlan:
     def need(self, model: Model, where: dict[str, Any], purpose: str) -> Record:
         found = self.find(model, where)
         if found is None:
-            keys = ", ".join(f"{k}: {v!r}" for k, v in where.items() if v is not None)
-            raise ApiError(RECORD_NOT_FOUND, f"no {model.name} with {keys} to {purpose}")
+            keys = ", ".join(f"{k} {v!r}" for k, v in where.items() if v is not None)
+            raise not_found(model.name, keys, purpose)
         return found
 
     # Creating.
@@ -217,7 +217,7 @@ class WritePlan:
         )
         if blind and self.changes.created(target, keys["id"]) is None:
             if ids.model_of(keys["id"]) != target.name:
-                raise ApiError(RECORD_NOT_FOUND, f"no {target.name} with id {keys['id']!r} to connect")
+                raise not_found(target.name, f"id {keys['id']!r}", "connect")
             self.changes.check_exists(target, keys["id"])
             return {"id": keys["id"]}
         other = self.need(target, keys, f"connect to {model.name}.{field.name}")

@@ -106,6 +106,11 @@ class Field:
         return not self.is_list and (self.kind is FieldKind.ENUM or self.type_name in ORDERED_SCALARS)
 
     @property
+    def sortable(self) -> bool:
+        """Whether `orderBy` takes the field: ordered values, and Booleans (false before true, as Genie)."""
+        return self.ordered or (not self.is_list and self.type_name == "Boolean")
+
+    @property
     def has_default(self) -> bool:
         return self.default is not NO_DEFAULT
 

@@ -163,7 +163,7 @@ class SessionApi:
         if not context.is_admin and userId != context.user_id:
             return _failure(PERMISSION_DENIED, "Only system-admin ends the sessions of another user")
         if not self.sessions.end_all(userId):
-            return _failure(RECORD_NOT_FOUND, f"no User with id {userId!r} was found")
+            return _failure(RECORD_NOT_FOUND, f"User not found: no User with id {userId!r} exists")
         session = None
         if userId == context.user_id and context.session is not None:
             user = self.store.get(self.user, userId)
