@@ -17,14 +17,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLResolveInfo
+from graphql import GraphQLInputObjectType, GraphQLResolveInfo, coerce_input_value, validate_input_value
 
 from chalicelib.access.permissions import Action, authorize
 from chalicelib.api import ids
 from chalicelib.api.scalars import PARSERS
 from chalicelib.api.writes import WritePlan
 from chalicelib.errors import INVALID_INPUT, ApiError, permission_denied
-from chalicelib.query.where import matches
+from chalicelib.query.where import Where, matches, validate
+from chalicelib.schema.naming import Names
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.records import Record, RecordStore
 from chalicelib.transfer import to_line
@@ -55,7 +56,11 @@ class ImportData:
             authorize(info.context, self.registry.model(name), Action.BULK)
         plan = WritePlan(self.registry, self.store, info.context)
         guarded = set((conditions or {}).get("id") or ())
-        where = (conditions or {}).get("conditions")
+        wheres = {
+            model.name: self._where(info, model, (conditions or {}).get("conditions"))
+            for model, item in objects
+            if item.get("id") in guarded
+        }
         # The record of each object (None where conditions kept it unaltered), and by the object's id.
         records: list[Record | None] = []
         by_id: dict[str, Record] = {}
@@ -63,7 +68,11 @@ class ImportData:
         for model, item in objects:
             old_id = item.get("id")
             existing = self._existing(model, old_id) if merge else None
-            if existing is not None and old_id in guarded and not matches(model, where, existing, self.registry, _none):
+            if (
+                existing is not None
+                and old_id in guarded
+                and not matches(model, wheres[model.name], existing, self.registry, _none)
+            ):
                 unaltered.append(to_line(model, existing))
                 records.append(None)
                 continue
@@ -138,6 +147,23 @@ class ImportData:
             except (ValueError, TypeError) as error:
                 raise ApiError(INVALID_INPUT, f"importData: {model.name}.{name}: {error}") from None
         return model, fields
+
+    def _where(self, info: GraphQLResolveInfo, model: Model, where: Any) -> Where:
+        """The conditions (raw JSON) as a where-clause of `model`: checked and coerced as GraphQL
+        checks a `where` argument, and bounded like one, before anything is read."""
+        kind = info.schema.get_type(Names(model).where)
+        assert isinstance(kind, GraphQLInputObjectType)
+        problems: list[str] = []
+        validate_input_value(
+            where,
+            kind,
+            lambda error, path: problems.append(".".join(["conditions", *map(str, path)]) + f": {error.message}"),
+        )
+        if problems:
+            raise ApiError(INVALID_INPUT, f"importData: {problems[0]}")
+        coerced: Where = coerce_input_value(where, kind)
+        validate(model, coerced, self.registry)
+        return coerced
 
     def _existing(self, model: Model, record_id: Any) -> Record | None:
         if not isinstance(record_id, str) or not _valid_id(record_id, model):

@@ -99,6 +99,7 @@ class Mutations:
                 authorize(info.context, model, Action.CREATE)
             keys = unique_keys(model, input["where"])
             conditions = input.get("conditions")
+            where_grammar.validate(model, conditions, self.registry)
 
             def attempt() -> Record:
                 plan = WritePlan(self.registry, self.store, info.context)
@@ -119,6 +120,7 @@ class Mutations:
             authorize(info.context, model, Action.DELETE)
             keys = unique_keys(model, input["where"])
             conditions = input.get("conditions")
+            where_grammar.validate(model, conditions, self.registry)
 
             def attempt() -> Record:
                 plan = WritePlan(self.registry, self.store, info.context)
@@ -163,7 +165,6 @@ class Mutations:
 
     def _simple_update(self, model: Model, record_id: str, data: dict[str, Any], conditions: Any) -> Record:
         """One UpdateItem, its conditions in its condition expression, returning the new record."""
-        where_grammar.validate(model, conditions, self.registry)
         changes = Changes()
         update = plan_simple_update(model, record_id, data)
         update.condition = compile_where(model, conditions).condition
@@ -180,8 +181,8 @@ class Mutations:
 
     def _check_conditions(self, plan: WritePlan, model: Model, record: Record, conditions: Any) -> None:
         """Conditions DynamoDB can evaluate go into the write; those through relations are evaluated
-        here, and the write then holds only if every record they looked at is unchanged."""
-        where_grammar.validate(model, conditions, self.registry)
+        here, and the write then holds only if every record they looked at is unchanged. The resolvers
+        have validated them, before reading anything."""
         compiled = compile_where(model, conditions)
         if compiled.exact:
             return
