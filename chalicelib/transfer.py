@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.records import Record, RecordStore
+from chalicelib.store.sizes import ItemTooLarge
 
 BATCH = 25
 PAGE = 1000
@@ -72,7 +73,12 @@ def import_lines(
     for number, line in enumerate(lines, start=1):
         if number <= skip or not line.strip():
             continue
-        batch.append(from_line(registry, line, number))
+        model, record = from_line(registry, line, number)
+        try:
+            store.check_size(model, record)
+        except ItemTooLarge as error:
+            raise TransferError(f"line {number}: {error}") from None
+        batch.append((model, record))
         if len(batch) == BATCH:
             _restore(store, batch)
             batch = []

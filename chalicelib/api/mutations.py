@@ -35,6 +35,7 @@ from chalicelib.query.reader import Reader
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.changes import Changes
 from chalicelib.store.records import Record, RecordStore
+from chalicelib.store.sizes import ItemTooLarge
 from chalicelib.store.transaction import ConditionFailed, Conflict, DuplicateItem, Label, TooManyItems
 
 Resolver = Any
@@ -176,6 +177,8 @@ class Mutations:
             if current is None:
                 raise ApiError(RECORD_NOT_FOUND, f"no {model.name} with id {record_id!r} to update") from failure
             raise _ConditionsFailed(current) from failure
+        except ItemTooLarge as error:
+            raise ApiError(INVALID_INPUT, str(error)) from error
         assert record is not None
         return record
 
@@ -221,7 +224,7 @@ class Mutations:
             raise self._explain(failure.label, changes, model, record, conditions) from failure
         except Conflict as conflict:
             raise _Retry() from conflict
-        except TooManyItems as error:
+        except (TooManyItems, ItemTooLarge) as error:
             raise ApiError(INVALID_INPUT, str(error)) from error
 
     def _explain(

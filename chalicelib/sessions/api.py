@@ -28,6 +28,7 @@ from chalicelib.sessions.store import SessionStore
 from chalicelib.sessions.throttle import LoginThrottle
 from chalicelib.store.changes import Changes, Update
 from chalicelib.store.records import Record, RecordStore
+from chalicelib.store.sizes import ItemTooLarge
 from chalicelib.store.transaction import ConditionFailed
 
 SET_AUTHORIZATION = "x-set-authorization"
@@ -159,7 +160,10 @@ class SessionApi:
         fields = self._changes(context, options or {})
         # The new session keeps the caller's login, if any; the caller's previous session stays valid.
         roles = [r for r in context.roles if r != SYSTEM_ADMIN]
-        record, token = self.sessions.create(fields, context.user_id, roles)
+        try:
+            record, token = self.sessions.create(fields, context.user_id, roles)
+        except ItemTooLarge as error:
+            raise ApiError(INVALID_INPUT, str(error)) from error
         self._adopt(context, record, token)
         return {"detail": record}
 
@@ -208,6 +212,8 @@ class SessionApi:
             self.store.write(batch)
         except ConditionFailed:
             raise ApiError(INVALID_INPUT, "The session changed meanwhile; nothing was written") from None
+        except ItemTooLarge as error:
+            raise ApiError(INVALID_INPUT, str(error)) from error
         updated = {**record, **fields}
         if context.session is not None and context.session["id"] == record["id"]:
             context.session = updated

@@ -18,6 +18,7 @@ from chalicelib.errors import ApiError
 from chalicelib.schema.registry import SESSION_MODEL, Model, Registry
 from chalicelib.sessions import tokens
 from chalicelib.store.records import Record, to_item, to_record
+from chalicelib.store.sizes import check_item
 from chalicelib.store.tables import Tables
 
 # A session's last use is written at most this often, not on every request.
@@ -64,6 +65,8 @@ class SessionStore:
         item = to_item(self.cls, self.model, {**record, "_v": 1})
         moment = int(time.time())
         self._stamp(item, secret, moment, moment)
+        # The cart comes from the client: a session past DynamoDB's item limit is its input's fault.
+        check_item(self.model.name, item.serialize())
         item.save()
         return record, tokens.token(record["id"], secret)
 

@@ -132,6 +132,23 @@ def test_a_malformed_line_is_reported_with_its_number(
     assert "line 2: no model named Nope" in capsys.readouterr().err
 
 
+def test_a_record_past_the_item_limit_is_reported_with_its_line(
+    target: Service,
+    dynamodb: LocalDynamoDB,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    large_id = ids.new_id("City")
+    large = {"__typename": "City", "id": large_id, "name": "b", "neighborhoods": ["x" * 1000] * 450}
+    bad = tmp_path / "large.jsonl"
+    bad.write_text(json.dumps({"__typename": "City", "id": ids.new_id("City"), "name": "a"}) + "\n" + json.dumps(large))
+    _stage(monkeypatch, dynamodb, os.environ["TARGET_PREFIX"])
+    assert main(["import", str(bad)]) == 1
+    assert "line 2: this write would make a City record larger (" in capsys.readouterr().err
+    assert RecordStore(target.tables).get(target.registry.model("City"), large_id) is None
+
+
 def test_export_of_some_types_and_unknown_stages(
     source: Api,
     dynamodb: LocalDynamoDB,
