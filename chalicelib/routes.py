@@ -9,6 +9,7 @@ from typing import Any
 from chalice import Chalice, CORSConfig, Response
 
 from chalicelib import explorer
+from chalicelib.api.decoding import BadJson, loads
 from chalicelib.api.execution import GraphQLResponse, bad_request, too_large
 from chalicelib.observability import error_codes, observe
 from chalicelib.service import Service
@@ -35,9 +36,9 @@ def create_app(service: Service) -> Chalice:
         if len(body) > max_bytes:
             return _respond(too_large(max_bytes))
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return _respond(bad_request("The request body is not valid JSON"))
+            data = loads(body)
+        except BadJson as error:
+            return _respond(bad_request(f"The request body {error.reason}"))
         return _handle(app, service, data, request.headers)
 
     @app.route("/graphql", methods=["GET"], cors=CORS)
@@ -55,9 +56,9 @@ def create_app(service: Service) -> Chalice:
         data: dict[str, Any] = {"query": params["query"], "operationName": params.get("operationName")}
         if params.get("variables"):
             try:
-                data["variables"] = json.loads(params["variables"])
-            except ValueError:
-                return _respond(bad_request("`variables` is not valid JSON"))
+                data["variables"] = loads(params["variables"])
+            except BadJson as error:
+                return _respond(bad_request(f"`variables` {error.reason}"))
         return _handle(app, service, data, request.headers, queries_only=True)
 
     @app.route("/graphql/assets/{name}", methods=["GET"])

@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from chalicelib.api.raw_records import check_values, missing_required
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.records import Record, RecordStore
+from chalicelib.store.sizes import ItemTooLarge
 
 BATCH = 25
 PAGE = 1000
@@ -41,7 +43,7 @@ def to_line(model: Model, record: Record) -> dict[str, Any]:
 def from_line(registry: Registry, line: str, number: int) -> tuple[Model, Record]:
     try:
         data = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays or objects nested too deep to decode
         raise TransferError(f"line {number}: not JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get(TYPENAME), str):
         raise TransferError(f"line {number}: a record needs a {TYPENAME}")
@@ -54,7 +56,14 @@ def from_line(registry: Registry, line: str, number: int) -> tuple[Model, Record
         raise TransferError(f"line {number}: {model.name} has no field {unknown[0]}")
     if not isinstance(data.get("id"), str):
         raise TransferError(f"line {number}: a {model.name} without an id")
-    return model, data
+    try:
+        record = check_values(registry, model, data)
+    except ValueError as error:
+        raise TransferError(f"line {number}: {error}") from None
+    absent = missing_required(model, record, filled_in=False)
+    if absent:
+        raise TransferError(f"line {number}: {absent}")
+    return model, record
 
 
 def import_lines(
@@ -72,7 +81,12 @@ def import_lines(
     for number, line in enumerate(lines, start=1):
         if number <= skip or not line.strip():
             continue
-        batch.append(from_line(registry, line, number))
+        model, record = from_line(registry, line, number)
+        try:
+            store.check_size(model, record)
+        except ItemTooLarge as error:
+            raise TransferError(f"line {number}: {error}") from None
+        batch.append((model, record))
         if len(batch) == BATCH:
             _restore(store, batch)
             batch = []

@@ -35,6 +35,7 @@ from chalicelib.query.reader import FULL_PAGE, Reader, Source, plan_source, star
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.changes import VERSION, Changes
 from chalicelib.store.records import Record, RecordStore
+from chalicelib.store.sizes import ItemTooLarge
 from chalicelib.store.transaction import ConditionFailed, Conflict, DuplicateItem
 
 Resolver = Any
@@ -205,7 +206,10 @@ class _Run:
         else:
             plan.update(self.model, record, self.data)
         _guard_with_where(plan.changes, self.model, record, self.compiled.condition if self.compiled.exact else None)
-        self.bulk.store.write(plan.finish())
+        try:
+            self.bulk.store.write(plan.finish())
+        except ItemTooLarge as error:
+            raise ApiError(INVALID_INPUT, f"{self.model.name} {record['id']}: {error}") from error
 
     def _still_matching(self, record_id: str) -> Record | None:
         record = self.bulk.store.get(self.model, record_id)

@@ -12,7 +12,7 @@ from graphql.validation import ValidationRule
 
 from chalicelib.access.context import RequestContext
 from chalicelib.api.documents import Documents
-from chalicelib.api.errors import LOGGER, format_error
+from chalicelib.api.errors import ERROR_LOG, format_error
 from chalicelib.errors import BAD_REQUEST
 
 
@@ -53,7 +53,7 @@ def execute(
         data,
         context_value=context,
         error_formatter=format_error,
-        logger=LOGGER,
+        logger=ERROR_LOG,
         validation_rules=in_force,
         introspection=introspection,
         query_parser=documents.parse if documents else None,

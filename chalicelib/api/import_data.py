@@ -17,16 +17,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLResolveInfo
+from graphql import GraphQLInputObjectType, GraphQLResolveInfo, coerce_input_value, validate_input_value
 
 from chalicelib.access.permissions import Action, authorize, visible
 from chalicelib.api import ids
-from chalicelib.api.scalars import PARSERS
+from chalicelib.api.raw_records import check_values, missing_required
 from chalicelib.api.writes import WritePlan
 from chalicelib.errors import INVALID_INPUT, ApiError, permission_denied
-from chalicelib.query.where import matches
+from chalicelib.query.where import Where, matches, validate
+from chalicelib.schema.naming import Names
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.records import Record, RecordStore
+from chalicelib.store.sizes import ItemTooLarge
 from chalicelib.transfer import to_line
 
 
@@ -50,20 +52,28 @@ class ImportData:
             raise permission_denied("use", "data import")
         if len(data) > self.page_cap:
             raise ApiError(INVALID_INPUT, f"importData takes at most {self.page_cap} objects; import more from the CLI")
-        objects = [self._object(item, defaultTypename) for item in data]
+        objects = [self._object(index, item, defaultTypename) for index, item in enumerate(data)]
         for name in dict.fromkeys(model.name for model, _ in objects):
             authorize(info.context, self.registry.model(name), Action.BULK)
         plan = WritePlan(self.registry, self.store, info.context)
         guarded = set((conditions or {}).get("id") or ())
-        where = (conditions or {}).get("conditions")
+        wheres = {
+            model.name: self._where(info, model, (conditions or {}).get("conditions"))
+            for model, item in objects
+            if item.get("id") in guarded
+        }
         # The record of each object (None where conditions kept it unaltered), and by the object's id.
         records: list[Record | None] = []
         by_id: dict[str, Record] = {}
         unaltered: list[dict[str, Any]] = []
-        for model, item in objects:
+        for index, (model, item) in enumerate(objects):
             old_id = item.get("id")
             existing = self._existing(model, old_id) if merge else None
-            if existing is not None and old_id in guarded and not matches(model, where, existing, self.registry, _none):
+            if (
+                existing is not None
+                and old_id in guarded
+                and not matches(model, wheres[model.name], existing, self.registry, _none)
+            ):
                 unaltered.append(to_line(model, existing))
                 records.append(None)
                 continue
@@ -74,13 +84,9 @@ class ImportData:
                 records.append(updated)
                 by_id[existing["id"]] = updated
                 continue
-            absent = [
-                f.name
-                for f in model.scalars()
-                if f.required and f.writable and not f.has_default and scalars.get(f.name) is None
-            ]
+            absent = missing_required(model, scalars, filled_in=True)
             if absent:
-                raise ApiError(INVALID_INPUT, f"importData: {model.name}.{absent[0]} is required")
+                raise _row(index, absent)
             record = plan.create(model, scalars)
             if merge and isinstance(old_id, str) and _valid_id(old_id, model):
                 record["id"] = old_id
@@ -88,12 +94,23 @@ class ImportData:
             if isinstance(old_id, str):
                 by_id[old_id] = record
         missing = self._relations(plan, objects, records, by_id)
+        self._check_sizes(objects, records)
         self.commit(plan.finish())
         return {
             "data": [to_line(model, r) for (model, _), r in zip(objects, records, strict=True) if r is not None],
             "unalteredData": unaltered,
             "missingData": missing,
         }
+
+    def _check_sizes(self, objects: list[tuple[Model, dict[str, Any]]], records: list[Record | None]) -> None:
+        """Each record as it will be stored, relations included, measured against DynamoDB's item
+        limit before anything is written, so that the error names the object at fault."""
+        for index, ((model, _), record) in enumerate(zip(objects, records, strict=True)):
+            try:
+                if record is not None:
+                    self.store.check_size(model, record)
+            except ItemTooLarge as error:
+                raise _row(index, str(error)) from error
 
     def _relations(
         self,
@@ -108,7 +125,7 @@ class ImportData:
                 continue
             for field in model.relations():
                 linked = item.get(field.name)
-                for other_id in (linked if isinstance(linked, list) else [linked]) if linked else []:
+                for other_id in (linked if field.is_list else [linked]) if linked else []:
                     target = self.registry.model(field.type_name)
                     # A record the caller may not read is missing for it, like one that does not exist.
                     other = by_id.get(other_id) or visible(plan.context, target, self._existing(target, other_id))
@@ -118,32 +135,48 @@ class ImportData:
                         plan.attach(model, record, field, other)
         return missing
 
-    def _object(self, item: Any, default: str | None) -> tuple[Model, dict[str, Any]]:
+    def _object(self, index: int, item: Any, default: str | None) -> tuple[Model, dict[str, Any]]:
         if not isinstance(item, dict):
-            raise ApiError(INVALID_INPUT, "importData: every item must be an object")
+            raise _row(index, "every item must be an object")
         typename = item.get("__typename") or default
-        model = self.registry.models.get(typename or "")
+        model = self.registry.models.get(typename) if isinstance(typename, str) else None
         if model is None or model.is_session:
-            raise ApiError(INVALID_INPUT, f"importData: unknown type {typename!r}")
+            raise _row(index, f"unknown type {typename!r}")
         fields = {k: v for k, v in item.items() if k != "__typename"}
         unknown = [k for k in fields if k not in model.fields or (not model.fields[k].writable and k != "id")]
         if unknown:
-            raise ApiError(INVALID_INPUT, f"importData: {model.name} has no writable field {unknown[0]}")
-        for name, value in fields.items():
-            field = model.fields[name]
-            parse = PARSERS.get(field.type_name)
-            if parse is None or field.is_relation or value is None:
-                continue
-            try:
-                fields[name] = [parse(v) for v in value] if field.is_list else parse(value)
-            except (ValueError, TypeError) as error:
-                raise ApiError(INVALID_INPUT, f"importData: {model.name}.{name}: {error}") from None
-        return model, fields
+            raise _row(index, f"{model.name} has no writable field {unknown[0]}")
+        try:
+            return model, check_values(self.registry, model, fields)
+        except ValueError as error:
+            raise _row(index, str(error)) from None
+
+    def _where(self, info: GraphQLResolveInfo, model: Model, where: Any) -> Where:
+        """The conditions (raw JSON) as a where-clause of `model`: checked and coerced as GraphQL
+        checks a `where` argument, and bounded like one, before anything is read."""
+        kind = info.schema.get_type(Names(model).where)
+        assert isinstance(kind, GraphQLInputObjectType)
+        problems: list[str] = []
+        validate_input_value(
+            where,
+            kind,
+            lambda error, path: problems.append(".".join(["conditions", *map(str, path)]) + f": {error.message}"),
+        )
+        if problems:
+            raise ApiError(INVALID_INPUT, f"importData: {problems[0]}")
+        coerced: Where = coerce_input_value(where, kind)
+        validate(model, coerced, self.registry)
+        return coerced
 
     def _existing(self, model: Model, record_id: Any) -> Record | None:
         if not isinstance(record_id, str) or not _valid_id(record_id, model):
             return None
         return self.store.get(model, record_id)
+
+
+def _row(index: int, problem: str) -> ApiError:
+    """An error in `data[index]`, named so that the client finds the object at fault."""
+    return ApiError(INVALID_INPUT, f"importData: data[{index}]: {problem}")
 
 
 def _none(*_: Any) -> list[Record]:

@@ -34,6 +34,7 @@ from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.backoff import GaveUp
 from chalicelib.store.changes import Changes
 from chalicelib.store.records import Record, RecordStore
+from chalicelib.store.sizes import ItemTooLarge
 from chalicelib.store.transaction import ConditionFailed, Conflict, DuplicateItem, Label, TooManyItems
 
 Resolver = Any
@@ -100,6 +101,7 @@ class Mutations:
                 authorize(info.context, model, Action.CREATE)
             keys = unique_keys(model, input["where"])
             conditions = input.get("conditions")
+            where_grammar.validate(model, conditions, self.registry)
 
             def attempt() -> Record:
                 plan = WritePlan(self.registry, self.store, info.context)
@@ -120,6 +122,7 @@ class Mutations:
             authorize(info.context, model, Action.DELETE)
             keys = unique_keys(model, input["where"])
             conditions = input.get("conditions")
+            where_grammar.validate(model, conditions, self.registry)
 
             def attempt() -> Record:
                 plan = WritePlan(self.registry, self.store, info.context)
@@ -166,7 +169,6 @@ class Mutations:
         self, info: GraphQLResolveInfo, model: Model, record_id: str, data: dict[str, Any], conditions: Any
     ) -> Record:
         """One UpdateItem, its conditions in its condition expression, returning the new record."""
-        where_grammar.validate(model, conditions, self.registry)
         plan = WritePlan(self.registry, self.store, info.context)
         plan.update_unread(model, record_id, data).condition = compile_where(model, conditions).condition
         try:
@@ -176,13 +178,15 @@ class Mutations:
             if current is None:
                 raise not_found(model.name, f"id {record_id!r}", "update") from failure
             raise _ConditionsFailed(current) from failure
+        except ItemTooLarge as error:
+            raise ApiError(INVALID_INPUT, str(error)) from error
         assert record is not None
         return record
 
     def _check_conditions(self, plan: WritePlan, model: Model, record: Record, conditions: Any) -> None:
         """Conditions DynamoDB can evaluate go into the write; those through relations are evaluated
-        here, and the write then holds only if every record they looked at is unchanged."""
-        where_grammar.validate(model, conditions, self.registry)
+        here, and the write then holds only if every record they looked at is unchanged. The resolvers
+        have validated them, before reading anything."""
         compiled = compile_where(model, conditions)
         if compiled.exact:
             return
@@ -221,7 +225,7 @@ class Mutations:
             raise self._explain(failure.label, changes, model, record, conditions) from failure
         except Conflict as conflict:
             raise _Retry() from conflict
-        except TooManyItems as error:
+        except (TooManyItems, ItemTooLarge) as error:
             raise ApiError(INVALID_INPUT, str(error)) from error
 
     def _explain(

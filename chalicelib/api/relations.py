@@ -13,6 +13,7 @@ from graphql import GraphQLResolveInfo
 
 from chalicelib.access.permissions import Action, allowed, owned_only
 from chalicelib.api.queries import Queries, connection, list_arguments, restrict, selects
+from chalicelib.query import where as where_grammar
 from chalicelib.query.loader import related_ids
 from chalicelib.query.reader import Slice
 from chalicelib.schema.registry import Field, Model
@@ -27,6 +28,8 @@ def relation_resolver(queries: Queries, field: Field) -> Resolver:
 
 def _to_one(queries: Queries, field: Field, target: Model) -> Resolver:
     def resolve(obj: dict[str, Any], info: GraphQLResolveInfo, where: dict[str, Any] | None = None) -> Any:
+        # Refused whether or not this record has a related one: the answer depends on the query only.
+        where_grammar.validate(target, where, queries.registry)
         if obj.get(field.name) is None or not allowed(info.context, target, Action.READ):
             return None
         found = info.context.loader.related(field, obj)
@@ -39,6 +42,8 @@ def _to_one(queries: Queries, field: Field, target: Model) -> Resolver:
 
 def _to_many(queries: Queries, field: Field, target: Model) -> Resolver:
     def resolve(obj: dict[str, Any], info: GraphQLResolveInfo, **args: Any) -> Any:
+        # Refused whether or not this record has related ones: the answer depends on the query only.
+        where_grammar.validate(target, args.get("where"), queries.registry)
         if not field.connection and (not obj.get(field.name) or not allowed(info.context, target, Action.READ)):
             return []
         list_args, _ = list_arguments(target, args, lookups_allowed=False, info=info)

@@ -4,6 +4,7 @@ DateTime and Time in UTC with millisecond precision, Date as YYYY-MM-DD."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ MAX_EMAIL = 254
 MIN_PASSWORD = 8
 # Argon2 hashes any length, but an unbounded input is an unbounded CPU cost per request.
 MAX_PASSWORD = 256
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
 
 def _string(value: Any, kind: str) -> str:
@@ -89,6 +91,26 @@ def _typed(kind: type | tuple[type, ...], name: str) -> Callable[[Any], Any]:
     return check
 
 
+def _int(value: Any) -> int:
+    """GraphQL's Int: 32-bit signed, as its own coercion insists."""
+    number: int = _typed(int, "Int")(value)
+    if not INT_MIN <= number <= INT_MAX:
+        raise ValueError(f"{number} is not a 32-bit Int")
+    return number
+
+
+def _float(value: Any) -> float:
+    """GraphQL's Float: a finite double."""
+    number: float = _typed((int, float), "Float")(value)
+    try:
+        finite = math.isfinite(number)
+    except OverflowError:  # an int too large for a double
+        finite = False
+    if not finite:
+        raise ValueError(f"{number!r} is not a finite Float")
+    return number
+
+
 # Checks for values that arrive as raw JSON (importData), not through GraphQL's own coercion.
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "DateTime": parse_datetime,
@@ -98,8 +120,8 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "Password": parse_password,
     "ID": _typed(str, "ID"),
     "String": _typed(str, "String"),
-    "Int": _typed(int, "Int"),
-    "Float": _typed((int, float), "Float"),
+    "Int": _int,
+    "Float": _float,
     "Boolean": _typed(bool, "Boolean"),
 }
 

@@ -25,6 +25,7 @@ from chalicelib.errors import INVALID_INPUT, ApiError, not_found, permission_den
 from chalicelib.passwords import hash_password
 from chalicelib.query.loader import related_ids
 from chalicelib.schema.registry import Field, Model, Registry
+from chalicelib.store.attributes import storable_number
 from chalicelib.store.changes import VERSION, Changes, Update
 from chalicelib.store.records import Record, RecordStore
 
@@ -408,11 +409,11 @@ def _list_change(update: Update, field: Field, current: list[Any] | None, change
 
 
 def check_number(model: Model, field: Field, value: Any) -> None:
-    """DynamoDB stores numbers of magnitude 1e-130 to below 1e126 (and 0): others are refused here,
-    as bad input, rather than by DynamoDB."""
+    """Numbers DynamoDB does not store (`storable_number`) are refused here, as bad input, rather
+    than by DynamoDB."""
     items = value if isinstance(value, list) else [value]
     for item in items:
-        if isinstance(item, float) and item != 0 and not (1e-130 <= abs(item) < 1e126):
+        if isinstance(item, float) and not storable_number(item):
             raise ApiError(INVALID_INPUT, f"{model.name}.{field.name}: {item!r} is outside the range DynamoDB stores")
 
 

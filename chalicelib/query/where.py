@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from chalicelib.errors import INVALID_INPUT, ApiError
+from chalicelib.query.bounds import check_terms
 from chalicelib.schema.registry import Field, Model, Registry
 
 Where = dict[str, Any]
@@ -27,6 +28,7 @@ COMBINATORS = ("and", "or", "not")
 
 def validate(model: Model, where: Where | None, registry: Registry) -> None:
     """Reject what the schema cannot say: a range that is not a [min, max] pair."""
+    check_terms(model, where, registry)
     for _model, clause in _clauses(model, where, registry):
         for name, bounds in (clause.get("range") or {}).items():
             if bounds is not None and len(bounds) != 2:

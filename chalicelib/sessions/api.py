@@ -28,6 +28,7 @@ from chalicelib.sessions.store import SessionEnded, SessionStore
 from chalicelib.sessions.throttle import LoginThrottle
 from chalicelib.store.changes import VERSION, Changes, Update
 from chalicelib.store.records import Record, RecordStore
+from chalicelib.store.sizes import ItemTooLarge
 from chalicelib.store.transaction import ConditionFailed
 
 SET_AUTHORIZATION = "x-set-authorization"
@@ -179,7 +180,10 @@ class SessionApi:
         fields = self._changes(context, options or {})
         # The new session keeps the caller's login, if any; the caller's previous session stays valid.
         user = self.store.get(self.user, context.user_id) if context.user_id else None
-        record, token = self.sessions.create(fields, user)
+        try:
+            record, token = self.sessions.create(fields, user)
+        except ItemTooLarge as error:
+            raise ApiError(INVALID_INPUT, str(error)) from error
         self._adopt(context, record, token)
         return {"detail": record}
 
@@ -228,6 +232,8 @@ class SessionApi:
             self.store.write(batch)
         except ConditionFailed:
             raise ApiError(INVALID_INPUT, "The session changed meanwhile; nothing was written") from None
+        except ItemTooLarge as error:
+            raise ApiError(INVALID_INPUT, str(error)) from error
         updated = {**record, **fields, VERSION: update.version + 1}
         if context.session is not None and context.session["id"] == record["id"]:
             context.session = updated

@@ -30,6 +30,7 @@ from chalicelib.store import batch
 from chalicelib.store.attributes import python_name
 from chalicelib.store.changes import VERSION
 from chalicelib.store.records import Record, RecordStore, to_item, to_record
+from chalicelib.store.sizes import check_item
 
 # A session's last use is written at most this often, not on every request.
 TOUCH_SECONDS = 300
@@ -78,6 +79,8 @@ class SessionStore:
         item = to_item(self.cls, self.model, {**record, VERSION: 1})
         moment = int(time.time())
         self._stamp(item, secret, moment, epoch)
+        # The cart comes from the client: a session past DynamoDB's item limit is its input's fault.
+        check_item(self.model.name, item.serialize())
         item.save(condition=Path("id").does_not_exist())
         return record, tokens.token(record["id"], record.get("user"), secret)
 

@@ -62,6 +62,11 @@ def attribute_for(field: Field) -> Attribute[Any]:
     return kind
 
 
+def storable_number(number: float) -> bool:
+    """Whether DynamoDB stores `number`: zero, or a magnitude from 1e-130 to below 1e126."""
+    return number == 0 or 1e-130 <= abs(number) < 1e126
+
+
 def serialize(field: Field, value: Any) -> dict[str, Any]:
     """A single value of `field` (one item, for a list) as a DynamoDB AttributeValue."""
     if value is None:

@@ -21,6 +21,7 @@ from chalicelib.store import batch
 from chalicelib.store.attributes import index_attribute_name, index_key, python_name, serialize
 from chalicelib.store.backoff import Backoff
 from chalicelib.store.changes import VERSION, Changes, Delete, Update
+from chalicelib.store.sizes import check_item
 from chalicelib.store.tables import VERSION_ATTRIBUTE, GuardBase, Tables
 from chalicelib.store.transaction import Label, Transaction
 
@@ -87,6 +88,10 @@ class RecordStore:
         ]
         batch.batch_write(self.client, cls.Meta.table_name, puts, self.backoff)
         batch.batch_write(self.client, self.tables.guard.Meta.table_name, guards, self.backoff)
+
+    def check_size(self, model: Model, record: Record) -> None:
+        """ItemTooLarge if `record`, written as it is, would be larger than DynamoDB stores."""
+        check_item(model.name, to_item(self.tables.model_class(model.name), model, record).serialize())
 
     @property
     def client(self) -> Any:

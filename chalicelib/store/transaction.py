@@ -17,6 +17,8 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model as PynamoModel
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.store.sizes import ItemTooLarge, check_item, is_refusal
+
 # DynamoDB's own limit on items in one TransactWriteItems.
 MAX_ITEMS = 100
 
@@ -76,6 +78,7 @@ class Transaction:
         self._keys: set[tuple[str, Any]] = set()
 
     def put(self, item: PynamoModel, key: str, condition: Condition | None, label: Label) -> None:
+        check_item(label.model, item.serialize())
         self._add(_Write(PUT, item, key, condition, label))
 
     def update(
@@ -145,14 +148,20 @@ class Transaction:
         except (PutError, UpdateError, DeleteError) as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 raise ConditionFailed(write.label) from error
+            if is_refusal(error.cause_response_message):
+                raise ItemTooLarge(write.label.model) from error
             raise
         return None
 
     def _failure(self, error: TransactWriteError) -> Exception:
+        if is_refusal(error.cause_response_message):
+            return ItemTooLarge()
         ordered = sorted(self._writes, key=lambda w: _SENT_ORDER.index(w.kind))
         for write, reason in zip(ordered, error.cancellation_reasons, strict=False):
             if reason is not None and reason.code == "ConditionalCheckFailed":
                 return ConditionFailed(write.label)
+            if reason is not None and is_refusal(reason.message):
+                return ItemTooLarge(write.label.model)
         if any(reason is not None and reason.code == "TransactionConflict" for reason in error.cancellation_reasons):
             return Conflict("a concurrent transaction touched the same items")
         return error

@@ -11,6 +11,11 @@ mutations alike, valid ones (Mode.POSITIVE) and ones with one schema violation (
 values for the custom scalars that are sometimes valid and sometimes not, and ids that are sometimes
 those of stored records. The tables are seeded first and keep what the generated mutations write.
 
+Hostile requests, built to break the server rather than to use it, get the same checks: JSON and
+query text nested thousands deep, where-clauses past the size limit wherever one is taken, records
+past DynamoDB's item limit, and importData objects whose values have any JSON shape. Each is
+refused with its code, and what was stored stays intact and readable.
+
 Each test prints its figures (operations tried, by status, by error code, failures); run with `-s`
 (as `make harden` does) to see them.
 """
@@ -26,6 +31,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import graphql
 import pytest
@@ -34,6 +40,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, nodes
 
 from chalicelib import errors
+from chalicelib.api.decoding import MAX_JSON_DEPTH
 from tests.conftest import ADMIN, CITIES_SCHEMA, DEFAULT_SCHEMA, Api
 
 # Examples per test, scaled by FUZZ_SCALE (e.g. FUZZ_SCALE=10 for a longer hunt): at 1, the whole
@@ -302,6 +309,278 @@ def test_generated_operations_without_credentials_are_denied_or_invalid(
     api = make_api(schema)
     stats = fuzz(api, f"{schema.name} without credentials", {}, seed(api), ANONYMOUS_EXAMPLES, ANONYMOUS_CODES)
     _assert_clean(stats)
+
+
+# Hostile requests: built to break the server rather than to use it. Each must be answered like
+# any other request (a 200 or a 4xx with codes, no internal error, nothing internal revealed).
+
+Send = Callable[[Api], Any]
+CHUNK = "x" * 50_000
+
+
+def _raw(body: str) -> Send:
+    return lambda api: api.post(None, raw=body.encode())
+
+
+def _post(query: str, variables: dict[str, Any] | None = None) -> Send:
+    return lambda api: api.post({"query": query, "variables": variables})
+
+
+def _get(query: str, variables: str) -> Send:
+    params = urlencode({"query": query, "variables": variables})
+    return lambda api: api.client.http.get(f"/graphql?{params}", headers=api.headers)
+
+
+def _nested(depth: int, before: str, inner: str, after: str) -> str:
+    return before * depth + inner + after * depth
+
+
+def _deep_json(city: str, user: str) -> dict[str, Send]:
+    """Bodies and variables nested past the JSON depth limit, or not JSON at all."""
+    body = '{"query": "{ cities { id } }", "variables": {"v": %s}}'
+    return {
+        "arrays 5000 deep": _raw(body % _nested(5000, "[", "", "]")),
+        "objects 5000 deep": _raw(body % _nested(5000, '{"a": ', "1", "}")),
+        "unterminated 90000 deep": _raw(body % ("[" * 90_000)),
+        "a bare array 5000 deep": _raw(_nested(5000, "[", "", "]")),
+        "at the limit": _raw(body % _nested(MAX_JSON_DEPTH - 2, "[", "", "]")),
+        "past the limit": _raw(body % _nested(MAX_JSON_DEPTH - 1, "[", "", "]")),
+        "NaN": _raw(body % "NaN"),
+        "1e999": _raw(body % "1e999"),
+        "escapes and quotes": _raw(body % ('"' + '\\"[' * 20_000)),
+        "GET variables 5000 deep": _get("{ cities { id } }", '{"v": ' + _nested(5000, "[", "", "]") + "}"),
+    }
+
+
+def _deep_text(city: str, user: str) -> dict[str, Send]:
+    """Query text nested past what graphql-core parses or validates, or the depth and cost rules allow."""
+    fragments = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} }}" for i in range(2000))
+    return {
+        "selections 5000 deep": _post("{" + _nested(5000, "a {", "b", "}") + "}"),
+        "selections 190 deep": _post("{" + _nested(190, "cities {", "id", "}") + "}"),
+        "list literal 5000 deep": _post(
+            "{ cities(where: {match: {name: " + _nested(5000, "[", "", "]") + "}}) { id } }"
+        ),
+        "object literal 5000 deep": _post("{ cities(where: " + _nested(5000, "{not: ", "{}", "}") + ") { id } }"),
+        "fragments 2000 deep": _post("{ ...F0 } " + fragments + " fragment F2000 on Query { __typename }"),
+        "9000 fields": _post("{" + "__typename " * 9000 + "}"),
+        "1000 aliased lists": _post("{" + " ".join(f"a{i}: cities {{ id }}" for i in range(1000)) + "}"),
+    }
+
+
+def _wide_where(city: str, user: str) -> dict[str, Send]:
+    """Where-clauses past the size limit, wherever a where-clause is taken."""
+    wide_or = {"or": [{"match": {"name": [f"n{i}"]}} for i in range(600)]}
+    clauses = {
+        "or of 600": wide_or,
+        "and of 600": {"and": [{"exists": {"name": True}}] * 600},
+        "and 20 deep": _nested_and(20),
+        "1000 names": {"match": {"name": [f"n{i}" for i in range(1000)]}},
+        "1000 ids": {"match": {"id": [city] * 1000}},
+        "relations 20 deep": _hops(20),
+    }
+    # Every field that takes a where-clause, given it as `$w` (and the city's id as `$id`).
+    uses = {
+        "cities": "cities(where: $w) { id }",
+        "connection": "citiesConnection(where: $w, first: 5) { aggregate { count } }",
+        "relation": "users { address(where: $w) { id } }",
+        "updateMany": 'updateManyCities(input: {where: $w, data: {name: "z"}}) { count }',
+        "deleteMany": "deleteManyCities(input: {where: $w}) { count }",
+        "update": 'updateCity(input: {where: {id: $id}, data: {name: "z"}, conditions: $w}) { data { id } }',
+        "delete": "deleteCity(input: {where: {id: $id}, conditions: $w}) { data { id } }",
+        "upsert": 'upsertCity(input: {where: {id: $id}, create: {name: "z"}, update: {name: "z"}, conditions: $w})'
+        " { data { id } }",
+        "import": "importData(data: $d, merge: true, conditions: {id: [$id], conditions: $w}) { data }",
+    }
+    reads = ("cities", "connection", "relation")
+    declared = {
+        **dict.fromkeys(reads, "query ($w: CityWhereInput)"),
+        "updateMany": "mutation ($w: CityWhereInput!)",
+        "deleteMany": "mutation ($w: CityWhereInput!)",
+        "import": "mutation ($w: JSON!, $d: [JSON]!, $id: String)",
+    }
+    operations = {
+        use: f"{declared.get(use, 'mutation ($w: CityWhereInput, $id: ID)')} {{ {field} }}"
+        for use, field in uses.items()
+    }
+    sends = {
+        f"{clause} in {use}": _post(
+            query, {"w": where, "id": city, "d": [{"__typename": "City", "id": city, "name": "z"}]}
+        )
+        for clause, where in clauses.items()
+        for use, query in operations.items()
+    }
+    user_wide = {"or": [{"match": {"email": [f"e{i}"]}} for i in range(600)]}
+    sends["not 150 deep, written in the query"] = _post(
+        "{ cities(where: " + _nested(150, "{not: ", "{}", "}") + ") { id } }"
+    )
+    sends["or of 600 in a to-many relation"] = _post(
+        "query ($w: UserWhereInput) { cities { user(where: $w) { id } } }", {"w": user_wide}
+    )
+    sends["or of 600 through a relation"] = _post(
+        "query ($w: UserWhereInput) { users(where: $w) { id } }", {"w": {"address": wide_or, "match": {"id": [user]}}}
+    )
+    return sends
+
+
+def _nested_and(depth: int) -> dict[str, Any]:
+    """6 terms a level, in 2 levels of JSON: past the term limit well within the JSON depth limit."""
+    where: dict[str, Any] = {}
+    for _ in range(depth):
+        where = {"and": [where, {"match": {"name": ["a", "b", "c", "d"]}}]}
+    return where
+
+
+def _hops(depth: int) -> dict[str, Any]:
+    """A City where-clause `user: {address: {user: ...}}`, `depth` relations deep, matching 5
+    values at each: 6 terms a level of JSON."""
+    where: dict[str, Any] = {}
+    for hop in range(depth):
+        relation, field = ("user", "name") if (depth - hop) % 2 else ("address", "email")
+        where = {relation: where, "match": {field: [f"v{i}" for i in range(5)]}}
+    return where
+
+
+def _oversized(city: str, user: str) -> dict[str, Send]:
+    """Writes past DynamoDB's 400 KB item limit: creates, imports, and pushes until refused."""
+    many = "[" + ", ".join(["$s"] * 10) + "]"
+    create = (
+        'mutation ($s: String) {{ createCity(input: {{data: {{name: "a", neighborhoods: {}}}}}) {{ data {{ id }} }} }}'
+    )
+    push = (
+        "mutation ($id: ID, $s: String{}) {{ updateCity(input: {{where: {{id: $id}},"
+        " data: {{neighborhoods: {{push: [$s, $s]}}{}}}}}) {{ data {{ id }} }} }}"
+    )
+    return {
+        "create": _post(create.format(many), {"s": CHUNK}),
+        "create with a nested create": _post(
+            create.format(f'{many}, user: {{create: [{{email: "big@x.com"}}]}}'), {"s": CHUNK}
+        ),
+        "import": _post(
+            f'mutation ($s: String) {{ importData(data: [{{__typename: "City", name: "a", neighborhoods: {many}}}])'
+            " { data } }",
+            {"s": CHUNK},
+        ),
+        **{f"push {n}": _post(push.format("", ""), {"id": city, "s": CHUNK}) for n in range(6)},
+        "push with a connect": _post(
+            push.format(", $u: ID", ", user: {connect: [{id: $u}]}"), {"id": city, "u": user, "s": CHUNK}
+        ),
+        "updateMany push": _post(
+            "mutation ($s: String) {"
+            " updateManyCities(input: {where: {}, data: {neighborhoods: {push: [$s, $s]}}}) { count } }",
+            {"s": CHUNK},
+        ),
+    }
+
+
+# Each group of hostile requests (given a seeded city and user), and the codes that refuse them.
+HOSTILE: dict[str, tuple[Callable[[str, str], dict[str, Send]], set[str]]] = {
+    "deep JSON": (_deep_json, {errors.BAD_REQUEST}),
+    "deep query text": (_deep_text, {errors.PARSE_FAILED, errors.VALIDATION_FAILED}),
+    "wide where-clauses": (_wide_where, {errors.INVALID_INPUT}),
+    "oversized records": (_oversized, {errors.INVALID_INPUT}),
+}
+
+
+@pytest.mark.parametrize("group", list(HOSTILE))
+def test_hostile_requests_are_refused_with_codes(cities: Api, group: str) -> None:
+    seeded = seed_cities(cities)
+    city, user = seeded.ids[0], seeded.ids[1]
+    requests, refusals = HOSTILE[group]
+    stats = Stats(f"hostile requests: {group}")
+    accepted: list[str] = []
+    for name, send in requests(city, user).items():
+        stats.operations += 1
+        response = send(cities)
+        status, codes, problems = check_answer(response, "", None)
+        stats.statuses[status] += 1
+        stats.codes.update(codes)
+        if problems:
+            stats.failures.append(f"{name}: {problems}\nanswer: {response.body[:500]!r}")
+        if not codes or not set(codes) <= refusals:
+            accepted.append(name)
+    print(stats.report())
+    _assert_clean(stats)
+    # Everything is refused but JSON exactly at the depth limit and the pushes that still fit.
+    pushes = [name for name in accepted if name.startswith("push ")]
+    assert [name for name in accepted if name not in pushes] == (["at the limit"] if group == "deep JSON" else [])
+    assert pushes == [f"push {n}" for n in range(len(pushes))]
+    assert len(pushes) < 4  # 4 pushes of 100 kB are past the limit by any count
+    stored = cities.data("query ($id: ID) { city(id: $id) { neighborhoods } cities { id } }", {"id": city})
+    assert len(stored["cities"]) == 3
+    assert stored["city"]["neighborhoods"] == ["a", "b", *[CHUNK] * (2 * len(pushes))]
+
+
+# importData with values of every JSON shape for every field: wrong types are refused, never stored.
+
+IMPORT = (
+    "mutation ($data: [JSON]!, $merge: Boolean, $c: ConditionsInput) {"
+    " importData(data: $data, merge: $merge, conditions: $c) { data } }"
+)
+WHERE_KEYS = ["match", "range", "exists", "and", "or", "not", "user", "address", "nope"]
+
+
+def _json_values(ids: list[str]) -> st.SearchStrategy[Any]:
+    """Any JSON value, with the extremes of each type and, often, the id of a stored record."""
+    leaves = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.integers(-(2**80), 2**80),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=8),
+        st.sampled_from(["1900-01-01", "2026-01-01T00:00:00Z", "u@x.com", *ids]),
+    )
+
+    def extend(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        return st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=3)
+
+    return st.recursive(leaves, extend, max_leaves=6)
+
+
+@pytest.mark.slow
+def test_imported_values_of_any_shape_are_stored_right_or_refused(cities: Api) -> None:
+    seeded = seed_cities(cities)
+    values = _json_values(seeded.ids)
+    # Values of the right type half of the time, so that some imports are stored (and read back).
+    plausible = st.sampled_from(["a", 7, -(2**31), 2.5, True, ["a", None], [], *seeded.ids, seeded.ids[:2]])
+    fields = {model.name: [*model.fields, "nope"] for model in cities.service.registry.crud_models()}
+    required = {"City": {"name": "imported"}, "User": {"email": "imported@x.com"}}
+    objects = st.sampled_from(sorted(fields)).flatmap(
+        lambda typename: st.dictionaries(st.sampled_from(fields[typename]), plausible | values, max_size=2).map(
+            lambda chosen: {"__typename": typename, **required[typename], **chosen}
+        )
+    )
+    wheres = st.dictionaries(st.sampled_from(WHERE_KEYS), values, max_size=3) | values
+    stats = Stats("importData values")
+
+    @settings(
+        max_examples=max(1, int(150 * SCALE)),
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(data=st.lists(objects, min_size=1, max_size=3), merge=st.booleans(), where=wheres)
+    def run(data: list[dict[str, Any]], merge: bool, where: Any) -> None:
+        stats.operations += 1
+        guarded = [d["id"] for d in data if isinstance(d.get("id"), str)]
+        variables = {"data": data, "merge": merge, "c": {"id": guarded, "conditions": where}}
+        response = cities.post({"query": IMPORT, "variables": variables})
+        sent = json.dumps(variables)
+        status, codes, problems = check_answer(response, sent, None)
+        stats.statuses[status] += 1
+        stats.codes.update(codes)
+        if problems:
+            stats.failures.append(f"{problems}\nvariables: {sent[:500]}\nanswer: {response.body[:500]!r}")
+
+    try:
+        run()
+    finally:
+        print(stats.report())
+    _assert_clean(stats)
+    # Whatever was stored reads back: no value of the wrong type got in.
+    everything = "{ cities { id name neighborhoods founded population user { id } } users { id email address { id } } }"
+    assert "errors" not in cities.query(everything)
 
 
 # What the fuzzing found, pinned down: minimal operations, each answered with an internal error.

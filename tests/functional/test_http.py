@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from chalicelib.api.decoding import MAX_JSON_DEPTH
 from chalicelib.api.errors import LOGGER
 from chalicelib.errors import BAD_REQUEST, INTERNAL_ERROR, PARSE_FAILED, PERMISSION_DENIED, VALIDATION_FAILED
 from tests.conftest import Api
@@ -26,6 +27,36 @@ def test_malformed_json_is_a_400_with_a_clear_message(cities: Api) -> None:
     assert _body(response)["errors"] == [
         {"message": "The request body is not valid JSON", "extensions": {"code": BAD_REQUEST}}
     ]
+
+
+def test_json_nested_past_the_limit_is_a_400_not_a_crash(cities: Api) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    response = cities.post(None, raw=b'{"query": "{ cities { id } }", "variables": {"a": ' + deep.encode() + b"}}")
+    assert response.status_code == 400
+    message = f"The request body is nested 5002 levels deep; the limit is {MAX_JSON_DEPTH}"
+    assert _body(response)["errors"] == [{"message": message, "extensions": {"code": BAD_REQUEST}}]
+    query = urlencode({"query": "{ cities { id } }", "variables": '{"a": ' + deep + "}"})
+    response = cities.client.http.get(f"/graphql?{query}", headers=cities.headers)
+    assert response.status_code == 400
+    assert _body(response)["errors"][0]["message"].startswith("`variables` is nested 5001 levels deep")
+    within: dict[str, Any] = {}
+    for _ in range(MAX_JSON_DEPTH - 3):  # the body and `variables` hold it, and its innermost level
+        within = {"not": within}
+    assert cities.data("query ($w: CityWhereInput) { cities(where: $w) { id } }", {"w": within}) == {"cities": []}
+
+
+def test_query_text_nested_thousands_deep_is_a_parse_or_validation_error(cities: Api) -> None:
+    fragments = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} }}" for i in range(2000))
+    for query in [
+        "{" + "a {" * 5000 + "b" + "}" * 5001,
+        "{ cities(where: {match: {name: " + "[" * 5000 + "]" * 5000 + "}}) { id } }",
+        "{ cities(where: " + "{not: " * 5000 + "{}" + "}" * 5000 + ") { id } }",
+        "{ ...F0 } " + fragments + " fragment F2000 on Query { __typename }",
+    ]:
+        response = cities.post({"query": query})
+        assert response.status_code == 400, query[:50]
+        [error] = _body(response)["errors"]
+        assert error["extensions"]["code"] in (PARSE_FAILED, VALIDATION_FAILED), error
 
 
 def test_missing_query_and_wrong_shapes_are_400s(cities: Api) -> None:

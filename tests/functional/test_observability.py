@@ -8,7 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from chalicelib.api.errors import LOGGER
+from chalicelib.errors import INTERNAL_ERROR
 from chalicelib.observability import SERVICE, logger
+from chalicelib.store.records import RecordStore
 from tests.conftest import Api
 
 SECRET_PASSWORD = "correct horse battery staple"
@@ -69,3 +72,42 @@ def test_no_secret_reaches_the_logs(api: Api, logs: _Lines, capsys: pytest.Captu
     assert len(logs.lines) == 2
     for secret in [SECRET_PASSWORD, token.split(" ", 1)[1], "test-admin-key"]:
         assert secret not in text
+
+
+def test_an_internal_error_is_logged_without_the_query_or_its_variables(
+    api: Api, logs: _Lines, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(*_: object, **__: object) -> None:
+        raise RuntimeError("the store is down")
+
+    monkeypatch.setattr(RecordStore, "write", down)
+    monkeypatch.setattr(RecordStore, "scan_pages", down)
+    literal, variable = "literal-token-4b1d", "variable-name-9c2e"
+    requests = [
+        (
+            "mutation ($n: String) { createShopifyShop(input: {data:"
+            f' {{name: $n, accessToken: "{literal}"}}}}) {{ data {{ id }} }} }}',
+            ["createShopifyShop"],
+        ),
+        (
+            "query ($n: [String!]) { shopifyShops(name: $n,"
+            f' where: {{match: {{accessToken: ["{literal}"]}}}}) {{ id }} }}',
+            ["shopifyShops"],
+        ),
+    ]
+    with caplog.at_level(logging.DEBUG):
+        for query, path in requests:
+            result = api.query(query, {"n": variable if "mutation" in query else [variable]})
+            assert [(e["path"], e["extensions"]["code"]) for e in result["errors"]] == [(path, INTERNAL_ERROR)]
+    failures = [r for r in caplog.records if r.name == LOGGER]
+    assert [r.getMessage() for r in failures] == [
+        "Internal error at createShopifyShop: RuntimeError",
+        "Internal error at shopifyShops: RuntimeError",
+    ]
+    assert all(r.exc_info and "the store is down" in logging.Formatter().formatException(r.exc_info) for r in failures)
+    formatter = logging.Formatter()
+    everything = logs.text + "".join(
+        formatter.format(r) + (formatter.formatException(r.exc_info) if r.exc_info else "") for r in caplog.records
+    )
+    for sent in [literal, variable, "createShopifyShop(input", "accessToken"]:
+        assert sent not in everything, sent

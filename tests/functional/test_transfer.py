@@ -132,6 +132,68 @@ def test_a_malformed_line_is_reported_with_its_number(
     assert "line 2: no model named Nope" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (
+            {"population": 10**40},
+            "line 2: City.population: 10000000000000000000000000000000000000000 is not a 32-bit Int",
+        ),
+        ({"neighborhoods": "notalist"}, "line 2: City.neighborhoods: 'notalist' is not a list"),
+        ({"user": "someone"}, "line 2: City.user: 'someone' is not a list"),
+        ({"founded": 1900}, "line 2: City.founded: Date must be a string"),
+        ({"name": None}, "line 2: City.name is required"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_reported_with_its_line_and_field(
+    target: Service,
+    dynamodb: LocalDynamoDB,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    bad: dict[str, Any],
+    message: str,
+) -> None:
+    lines = [{"__typename": "City", "id": ids.new_id("City"), "name": "a"} for _ in range(2)]
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(lines[0]) + "\n" + json.dumps({**lines[1], **bad}) + "\n")
+    _stage(monkeypatch, dynamodb, os.environ["TARGET_PREFIX"])
+    assert main(["import", str(path)]) == 1
+    assert message in capsys.readouterr().err
+    assert RecordStore(target.tables).get(target.registry.model("City"), lines[0]["id"]) is None
+
+
+def test_a_line_nested_too_deep_to_decode_is_reported_with_its_number(
+    target: Service,
+    dynamodb: LocalDynamoDB,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"__typename": "City", "id": "x", "name": "a"}\n' + "[" * 100_000 + "\n")
+    _stage(monkeypatch, dynamodb, os.environ["TARGET_PREFIX"])
+    assert main(["import", str(path)]) == 1
+    assert "line 2: not JSON" in capsys.readouterr().err
+
+
+def test_a_record_past_the_item_limit_is_reported_with_its_line(
+    target: Service,
+    dynamodb: LocalDynamoDB,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    large_id = ids.new_id("City")
+    large = {"__typename": "City", "id": large_id, "name": "b", "neighborhoods": ["x" * 1000] * 450}
+    bad = tmp_path / "large.jsonl"
+    bad.write_text(json.dumps({"__typename": "City", "id": ids.new_id("City"), "name": "a"}) + "\n" + json.dumps(large))
+    _stage(monkeypatch, dynamodb, os.environ["TARGET_PREFIX"])
+    assert main(["import", str(bad)]) == 1
+    assert "line 2: this write would make a City record larger (" in capsys.readouterr().err
+    assert RecordStore(target.tables).get(target.registry.model("City"), large_id) is None
+
+
 def test_export_of_some_types_and_unknown_stages(
     source: Api,
     dynamodb: LocalDynamoDB,
