@@ -5,8 +5,9 @@
   existing records.
 - `merge: true`: objects whose id exists update that record (fields given replace, relations given
   are connected); others are created, keeping their id when it is a valid id of their type.
-- `conditions: {id, conditions}`: the merge of those ids happens only if the stored record matches
-  `conditions`; those that do not are returned in `unalteredData`.
+- `conditions: [{id, conditions}]` (Genie's list; one object is taken as a list of one): the merge of
+  those ids happens only if the stored record matches `conditions`, relation filters included, as
+  the caller sees it, and atomically with the write; those that do not are returned in `unalteredData`.
 - Referenced ids that exist nowhere are left out and listed in `missingData`.
 
 One call is one transaction: all of it is written, or nothing. Large data goes through the
@@ -24,7 +25,7 @@ from chalicelib.api import ids
 from chalicelib.api.raw_records import check_values, missing_required
 from chalicelib.api.writes import WritePlan
 from chalicelib.errors import INVALID_INPUT, ApiError, permission_denied
-from chalicelib.query.where import Where, matches, validate
+from chalicelib.query.where import Where, validate
 from chalicelib.schema.naming import Names
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.records import Record, RecordStore
@@ -46,7 +47,7 @@ class ImportData:
         data: list[Any],
         merge: bool = False,
         defaultTypename: str | None = None,  # noqa: N803 (Genie's argument name)
-        conditions: dict[str, Any] | None = None,
+        conditions: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         if not any(info.context.is_admin or info.context.roles & m.access.bulk for m in self.registry.crud_models()):
             raise permission_denied("use", "data import")
@@ -56,23 +57,28 @@ class ImportData:
         for name in dict.fromkeys(model.name for model, _ in objects):
             authorize(info.context, self.registry.model(name), Action.BULK)
         plan = WritePlan(self.registry, self.store, info.context)
-        guarded = set((conditions or {}).get("id") or ())
+        # Genie's shape: a list of {id: [ids], conditions: where}; an id under several must meet all.
+        raw: dict[str, list[Any]] = {}
+        for entry in conditions or []:
+            for record_id in entry["id"]:
+                raw.setdefault(record_id, []).append(entry["conditions"])
         wheres = {
-            model.name: self._where(info, model, (conditions or {}).get("conditions"))
+            item["id"]: {"and": [self._where(info, model, where) for where in raw[item["id"]]]}
             for model, item in objects
-            if item.get("id") in guarded
+            if item.get("id") in raw
         }
+        stored = self._read(info, objects, merge)
         # The record of each object (None where conditions kept it unaltered), and by the object's id.
         records: list[Record | None] = []
         by_id: dict[str, Record] = {}
         unaltered: list[dict[str, Any]] = []
         for index, (model, item) in enumerate(objects):
             old_id = item.get("id")
-            existing = self._existing(model, old_id) if merge else None
+            existing = stored.get((model.name, old_id)) if merge and isinstance(old_id, str) else None
             if (
                 existing is not None
-                and old_id in guarded
-                and not matches(model, wheres[model.name], existing, self.registry, _none)
+                and old_id in wheres
+                and not plan.holds(model, existing, wheres[old_id], self.page_cap)
             ):
                 unaltered.append(to_line(model, existing))
                 records.append(None)
@@ -93,7 +99,7 @@ class ImportData:
             records.append(record)
             if isinstance(old_id, str):
                 by_id[old_id] = record
-        missing = self._relations(plan, objects, records, by_id)
+        missing = self._relations(plan, objects, records, by_id, stored)
         self._check_sizes(objects, records)
         self.commit(plan.finish())
         return {
@@ -118,6 +124,7 @@ class ImportData:
         objects: list[tuple[Model, dict[str, Any]]],
         records: list[Record | None],
         by_id: dict[str, Record],
+        stored: dict[tuple[str, str], Record],
     ) -> list[dict[str, Any]]:
         missing: list[dict[str, Any]] = []
         for (model, item), record in zip(objects, records, strict=True):
@@ -128,7 +135,7 @@ class ImportData:
                 for other_id in (linked if field.is_list else [linked]) if linked else []:
                     target = self.registry.model(field.type_name)
                     # A record the caller may not read is missing for it, like one that does not exist.
-                    other = by_id.get(other_id) or visible(plan.context, target, self._existing(target, other_id))
+                    other = by_id.get(other_id) or visible(plan.context, target, stored.get((target.name, other_id)))
                     if other is None:
                         missing.append({"__typename": target.name, "id": other_id})
                     elif other["id"] not in _related(record, field.name):
@@ -168,19 +175,31 @@ class ImportData:
         validate(model, coerced, self.registry)
         return coerced
 
-    def _existing(self, model: Model, record_id: Any) -> Record | None:
-        if not isinstance(record_id, str) or not _valid_id(record_id, model):
-            return None
-        return self.store.get(model, record_id)
+    def _read(
+        self, info: GraphQLResolveInfo, objects: list[tuple[Model, dict[str, Any]]], merge: bool
+    ) -> dict[tuple[str, str], Record]:
+        """Every stored record the import refers to (the objects' own ids when merging, and the ids
+        they link to), read once each, 100 to a BatchGetItem, by (model name, id)."""
+        wanted: dict[str, set[Any]] = {}
+        for model, item in objects:
+            if merge:
+                wanted.setdefault(model.name, set()).add(item.get("id"))
+            for field in model.relations():
+                linked = item.get(field.name)
+                wanted.setdefault(field.type_name, set()).update(
+                    (linked if field.is_list else [linked]) if linked else []
+                )
+        found: dict[tuple[str, str], Record] = {}
+        for name, record_ids in wanted.items():
+            model = self.registry.model(name)
+            valid = [i for i in record_ids if isinstance(i, str) and _valid_id(i, model)]
+            found.update({(name, i): r for i, r in info.context.loader.load(model, valid).items()})
+        return found
 
 
 def _row(index: int, problem: str) -> ApiError:
     """An error in `data[index]`, named so that the client finds the object at fault."""
     return ApiError(INVALID_INPUT, f"importData: data[{index}]: {problem}")
-
-
-def _none(*_: Any) -> list[Record]:
-    return []
 
 
 def _valid_id(record_id: str, model: Model) -> bool:

@@ -29,7 +29,6 @@ from chalicelib.errors import (
 )
 from chalicelib.query import where as where_grammar
 from chalicelib.query.conditions import compile_where
-from chalicelib.query.reader import Reader
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.backoff import GaveUp
 from chalicelib.store.changes import Changes
@@ -187,21 +186,8 @@ class Mutations:
         """Conditions DynamoDB can evaluate go into the write; those through relations are evaluated
         here, and the write then holds only if every record they looked at is unchanged. The resolvers
         have validated them, before reading anything."""
-        compiled = compile_where(model, conditions)
-        if compiled.exact:
-            return
-        # A loader of its own: each attempt must see the records as they are now, not as cached.
-        loader = plan.context.loader.fresh()
-        reader = Reader(self.registry, self.store, loader, self.page_cap)
-        if not reader.matching(model, conditions, [record]):
+        if not compile_where(model, conditions).exact and not plan.holds(model, record, conditions, self.page_cap):
             raise _ConditionsFailed(record)
-        plan.changes.check(model, record)
-        for path in where_grammar.relation_paths(model, conditions, self.registry):
-            level = [record]
-            for field in path:
-                level = [r for parent in level for r in loader.related(field, parent)]
-                for related in level:
-                    plan.changes.check(self.registry.model(field.type_name), related)
 
     def commit(
         self, changes: Changes, model: Model | None = None, record: Record | None = None, conditions: Any = None

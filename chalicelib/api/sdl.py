@@ -284,7 +284,7 @@ class _Generator:
     def _mutation(self) -> str:
         lines = [
             "importData(data: [JSON]!, merge: Boolean = false, defaultTypename: String, "
-            "conditions: ConditionsInput): ImportDataPayload"
+            "conditions: [ConditionsInput!]): ImportDataPayload"
         ]
         for model in self.registry.crud_models():
             n = Names(model)

@@ -24,6 +24,8 @@ from chalicelib.api.unique import find_unique, unique_keys
 from chalicelib.errors import INVALID_INPUT, ApiError, not_found, permission_denied
 from chalicelib.passwords import hash_password
 from chalicelib.query.loader import related_ids
+from chalicelib.query.reader import Reader
+from chalicelib.query.where import relation_paths
 from chalicelib.schema.registry import Field, Model, Registry
 from chalicelib.store.attributes import storable_number
 from chalicelib.store.changes import VERSION, Changes, Update
@@ -226,6 +228,22 @@ class WritePlan:
             authorize(self.context, target, Action.UPDATE, other)
             self._authorized.add((target.name, other["id"]))
         return other
+
+    def holds(self, model: Model, record: Record, where: dict[str, Any] | None, page_cap: int) -> bool:
+        """Whether `record` (as read) matches `where`, relation filters included, as the caller sees
+        it; when it does, the plan's write holds only if every record looked at is unchanged."""
+        # A loader of its own: each attempt must see the records as they are now, not as cached.
+        loader = self.context.loader.fresh()
+        if not Reader(self.registry, self.store, loader, page_cap).matching(model, where, [record]):
+            return False
+        self.changes.check(model, record)
+        for path in relation_paths(model, where, self.registry):
+            level = [record]
+            for field in path:
+                level = [r for parent in level for r in loader.related(field, parent)]
+                for related in level:
+                    self.changes.check(self.registry.model(field.type_name), related)
+        return True
 
     # Authorizing what the plan touches.
 

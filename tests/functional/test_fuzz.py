@@ -514,7 +514,7 @@ def test_hostile_requests_are_refused_with_codes(cities: Api, group: str) -> Non
 # importData with values of every JSON shape for every field: wrong types are refused, never stored.
 
 IMPORT = (
-    "mutation ($data: [JSON]!, $merge: Boolean, $c: ConditionsInput) {"
+    "mutation ($data: [JSON]!, $merge: Boolean, $c: [ConditionsInput!]) {"
     " importData(data: $data, merge: $merge, conditions: $c) { data } }"
 )
 WHERE_KEYS = ["match", "range", "exists", "and", "or", "not", "user", "address", "nope"]

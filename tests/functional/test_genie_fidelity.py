@@ -73,3 +73,57 @@ def test_a_missing_record_is_not_found_in_words_genie_clients_match(tasks: Api, 
     errors = tasks.query(operation)["errors"]
     assert errors[0]["extensions"]["code"] == RECORD_NOT_FOUND
     assert "not found" in errors[0]["message"]
+
+
+# importData: Genie's list of conditions, relation filters in them, and linked records read in batches.
+
+IMPORT = """
+mutation ($data: [JSON]!, $conditions: [ConditionsInput!]) {
+  importData(data: $data, merge: true, conditions: $conditions) { data unalteredData missingData }
+}
+"""
+PERSON = "mutation ($name: String!) { createPerson(input: {data: {name: $name}}) { data { id } } }"
+OWNED_TASK = """
+mutation ($title: String!, $done: Boolean, $owner: ID!) {
+  createTask(input: {data: {title: $title, done: $done, owner: {connect: {id: $owner}}}}) { data { id } }
+}
+"""
+
+
+def _titles(lines: list[dict[str, object]]) -> list[object]:
+    return sorted(line["title"] for line in lines)
+
+
+def test_import_conditions_take_genies_list_and_filter_through_relations(tasks: Api) -> None:
+    ann = tasks.data(PERSON, {"name": "ann"})["createPerson"]["data"]["id"]
+    bob = tasks.data(PERSON, {"name": "bob"})["createPerson"]["data"]["id"]
+    ids = {}
+    for title, done, owner in (("t1", True, ann), ("t2", False, ann), ("t3", True, bob)):
+        ids[title] = tasks.data(OWNED_TASK, {"title": title, "done": done, "owner": owner})["createTask"]["data"]["id"]
+    data = [{"__typename": "Task", "id": ids[t], "title": f"{t}!"} for t in ("t1", "t2", "t3")]
+    conditions = [
+        {"id": [ids["t1"], ids["t2"]], "conditions": {"match": {"done": [True]}}},
+        {"id": [ids["t1"], ids["t3"]], "conditions": {"owner": {"match": {"name": ["ann"]}}}},
+    ]
+    result = tasks.data(IMPORT, {"data": data, "conditions": conditions})["importData"]
+    # t1 meets both; t2 is not done; t3 is not ann's.
+    assert _titles(result["data"]) == ["t1!"]
+    assert _titles(result["unalteredData"]) == ["t2", "t3"]
+    # One object stands for a list of one, as GraphQL coerces it.
+    single = {"id": [ids["t2"]], "conditions": {"match": {"done": [False]}}}
+    again = tasks.data(IMPORT, {"data": data[1:2], "conditions": single})["importData"]
+    assert _titles(again["data"]) == ["t2!"]
+
+
+def test_import_reads_the_records_it_links_once_each_in_batches(tasks: Api) -> None:
+    people = [tasks.data(PERSON, {"name": n})["createPerson"]["data"]["id"] for n in ("a", "b", "c")]
+    data = [{"__typename": "Task", "title": f"t{i}", "owner": people[i % 3]} for i in range(40)]
+    with tasks.calls() as calls:
+        result = tasks.data(IMPORT, {"data": data})["importData"]
+    assert len(result["data"]) == 40
+    assert result["missingData"] == []
+    assert calls.counts["GetItem"] == 0
+    assert calls.counts["BatchGetItem"] == 1
+    assert calls.counts["TransactWriteItems"] == 1
+    listed = tasks.data("{ people { name tasks { title } } }")["people"]
+    assert sorted(len(person["tasks"]) for person in listed) == [13, 13, 14]

@@ -87,7 +87,7 @@ def test_write_conditions_past_the_limit_are_refused_and_nothing_is_written(citi
 def test_import_conditions_are_checked_as_a_where_clause(cities: Api) -> None:
     city_id = _city(cities)
     query = (
-        "mutation ($data: [JSON]!, $c: ConditionsInput) {"
+        "mutation ($data: [JSON]!, $c: [ConditionsInput!]) {"
         " importData(data: $data, merge: true, conditions: $c) { data } }"
     )
     data = [{"__typename": "City", "id": city_id, "name": "b"}]
