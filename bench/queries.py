@@ -73,6 +73,13 @@ def round_trips(api: Service, city_ids: list[str], user_ids: list[str]) -> list[
             {"id": city_ids[0]},
         ),
         (
+            "updateCity(where: {id}), failing condition",
+            "1 (unalteredData with the failure)",
+            "mutation ($id: ID!) { updateCity(input: {where: {id: $id}, data: {population: 2},"
+            " conditions: {match: {population: null}}}) { data { id } unalteredData { population } } }",
+            {"id": city_ids[0]},
+        ),
+        (
             "createCity + 2 nested users",
             "1",
             'mutation { createCity(input: {data: {name: "n", user: {create: ['

@@ -32,7 +32,7 @@ from chalicelib.query.conditions import compile_where
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.backoff import GaveUp
 from chalicelib.store.changes import Changes
-from chalicelib.store.records import Record, RecordStore
+from chalicelib.store.records import Record, RecordStore, to_record
 from chalicelib.store.sizes import ItemTooLarge
 from chalicelib.store.transaction import ConditionFailed, Conflict, DuplicateItem, Label, TooManyItems
 
@@ -173,10 +173,10 @@ class Mutations:
         try:
             record = self.store.write(plan.finish())
         except ConditionFailed as failure:
-            current = self.store.get(model, record_id)
-            if current is None:
+            # The failed write says how the record stood: no record, or one its conditions failed on.
+            if failure.item is None:
                 raise not_found(model.name, f"id {record_id!r}", "update") from failure
-            raise _ConditionsFailed(current) from failure
+            raise _ConditionsFailed(to_record(model, failure.item)) from failure
         except ItemTooLarge as error:
             raise ApiError(INVALID_INPUT, str(error)) from error
         assert record is not None

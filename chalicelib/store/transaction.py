@@ -10,8 +10,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.constants import ALL_NEW, ALL_OLD
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model as PynamoModel
@@ -33,11 +35,13 @@ class Label:
 
 
 class ConditionFailed(Exception):
-    """The transaction was cancelled because the condition of `label`'s item failed."""
+    """The transaction was cancelled because the condition of `label`'s item failed. A lone update
+    also says how the item stood (`item`, None when there was none), read by the failed write itself."""
 
-    def __init__(self, label: Label) -> None:
+    def __init__(self, label: Label, item: PynamoModel | None = None) -> None:
         super().__init__(f"condition failed on {label}")
         self.label = label
+        self.item = item
 
 
 class TooManyItems(Exception):
@@ -140,18 +144,46 @@ class Transaction:
             if write.kind == PUT:
                 write.item.save(condition=write.condition, add_version_condition=False)
             elif write.kind == UPDATE:
-                assert write.actions is not None
-                write.item.update(write.actions, condition=write.condition, add_version_condition=False)
-                return write.item
+                return self._update_single(write)
             else:
                 write.item.delete(condition=write.condition, add_version_condition=False)
-        except (PutError, UpdateError, DeleteError) as error:
+        except (PutError, DeleteError) as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 raise ConditionFailed(write.label) from error
             if is_refusal(error.cause_response_message):
                 raise ItemTooLarge(write.label.model) from error
             raise
         return None
+
+    def _update_single(self, write: _Write) -> PynamoModel:
+        """One UpdateItem answering with the item as it now stands or, when its condition fails, as it
+        stood (ReturnValuesOnConditionCheckFailure), so a failed condition costs no second read.
+
+        PynamoDB's `Model.update` neither asks for the old item nor keeps it from the error, so the
+        request is built by PynamoDB and sent through the (shared, watched) botocore client."""
+        assert write.actions is not None
+        cls = type(write.item)
+        table = cls._get_connection()
+        hash_key, _ = write.item._get_hash_range_key_serialized_values()
+        request = table.connection.get_operation_kwargs(
+            table.table_name,
+            hash_key,
+            actions=write.actions,
+            condition=write.condition,
+            return_values=ALL_NEW,
+            return_values_on_condition_failure=ALL_OLD,
+        )
+        try:
+            response = table.connection.client.update_item(**request)
+        except ClientError as error:
+            details = error.response.get("Error", {})
+            if details.get("Code") == "ConditionalCheckFailedException":
+                old = error.response.get("Item")
+                raise ConditionFailed(write.label, None if old is None else cls.from_raw_data(old)) from error
+            if is_refusal(details.get("Message")):
+                raise ItemTooLarge(write.label.model) from error
+            raise
+        return cls.from_raw_data(response["Attributes"])
 
     def _failure(self, error: TransactWriteError) -> Exception:
         if is_refusal(error.cause_response_message):

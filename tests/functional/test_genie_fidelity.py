@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,7 +91,7 @@ mutation ($title: String!, $done: Boolean, $owner: ID!) {
 """
 
 
-def _titles(lines: list[dict[str, object]]) -> list[object]:
+def _titles(lines: list[dict[str, Any]]) -> list[Any]:
     return sorted(line["title"] for line in lines)
 
 

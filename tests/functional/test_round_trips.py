@@ -31,3 +31,31 @@ def test_create_without_unique_values_is_one_put(api: Api) -> None:
     with api.calls() as calls:
         api.data('mutation { createShopifyShop(input: {data: {name: "shop"}}) { data { id } } }')
     assert calls.counts == {"PutItem": 1}
+
+
+UPDATE_WITH_CONDITION = """
+mutation ($id: ID!, $name: String) {
+  updateUser(input: {where: {id: $id}, data: {name: "new"}, conditions: {match: {name: [$name]}}}) {
+    data { name } unalteredData { name }
+  }
+}
+"""
+
+
+def test_an_update_by_id_with_a_scalar_condition_is_one_call_passing_or_failing(api: Api) -> None:
+    created = api.data('mutation { createUser(input: {data: {email: "a@example.com", name: "old"}}) { data { id } } }')
+    user_id = created["createUser"]["data"]["id"]
+    with api.calls() as calls:
+        failed = api.data(UPDATE_WITH_CONDITION, {"id": user_id, "name": "other"})["updateUser"]
+    # The failed write hands back the record as it stood: no second read for `unalteredData`.
+    assert failed == {"data": None, "unalteredData": {"name": "old"}}
+    assert calls.counts == {"UpdateItem": 1}
+    with api.calls() as calls:
+        passed = api.data(UPDATE_WITH_CONDITION, {"id": user_id, "name": "old"})["updateUser"]
+    assert passed == {"data": {"name": "new"}, "unalteredData": None}
+    assert calls.counts == {"UpdateItem": 1}
+    missing = "VXNlcjpjY2Y3MDljM2UyZDg0YmUxOGZlODJjY2NiYWQzMDM4NA"
+    with api.calls() as calls:
+        gone = api.query(UPDATE_WITH_CONDITION, {"id": missing, "name": "old"})
+    assert gone["errors"][0]["extensions"]["code"] == "GGT_RECORD_NOT_FOUND"
+    assert calls.counts == {"UpdateItem": 1}
