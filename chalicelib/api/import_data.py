@@ -22,6 +22,7 @@ from graphql import GraphQLInputObjectType, GraphQLResolveInfo, coerce_input_val
 
 from chalicelib.access.permissions import Action, authorize, visible
 from chalicelib.api import ids
+from chalicelib.api.queries import raw_data
 from chalicelib.api.raw_records import check_values, missing_required
 from chalicelib.api.writes import WritePlan
 from chalicelib.errors import INVALID_INPUT, ApiError, permission_denied
@@ -30,7 +31,6 @@ from chalicelib.schema.naming import Names
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.records import Record, RecordStore
 from chalicelib.store.sizes import ItemTooLarge
-from chalicelib.transfer import to_line
 
 
 class ImportData:
@@ -80,7 +80,7 @@ class ImportData:
                 and old_id in wheres
                 and not plan.holds(model, existing, wheres[old_id], self.page_cap)
             ):
-                unaltered.append(to_line(model, existing))
+                unaltered.append(raw_data(info.context, model, existing))
                 records.append(None)
                 continue
             scalars = {k: v for k, v in item.items() if k != "id" and not model.fields[k].is_relation}
@@ -102,8 +102,10 @@ class ImportData:
         missing = self._relations(plan, objects, records, by_id, stored)
         self._check_sizes(objects, records)
         self.commit(plan.finish())
+        # What the request had read may be out of date now: the payload reads afresh.
+        info.context.loader = info.context.loader.fresh()
         return {
-            "data": [to_line(model, r) for (model, _), r in zip(objects, records, strict=True) if r is not None],
+            "data": [raw_data(info.context, model, r) for (model, _), r in zip(objects, records, strict=True) if r],
             "unalteredData": unaltered,
             "missingData": missing,
         }

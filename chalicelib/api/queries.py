@@ -14,6 +14,7 @@ from graphql import (
     VariableNode,
 )
 
+from chalicelib.access.context import RequestContext
 from chalicelib.access.permissions import Action, authorize, owned_only, readable, visible
 from chalicelib.api import ids
 from chalicelib.api.unique import find_unique, unique_keys
@@ -99,11 +100,26 @@ class Queries:
         exported = []
         for name in names:
             model = self.registry.model(name)
-            for record in reader.read(model, ListArgs(), count=True).records:
-                readable = (f.name for f in model.fields.values() if f.readable)
-                fields = {name: record[name] for name in readable if record.get(name) is not None}
-                exported.append({"__typename": name, **fields})
+            args = ListArgs(where=owned_only(info.context, model))
+            records = info.context.loader.group(model, reader.read(model, args, count=True).records)
+            exported += [raw_data(info.context, model, record) for record in records]
         return exported
+
+
+def raw_data(context: RequestContext, model: Model, record: Record) -> dict[str, Any]:
+    """A record as Genie's raw data: `__typename` and its readable fields, its links only to records
+    the caller may read (the request's loader reads them for the record's whole group at once)."""
+    data: dict[str, Any] = {"__typename": model.name}
+    for field in model.fields.values():
+        value = record.get(field.name)
+        if not field.readable or value is None:
+            continue
+        if field.is_relation and not context.is_admin:
+            linked = [r["id"] for r in context.loader.related(field, record)]
+            value = linked if field.is_list else next(iter(linked), None)
+        if value is not None:
+            data[field.name] = value
+    return data
 
 
 def written_keys(info: GraphQLResolveInfo, argument: str) -> list[str] | None:

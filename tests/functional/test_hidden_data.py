@@ -230,3 +230,17 @@ def test_connecting_needs_the_right_to_update_what_is_connected(trust: Api) -> N
         world.bob.auth,
     )
     _denied_and_unchanged(world, reply.body, before)
+
+
+def test_export_and_import_payloads_hold_no_hidden_link(trust: Api) -> None:
+    world = build(trust)
+    exported = call(trust, '{ exportData(types: ["Label"]) }', None, world.bob.auth).data["exportData"]
+    assert exported == [{"__typename": "Label", "id": world.label, "name": "public", "notes": [world.bob_note]}]
+    items = [{"__typename": "Label", "id": world.label, "name": "public"}]
+    merged = call(
+        trust,
+        "mutation ($data: [JSON]!) { importData(data: $data, merge: true) { data } }",
+        {"data": items},
+        world.bob.auth,
+    ).data["importData"]["data"]
+    assert merged == [{"__typename": "Label", "id": world.label, "name": "public", "notes": [world.bob_note]}]
