@@ -7,6 +7,7 @@ answer given here (an error response, or a timeout raised) is handled as DynamoD
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ReadTimeoutError
 
 from tests.conftest import Api
 
@@ -79,3 +81,21 @@ def recorded_waits(api: Api, monkeypatch: pytest.MonkeyPatch) -> list[float]:
     waits: list[float] = []
     monkeypatch.setattr(api.service.store.backoff, "sleep", waits.append)
     return waits
+
+
+@dataclass
+class LosingFirstReply:
+    """Sends the first try of `operation` to DynamoDB for real, then loses its reply: the caller
+    times out although the write landed, and botocore sends it again."""
+
+    operation: str
+    lost: int = 0
+
+    def __call__(self, request: Any, event_name: str, **_kwargs: Any) -> AWSResponse | None:
+        if operation_of(event_name) != self.operation or self.lost:
+            return None
+        self.lost += 1
+        delivered = urllib.request.Request(request.url, data=request.body, headers=dict(request.headers), method="POST")
+        with urllib.request.urlopen(delivered, timeout=30) as reply:
+            reply.read()
+        raise ReadTimeoutError(endpoint_url=request.url)

@@ -19,7 +19,6 @@ from chalicelib.api import ids
 from chalicelib.api.unique import unique_keys
 from chalicelib.api.writes import WritePlan, simple_update
 from chalicelib.errors import (
-    INTERNAL_ERROR,
     INVALID_INPUT,
     UNAVAILABLE,
     ApiError,
@@ -208,20 +207,16 @@ class Mutations:
                 raise not_unique(label.model, label.field) from failure
             raise ApiError(INVALID_INPUT, f"this mutation changes {label.model} {label.record_id} twice") from failure
         except ConditionFailed as failure:
-            raise self._explain(failure.label, changes, model, record, conditions) from failure
+            raise self._explain(failure.label, model, record, conditions) from failure
         except Conflict as conflict:
             raise _Retry() from conflict
         except (TooManyItems, ItemTooLarge) as error:
             raise ApiError(INVALID_INPUT, str(error)) from error
 
-    def _explain(
-        self, label: Label, changes: Changes, model: Model | None, record: Record | None, conditions: Any
-    ) -> Exception:
+    def _explain(self, label: Label, model: Model | None, record: Record | None, conditions: Any) -> Exception:
         """Why a transaction was cancelled: a taken unique value, failed conditions, or a race to retry."""
         if label.field is not None and label.record_id is None:
             return not_unique(label.model, label.field)
-        if any(m.name == label.model and r["id"] == label.record_id for m, r in changes.puts):
-            return ApiError(INTERNAL_ERROR, "Id collision; retry the request")
         if label.record_id is not None and (model is None or record is None or label.record_id != record["id"]):
             other = self.registry.model(label.model)
             if self.store.get(other, label.record_id) is None:

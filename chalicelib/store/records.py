@@ -23,7 +23,7 @@ from chalicelib.store.backoff import Backoff
 from chalicelib.store.changes import VERSION, Changes, Delete, Update
 from chalicelib.store.sizes import check_item
 from chalicelib.store.tables import VERSION_ATTRIBUTE, GuardBase, Tables
-from chalicelib.store.transaction import Label, Transaction
+from chalicelib.store.transaction import ConditionFailed, Label, Transaction
 
 Record = dict[str, Any]
 Key = dict[str, dict[str, Any]]
@@ -146,7 +146,14 @@ class RecordStore:
             label = Label(model.name, record_id=record_id)
             condition = Path("id").exists() if version is None else _version_is(version)
             transaction.check(cls(record_id), record_id, condition, label)
-        item = transaction.commit()
+        try:
+            item = transaction.commit()
+        except ConditionFailed as failure:
+            if any(m.name == failure.label.model and r["id"] == failure.label.record_id for m, r in changes.puts):
+                # A new record's id is 128 random bits: finding it taken means this very write landed,
+                # its reply was lost, and the resend was refused. All of it landed (one transaction).
+                return None
+            raise
         if item is None:
             return None
         (update,) = changes.updates.values()

@@ -16,7 +16,7 @@ from chalicelib.consistency import check
 from chalicelib.local.dynamodb import LocalDynamoDB
 from chalicelib.store.tables import StoreConfig
 from tests.conftest import CITIES_SCHEMA, Api
-from tests.dynamodb_answers import Declining, answering, recorded_waits
+from tests.dynamodb_answers import Declining, LosingFirstReply, answering, recorded_waits
 
 CREATE_CITY = "mutation ($data: CityCreateInput!) { createCity(input: {data: $data}) { data { id name } } }"
 CITY = "query ($id: ID!) { city(id: $id) { id name } }"
@@ -123,3 +123,24 @@ def test_a_session_lookup_that_gives_up_is_unavailable(api: Api, monkeypatch: py
     assert response.status_code == 503
     assert [e["extensions"]["code"] for e in json.loads(response.body)["errors"]] == [errors.UNAVAILABLE]
     assert declining.sent["GetItem"] == api.service.store.backoff.attempts
+
+
+@pytest.mark.parametrize(
+    ("operation", "data"),
+    [("PutItem", {"name": "lone"}), ("TransactWriteItems", WITH_USERS)],
+    ids=["put", "transaction"],
+)
+def test_a_write_whose_reply_is_lost_succeeds_and_lands_once(
+    cities: Api, monkeypatch: pytest.MonkeyPatch, operation: str, data: dict[str, Any]
+) -> None:
+    recorded_waits(cities, monkeypatch)
+    lose = LosingFirstReply(operation)
+    with answering(cities, lose):
+        created = cities.data(CREATE_CITY, {"data": data})["createCity"]["data"]
+    assert lose.lost == 1
+    assert created["name"] == data["name"]
+    assert city_names(cities) == [data["name"]]
+    users = cities.data("{ users { email address { id } } }")["users"]
+    assert sorted(u["email"] for u in users) == sorted(u["email"] for u in data.get("user", {}).get("create", []))
+    assert all(u["address"]["id"] == created["id"] for u in users)
+    assert list(check(cities.service.store)) == []
