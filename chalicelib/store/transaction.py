@@ -189,9 +189,16 @@ class Transaction:
         if is_refusal(error.cause_response_message):
             return ItemTooLarge()
         ordered = sorted(self._writes, key=lambda w: _SENT_ORDER.index(w.kind))
+        failed = [
+            w
+            for w, r in zip(ordered, error.cancellation_reasons, strict=False)
+            if r and r.code == "ConditionalCheckFailed"
+        ]
+        if failed:
+            # A new record found already there is told first: it means this transaction itself landed
+            # before (a lost reply), which explains every other failed condition too.
+            return ConditionFailed(min(failed, key=lambda w: not (w.kind == PUT and w.label.field is None)).label)
         for write, reason in zip(ordered, error.cancellation_reasons, strict=False):
-            if reason is not None and reason.code == "ConditionalCheckFailed":
-                return ConditionFailed(write.label)
             if reason is not None and is_refusal(reason.message):
                 return ItemTooLarge(write.label.model)
         if any(reason is not None and reason.code == "TransactionConflict" for reason in error.cancellation_reasons):
