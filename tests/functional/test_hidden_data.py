@@ -244,3 +244,37 @@ def test_export_and_import_payloads_hold_no_hidden_link(trust: Api) -> None:
         world.bob.auth,
     ).data["importData"]["data"]
     assert merged == [{"__typename": "Label", "id": world.label, "name": "public", "notes": [world.bob_note]}]
+
+
+def test_nested_writes_two_deep_authorize_what_they_touch(trust: Api) -> None:
+    world = build(trust)
+    before = state(world)
+    other_vault = admin(trust, CREATE_VAULT, {"code": "V-9"})["createVault"]["data"]["id"]
+    deep_update = {"notes": {"update": [{"where": {"id": world.bob_note}, "data": {"vault": {"disconnect": True}}}]}}
+    deep_move = {
+        "notes": {"update": [{"where": {"id": world.bob_note}, "data": {"vault": {"connect": {"id": other_vault}}}}]}
+    }
+    # Through the label, to Bob's own note, on to the admin-only vault: the vault is not Bob's to change.
+    for data in (deep_update, deep_move):
+        reply = call(trust, UPDATE_LABEL, {"id": world.label, "data": data}, world.bob.auth)
+        _denied_and_unchanged(world, reply.body, before)
+    # Nor is a new note, created two deep under a new label, to be linked to the vault.
+    data = {"name": "n", "notes": {"create": [{"slug": "new", "vault": {"connect": {"id": other_vault}}}]}}
+    created = call(
+        trust,
+        "mutation ($data: LabelCreateInput!) { createLabel(input: {data: $data}) { data { id } } }",
+        {"data": data},
+        world.bob.auth,
+    )
+    _denied_and_unchanged(world, created.body, before)
+    labels = admin(trust, "{ labels { name } }")["labels"]
+    assert labels == [{"name": "public"}]
+    # A deep update of Bob's own note's own fields is his to make.
+    mine = {"notes": {"update": [{"where": {"id": world.bob_note}, "data": {"slug": "bobs2"}}]}}
+    assert call(trust, UPDATE_LABEL, {"id": world.label, "data": mine}, world.bob.auth).body.get("errors") is None
+    # Ada's note is not Bob's to reach, at any depth.
+    hers = {"notes": {"update": [{"where": {"id": world.ada_note}, "data": {"slug": "taken"}}]}}
+    after = state(world)
+    _denied_and_unchanged(
+        world, call(trust, UPDATE_LABEL, {"id": world.label, "data": hers}, world.bob.auth).body, after
+    )
