@@ -18,6 +18,7 @@ from tests.conftest import Api
 from tests.functional.helpers import Login, admin, call, sign_up
 
 CREATE_LABEL = 'mutation { createLabel(input: {data: {name: "public"}}) { data { id } } }'
+CREATE_LABEL_WITH = "mutation ($data: LabelCreateInput!) { createLabel(input: {data: $data}) { data { id } } }"
 CREATE_NOTE = """
 mutation ($data: NoteCreateInput!) { createNote(input: {data: $data}) { data { id } } }
 """
@@ -223,12 +224,7 @@ def test_connecting_needs_the_right_to_update_what_is_connected(trust: Api) -> N
     before = state(world)
     # Bob links Ada's note to a new label of his: that changes Ada's note.
     data = {"name": "bob's", "notes": {"connect": [{"id": world.ada_note}]}}
-    reply = call(
-        trust,
-        "mutation ($data: LabelCreateInput!) { createLabel(input: {data: $data}) { data { id } } }",
-        {"data": data},
-        world.bob.auth,
-    )
+    reply = call(trust, CREATE_LABEL_WITH, {"data": data}, world.bob.auth)
     _denied_and_unchanged(world, reply.body, before)
 
 
@@ -259,13 +255,11 @@ def test_nested_writes_two_deep_authorize_what_they_touch(trust: Api) -> None:
         reply = call(trust, UPDATE_LABEL, {"id": world.label, "data": data}, world.bob.auth)
         _denied_and_unchanged(world, reply.body, before)
     # Nor is a new note, created two deep under a new label, to be linked to the vault.
-    data = {"name": "n", "notes": {"create": [{"slug": "new", "vault": {"connect": {"id": other_vault}}}]}}
-    created = call(
-        trust,
-        "mutation ($data: LabelCreateInput!) { createLabel(input: {data: $data}) { data { id } } }",
-        {"data": data},
-        world.bob.auth,
-    )
+    deep_create: dict[str, Any] = {
+        "name": "n",
+        "notes": {"create": [{"slug": "new", "vault": {"connect": {"id": other_vault}}}]},
+    }
+    created = call(trust, CREATE_LABEL_WITH, {"data": deep_create}, world.bob.auth)
     _denied_and_unchanged(world, created.body, before)
     labels = admin(trust, "{ labels { name } }")["labels"]
     assert labels == [{"name": "public"}]

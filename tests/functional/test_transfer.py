@@ -118,18 +118,28 @@ def test_an_interrupted_import_resumes_where_it_stopped(
     assert _lines(again) == _lines(exported)
 
 
+@pytest.mark.parametrize(
+    ("second", "message"),
+    [
+        ('{"__typename": "Nope", "id": "y"}', "line 2: no model named Nope"),
+        ("[" * 100_000, "line 2: not JSON"),
+    ],
+    ids=["unknown model", "nested too deep to decode"],
+)
 def test_a_malformed_line_is_reported_with_its_number(
     target: Service,
     dynamodb: LocalDynamoDB,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    second: str,
+    message: str,
 ) -> None:
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"__typename": "City", "id": "x", "name": "a"}\n{"__typename": "Nope", "id": "y"}\n')
+    bad.write_text('{"__typename": "City", "id": "x", "name": "a"}\n' + second + "\n")
     _stage(monkeypatch, dynamodb, os.environ["TARGET_PREFIX"])
     assert main(["import", str(bad)]) == 1
-    assert "line 2: no model named Nope" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -161,20 +171,6 @@ def test_a_value_of_the_wrong_type_is_reported_with_its_line_and_field(
     assert main(["import", str(path)]) == 1
     assert message in capsys.readouterr().err
     assert RecordStore(target.tables).get(target.registry.model("City"), lines[0]["id"]) is None
-
-
-def test_a_line_nested_too_deep_to_decode_is_reported_with_its_number(
-    target: Service,
-    dynamodb: LocalDynamoDB,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    path = tmp_path / "deep.jsonl"
-    path.write_text('{"__typename": "City", "id": "x", "name": "a"}\n' + "[" * 100_000 + "\n")
-    _stage(monkeypatch, dynamodb, os.environ["TARGET_PREFIX"])
-    assert main(["import", str(path)]) == 1
-    assert "line 2: not JSON" in capsys.readouterr().err
 
 
 def test_a_record_past_the_item_limit_is_reported_with_its_line(
