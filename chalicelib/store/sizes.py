@@ -72,5 +72,11 @@ def _utf8(text: str) -> int:
 
 def _number_size(text: str) -> int:
     """A byte per two significant digits, plus one (leading and trailing zeros are not stored)."""
-    significant = len(Decimal(text).normalize().as_tuple().digits)
-    return (significant + 1) // 2 + 1
+    return (significant_digits(Decimal(text)) + 1) // 2 + 1
+
+
+def significant_digits(number: Decimal) -> int:
+    """The digits of `number` without leading and trailing zeros, counted exactly (`normalize`
+    would round to the context's 28 digits first)."""
+    digits = "".join(map(str, number.as_tuple().digits)).strip("0")
+    return max(1, len(digits))
