@@ -19,9 +19,7 @@ from pynamodb.expressions.operand import Path
 from chalicelib.query.where import Where
 from chalicelib.schema.registry import Field, Model
 from chalicelib.store.attributes import serialize
-
-# DynamoDB's limit on the operands of one IN.
-MAX_IN = 100
+from chalicelib.store.limits import MAX_IN_OPERANDS
 
 
 @dataclass(frozen=True)
@@ -105,7 +103,7 @@ def _match(field: Field, wanted: list[Any] | None) -> Condition:
     elif len(values) == 1:
         options.append(path == values[0])
     else:
-        options += [path.is_in(*values[i : i + MAX_IN]) for i in range(0, len(values), MAX_IN)]
+        options += [path.is_in(*values[i : i + MAX_IN_OPERANDS]) for i in range(0, len(values), MAX_IN_OPERANDS)]
     if None in wanted:
         options.append(path.does_not_exist())
     if not options:
