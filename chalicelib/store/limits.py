@@ -41,15 +41,19 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from chalicelib.store.sizes import MAX_ITEM_BYTES, item_size, significant_digits, value_size
+from chalicelib.store.sizes import (
+    MAX_ITEM_BYTES,
+    MAX_PARTITION_KEY_BYTES,
+    item_size,
+    significant_digits,
+    value_size,
+)
 
 MB = 1024 * 1024
 MAX_BATCH_GET_KEYS = 100
 MAX_BATCH_WRITE_REQUESTS = 25
 MAX_TRANSACTION_ITEMS = 100
 MAX_TRANSACTION_BYTES = 4 * MB
-MAX_PARTITION_KEY_BYTES = 2048
-MAX_SORT_KEY_BYTES = 1024
 MAX_NAME_BYTES = 64 * 1024 - 1
 MAX_KEY_NAME_BYTES = 255
 MAX_DIGITS = 38
@@ -311,7 +315,9 @@ def _key_value(op: str, table: str, name: str, value: Mapping[str, Any], keys: K
         raise LimitExceeded(op, f"a non-empty value of key attribute {name!r} of {table}", "an empty value")
     most = _sizes(table, keys).get(name, MAX_PARTITION_KEY_BYTES)
     if size > most:
-        raise LimitExceeded(op, f"a value of key attribute {name!r} of {table} of at most {most:,} bytes", size)
+        raise LimitExceeded(
+            op, f"a value of key attribute {name!r} of {table} of at most {most:,} bytes", f"{size:,} bytes"
+        )
 
 
 def _value(op: str, value: Mapping[str, Any], depth: int) -> None:

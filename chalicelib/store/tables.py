@@ -20,8 +20,9 @@ from chalicelib.store.attributes import attribute_for, index_attribute_name, ind
 from chalicelib.store.backoff import Backoff
 from chalicelib.store.calls import current_hook, watch
 from chalicelib.store.changes import VERSION
-from chalicelib.store.limits import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES, LimitChecker, TableKeys, check_limits
+from chalicelib.store.limits import LimitChecker, TableKeys, check_limits
 from chalicelib.store.retries import NO_RETRIES, retry_by
+from chalicelib.store.sizes import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES
 
 GUARD_TABLE = "unique-guards"
 THROTTLE_TABLE = "login-throttle"

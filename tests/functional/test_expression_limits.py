@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.errors import INVALID_INPUT
 from chalicelib.query.bounds import MAX_TERMS, terms
 from chalicelib.query.conditions import compile_where
 from tests.conftest import Api
@@ -113,3 +114,30 @@ def test_bulk_writes_past_one_expressions_operators_change_exactly_the_matches(i
     )
     assert deleted["deleteManyItems"]["count"] == 2
     assert _names(items, {}) == ["full"]
+
+
+# A @unique value whose index key (`=<value>`) fits DynamoDB's 2,048 bytes a partition key, but not
+# its unique guard's (`User#email#=<value>`); and one too long for either.
+LONG_EMAIL = "x" * 2040 + "@x.com"
+LONGER_EMAIL = "x" * 2100 + "@x.com"
+
+
+def test_a_unique_value_too_long_to_be_a_key_is_refused_and_never_found(cities: Api) -> None:
+    create = "mutation ($e: String!) { createUser(input: {data: {email: $e}}) { data { id } } }"
+    refused = cities.query(create, {"e": LONG_EMAIL})
+    assert [e["extensions"]["code"] for e in refused["errors"]] == [INVALID_INPUT], refused
+    assert "User.email" in refused["errors"][0]["message"]
+    assert "2,048" in refused["errors"][0]["message"]
+    user_id = cities.data(create, {"e": "short@x.com"})["createUser"]["data"]["id"]
+    update = (
+        "mutation ($id: ID!, $e: String!) { updateUser(input: {where: {id: $id}, data: {email: $e}}) { data { id } } }"
+    )
+    again = cities.query(update, {"id": user_id, "e": LONG_EMAIL})
+    assert [e["extensions"]["code"] for e in again["errors"]] == [INVALID_INPUT], again
+    lookup = "query ($e: String!) { user(where: {email: $e}) { id } users(where: {match: {email: [$e]}}) { id } }"
+    assert cities.data(lookup, {"e": LONG_EMAIL}) == {"user": None, "users": []}
+    # No record can hold a value too long for its index key: nothing is asked of DynamoDB.
+    with cities.calls() as calls:
+        assert cities.data(lookup, {"e": LONGER_EMAIL}) == {"user": None, "users": []}
+    assert calls.total == 0, calls.counts
+    assert cities.data("{ users { email } }") == {"users": [{"email": "short@x.com"}]}

@@ -8,14 +8,8 @@ from typing import Any
 import botocore.session
 import pytest
 
-from chalicelib.store.limits import (
-    MAX_PARTITION_KEY_BYTES,
-    MAX_SORT_KEY_BYTES,
-    LimitExceeded,
-    TableKeys,
-    check_limits,
-    check_request,
-)
+from chalicelib.store.limits import LimitExceeded, TableKeys, check_limits, check_request
+from chalicelib.store.sizes import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES
 
 TABLE = "t-City"
 KEYS = {
