@@ -75,11 +75,17 @@ EXPRESSIONS = (
 )
 # What counts toward MAX_OPERATORS. An UpdateExpression's `=` assigns and is not counted (DynamoDB's
 # own example counts `SET a = :v1 + :v2 + :v3` as two operators); the AND of a BETWEEN is part of it.
-_OPERATOR = re.compile(
-    r"<>|<=|>=|[=<>+-]|\b(?:AND|OR|NOT|BETWEEN|IN|attribute_exists|attribute_not_exists|attribute_type"
-    r"|begins_with|contains|size|if_not_exists|list_append)\b",
-    re.IGNORECASE,
+_OPERATORS = frozenset(
+    {
+        *("<>", "<=", ">=", "=", "<", ">", "+", "-"),
+        *("AND", "OR", "NOT", "BETWEEN", "IN"),
+        *("ATTRIBUTE_EXISTS", "ATTRIBUTE_NOT_EXISTS", "ATTRIBUTE_TYPE", "BEGINS_WITH", "CONTAINS", "SIZE"),
+        *("IF_NOT_EXISTS", "LIST_APPEND"),
+    }
 )
+# Comparators and arithmetic, and words: keywords, functions, names, and placeholders (`#n`, `:v`),
+# which are never operators whatever they spell.
+_TOKEN = re.compile(r"<>|<=|>=|[=<>+-]|[#:]?\w+")
 _IN = re.compile(r"\bIN\s*\(", re.IGNORECASE)
 _PATH = re.compile(r"[#\w]+(?:\s*(?:\.\s*[#\w]+|\[\s*\d+\s*\]))*")
 # `#a = :v` in an UpdateExpression's SET or a KeyConditionExpression: a key attribute given a value.
@@ -256,14 +262,15 @@ def check_expression(op: str, name: str, text: str) -> None:
     for operands in _in_operands(text):
         if operands > MAX_IN_OPERANDS:
             raise LimitExceeded(op, f"at most {MAX_IN_OPERANDS} operands of one IN in a {name}", operands)
-    for path in _PATH.findall(text):
+    # Only a nested path has a dot or a bracket: most expressions skip the search.
+    for path in _PATH.findall(text) if "." in text or "[" in text else ():
         depth = 1 + path.count(".") + path.count("[")
         if depth > MAX_DEPTH:
             raise LimitExceeded(op, f"document paths at most {MAX_DEPTH} levels deep in a {name}", depth)
 
 
 def count_operators(name: str, text: str) -> int:
-    found = [match.upper() for match in _OPERATOR.findall(text)]
+    found = [token for token in map(str.upper, _TOKEN.findall(text)) if token in _OPERATORS]
     count = len(found) - found.count("BETWEEN")
     return count - found.count("=") if name == "UpdateExpression" else count
 

@@ -8,8 +8,12 @@ from typing import Any
 import botocore.session
 import pytest
 
+from chalicelib.schema import load_schema_file
+from chalicelib.settings import Settings
 from chalicelib.store.limits import LimitExceeded, TableKeys, check_limits, check_request
 from chalicelib.store.sizes import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES
+from chalicelib.store.tables import Tables
+from tests.conftest import DEFAULT_SCHEMA
 
 TABLE = "t-City"
 KEYS = {
@@ -224,3 +228,12 @@ def test_the_checker_refuses_before_anything_is_sent_and_keeps_what_it_refused()
     with pytest.raises(LimitExceeded, match="BatchWriteItem: at most 25 requests in one call, here 26"):
         client.batch_write_item(RequestItems={TABLE: puts})
     assert checker.violations == ["BatchWriteItem: at most 25 requests in one call, here 26"]
+
+
+def test_the_checker_is_on_against_a_dynamodb_of_ones_own_and_off_against_the_service() -> None:
+    """`make run` (and the command line) set an endpoint: the embedded server's, or one's own."""
+    local = Settings.from_environ({"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9"})
+    assert Tables(load_schema_file(DEFAULT_SCHEMA), local.store).limits is not None
+    for stage in ("dev", "prod"):
+        deployed = Settings.from_environ({"STAGE": stage})
+        assert Tables(load_schema_file(DEFAULT_SCHEMA), deployed.store).limits is None
