@@ -21,6 +21,7 @@ from chalicelib.routes import create_app
 from chalicelib.service import Service
 from chalicelib.settings import Settings
 from chalicelib.store.calls import CallLog, counting
+from chalicelib.store.limits import LimitChecker
 from chalicelib.store.tables import StoreConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,9 +108,15 @@ def make_api(dynamodb: LocalDynamoDB, services: Callable[..., Service]) -> Itera
     """Builds the API on a schema, with empty tables: `make_api(CITIES_SCHEMA, page_cap=5)`."""
     dynamodb.reset()
     clients: list[Client] = []
+    checkers: list[LimitChecker] = []
 
     def build(schema: Path = DEFAULT_SCHEMA, **overrides: Any) -> Api:
         service = services(schema, **overrides)
+        # Every request of every test is held to DynamoDB's limits, which moto does not enforce.
+        checker = service.tables.limits
+        assert checker is not None, "the store of a test must check DynamoDB's limits"
+        checker.violations.clear()
+        checkers.append(checker)
         service.tables.create_all()
         client = Client(create_app(service))
         clients.append(client)
@@ -118,6 +125,8 @@ def make_api(dynamodb: LocalDynamoDB, services: Callable[..., Service]) -> Itera
     yield build
     for client in clients:
         client.__exit__(None, None, None)
+    # A request past a limit raises; this also catches one whose error became an answer.
+    assert not [v for checker in checkers for v in checker.violations], [c.violations for c in checkers]
 
 
 @pytest.fixture

@@ -5,6 +5,11 @@ expression, so an `and` drops it (and the compiled filter lets more through), wh
 a `not` that holds one does not compile at all. Reads therefore always evaluate the full clause
 on what DynamoDB returns (`where.matches`); the expression only spares reading what cannot match.
 The same exact expressions serve writes, where they must be exact (`compile_exact`).
+
+A clause within the term bound (query/bounds.py) can still make an expression DynamoDB refuses
+(4 KB, 300 operators: an `exists: false` on a list is four operators). Such a clause keeps only the
+conjuncts that fit, and is no longer exact: a read lets more through and evaluates the rest itself,
+a write evaluates the clause on the record it read and holds only if that record is unchanged.
 """
 
 from __future__ import annotations
@@ -19,9 +24,19 @@ from pynamodb.expressions.operand import Path
 from chalicelib.query.where import Where
 from chalicelib.schema.registry import Field, Model
 from chalicelib.store.attributes import serialize
+from chalicelib.store.limits import (
+    MAX_EXPRESSION_BYTES,
+    MAX_IN_OPERANDS,
+    MAX_OPERATORS,
+    MAX_SUBSTITUTION_BYTES,
+    count_operators,
+)
+from chalicelib.store.sizes import value_size
 
-# DynamoDB's limit on the operands of one IN.
-MAX_IN = 100
+# Left for what a request adds around a where-clause: the store's own existence, version and
+# expected-link conditions, and longer placeholders once the clause shares them with the rest.
+SPARE_BYTES = 512
+SPARE_OPERATORS = 20
 
 
 @dataclass(frozen=True)
@@ -30,14 +45,38 @@ class Compiled:
     exact: bool
 
 
-EVERYTHING = Compiled(None, True)
-
-
 def compile_where(model: Model, where: Where | None) -> Compiled:
-    if not where:
-        return EVERYTHING
+    """The condition of `where`, within DynamoDB's limits on one expression."""
+    parts = _conjuncts(model, where)
+    compiled = _all(parts)
+    if fits(compiled.condition):
+        return compiled
+    kept: list[Compiled] = []
+    for part in parts:
+        if fits(_all([*kept, part]).condition):
+            kept.append(part)
+    return Compiled(_all(kept).condition, False)
+
+
+def fits(condition: Condition | None) -> bool:
+    """Whether `condition`, with room to spare for the rest of its request, is an expression
+    DynamoDB takes (its IN lists are split at the operand limit already)."""
+    if condition is None:
+        return True
+    values: dict[str, Any] = {}
+    text = condition.serialize({}, values)
+    substitutions = sum(len(placeholder) + value_size(value) for placeholder, value in values.items())
+    return (
+        len(text.encode()) <= MAX_EXPRESSION_BYTES - SPARE_BYTES
+        and count_operators("ConditionExpression", text) <= MAX_OPERATORS - SPARE_OPERATORS
+        and substitutions <= MAX_SUBSTITUTION_BYTES - SPARE_BYTES
+    )
+
+
+def _conjuncts(model: Model, where: Where | None) -> list[Compiled]:
+    """The parts of `where` that must all hold, `and` members flattened into them."""
     parts: list[Compiled] = []
-    for key, value in where.items():
+    for key, value in (where or {}).items():
         if value is None:
             continue
         if key == "match":
@@ -47,21 +86,21 @@ def compile_where(model: Model, where: Where | None) -> Compiled:
         elif key == "exists":
             parts += [_exists(model.fields[n], v) for n, v in value.items() if v is not None]
         elif key == "and":
-            parts += [compile_where(model, w) for w in value]
+            parts += [part for w in value for part in _conjuncts(model, w)]
         elif key == "or":
-            parts.append(_any([compile_where(model, w) for w in value]))
+            parts.append(_any([_all(_conjuncts(model, w)) for w in value]))
         elif key == "not":
-            parts.append(_negate(compile_where(model, value)))
+            parts.append(_negate(_all(_conjuncts(model, value))))
         else:
             parts.append(Compiled(None, False))  # a relation filter
-    return _all(parts)
+    return parts
 
 
 def compile_exact(model: Model, where: Where | None) -> Condition | None:
     """The condition of `where`, or ValueError when it has a part DynamoDB cannot express."""
     compiled = compile_where(model, where)
     if not compiled.exact:
-        raise ValueError("the where-clause filters through a relation")
+        raise ValueError("the where-clause filters through a relation, or is past DynamoDB's limits on one expression")
     return compiled.condition
 
 
@@ -105,7 +144,7 @@ def _match(field: Field, wanted: list[Any] | None) -> Condition:
     elif len(values) == 1:
         options.append(path == values[0])
     else:
-        options += [path.is_in(*values[i : i + MAX_IN]) for i in range(0, len(values), MAX_IN)]
+        options += [path.is_in(*values[i : i + MAX_IN_OPERANDS]) for i in range(0, len(values), MAX_IN_OPERANDS)]
     if None in wanted:
         options.append(path.does_not_exist())
     if not options:

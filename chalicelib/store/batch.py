@@ -7,17 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.store.backoff import Backoff
+from chalicelib.store.limits import MAX_BATCH_GET_KEYS, MAX_BATCH_WRITE_REQUESTS
 
-GET_LIMIT = 100
-WRITE_LIMIT = 25
 RawItem = dict[str, Any]
 
 
 def batch_get(client: Any, table: str, keys: list[RawItem], backoff: Backoff) -> list[RawItem]:
     """Every item of `keys` that exists, read consistently, 100 keys a call."""
     found: list[RawItem] = []
-    for start in range(0, len(keys), GET_LIMIT):
-        pending: dict[str, Any] = {table: {"Keys": keys[start : start + GET_LIMIT], "ConsistentRead": True}}
+    for start in range(0, len(keys), MAX_BATCH_GET_KEYS):
+        pending: dict[str, Any] = {table: {"Keys": keys[start : start + MAX_BATCH_GET_KEYS], "ConsistentRead": True}}
         tries = 0
         while pending:
             response = client.batch_get_item(RequestItems=pending)
@@ -32,8 +31,8 @@ def batch_get(client: Any, table: str, keys: list[RawItem], backoff: Backoff) ->
 def batch_write(client: Any, table: str, requests: list[RawItem], backoff: Backoff) -> int:
     """Apply PutRequest / DeleteRequest `requests`, 25 a call; returns the number of calls made."""
     calls = 0
-    for start in range(0, len(requests), WRITE_LIMIT):
-        pending: dict[str, Any] = {table: requests[start : start + WRITE_LIMIT]}
+    for start in range(0, len(requests), MAX_BATCH_WRITE_REQUESTS):
+        pending: dict[str, Any] = {table: requests[start : start + MAX_BATCH_WRITE_REQUESTS]}
         tries = 0
         while pending:
             response = client.batch_write_item(RequestItems=pending)

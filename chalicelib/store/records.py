@@ -21,7 +21,7 @@ from chalicelib.store import batch
 from chalicelib.store.attributes import index_attribute_name, index_key, python_name, serialize
 from chalicelib.store.backoff import Backoff
 from chalicelib.store.changes import VERSION, Changes, Delete, Update
-from chalicelib.store.sizes import check_item
+from chalicelib.store.sizes import check_item, check_key, key_fits
 from chalicelib.store.tables import VERSION_ATTRIBUTE, GuardBase, Tables
 from chalicelib.store.transaction import ConditionFailed, Label, Transaction
 
@@ -54,9 +54,12 @@ class RecordStore:
         """The record whose unique `field` holds `value`: one GetItem for `id`, else one index Query."""
         if field.is_id:
             return self.get(model, value)
+        key = index_key(field, value)
+        if not key_fits(key):
+            return None  # too long to have been stored (see `indexed`)
         cls = self.tables.model_class(model.name)
         index = getattr(cls, f"index_{field.name}")
-        for item in index.query(index_key(field, value), limit=1):
+        for item in index.query(key, limit=1):
             return to_record(model, item)
         return None
 
@@ -113,11 +116,12 @@ class RecordStore:
         self, model: Model, field: Field, value: Any, condition: Condition | None, start: Key | None, page_size: int
     ) -> Iterator[Page]:
         """The records whose indexed `field` equals `value`, through its index, page by page."""
+        key = index_key(field, value)
+        if not key_fits(key):
+            return iter(())  # too long to have been stored (see `indexed`)
         cls = self.tables.model_class(model.name)
         index = getattr(cls, f"index_{field.name}")
-        pages = index.query(
-            index_key(field, value), filter_condition=condition, last_evaluated_key=start, page_size=page_size
-        ).page_iter
+        pages = index.query(key, filter_condition=condition, last_evaluated_key=start, page_size=page_size).page_iter
         return self._pages(model, cls, pages)
 
     def _pages(self, model: Model, cls: type[PynamoModel], pages: Iterator[Any]) -> Iterator[Page]:
@@ -213,6 +217,15 @@ def guard_key(model: Model, field: Field, value: Any) -> str:
     return f"{model.store_name}#{field.store_name}#{index_key(field, value)}"
 
 
+def indexed(model: Model, field: Field, value: Any) -> str:
+    """The index key of `value`, to be written: KeyTooLarge if it, or for a unique field its guard's
+    longer key, is past DynamoDB's partition key limit, which would refuse the write."""
+    key = index_key(field, value)
+    longest = guard_key(model, field, value) if field.unique else key
+    check_key(model.name, field.name, longest)
+    return key
+
+
 def _version_is(version: int) -> Condition:
     path = Path(VERSION)
     return path.does_not_exist() if not version else path == {"N": str(version)}
@@ -231,7 +244,7 @@ def _actions(cls: type[PynamoModel], update: Update) -> list[Action]:
             actions.append(path.set(set(value) if field.is_relation and field.is_list else value))
         if field.unique or field.indexed:
             index = Path(index_attribute_name(field))
-            actions.append(index.remove() if value is None else index.set({"S": index_key(field, value)}))
+            actions.append(index.remove() if value is None else index.set({"S": indexed(model, field, value)}))
     for name, values in update.push.items():
         path = Path(getattr(cls, python_name(model.fields[name])))
         actions.append(path.set((path | []).append(values)))
@@ -252,7 +265,7 @@ def to_item(cls: type[PynamoModel], model: Model, record: Record) -> PynamoModel
             continue
         values[python_name(field)] = set(value) if field.is_relation and field.is_list else value
         if not field.is_id and (field.unique or field.indexed):
-            values[index_attribute_name(field)] = index_key(field, value)
+            values[index_attribute_name(field)] = indexed(model, field, value)
     return cls(**values)
 
 

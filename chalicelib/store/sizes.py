@@ -1,8 +1,9 @@
-"""Item sizes as DynamoDB counts them, and its limit of 400 KB an item.
+"""Item sizes as DynamoDB counts them, and its limits of 400 KB an item and 2,048 bytes a
+partition key.
 
 A write past the limit is the caller's doing, not an outage, and is reported as such: a whole new
 item is measured before it is sent; an update, whose result depends on what is stored, is sent,
-and DynamoDB's refusal of it is recognised.
+and DynamoDB's refusal of it is recognised. A key is measured before it is written or asked for.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 MAX_ITEM_BYTES = 400 * 1024
+MAX_PARTITION_KEY_BYTES = 2048
+MAX_SORT_KEY_BYTES = 1024
 # DynamoDB's words for an item past the limit: "Item size has exceeded the maximum allowed size",
 # "Item size to update has exceeded the maximum allowed size".
 _REFUSAL = ("Item size", "exceeded the maximum allowed size")
@@ -32,6 +35,31 @@ class ItemTooLarge(Exception):
         )
         self.model = model
         self.size = size
+
+
+class KeyTooLarge(ItemTooLarge):
+    """A value of `model`'s `field` too long for the key it is stored under (a @unique or @index
+    value is the partition key of its index and of its unique guard)."""
+
+    def __init__(self, model: str, field: str, size: int) -> None:
+        Exception.__init__(
+            self,
+            f"{model}.{field}: this value would be stored under a key of {size:,} bytes; DynamoDB's "
+            f"partition keys hold at most {MAX_PARTITION_KEY_BYTES:,} (a @unique or @index value is one)",
+        )
+        self.model = model
+        self.size = size
+
+
+def key_fits(key: str) -> bool:
+    """Whether `key` is short enough to be a partition key (it is never empty: see attributes.index_key)."""
+    return _utf8(key) <= MAX_PARTITION_KEY_BYTES
+
+
+def check_key(model: str, field: str, key: str) -> None:
+    """KeyTooLarge if `key`, under which a value of `model`'s `field` is stored, is past the limit."""
+    if not key_fits(key):
+        raise KeyTooLarge(model, field, _utf8(key))
 
 
 def check_item(model: str, attributes: Mapping[str, AttributeValue]) -> None:
@@ -72,5 +100,11 @@ def _utf8(text: str) -> int:
 
 def _number_size(text: str) -> int:
     """A byte per two significant digits, plus one (leading and trailing zeros are not stored)."""
-    significant = len(Decimal(text).normalize().as_tuple().digits)
-    return (significant + 1) // 2 + 1
+    return (significant_digits(Decimal(text)) + 1) // 2 + 1
+
+
+def significant_digits(number: Decimal) -> int:
+    """The digits of `number` without leading and trailing zeros, counted exactly (`normalize`
+    would round to the context's 28 digits first)."""
+    digits = "".join(map(str, number.as_tuple().digits)).strip("0")
+    return max(1, len(digits))

@@ -20,7 +20,9 @@ from chalicelib.store.attributes import attribute_for, index_attribute_name, ind
 from chalicelib.store.backoff import Backoff
 from chalicelib.store.calls import current_hook, watch
 from chalicelib.store.changes import VERSION
+from chalicelib.store.limits import LimitChecker, TableKeys, check_limits
 from chalicelib.store.retries import NO_RETRIES, retry_by
+from chalicelib.store.sizes import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES
 
 GUARD_TABLE = "unique-guards"
 THROTTLE_TABLE = "login-throttle"
@@ -67,6 +69,13 @@ class StoreConfig:
         service, it can take seconds to answer one full page of a large table on a busy machine."""
         return cls(table_prefix, region, endpoint_url, read_timeout_seconds=LOCAL_READ_TIMEOUT_SECONDS)
 
+    @property
+    def checks_limits(self) -> bool:
+        """Whether every request is checked against DynamoDB's limits (store/limits.py): against a
+        DynamoDB of one's own (moto, in the tests and `make run`), which is kinder than the service,
+        not against the service itself, which enforces them."""
+        return self.endpoint_url is not None
+
 
 class GuardBase(PynamoModel):
     """A unique guard: one item per (model, field, value), naming the record that holds it.
@@ -108,6 +117,7 @@ class Tables:
             read_timeout_seconds=config.read_timeout_seconds,
             retry_configuration=NO_RETRIES,
         )
+        self.limits: LimitChecker | None = None
         self._share_client()
 
     def model_class(self, name: str) -> type[PynamoModel]:
@@ -135,6 +145,24 @@ class Tables:
             cls._get_connection().connection._client = client
         watch(client, current_hook)
         retry_by(client, self.backoff)
+        if self.config.checks_limits:
+            self.limits = check_limits(client, self.key_sizes())
+
+    def key_sizes(self) -> dict[str, TableKeys]:
+        """The keys of every table, and of its indexes, by table name."""
+        found: dict[str, TableKeys] = {}
+        for cls in self.all_classes():
+            schema: dict[str, Any] = dict(cls._get_schema())
+            sizes: dict[str, int] = {}
+            key_schemas = [schema["key_schema"], *(index["key_schema"] for index in schema["global_secondary_indexes"])]
+            for key_schema in key_schemas:
+                for element in key_schema:
+                    most = MAX_PARTITION_KEY_BYTES if element["KeyType"] == "HASH" else MAX_SORT_KEY_BYTES
+                    name = element["AttributeName"]
+                    sizes[name] = min(most, sizes.get(name, most))
+            primary = tuple(element["AttributeName"] for element in schema["key_schema"])
+            found[cls.Meta.table_name] = TableKeys(primary, sizes)
+        return found
 
     def create_all(self) -> None:
         for cls in self.all_classes():

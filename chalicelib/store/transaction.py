@@ -19,10 +19,8 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model as PynamoModel
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.store.limits import MAX_TRANSACTION_ITEMS
 from chalicelib.store.sizes import ItemTooLarge, check_item, is_refusal
-
-# DynamoDB's own limit on items in one TransactWriteItems.
-MAX_ITEMS = 100
 
 
 @dataclass(frozen=True)
@@ -108,9 +106,9 @@ class Transaction:
 
     def commit(self) -> PynamoModel | None:
         """Write everything, or nothing. A lone update returns its item as it now stands."""
-        if len(self._writes) > MAX_ITEMS:
+        if len(self._writes) > MAX_TRANSACTION_ITEMS:
             raise TooManyItems(
-                f"this mutation writes {len(self._writes)} items; one transaction holds at most {MAX_ITEMS}"
+                f"this mutation writes {len(self._writes)} items; one transaction holds at most {MAX_TRANSACTION_ITEMS}"
             )
         if not self._writes:
             return None

@@ -18,6 +18,7 @@ from chalicelib.store.sizes import MAX_ITEM_BYTES, ItemTooLarge, check_item, is_
         ({"n": {"N": "12345"}}, 1 + 3 + 1),
         ({"n": {"N": "1000"}}, 1 + 1 + 1),
         ({"n": {"N": "0.00120"}}, 1 + 1 + 1),
+        ({"n": {"N": "1" * 38}}, 1 + 19 + 1),
         ({"b": {"BOOL": True}, "z": {"NULL": True}}, 2 + 2),
         ({"l": {"L": []}}, 1 + 3),
         ({"l": {"L": [{"S": "ab"}, {"NULL": True}]}}, 1 + 3 + (1 + 2) + (1 + 1)),
