@@ -67,7 +67,7 @@ def server() -> Iterator[tuple[subprocess.Popen[str], int]]:
 @pytest.mark.slow
 def test_create_city_and_read_it_back_over_http(server: tuple[subprocess.Popen[str], int]) -> None:
     process, port = server
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
     def post(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         body = json.dumps({"query": query, "variables": variables or {}})
@@ -89,7 +89,7 @@ def test_create_city_and_read_it_back_over_http(server: tuple[subprocess.Popen[s
     connection.close()
 
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=10) == 0
+    assert process.wait(timeout=60) == 0
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2)
 
@@ -98,7 +98,7 @@ def test_create_city_and_read_it_back_over_http(server: tuple[subprocess.Popen[s
 def test_ctrl_c_stops_the_server(server: tuple[subprocess.Popen[str], int]) -> None:
     process, _ = server
     process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=10) == 0
+    assert process.wait(timeout=60) == 0
 
 
 @pytest.mark.slow
