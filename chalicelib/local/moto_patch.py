@@ -6,6 +6,7 @@
   its backup of a table is the live table, and a journal of the items named rolls a failure back.
 - moto keeps every model instance it ever makes (each item, each copy) for its dashboard, which
   the embedded server does not serve: memory grew with every write, and was never given back.
+- TransactWriteItems is idempotent by ClientRequestToken, as DynamoDB's is (see request_tokens).
 
 All of this relies on moto's code as it is in the pinned version: `apply` checks the version and
 the source of each function it changes, and refuses to start on anything else.
@@ -25,10 +26,13 @@ from typing import Any
 import moto
 import moto.dynamodb.models as moto_models
 from moto.core.common_models import BaseModel
+from moto.core.responses import ActionResult
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 
 from chalicelib.local.journal import Journal
+from chalicelib.local.request_tokens import RequestTokens
 
 MOTO_VERSION = "5.2.5"
 
@@ -43,6 +47,7 @@ class Pin:
 
 PINS = (
     Pin(DynamoDBBackend.transact_write_items, "81db2cb7d94e39c90b3a2077e1f4bb41a449c558ef9b1b1e2910fdaa39978ad4"),
+    Pin(DynamoHandler.transact_write_items, "61c163fff213f33a39317a17fda194a9c1e800992421575d2080f4500bf45372"),
     Pin(BaseModel.__new__, "08cf0ef20e88029a2eb91949492ce3281001a34b98143db186239962ad379eec"),
 )
 
@@ -69,6 +74,7 @@ def apply() -> None:
     """Patch moto, once per process, after `verify`."""
     verify()
     DynamoDBBackend.transact_write_items = _journaled(DynamoDBBackend.transact_write_items)  # type: ignore[method-assign,assignment]
+    DynamoHandler.transact_write_items = _idempotent(DynamoHandler.transact_write_items)  # type: ignore[method-assign,assignment]
     for model in _subclasses(BaseModel):
         if model.__module__.startswith("moto.dynamodb."):
             model.instances_tracked = _Untracked()  # type: ignore[attr-defined]
@@ -108,6 +114,24 @@ def _tables_not_copied() -> Iterator[None]:
         yield
     finally:
         namespace["copy"] = copy
+
+
+def _idempotent(original: Callable[[DynamoHandler], ActionResult]) -> Callable[[DynamoHandler], ActionResult]:
+    @functools.wraps(original)
+    def transact_write_items(handler: DynamoHandler) -> ActionResult:
+        token = handler.body.get("ClientRequestToken")
+        if token is None:
+            return original(handler)
+        request = {name: value for name, value in handler.body.items() if name != "ClientRequestToken"}
+        return _tokens(handler.dynamodb_backend).once(token, request, lambda: original(handler))
+
+    return transact_write_items
+
+
+def _tokens(backend: DynamoDBBackend) -> RequestTokens[ActionResult]:
+    """The backend's tokens: kept in its own attributes, so that resetting the backend forgets them."""
+    tokens: RequestTokens[ActionResult] = vars(backend).setdefault("client_request_tokens", RequestTokens())
+    return tokens
 
 
 class _Untracked(list[BaseModel]):
