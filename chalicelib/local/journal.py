@@ -39,20 +39,16 @@ class Journal:
 
     @classmethod
     def of(cls, backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Journal:
-        """The journal of every item `transact_items` names. An operation that names no item of an
-        existing table is left out: moto fails it without writing anything."""
+        """The journal of every item `transact_items` names."""
         journal = cls()
         for entry in transact_items:
             for kind, operation in entry.items():
                 try:
                     table = backend.get_table(operation["TableName"])
-                except (KeyError, TypeError, ResourceNotFoundException):
+                    journal.record(table, operation.get("Item" if kind == "Put" else "Key"))
+                except (LookupError, TypeError, ValueError, AttributeError, ResourceNotFoundException):
+                    # No such table, or a malformed key: moto fails the operation without writing.
                     continue
-                key = operation.get("Item" if kind == "Put" else "Key")
-                try:
-                    journal.record(table, key)
-                except (LookupError, TypeError, ValueError, AttributeError):
-                    continue  # a malformed key: moto answers it with its own error
         return journal
 
     def record(self, table: Table, key: dict[str, Any]) -> None:

@@ -107,7 +107,8 @@ class _LiveTables:
 
 @contextmanager
 def _tables_not_copied() -> Iterator[None]:
-    # Safe to swap for the call: the embedded server runs one request at a time.
+    # Only for the call (elsewhere in that module, a backup's copy of a table must be real), and
+    # safe because the embedded server runs one request at a time.
     namespace = vars(moto_models)
     namespace["copy"] = _LiveTables
     try:
