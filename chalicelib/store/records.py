@@ -43,6 +43,8 @@ class RecordStore:
         self.tables = tables
 
     def get(self, model: Model, record_id: str) -> Record | None:
+        if not record_id:
+            return None  # DynamoDB refuses an empty key, and no record has one
         cls = self.tables.model_class(model.name)
         try:
             item = cls.get(record_id, consistent_read=True)
@@ -66,7 +68,8 @@ class RecordStore:
     def batch_get(self, model: Model, ids: Iterable[str]) -> dict[str, Record]:
         """Records by id, 100 keys a BatchGetItem; ids with no record are absent from the result."""
         cls = self.tables.model_class(model.name)
-        keys = [{"id": {"S": record_id}} for record_id in sorted(set(ids))]
+        # DynamoDB refuses an empty key in the whole batch, and no record has one.
+        keys = [{"id": {"S": record_id}} for record_id in sorted(set(ids)) if record_id]
         raw = batch.batch_get(self.client, cls.Meta.table_name, keys, self.backoff)
         records = (to_record(model, cls.from_raw_data(item)) for item in raw)
         return {record["id"]: record for record in records}

@@ -725,3 +725,13 @@ def test_export_data_of_one_type(cities: Api) -> None:
     user(cities, "a@x.com", "ann")
     exported = cities.data('{ exportData(types: ["User"]) }')["exportData"]
     assert [r["__typename"] for r in exported] == ["User"]
+
+
+def test_an_empty_id_finds_nothing_everywhere_ids_are_read(cities: Api) -> None:
+    """DynamoDB refuses an empty key: an empty id is no record, not a refused request."""
+    assert cities.data('{ cities(where: {match: {id: [""]}}) { id } }')["cities"] == []
+    assert cities.data('{ cities(id: [""]) { id } }')["cities"] == [None]
+    updated = cities.data(
+        'mutation { updateManyCities(input: {where: {match: {id: [""]}}, data: {name: "x"}}) { count } }'
+    )
+    assert updated["updateManyCities"]["count"] == 0
