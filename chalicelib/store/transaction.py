@@ -101,6 +101,15 @@ class Transaction:
         self._keys.add(key)
         self._writes.append(write)
 
+    def absorb(self, other: Transaction) -> bool:
+        """Take on `other`'s writes too, if both fit one transaction: at most MAX_TRANSACTION_ITEMS items, and no
+        item written twice (so that together they land as each would alone)."""
+        if len(self) + len(other) > MAX_TRANSACTION_ITEMS or not self._keys.isdisjoint(other._keys):
+            return False
+        self._writes += other._writes
+        self._keys |= other._keys
+        return True
+
     def __len__(self) -> int:
         return len(self._writes)
 
