@@ -876,6 +876,7 @@ def test_a_record_changed_but_still_matching_the_exact_where_does_not_cancel_its
     assert calls.counts == {"Scan": 1, "TransactWriteItems": 1, "UpdateItem": 1}
 
 
+@pytest.mark.slow
 def test_chunks_written_at_once_count_exactly_with_a_record_changed_between_read_and_write(
     items: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -917,6 +918,7 @@ def restored_users(api: Api, count: int, cities: list[str] | None = None) -> Non
         api.data(UPDATE_CITY, {"id": city_id, "data": {"user": {"connect": [{"id": record["id"]}]}}})
 
 
+@pytest.mark.slow
 def test_delete_many_of_records_with_unique_values_goes_100_items_a_transaction(cities: Api) -> None:
     """A user's delete is 3 items (the record, its email and displayname guards): 33 users a transaction."""
     restored_users(cities, 60)
@@ -974,6 +976,7 @@ def seed_items(api: Api, count: int) -> None:
     api.service.store.restore(model, [{"id": ids.new_id("Item"), "n": n, "_v": 1} for n in range(count)])
 
 
+@pytest.mark.slow
 def test_simple_update_many_is_one_scan_and_one_transaction_per_100_matches(items: Api) -> None:
     seed_items(items, 120)
     with items.calls() as calls:
