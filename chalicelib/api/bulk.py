@@ -25,6 +25,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
+from functools import partial
 from itertools import islice
 from typing import Any
 
@@ -183,7 +184,7 @@ class _Run:
                 yield part, reader.matching(self.model, self.where, page.records)
 
     def _chunks(self, records: list[Record]) -> Iterator[Chunk]:
-        return chunks(records, self._planned, self._plain, CHUNK_RECORDS)
+        return chunks(records, self._planned, self._plain, partial(self.bulk.store.size, self.model), CHUNK_RECORDS)
 
     def _plain(self, record: Record) -> bool:
         return self.blind and _plain(self.model, record)

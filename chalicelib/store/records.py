@@ -21,7 +21,7 @@ from chalicelib.store import batch
 from chalicelib.store.attributes import index_attribute_name, index_key, python_name, serialize
 from chalicelib.store.backoff import Backoff
 from chalicelib.store.changes import VERSION, Changes, Delete, Update
-from chalicelib.store.sizes import check_item, check_key, key_fits
+from chalicelib.store.sizes import check_item, check_key, item_size, key_fits
 from chalicelib.store.tables import VERSION_ATTRIBUTE, GuardBase, Tables
 from chalicelib.store.transaction import ConditionFailed, Label, Transaction
 
@@ -94,7 +94,15 @@ class RecordStore:
 
     def check_size(self, model: Model, record: Record) -> None:
         """ItemTooLarge if `record`, written as it is, would be larger than DynamoDB stores."""
-        check_item(model.name, to_item(self.tables.model_class(model.name), model, record).serialize())
+        check_item(model.name, self._attributes(model, record))
+
+    def size(self, model: Model, record: Record) -> int:
+        """The bytes DynamoDB counts for `record` as it is stored."""
+        return item_size(self._attributes(model, record))
+
+    def _attributes(self, model: Model, record: Record) -> dict[str, Any]:
+        attributes: dict[str, Any] = to_item(self.tables.model_class(model.name), model, record).serialize()
+        return attributes
 
     @property
     def client(self) -> Any:

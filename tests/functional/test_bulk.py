@@ -907,6 +907,20 @@ def test_each_call_writes_one_wave_of_chunks_and_resumes_after_it(
     assert len(stored(slow_items)) == len(created)
 
 
+@pytest.mark.slow
+def test_large_records_go_as_many_a_transaction_as_4_mb_hold(items: Api) -> None:
+    """60 items of 100 KB, read by id in one page (a Scan page holds 1 MB): a transaction holds 4 MB
+    of items, so the update takes two."""
+    model = items.service.registry.model("Item")
+    large = [{"id": ids.new_id("Item"), "n": n, "tag": "x" * 100_000, "_v": 1} for n in range(60)]
+    items.service.store.restore(model, large)
+    with items.calls() as calls:
+        result = run(items, UPDATE_MANY_ITEMS, {"match": {"id": [r["id"] for r in large]}}, {"n": -1})
+    assert result["count"] == 60
+    assert calls.counts["TransactWriteItems"] == 2
+    assert all(r["n"] == -1 for r in stored(items).values())
+
+
 def restored_users(api: Api, count: int, cities: list[str] | None = None) -> None:
     """`count` users with unique email and displayname (their guards too), optionally one in each of `cities`."""
     model = api.service.registry.model("User")
