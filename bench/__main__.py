@@ -1,16 +1,18 @@
-"""`python -m bench [all|queries|bulk|coldstart|load] [--repeat N]`: print the benchmark figures."""
+"""`python -m bench [all|queries|bulk|coldstart|load|embedded] [--repeat N]`: print the benchmark figures."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
-from bench import bulk, coldstart, load, queries
+from bench import bulk, coldstart, embedded, load, queries
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("suite", nargs="?", default="all", choices=["all", "queries", "bulk", "coldstart", "load"])
+    parser.add_argument(
+        "suite", nargs="?", default="all", choices=["all", "queries", "bulk", "coldstart", "load", "embedded"]
+    )
     parser.add_argument("--repeat", type=int, default=300, help="timed requests per measurement")
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -25,6 +27,9 @@ def main() -> None:
     if args.suite in ("all", "load"):
         print()
         load.main()
+    if args.suite in ("all", "embedded"):
+        print()
+        embedded.main(args.repeat)
 
 
 if __name__ == "__main__":

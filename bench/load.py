@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from bench.bulk import dynamodb_process
@@ -43,18 +44,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Served:
+    port: int
+    pid: int
+
+
 @contextmanager
-def server(dynamodb_url: str) -> Iterator[int]:
+def server(settings: dict[str, str]) -> Iterator[Served]:
+    """The API as `make run` runs it (`python -m chalicelib serve`), with `settings` in its environment."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "SCHEMA": str(SCHEMA),
-        "ADMIN_API_KEY": KEY,
-        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
-        "TABLE_PREFIX": PREFIX,
-        "POWERTOOLS_METRICS_DISABLED": "true",
-    }
+    env = {**os.environ, "PORT": str(port), "ADMIN_API_KEY": KEY, "POWERTOOLS_METRICS_DISABLED": "true", **settings}
     process = subprocess.Popen(
         [sys.executable, "-m", "chalicelib", "serve"],
         cwd=ROOT,
@@ -70,7 +70,7 @@ def server(dynamodb_url: str) -> Iterator[int]:
                 break
         # Keep reading: the server logs a line per request, and a full pipe would stall it.
         threading.Thread(target=process.stdout.read, daemon=True).start()
-        yield port
+        yield Served(port, process.pid)
     finally:
         process.terminate()
         try:
@@ -160,7 +160,9 @@ def workload(port: int, number: int, cities: list[str], deadline: float, out: li
 
 
 def main() -> None:
-    with dynamodb_process() as url, server(url) as port:
+    settings = {"SCHEMA": str(SCHEMA), "TABLE_PREFIX": PREFIX}
+    with dynamodb_process() as url, server({**settings, "AWS_ENDPOINT_URL_DYNAMODB": url}) as served:
+        port = served.port
         cities = seed(port)
         results: list[Outcome] = []
         deadline = time.monotonic() + TIME_LIMIT_SECONDS

@@ -3,6 +3,9 @@
 It serves one request at a time. moto applies a request in several steps without a lock, so
 concurrent requests could interleave inside a transaction; one at a time gives each request the
 atomicity DynamoDB itself guarantees, which the uniqueness and condition logic relies on.
+
+moto itself is patched first (see moto_patch): transactions cost what they touch, memory holds
+the data stored, and a resent transaction is applied once.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from moto.backends import get_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from chalicelib.local import moto_patch
+
 # moto accepts any credentials; botocore only needs some to sign requests.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
@@ -22,6 +27,7 @@ LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "loc
 class LocalDynamoDB:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        moto_patch.apply()
         app = DomainDispatcherApplication(create_backend_app)
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=False)
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-dynamodb", daemon=True)

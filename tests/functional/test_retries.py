@@ -143,4 +143,6 @@ def test_a_write_whose_reply_is_lost_succeeds_and_lands_once(
     users = cities.data("{ users { email address { id } } }")["users"]
     assert sorted(u["email"] for u in users) == sorted(u["email"] for u in data.get("user", {}).get("create", []))
     assert all(u["address"]["id"] == created["id"] for u in users)
+    guards = [guard.key for guard in cities.service.tables.guard.scan()]
+    assert len(guards) == len(users)
     assert list(check(cities.service.store)) == []
