@@ -124,6 +124,16 @@ def policy_command(stage: str, out: str | None) -> None:
     _write_json(policy(tables, APP_NAME, stage, settings.api_key_parameter), out)
 
 
+def prebuild_command(stage: str) -> None:
+    """What a cold start of the stage would otherwise work out: its generated SDL, parsed."""
+    from chalicelib.api.parsed_sdl import FOLDER
+    from chalicelib.service import Service
+
+    settings, _ = _tables(stage)
+    Service(settings)  # building it keeps the parsed SDL (see chalicelib/api/parsed_sdl.py)
+    print(f"stage {stage}: the parsed SDL is in {FOLDER}")
+
+
 def _store(stage: str | None) -> tuple[Registry, RecordStore]:
     """The registry and store of a stage (its settings from `.chalice/config.json`), or of the
     environment as it is when no stage is given."""
@@ -208,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     iam.add_argument("--out", help="write the policy to this file (default: standard output)")
     audit = commands.add_parser("check", help="report guard, relation and index inconsistencies of a stage")
     audit.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
+    prebuild = commands.add_parser("prebuild", help="parse the stage's generated SDL ahead, for its package")
+    prebuild.add_argument("--stage", required=True)
     args = parser.parse_args(argv)
     from chalicelib.transfer import TransferError
 
@@ -221,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
             tables_command(args.action, args.stage, args.out)
         elif args.command == "policy":
             policy_command(args.stage, args.out)
+        elif args.command == "prebuild":
+            prebuild_command(args.stage)
         elif args.command == "export":
             export(args.file, args.stage, args.types.split(",") if args.types else None)
         else:

@@ -8,8 +8,11 @@ matches, within the request's deadline and resumable after it.
   compiles to one and the change needs no read, else through its version (the record is unchanged
   since it was read, so it still matches); a record that changed meanwhile is read again and
   judged again. `count` is the number of records actually changed.
-- Deleting by a where-clause that no write can change the answer to (none, or on `id` only), records
-  without unique values or relations go through BatchWriteItem, 25 a call.
+- Writes go in chunks of consecutive records (see `chunks`): the records' conditional writes
+  together in one TransactWriteItems of at most 100 items, written one at a time only when some
+  record changed meanwhile; several chunks at once. Deleting by a where-clause that no write can
+  change the answer to (none, or on `id` only), records without unique values or relations go
+  through BatchWriteItem, 25 a call.
 - Work stops before the deadline: `complete: false` and `cursor`; the same call with `input.cursor`
   goes on after the last record handled, so none is handled twice or skipped.
 """
@@ -19,13 +22,18 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
+from functools import partial
+from itertools import islice
 from typing import Any
 
 from graphql import GraphQLResolveInfo
 
 from chalicelib.access.context import RequestContext
 from chalicelib.access.permissions import Action, authorize
+from chalicelib.api.chunks import Chunk, chunks
 from chalicelib.api.writes import WritePlan, simple_update
 from chalicelib.errors import INVALID_INPUT, ApiError, not_unique
 from chalicelib.query import cursors
@@ -36,7 +44,7 @@ from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.changes import VERSION, Changes
 from chalicelib.store.records import Record, RecordStore
 from chalicelib.store.sizes import ItemTooLarge
-from chalicelib.store.transaction import ConditionFailed, Conflict, DuplicateItem
+from chalicelib.store.transaction import ConditionFailed, Conflict, DuplicateItem, Transaction
 
 Resolver = Any
 # Where a run is: which part of its source (an index value, by its place in the where-clause)
@@ -46,7 +54,10 @@ Position = tuple[int, str | None]
 MARGIN_SECONDS = 1.0
 # A record that keeps changing under the run is left as it is after this many readings.
 ATTEMPTS = 3
-BATCH_WRITE = 25
+# Records a chunk holds at most (its transaction holds at most 100 items), and chunks written at
+# once: a wave of WRITERS chunks is what one deadline check lets through.
+CHUNK_RECORDS = 100
+WRITERS = 4
 
 
 class Bulk:
@@ -127,13 +138,20 @@ class _Run:
                 raise not_unique(self.model.name, unique[0])
 
     def _work(self, start: Position) -> bool:
-        """Handle pages until done (True) or the deadline is near (False); progress is always made."""
-        for part, records in self._pages(start):
-            for chunk in self._chunks(records):
-                if self.position[1] is not None and time.monotonic() > self.deadline:
-                    return False
-                self._handle(chunk)
-                self.position = (part, chunk[-1]["id"])
+        """Handle pages until done (True) or the deadline is near (False); progress is always made.
+
+        Chunks are written `WRITERS` at a time (botocore's client is thread-safe), each in a copy of
+        this request's context (its deadline, its call count); the position moves on once all of
+        them are written, so the cursor never passes a record not yet handled.
+        """
+        with ThreadPoolExecutor(WRITERS) as pool:
+            for part, records in self._pages(start):
+                for wave in _batched(self._chunks(records), WRITERS):
+                    if self.position[1] is not None and time.monotonic() > self.deadline:
+                        return False
+                    futures = [pool.submit(copy_context().run, self._write_chunk, chunk) for chunk in wave]
+                    self.count += sum(future.result() for future in futures)
+                    self.position = (part, wave[-1].records[-1]["id"])
         return True
 
     def _pages(self, start: Position) -> Iterator[tuple[int, list[Record]]]:
@@ -165,29 +183,45 @@ class _Run:
                 reader.loader = self.context.loader.fresh()
                 yield part, reader.matching(self.model, self.where, page.records)
 
-    def _chunks(self, records: list[Record]) -> Iterator[list[Record]]:
-        size = BATCH_WRITE if self.blind else 1
-        for start in range(0, len(records), size):
-            yield records[start : start + size]
+    def _chunks(self, records: list[Record]) -> Iterator[Chunk]:
+        return chunks(records, self._planned, self._plain, partial(self.bulk.store.size, self.model), CHUNK_RECORDS)
 
-    def _handle(self, chunk: list[Record]) -> None:
-        plain = [r for r in chunk if self.blind and _plain(self.model, r)]
-        if plain:
-            self.bulk.store.batch_delete(self.model, [r["id"] for r in plain])
-            self.count += len(plain)
-        for record in chunk:
-            if not (self.blind and _plain(self.model, record)):
-                self._write_one(record)
+    def _plain(self, record: Record) -> bool:
+        return self.blind and _plain(self.model, record)
 
-    def _write_one(self, record: Record) -> None:
+    def _planned(self, record: Record) -> Transaction | None:
+        """The record's write as a transaction of its own; None if it cannot be one (it is written
+        alone, and fails or is judged again there)."""
+        try:
+            return self.bulk.store.transaction(self._plan(record))
+        except DuplicateItem:
+            return None
+        except ItemTooLarge as error:
+            raise _too_large(self.model, record, error) from error
+
+    def _write_chunk(self, chunk: Chunk) -> int:
+        """Write a chunk; the number of records changed."""
+        if chunk.plain:
+            self.bulk.store.batch_delete(self.model, [r["id"] for r in chunk.plain])
+        if chunk.transaction is not None:
+            try:
+                chunk.transaction.commit()
+                return len(chunk.records)
+            except (ConditionFailed, Conflict, ItemTooLarge):
+                pass  # a record changed since it was read, is being written, or is too large: one at a time
+        return len(chunk.plain) + sum(self._write_one(record) for record in chunk.planned)
+
+    def _write_one(self, record: Record) -> bool:
+        """Write one record if it still matches, reading it again if it changed; whether it was."""
         current: Record | None = record
         for tries in range(1, ATTEMPTS + 1):
             if current is None:
-                return
+                return False
             try:
-                self._write(current)
-                self.count += 1
-                return
+                self.bulk.store.write(self._plan(current))
+                return True
+            except ItemTooLarge as error:
+                raise _too_large(self.model, record, error) from error
             except (ConditionFailed, DuplicateItem) as failure:
                 if failure.label.field is not None and failure.label.record_id is None:
                     raise not_unique(failure.label.model, failure.label.field) from failure
@@ -196,8 +230,9 @@ class _Run:
                 self.bulk.store.backoff.wait(tries, "a bulk write")
             # It changed since it was read: read it again, and write it only if it still matches.
             current = self._still_matching(record["id"])
+        return False
 
-    def _write(self, record: Record) -> None:
+    def _plan(self, record: Record) -> Changes:
         plan = WritePlan(self.bulk.registry, self.bulk.store, self.context)
         if self.data is None:
             plan.delete(self.model, record)
@@ -206,10 +241,7 @@ class _Run:
         else:
             plan.update(self.model, record, self.data)
         _guard_with_where(plan.changes, self.model, record, self.compiled.condition if self.compiled.exact else None)
-        try:
-            self.bulk.store.write(plan.finish())
-        except ItemTooLarge as error:
-            raise ApiError(INVALID_INPUT, f"{self.model.name} {record['id']}: {error}") from error
+        return plan.finish()
 
     def _still_matching(self, record_id: str) -> Record | None:
         record = self.bulk.store.get(self.model, record_id)
@@ -217,6 +249,16 @@ class _Run:
             return None
         reader = Reader(self.bulk.registry, self.bulk.store, self.context.loader.fresh(), FULL_PAGE)
         return record if reader.matching(self.model, self.where, [record]) else None
+
+
+def _too_large(model: Model, record: Record, error: ItemTooLarge) -> ApiError:
+    return ApiError(INVALID_INPUT, f"{model.name} {record['id']}: {error}")
+
+
+def _batched(items: Iterable[Chunk], size: int) -> Iterator[list[Chunk]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def _plain(model: Model, record: Record) -> bool:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ariadne import InterfaceType, MutationType, ObjectType, QueryType, make_executable_schema
-from graphql import GraphQLResolveInfo, GraphQLSchema
+from ariadne import InterfaceType, MutationType, ObjectType, QueryType
+from ariadne.enums_default_values import repair_schema_default_enum_values, validate_schema_default_enum_values
+from ariadne.executable_schema import SchemaBindables, normalize_bindables
+from graphql import DocumentNode, GraphQLResolveInfo, GraphQLSchema, assert_valid_schema, build_ast_schema
 
 from chalicelib.access.roles import role_object
 from chalicelib.api import ids
 from chalicelib.api.bulk import Bulk
 from chalicelib.api.import_data import ImportData
 from chalicelib.api.mutations import Mutations
+from chalicelib.api.parsed_sdl import parsed_sdl
 from chalicelib.api.queries import Queries
 from chalicelib.api.relations import relation_resolver
 from chalicelib.api.scalars import SCALARS
@@ -48,7 +51,19 @@ def build_schema(
         mutation.set_field(names.delete_many, bulk.delete_many(model))
     node = InterfaceType("Node", _node_type)
     sdl = generate_sdl(registry) + (SESSION_SDL if session_api else "")
-    return make_executable_schema(sdl, query, mutation, node, *objects, *SCALARS, *(session_api or []))
+    return _executable(parsed_sdl(sdl), query, mutation, node, *objects, *SCALARS, *(session_api or []))
+
+
+def _executable(document: DocumentNode, *bindables: SchemaBindables) -> GraphQLSchema:
+    """Ariadne's `make_executable_schema` from a document already parsed and validated (it takes
+    only SDL text): the schema built, the resolvers bound, and the result checked as Ariadne does."""
+    schema = build_ast_schema(document, assume_valid_sdl=True)
+    for bindable in normalize_bindables(*bindables):
+        bindable.bind_to_schema(schema)
+    validate_schema_default_enum_values(schema)
+    assert_valid_schema(schema)
+    repair_schema_default_enum_values(schema)
+    return schema
 
 
 def _object_type(queries: Queries, model: Model) -> ObjectType:

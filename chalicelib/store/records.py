@@ -21,7 +21,7 @@ from chalicelib.store import batch
 from chalicelib.store.attributes import index_attribute_name, index_key, python_name, serialize
 from chalicelib.store.backoff import Backoff
 from chalicelib.store.changes import VERSION, Changes, Delete, Update
-from chalicelib.store.sizes import check_item, check_key, key_fits
+from chalicelib.store.sizes import check_item, check_key, item_size, key_fits
 from chalicelib.store.tables import VERSION_ATTRIBUTE, GuardBase, Tables
 from chalicelib.store.transaction import ConditionFailed, Label, Transaction
 
@@ -97,7 +97,15 @@ class RecordStore:
 
     def check_size(self, model: Model, record: Record) -> None:
         """ItemTooLarge if `record`, written as it is, would be larger than DynamoDB stores."""
-        check_item(model.name, to_item(self.tables.model_class(model.name), model, record).serialize())
+        check_item(model.name, self._attributes(model, record))
+
+    def size(self, model: Model, record: Record) -> int:
+        """The bytes DynamoDB counts for `record` as it is stored."""
+        return item_size(self._attributes(model, record))
+
+    def _attributes(self, model: Model, record: Record) -> dict[str, Any]:
+        attributes: dict[str, Any] = to_item(self.tables.model_class(model.name), model, record).serialize()
+        return attributes
 
     @property
     def client(self) -> Any:
@@ -133,11 +141,27 @@ class RecordStore:
             yield Page(records, page.get("LastEvaluatedKey"), page["ScannedCount"])
 
     def write(self, changes: Changes) -> Record | None:
-        """Commit a mutation's changes in one transaction (a lone write in one plain call).
+        """Commit a mutation's changes in one transaction (a lone write in one plain call). A lone
+        update returns its record as it now stands."""
+        try:
+            item = self.transaction(changes).commit()
+        except ConditionFailed as failure:
+            if any(m.name == failure.label.model and r["id"] == failure.label.record_id for m, r in changes.puts):
+                # A new record's id is 128 random bits: finding it taken means this very write landed,
+                # its reply was lost, and the resend was refused. All of it landed (one transaction).
+                return None
+            raise
+        if item is None:
+            return None
+        (update,) = changes.updates.values()
+        return to_record(update.model, item)
+
+    def transaction(self, changes: Changes) -> Transaction:
+        """A mutation's changes as one transaction, not yet sent: `write` commits it, bulk writes
+        send several together.
 
         New records come with their unique guards; updates and deletes hold only if their record
-        still exists at the version read and the client's conditions still hold. A lone update
-        returns its record as it now stands.
+        still exists at the version read and the client's conditions still hold.
         """
         transaction = Transaction(self.tables.connection)
         for model, record in changes.puts:
@@ -153,18 +177,7 @@ class RecordStore:
             label = Label(model.name, record_id=record_id)
             condition = Path("id").exists() if version is None else _version_is(version)
             transaction.check(cls(record_id), record_id, condition, label)
-        try:
-            item = transaction.commit()
-        except ConditionFailed as failure:
-            if any(m.name == failure.label.model and r["id"] == failure.label.record_id for m, r in changes.puts):
-                # A new record's id is 128 random bits: finding it taken means this very write landed,
-                # its reply was lost, and the resend was refused. All of it landed (one transaction).
-                return None
-            raise
-        if item is None:
-            return None
-        (update,) = changes.updates.values()
-        return to_record(update.model, item)
+        return transaction
 
     def _put(self, transaction: Transaction, model: Model, record: Record) -> None:
         cls = self.tables.model_class(model.name)

@@ -19,8 +19,8 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model as PynamoModel
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.store.limits import MAX_TRANSACTION_ITEMS
-from chalicelib.store.sizes import ItemTooLarge, check_item, is_refusal
+from chalicelib.store.limits import MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS
+from chalicelib.store.sizes import ItemTooLarge, check_item, is_refusal, item_size, value_size
 
 
 @dataclass(frozen=True)
@@ -78,14 +78,22 @@ class Transaction:
         self.connection = connection
         self._writes: list[_Write] = []
         self._keys: set[tuple[str, Any]] = set()
+        # The bytes of item data the writes carry: whole items put, values an update sets.
+        self.bytes = 0
 
     def put(self, item: PynamoModel, key: str, condition: Condition | None, label: Label) -> None:
-        check_item(label.model, item.serialize())
+        attributes = item.serialize()
+        check_item(label.model, attributes)
+        self.bytes += item_size(attributes)
         self._add(_Write(PUT, item, key, condition, label))
 
     def update(
         self, item: PynamoModel, key: str, actions: list[Action], condition: Condition | None, label: Label
     ) -> None:
+        values: dict[str, Any] = {}
+        for action in actions:
+            action.serialize({}, values)
+        self.bytes += sum(value_size(value) for value in values.values())
         self._add(_Write(UPDATE, item, key, condition, label, actions))
 
     def delete(self, item: PynamoModel, key: str, condition: Condition | None, label: Label) -> None:
@@ -100,6 +108,19 @@ class Transaction:
             raise DuplicateItem(write.label)
         self._keys.add(key)
         self._writes.append(write)
+
+    def absorb(self, other: Transaction, reserve: int = 0) -> bool:
+        """Take on `other`'s writes too, if both fit one transaction: 100 items, 4 MB of item data
+        (keeping `reserve` bytes more for it), no item written twice (so that together they land as
+        each would alone)."""
+        if len(self) + len(other) > MAX_TRANSACTION_ITEMS or not self._keys.isdisjoint(other._keys):
+            return False
+        if self.bytes + other.bytes + reserve > MAX_TRANSACTION_BYTES:
+            return False
+        self._writes += other._writes
+        self._keys |= other._keys
+        self.bytes += other.bytes + reserve
+        return True
 
     def __len__(self) -> int:
         return len(self._writes)

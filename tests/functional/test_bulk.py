@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from chalicelib.api import ids
+from chalicelib.api import bulk, ids
 from chalicelib.errors import INVALID_INPUT, INVALID_RECORD, PERMISSION_DENIED, UNAVAILABLE
 from chalicelib.store.backoff import Backoff, GaveUp
 from chalicelib.store.records import RecordStore
@@ -187,14 +187,24 @@ def items(make_api: Callable[..., Api], item_schema: Path) -> Api:
     return make_api(item_schema)
 
 
+def chunked(monkeypatch: pytest.MonkeyPatch, records: int, writers: int = 1) -> None:
+    """Chunks of at most `records` records, `writers` at once: with the deadline past, each call
+    writes one wave of chunks, at most `records` times `writers` records."""
+    monkeypatch.setattr(bulk, "CHUNK_RECORDS", records)
+    monkeypatch.setattr(bulk, "WRITERS", writers)
+
+
 @pytest.fixture
-def slow_items(make_api: Callable[..., Api], item_schema: Path) -> Api:
+def slow_items(make_api: Callable[..., Api], item_schema: Path, monkeypatch: pytest.MonkeyPatch) -> Api:
+    """The items API with its deadline already past: every call handles one chunk of 25 records."""
+    chunked(monkeypatch, 25)
     return make_api(item_schema, deadline_seconds=0.0)
 
 
 @pytest.fixture
-def slow(make_api: Callable[..., Api]) -> Api:
-    """The cities API with its deadline already past: every call handles one record (or one batch)."""
+def slow(make_api: Callable[..., Api], monkeypatch: pytest.MonkeyPatch) -> Api:
+    """The cities API with its deadline already past, in chunks of one record: every call handles one."""
+    chunked(monkeypatch, 1)
     return make_api(CITIES_SCHEMA, deadline_seconds=0.0)
 
 
@@ -489,13 +499,14 @@ def test_setting_a_unique_field_on_one_record_works_with_the_deadline_past(slow:
 
 
 def race_once(api: Api, monkeypatch: pytest.MonkeyPatch, pick: Callable[[str], str], data: dict[str, Any]) -> list[str]:
-    """Just before the run's first write, another request updates the city `pick(target)`, where
-    target is the city that first write is for; returns [the raced city]."""
+    """Once the run has planned its first write (alone, or in a chunk with the next ones), another
+    request updates the city `pick(target)`, where target is the city that first write is for;
+    returns [the raced city]."""
     store = api.service.store
-    original = store.write
+    original = store.transaction
     raced: list[str] = []
 
-    def write(changes: Any) -> Any:
+    def transaction(changes: Any) -> Any:
         if not raced:
             targets = [rid for (name, rid) in [*changes.updates, *changes.deletes] if name == "City"]
             assert targets, changes
@@ -505,7 +516,7 @@ def race_once(api: Api, monkeypatch: pytest.MonkeyPatch, pick: Callable[[str], s
             assert "errors" not in body, body
         return original(changes)
 
-    monkeypatch.setattr(store, "write", write)
+    monkeypatch.setattr(store, "transaction", transaction)
     return raced
 
 
@@ -711,7 +722,7 @@ def test_blind_delete_many_of_plain_items_resumes_a_batch_at_a_time(slow_items: 
     assert stored(slow_items) == {}
 
 
-def test_delete_many_of_plain_items_by_a_filter_resumes_one_at_a_time(slow_items: Api) -> None:
+def test_delete_many_of_plain_items_by_a_filter_resumes_a_chunk_at_a_time(slow_items: Api) -> None:
     created = {item(slow_items, index, "even" if index % 2 == 0 else "odd"): index for index in range(40)}
     payloads = run_to_completion(slow_items, DELETE_MANY_ITEMS, {"match": {"tag": ["even"]}, "range": {"n": [0, 29]}})
     assert sum(p["count"] for p in payloads) == 15
@@ -797,6 +808,160 @@ def test_a_connection_cursor_is_not_a_bulk_cursor(cities: Api) -> None:
     assert snapshot(cities) == before
 
 
+# Chunks: consecutive records in one transaction, several transactions at once.
+
+UPDATE_ITEM = """
+mutation ($id: ID!, $data: ItemUpdateInput!) { updateItem(input: {where: {id: $id}, data: $data}) { data { id } } }
+"""
+
+
+def tagged_items(api: Api, count: int) -> list[str]:
+    """`count` items tagged "a", n = 0..count-1, in the order a scan reads them."""
+    model = api.service.registry.model("Item")
+    api.service.store.restore(model, [{"id": ids.new_id("Item"), "n": n, "tag": "a", "_v": 1} for n in range(count)])
+    return [r["id"] for page in api.service.store.scan_pages(model, None, None, 1000) for r in page.records]
+
+
+def race_at(api: Api, monkeypatch: pytest.MonkeyPatch, index: int, data: dict[str, Any]) -> list[str]:
+    """Once the run has planned the write of its record number `index` (from 0), before anything
+    sends it, another request updates that item with `data`; returns [the raced item]."""
+    store = api.service.store
+    original = store.transaction
+    planned: list[str] = []
+    raced: list[str] = []
+
+    def transaction(changes: Any) -> Any:
+        built = original(changes)
+        if not raced:
+            planned.append(next(rid for (name, rid) in changes.updates if name == "Item"))
+            if len(planned) == index + 1:
+                raced.append(planned[index])
+                body = api.service.handle({"query": UPDATE_ITEM, "variables": {"id": raced[0], "data": data}}, ADMIN)
+                assert "errors" not in body.body, body.body
+        return built
+
+    monkeypatch.setattr(store, "transaction", transaction)
+    return raced
+
+
+def test_a_chunk_cancelled_by_a_record_that_stopped_matching_is_written_one_at_a_time(
+    items: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = tagged_items(items, 10)
+    before = stored(items)
+    raced = race_at(items, monkeypatch, 4, {"tag": "b"})
+    with items.calls() as calls:
+        result = run(items, UPDATE_MANY_ITEMS, {"match": {"tag": ["a"]}}, {"n": 100})
+    assert raced == [created[4]]
+    assert result["count"] == 9
+    records = stored(items)
+    assert (records[created[4]]["tag"], records[created[4]]["n"]) == ("b", before[created[4]]["n"])
+    assert all(records[i]["n"] == 100 for i in created if i != created[4])
+    # The chunk's one transaction, cancelled; then each record alone (the race's own write is the
+    # 11th UpdateItem), the raced one read again and found no longer matching.
+    assert calls.counts == {"Scan": 1, "TransactWriteItems": 1, "UpdateItem": 11, "GetItem": 1}
+
+
+def test_a_record_changed_but_still_matching_the_exact_where_does_not_cancel_its_chunk(
+    items: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write holds under the where-clause's own condition, not the version read."""
+    created = tagged_items(items, 10)
+    race_at(items, monkeypatch, 4, {"n": 50})
+    with items.calls() as calls:
+        result = run(items, UPDATE_MANY_ITEMS, {"match": {"tag": ["a"]}}, {"tag": "done"})
+    assert result["count"] == 10
+    records = stored(items)
+    assert (records[created[4]]["tag"], records[created[4]]["n"]) == ("done", 50)
+    assert calls.counts == {"Scan": 1, "TransactWriteItems": 1, "UpdateItem": 1}
+
+
+@pytest.mark.slow
+def test_chunks_written_at_once_count_exactly_with_a_record_changed_between_read_and_write(
+    items: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chunked(monkeypatch, 5, writers=4)
+    created = tagged_items(items, 20)
+    before = stored(items)
+    race_at(items, monkeypatch, 12, {"tag": "b"})
+    with items.calls() as calls:
+        result = run(items, UPDATE_MANY_ITEMS, {"match": {"tag": ["a"]}}, {"n": 100})
+    assert result == {"count": 19, "complete": True, "cursor": None, "clientMutationId": None}
+    records = stored(items)
+    assert (records[created[12]]["tag"], records[created[12]]["n"]) == ("b", before[created[12]]["n"])
+    assert all(records[i]["n"] == 100 for i in created if i != created[12])
+    # Four chunks, one cancelled and written one record at a time (5 UpdateItem, plus the race's).
+    assert calls.counts == {"Scan": 1, "TransactWriteItems": 4, "UpdateItem": 6, "GetItem": 1}
+
+
+def test_each_call_writes_one_wave_of_chunks_and_resumes_after_it(
+    slow_items: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deadline past, a call writes one wave (2 chunks of 5): a record the update takes out of
+    the where-clause is neither skipped nor written twice."""
+    chunked(monkeypatch, 5, writers=2)
+    created = tagged_items(slow_items, 23)
+    payloads = run_to_completion(slow_items, UPDATE_MANY_ITEMS, {"match": {"tag": ["a"]}}, {"tag": "done", "n": 0})
+    assert [p["count"] for p in payloads if p["count"]] == [10, 10, 3]
+    assert all(r["tag"] == "done" and r["n"] == 0 for r in stored(slow_items).values())
+    assert len(stored(slow_items)) == len(created)
+
+
+@pytest.mark.slow
+def test_large_records_go_as_many_a_transaction_as_4_mb_hold(items: Api) -> None:
+    """60 items of 100 KB, read by id in one page (a Scan page holds 1 MB): a transaction holds 4 MB
+    of items, so the update takes two."""
+    model = items.service.registry.model("Item")
+    large = [{"id": ids.new_id("Item"), "n": n, "tag": "x" * 100_000, "_v": 1} for n in range(60)]
+    items.service.store.restore(model, large)
+    with items.calls() as calls:
+        result = run(items, UPDATE_MANY_ITEMS, {"match": {"id": [r["id"] for r in large]}}, {"n": -1})
+    assert result["count"] == 60
+    assert calls.counts["TransactWriteItems"] == 2
+    assert all(r["n"] == -1 for r in stored(items).values())
+
+
+def restored_users(api: Api, count: int, cities: list[str] | None = None) -> None:
+    """`count` users with unique email and displayname (their guards too), optionally one in each of `cities`."""
+    model = api.service.registry.model("User")
+    users: list[dict[str, Any]] = [
+        {"id": ids.new_id("User"), "email": f"u{n}@x.com", "displayname": f"u{n}", "_v": 1} for n in range(count)
+    ]
+    api.service.store.restore(model, users)
+    for record, city_id in zip(users, cities or [], strict=False):
+        api.data(UPDATE_CITY, {"id": city_id, "data": {"user": {"connect": [{"id": record["id"]}]}}})
+
+
+@pytest.mark.slow
+def test_delete_many_of_records_with_unique_values_goes_100_items_a_transaction(cities: Api) -> None:
+    """A user's delete is 3 items (the record, its email and displayname guards): 33 users a transaction."""
+    restored_users(cities, 60)
+    with cities.calls() as calls:
+        result = run(cities, DELETE_MANY_USERS, {"exists": {"id": True}})
+    assert result["count"] == 60
+    assert calls.counts == {"Scan": 1, "TransactWriteItems": 2}
+    assert snapshot(cities) == ([], [])
+
+
+def test_delete_many_of_related_records_shares_a_transaction_unless_they_share_a_partner(cities: Api) -> None:
+    """Six users in six cities: one transaction (each user, its guards, its city's side); two more
+    users in one city: their deletes both change that city, so they cannot go in one transaction."""
+    six = [city(cities, f"C{index}") for index in range(6)]
+    restored_users(cities, 6, six)
+    with cities.calls() as calls:
+        assert run(cities, DELETE_MANY_USERS, {"exists": {"id": True}})["count"] == 6
+    assert calls.counts == {"Scan": 1, "TransactWriteItems": 1}
+    user(cities, "a@x.com", "a", six[0])
+    user(cities, "b@x.com", "b", six[0])
+    with cities.calls() as calls:
+        assert run(cities, DELETE_MANY_USERS, {"exists": {"id": True}})["count"] == 2
+    assert calls.counts == {"Scan": 1, "TransactWriteItems": 2}
+    records = stored(cities)
+    assert [r for r in records.values() if r["__typename"] == "User"] == []
+    assert all(not r.get("user") for r in records.values())
+    assert_both_sides_agree(cities)
+
+
 # Round trips.
 
 
@@ -819,14 +984,20 @@ def test_blind_delete_by_ids_of_plain_items_is_batch_get_and_batch_writes(items:
     assert stored(items) == {}
 
 
-def test_simple_update_many_is_one_scan_and_one_update_item_per_match(items: Api) -> None:
-    for index in range(10):
-        item(items, index)
+def seed_items(api: Api, count: int) -> None:
+    """`count` items with n = 0..count-1, written as they are (fast: 25 a BatchWriteItem)."""
+    model = api.service.registry.model("Item")
+    api.service.store.restore(model, [{"id": ids.new_id("Item"), "n": n, "_v": 1} for n in range(count)])
+
+
+@pytest.mark.slow
+def test_simple_update_many_is_one_scan_and_one_transaction_per_100_matches(items: Api) -> None:
+    seed_items(items, 120)
     with items.calls() as calls:
-        result = run(items, UPDATE_MANY_ITEMS, {"range": {"n": [0, 5]}}, {"tag": "low"})
-    assert result["count"] == 6
-    assert calls.counts == {"Scan": 1, "UpdateItem": 6}
-    assert sorted(r["n"] for r in stored(items).values() if r.get("tag") == "low") == list(range(6))
+        result = run(items, UPDATE_MANY_ITEMS, {"range": {"n": [0, 109]}}, {"tag": "low"})
+    assert result["count"] == 110
+    assert calls.counts == {"Scan": 1, "TransactWriteItems": 2}
+    assert sorted(r["n"] for r in stored(items).values() if r.get("tag") == "low") == list(range(110))
 
 
 # The batch calls, stubbed: what DynamoDB may do and moto does not.
