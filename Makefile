@@ -64,5 +64,5 @@ package: deploy-files
 
 # Hardening figures: fuzzing and fault injection (counts printed), then the loopback load test.
 harden: $(INSTALLED)
-	$(BIN)/python -m pytest -q -s tests/functional/test_fuzz.py tests/functional/test_faults.py
+	FUZZ_RANDOM=1 $(BIN)/python -m pytest -q -s tests/functional/test_fuzz.py tests/functional/test_faults.py
 	$(BIN)/python -m bench load
