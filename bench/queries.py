@@ -130,9 +130,12 @@ def main(repeat: int) -> None:
         api = service(dynamodb, "examples/cities.graphql", "bench-q-")
         city_ids, user_ids = seed(api)
         print(f"DynamoDB calls per operation (cities example, {USERS} users in {CITIES} cities):")
-        print(f"  {'operation':<34} {'target':<32} measured")
-        for name, target, measured in round_trips(api, city_ids, user_ids):
-            print(f"  {name:<34} {target:<32} {measured}")
+        rows = round_trips(api, city_ids, user_ids)
+        wide = max(len(name) for name, _, _ in rows) + 1
+        aim = max(len(target) for _, target, _ in rows) + 1
+        print(f"  {'operation':<{wide}} {'target':<{aim}} measured")
+        for name, target, measured in rows:
+            print(f"  {name:<{wide}} {target:<{aim}} {measured}")
 
         query = "query ($id: ID!) { user(id: $id) { id email } }"
         variables = {"id": user_ids[0]}
