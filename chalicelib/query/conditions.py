@@ -4,7 +4,8 @@ The result is exact where it can be and a superset where it cannot: a relation f
 expression, so an `and` drops it (and the compiled filter lets more through), while an `or` or
 a `not` that holds one does not compile at all. Reads therefore always evaluate the full clause
 on what DynamoDB returns (`where.matches`); the expression only spares reading what cannot match.
-The same exact expressions serve writes, where they must be exact (`compile_exact`).
+The same expressions serve writes where they are exact (`Compiled.exact`); a write whose conditions
+are not is held by the versions of the records read instead.
 
 A clause within the term bound (query/bounds.py) can still make an expression DynamoDB refuses
 (4 KB, 300 operators: an `exists: false` on a list is four operators). Such a clause keeps only the
@@ -94,14 +95,6 @@ def _conjuncts(model: Model, where: Where | None) -> list[Compiled]:
         else:
             parts.append(Compiled(None, False))  # a relation filter
     return parts
-
-
-def compile_exact(model: Model, where: Where | None) -> Condition | None:
-    """The condition of `where`, or ValueError when it has a part DynamoDB cannot express."""
-    compiled = compile_where(model, where)
-    if not compiled.exact:
-        raise ValueError("the where-clause filters through a relation, or is past DynamoDB's limits on one expression")
-    return compiled.condition
 
 
 def _exact(condition: Condition) -> Compiled:

@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.errors import ApiError
 from chalicelib.query import cursors, order
-from chalicelib.query.conditions import compile_exact, compile_where
+from chalicelib.query.conditions import compile_where
 from chalicelib.query.where import matches, relation_paths, validate
 from chalicelib.schema import load_schema_file
 from tests.conftest import CITIES_SCHEMA
@@ -93,7 +93,7 @@ def test_scalar_clauses_compile_exactly() -> None:
     where = {"match": {"name": ["A", "B"], "population": [None]}, "range": {"founded": [None, "2000-01-01"]}}
     compiled = compile_where(CITY, where)
     assert compiled.exact
-    assert compile_exact(CITY, where) is not None
+    assert compiled.condition is not None
 
 
 def test_relation_filters_do_not_compile_and_make_the_filter_a_superset() -> None:
@@ -102,8 +102,7 @@ def test_relation_filters_do_not_compile_and_make_the_filter_a_superset() -> Non
     assert compile_where(CITY, {"and": [{"match": {"name": ["A"]}}, relation]}).condition is not None
     assert compile_where(CITY, {"or": [{"match": {"name": ["A"]}}, relation]}).condition is None
     assert compile_where(CITY, {"not": relation}).condition is None
-    with pytest.raises(ValueError, match="relation"):
-        compile_exact(CITY, {"not": relation})
+    assert compile_where(CITY, {"not": relation}).exact is False
 
 
 def test_list_match_compiles_to_contains() -> None:
