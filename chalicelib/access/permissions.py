@@ -48,13 +48,18 @@ def unrestricted(context: RequestContext, model: Model, action: Action) -> bool:
     return context.is_admin or bool(context.roles & (model.access.roles(action.value) - {OWNER}))
 
 
+# A where-clause no record matches (and that reads nothing: a match on no ids).
+NOTHING: dict[str, Any] = {"match": {"id": []}}
+
+
 def owned_only(context: RequestContext, model: Model, action: Action = Action.READ) -> dict[str, Any] | None:
-    """The where-clause that restricts `action` to the caller's own records, when only ownership grants it."""
+    """The where-clause that restricts `action` to the records the caller may do it to: None for
+    every record, its own when only ownership grants it, none at all when nothing grants it."""
     if unrestricted(context, model, action):
         return None
     owner = model.access.owner_field
-    if owner is None or context.user_id is None:
-        return None
+    if owner is None or context.user_id is None or not allowed(context, model, action):
+        return NOTHING
     return {"match": {owner: [context.user_id]}}
 
 

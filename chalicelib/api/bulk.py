@@ -32,8 +32,9 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from chalicelib.access.context import RequestContext
-from chalicelib.access.permissions import Action, authorize
+from chalicelib.access.permissions import Action, authorize, owned_only
 from chalicelib.api.chunks import Chunk, chunks
+from chalicelib.api.queries import restrict
 from chalicelib.api.writes import WritePlan, simple_update
 from chalicelib.errors import INVALID_INPUT, ApiError, not_unique
 from chalicelib.query import cursors
@@ -89,8 +90,11 @@ class _Run:
         self.model = model
         self.input = input
         self.data = data
-        self.where = input["where"]
-        where_grammar.validate(model, self.where, bulk.registry)
+        # Only the records the caller may read and change are matched: the others do not exist for it.
+        action = Action.DELETE if data is None else Action.UPDATE
+        owned = restrict(owned_only(context, model), owned_only(context, model, action))
+        where_grammar.validate(model, input["where"], bulk.registry)
+        self.where = restrict(input["where"], owned)
         self.compiled = compile_where(model, self.where)
         self.source = plan_source(model, self.where)
         self.fingerprint = _fingerprint(model, self.where, data)

@@ -74,7 +74,12 @@ class ImportData:
         unaltered: list[dict[str, Any]] = []
         for index, (model, item) in enumerate(objects):
             old_id = item.get("id")
-            existing = stored.get((model.name, old_id)) if merge and isinstance(old_id, str) else None
+            # A record the caller may not read does not exist for it: it is neither merged nor shown.
+            existing = (
+                visible(info.context, model, stored.get((model.name, old_id)))
+                if merge and isinstance(old_id, str)
+                else None
+            )
             if (
                 existing is not None
                 and old_id in wheres

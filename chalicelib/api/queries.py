@@ -96,6 +96,7 @@ class Queries:
             raise ApiError(INVALID_INPUT, f"exportData: unknown type {unknown[0]}")
         for name in names:
             authorize(info.context, self.registry.model(name), Action.BULK)
+            authorize(info.context, self.registry.model(name), Action.READ)
         reader = self.reader(info)
         exported = []
         for name in names:

@@ -167,7 +167,7 @@ def _export(case: Case, role: str) -> bool:
         {"types": [case.model.name]},
         case.auth(role),
     )
-    return bool((reply.body.get("data") or {}).get("exportData"))
+    return case.record_id in _ids((reply.body.get("data") or {}).get("exportData"))
 
 
 def _import(case: Case, role: str) -> bool:
@@ -196,7 +196,7 @@ OPERATIONS = (
     Operation("connection", _count, ("read",)),
     Operation("node", _node, ("read",)),
     Operation("create", _create, ("create",)),
-    Operation("export", _export, ("bulk",)),
+    Operation("export", _export, ("bulk", "read")),
     Operation("import", _import, ("bulk", "create")),
     Operation("update", _update, ("update",), destructive=True),
     Operation("updateMany", _update_many, ("bulk", "update"), destructive=True),

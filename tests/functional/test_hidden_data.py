@@ -8,6 +8,7 @@ unlinked, moved away from, nor linked by import."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,12 @@ QUERIES = {
         conditions: {not: {notes: {vault: {match: {code: ["V-1"]}}}}}}) { data { id } unalteredData { id } } }""",
     "updateMany": """mutation { updateManyLabels(input: {where: {notes: {match: {slug: ["a-secret"]}}},
         data: {name: "public"}}) { count complete } }""",
+    "notes updateMany": """mutation { updateManyNotes(input: {where: {match: {slug: ["a-secret"]}},
+        data: {score: 1}}) { count complete } }""",
+    "vaults updateMany": """mutation { updateManyVaults(input: {where: {match: {code: ["V-1"]}},
+        data: {code: "V-1"}}) { count complete } }""",
+    "export notes": '{ exportData(types: ["Note"]) }',
+    "export vaults": '{ exportData(types: ["Vault"]) }',
     "deleteMany": """mutation { deleteManyLabels(input: {where: {notes: {vault: {match: {code: ["V-1"]}}}}}) {
         count complete } }""",
 }
@@ -272,3 +279,17 @@ def test_nested_writes_two_deep_authorize_what_they_touch(trust: Api) -> None:
     _denied_and_unchanged(
         world, call(trust, UPDATE_LABEL, {"id": world.label, "data": hers}, world.bob.auth).body, after
     )
+
+
+def test_a_merge_with_failing_conditions_does_not_show_a_hidden_record(trust: Api) -> None:
+    world = build(trust)
+    items = [{"__typename": "Note", "id": world.ada_note}]
+    conditions = [{"id": [world.ada_note], "conditions": {"match": {"slug": ["nope"]}}}]
+    query = """mutation ($data: [JSON]!, $c: [ConditionsInput!]) {
+      importData(data: $data, merge: true, conditions: $c) { data unalteredData }
+    }"""
+    reply = call(trust, query, {"data": items, "c": conditions}, world.bob.auth)
+    # Ada's note does not exist for Bob: nothing to hold back, and nothing of hers shown.
+    assert reply.data["importData"]["unalteredData"] == []
+    assert "a-secret" not in json.dumps(reply.body)
+    assert admin(trust, NOTE_STATE, {"id": world.ada_note})["note"]["slug"] == "a-secret"

@@ -56,7 +56,14 @@ type Label @model
 }
 
 type Note @model
-  @access(read: ["owner"], create: ["signed-in"], update: ["owner"], delete: ["owner"], owner: "author") {
+  @access(
+    read: ["owner"]
+    create: ["signed-in"]
+    update: ["owner"]
+    delete: ["owner"]
+    bulk: ["signed-in"]
+    owner: "author"
+  ) {
   id: ID!
   slug: String
   score: Int
@@ -65,7 +72,7 @@ type Note @model
   vault: Vault @relation(name: "NoteVault")
 }
 
-type Vault @model {
+type Vault @model @access(bulk: ["signed-in"]) {
   id: ID!
   code: String
   notes: [Note] @relation(name: "NoteVault")
