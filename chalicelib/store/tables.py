@@ -63,11 +63,26 @@ class StoreConfig:
     connect_timeout_seconds: float = 1.0
     read_timeout_seconds: float = 3.0
 
+    # What retries plan one try to take at worst (store/backoff.py); the timeouts' sum when None.
+    slowest_try_seconds: float | None = None
+
+    @property
+    def try_seconds(self) -> float:
+        return self.slowest_try_seconds or self.connect_timeout_seconds + self.read_timeout_seconds
+
     @classmethod
     def at_endpoint(cls, table_prefix: str, region: str, endpoint_url: str) -> StoreConfig:
         """A DynamoDB of one's own (the embedded moto server, DynamoDB Local): far slower than the
-        service, it can take seconds to answer one full page of a large table on a busy machine."""
-        return cls(table_prefix, region, endpoint_url, read_timeout_seconds=LOCAL_READ_TIMEOUT_SECONDS)
+        service, it can take seconds to answer one full page of a large table on a busy machine. The
+        long read timeout is for those pages; retries still plan on the service's tries, or a request
+        could never retry inside its deadline."""
+        return cls(
+            table_prefix,
+            region,
+            endpoint_url,
+            read_timeout_seconds=LOCAL_READ_TIMEOUT_SECONDS,
+            slowest_try_seconds=cls.connect_timeout_seconds + cls.read_timeout_seconds,
+        )
 
     @property
     def checks_limits(self) -> bool:
@@ -109,7 +124,7 @@ class Tables:
         self.throttle: type[ThrottleBase] = type(
             "Throttle", (ThrottleBase,), {"Meta": self._meta(config.table_prefix + THROTTLE_TABLE)}
         )
-        self.backoff = Backoff(call_seconds=config.connect_timeout_seconds + config.read_timeout_seconds)
+        self.backoff = Backoff(call_seconds=config.try_seconds)
         self.connection = Connection(
             region=config.region,
             host=config.endpoint_url,

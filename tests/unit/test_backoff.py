@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 import pytest
 
 from chalicelib.store.backoff import Backoff, GaveUp, deadline
+from chalicelib.store.tables import LOCAL_READ_TIMEOUT_SECONDS, StoreConfig
 
 
 class Clock:
@@ -105,3 +107,14 @@ def test_the_deadline_is_the_request_s_own() -> None:
         backoff.wait(1, "GetItem")
     backoff.wait(1, "GetItem")
     assert len(clock.waits) == 2
+
+
+def test_a_local_endpoint_reads_slowly_yet_leaves_room_for_retries() -> None:
+    """The embedded DynamoDB gets a long read timeout for its slow full pages; retries still plan on
+    the service's tries, so a request against it can retry inside its 25-second deadline."""
+    config = StoreConfig.at_endpoint("p-", "us-east-1", "http://127.0.0.1:1")
+    assert config.read_timeout_seconds == LOCAL_READ_TIMEOUT_SECONDS
+    assert config.try_seconds == StoreConfig("p-", "us-east-1").try_seconds
+    policy = Backoff(call_seconds=config.try_seconds, sleep=lambda _: None)
+    with deadline(time.monotonic() + 25):
+        policy.wait(1, "GetItem")  # does not give up
