@@ -70,9 +70,11 @@ def parse_email(value: Any) -> str:
     everywhere it is compared (sign-up, login, `@unique`, `match`, lookups, the login throttle).
     Surrounding white space is refused, not trimmed: the whole value must be the address."""
     text = _string(value, "Email")
-    if len(text) > MAX_EMAIL or not _EMAIL.fullmatch(text):
+    # Lower case first: lowering can lengthen a string ("İ"), and the canonical form is what is kept.
+    canonical = text.lower()
+    if len(canonical) > MAX_EMAIL or not _EMAIL.fullmatch(canonical):
         raise ValueError(f"{text!r} is not an email address")
-    return text.lower()
+    return canonical
 
 
 def parse_password(value: Any) -> str:

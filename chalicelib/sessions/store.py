@@ -108,8 +108,20 @@ class SessionStore:
                 return None
             record["roles"] = signed_in_roles(getattr(user, python_name(self.user_model.fields["roles"])))
         if moment - int(values.get("seen_") or 0) > TOUCH_SECONDS:
-            item.update(actions=[self.cls.seen_.set(moment), self.cls.ttl_.set(self._ttl(item, moment))])  # type: ignore[attr-defined]
+            self._touch(item, moment)
         return record
+
+    def _touch(self, item: Any, moment: int) -> None:
+        """Note the session's use. Only if it still exists: an update of a session deleted meanwhile
+        would make a fragment of one."""
+        try:
+            item.update(
+                actions=[self.cls.seen_.set(moment), self.cls.ttl_.set(self._ttl(item, moment))],  # type: ignore[attr-defined]
+                condition=Path("id").exists(),
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
 
     def rotate(self, record: Record, user: Record | None) -> tuple[Record, str]:
         """Log `record` in (to `user`) or out (None) under a new token; the old token stops working.
