@@ -24,7 +24,7 @@ from chalicelib.passwords import hash_password, needs_rehash, verify_password
 from chalicelib.query.reader import ListArgs, Reader
 from chalicelib.schema.registry import USER_MODEL, Registry
 from chalicelib.sessions import domains
-from chalicelib.sessions.store import SessionEnded, SessionStore
+from chalicelib.sessions.store import EPOCH, Account, SessionEnded, SessionStore
 from chalicelib.sessions.throttle import LoginThrottle
 from chalicelib.store.changes import VERSION, Changes, Update
 from chalicelib.store.records import Record, RecordStore
@@ -91,15 +91,17 @@ class SessionApi:
             return _failure(INVALID_EMAIL_PASSWORD, WRONG)
         if not self.throttle.attempt(email):
             return _failure(TOO_MANY_REQUESTS, "Too many failed logins for this account; try again later")
-        user = self.store.find_unique(self.user, self.user.fields["email"], email)
-        stored = user.get("password") if user is not None else None
-        if user is None or not verify_password(password, stored):
+        found = self.store.find_unique(self.user, self.user.fields["email"], email)
+        # The password and the session epoch of one read: a password changed after it ends this login too.
+        account = self.sessions.account(found["id"]) if found is not None else None
+        stored = account.user.get("password") if account is not None else None
+        if account is None or not verify_password(password, stored):
             return _failure(INVALID_EMAIL_PASSWORD, WRONG)
         self.throttle.succeeded(email)
         assert stored is not None
         if needs_rehash(stored):
-            self._set_password(user, password)
-        return {"success": True, "errors": None, "session": self._log_in(info.context, user)}
+            self._set_password(account.user, password)
+        return {"success": True, "errors": None, "session": self._log_in(info.context, account)}
 
     def log_out(self, _obj: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
         context: RequestContext = info.context
@@ -134,7 +136,7 @@ class SessionApi:
         except ConditionFailed as failure:
             field = failure.label.field or "email"
             return _invalid(field, "is already taken", {k: v for k, v in data.items() if k != "password"})
-        return {"success": True, "errors": None, "session": self._log_in(info.context, user)}
+        return {"success": True, "errors": None, "session": self._log_in(info.context, Account(user, 0))}
 
     def change_password(
         self,
@@ -144,31 +146,36 @@ class SessionApi:
         newPassword: str,  # noqa: N803
     ) -> dict[str, Any]:
         context: RequestContext = info.context
-        user = self.store.get(self.user, context.user_id) if context.user_id else None
-        if user is None:
+        account = self.sessions.account(context.user_id) if context.user_id else None
+        if account is None:
             return _failure(PERMISSION_DENIED, "Log in to change your password")
+        user = account.user
         if not verify_password(currentPassword, user.get("password")):
             return _failure(INVALID_EMAIL_PASSWORD, "The current password is wrong")
         try:
             scalars.parse_password(newPassword)
         except ValueError as error:
             return _invalid("password", str(error), {"id": user["id"]})
-        # Every other session of the user ends; this one goes on, logged in again under a new token.
-        self.sessions.end_all(user["id"])
+        # The password first, then the epoch: a login that read the old password ends with the others.
         self._set_password(user, newPassword)
-        return {"success": True, "errors": None, "session": self._log_in(context, user)}
+        epoch = self.sessions.end_all(user["id"])
+        if epoch is None:
+            return _failure(PERMISSION_DENIED, "Log in to change your password")
+        # Every other session of the user has ended; this one goes on, logged in again under a new token.
+        return {"success": True, "errors": None, "session": self._log_in(context, Account(user, epoch))}
 
     def end_sessions(self, _obj: Any, info: GraphQLResolveInfo, userId: str) -> dict[str, Any]:  # noqa: N803
         """End every session of a user: system-admin for anyone, a user for itself (keeping this one)."""
         context: RequestContext = info.context
         if not context.is_admin and userId != context.user_id:
             return _failure(PERMISSION_DENIED, "Only system-admin ends the sessions of another user")
-        if not self.sessions.end_all(userId):
+        epoch = self.sessions.end_all(userId)
+        if epoch is None:
             return _failure(RECORD_NOT_FOUND, f"User not found: no User with id {userId!r} exists")
         session = None
         if userId == context.user_id and context.session is not None:
             user = self.store.get(self.user, userId)
-            session = self._log_in(context, user) if user is not None else None
+            session = self._log_in(context, Account(user, epoch)) if user is not None else None
         return {"success": True, "errors": None, "session": session}
 
     # beachfront.
@@ -180,8 +187,10 @@ class SessionApi:
         fields = self._changes(context, options or {})
         # The new session keeps the caller's login, if any; the caller's previous session stays valid.
         user = self.store.get(self.user, context.user_id) if context.user_id else None
+        # At the epoch of the caller's own session: ending that one's sessions ends this one too.
+        epoch = (context.session or {}).get(EPOCH) or 0
         try:
-            record, token = self.sessions.create(fields, user)
+            record, token = self.sessions.create(fields, Account(user, epoch) if user is not None else None)
         except ItemTooLarge as error:
             raise ApiError(INVALID_INPUT, str(error)) from error
         self._adopt(context, record, token)
@@ -287,13 +296,13 @@ class SessionApi:
                 ) from None
         return names
 
-    def _log_in(self, context: RequestContext, user: Record) -> Record:
+    def _log_in(self, context: RequestContext, account: Account) -> Record:
         try:
             if context.session is None:
                 raise SessionEnded()
-            record, token = self.sessions.rotate(context.session, user)
+            record, token = self.sessions.rotate(context.session, account)
         except SessionEnded:
-            record, token = self.sessions.create({}, user)
+            record, token = self.sessions.create({}, account)
         self._adopt(context, record, token)
         return record
 

@@ -38,6 +38,19 @@ LOGGED_IN = {"created": "loggedIn"}
 LOGGED_OUT = {"created": "loggedOut"}
 
 
+# Where a session record says which epoch of its user it logged in at (see `user_attributes`).
+EPOCH = "_epoch"
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user as read for logging in: the record, and its session epoch read with it. A session
+    logs in at that epoch, so a password change or `end_all` after the read ends it too."""
+
+    user: Record
+    epoch: int
+
+
 class SessionEnded(Exception):
     """The session was deleted by another request while this one used it."""
 
@@ -66,8 +79,8 @@ class SessionStore:
         except self.cls.DoesNotExist:
             return None
 
-    def create(self, fields: dict[str, Any], user: Record | None = None) -> tuple[Record, str]:
-        """A new session (logged in to `user` when given); returns it and its token."""
+    def create(self, fields: dict[str, Any], account: Account | None = None) -> tuple[Record, str]:
+        """A new session (logged in to `account` when given); returns it and its token."""
         stamp = now()
         record: Record = {
             "id": ids.new_id(self.model.name),
@@ -75,7 +88,7 @@ class SessionStore:
             **fields,
         }
         secret = tokens.new_secret()
-        epoch = self._log(record, user)
+        epoch = self._log(record, account)
         item = to_item(self.cls, self.model, {**record, VERSION: 1})
         moment = int(time.time())
         self._stamp(item, secret, moment, epoch)
@@ -101,6 +114,7 @@ class SessionStore:
         if moment >= int(values.get("expires_") or 0) or moment >= int(values.get("seen_") or 0) + self.lifetime.idle:
             return None
         record = to_record(self.model, item)
+        record[EPOCH] = int(values.get("epoch_") or 0)
         if record.get("user") != parsed.user_id:
             return None
         if parsed.user_id is not None:
@@ -123,15 +137,15 @@ class SessionStore:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
 
-    def rotate(self, record: Record, user: Record | None) -> tuple[Record, str]:
-        """Log `record` in (to `user`) or out (None) under a new token; the old token stops working.
+    def rotate(self, record: Record, account: Account | None) -> tuple[Record, str]:
+        """Log `record` in (to `account`) or out (None) under a new token; the old token stops working.
 
         Only what logging in or out changes is written (and the version raised): a concurrent change
         of the session's other fields (its cart) is not overwritten.
         """
         secret = tokens.new_secret()
         record = dict(record)
-        epoch = self._log(record, user)
+        epoch = self._log(record, account)
         stamp = now()
         for field in self.model.scalars():
             if field.timestamp is not None and field.timestamp.on_update:
@@ -166,18 +180,25 @@ class SessionStore:
     def delete(self, session_id: str) -> None:
         self.cls(session_id).delete()
 
-    def end_all(self, user_id: str) -> bool:
-        """End every session of `user_id` (those logged in before now); False if there is no such user."""
+    def end_all(self, user_id: str) -> int | None:
+        """End every session of `user_id` (those logged in before now): its new session epoch, or
+        None if there is no such user."""
+        user = self.users(user_id)
         try:
-            self.users(user_id).update(
+            user.update(
                 actions=[self.users.epoch_.add(1), Path(VERSION).add({"N": "1"})],  # type: ignore[attr-defined]
                 condition=Path("id").exists(),
             )
         except UpdateError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
+                return None
             raise
-        return True
+        return _epoch(user)
+
+    def account(self, user_id: str) -> Account | None:
+        """The user and its session epoch, in one consistent read; None if there is no such user."""
+        item = self._user(user_id)
+        return None if item is None else Account(to_record(self.user_model, item), _epoch(item))
 
     def _read(self, session_id: str, user_id: str | None) -> tuple[Any, Any]:
         """The session's item and, for a logged-in token, its user's, in one consistent read."""
@@ -199,16 +220,13 @@ class SessionStore:
         except self.users.DoesNotExist:
             return None
 
-    def _log(self, record: Record, user: Record | None) -> int:
-        """Set the session's login fields for `user` (None: logged out); returns the user's session epoch."""
-        record["user"] = user["id"] if user is not None else None
-        record["state"] = LOGGED_IN if user is not None else LOGGED_OUT
-        if user is None:
-            record["roles"] = [UNAUTHENTICATED]
-            return 0
-        current = self._user(user["id"])
-        record["roles"] = signed_in_roles(user.get("roles"))
-        return _epoch(current) if current is not None else 0
+    def _log(self, record: Record, account: Account | None) -> int:
+        """Set the session's login fields for `account` (None: logged out); returns the epoch logged in at."""
+        record["user"] = account.user["id"] if account is not None else None
+        record["state"] = LOGGED_IN if account is not None else LOGGED_OUT
+        record["roles"] = signed_in_roles(account.user.get("roles")) if account is not None else [UNAUTHENTICATED]
+        record[EPOCH] = account.epoch if account is not None else 0
+        return record[EPOCH]
 
     def _stamp(self, item: Any, secret: str, started: int, epoch: int) -> None:
         item.secret_ = tokens.digest(secret)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from chalicelib.errors import INVALID_INPUT, INVALID_RECORD, PERMISSION_DENIED
 from chalicelib.schema.registry import SESSION_MODEL
+from chalicelib.sessions import api as sessions_api
 from chalicelib.store.changes import Changes
 from tests.conftest import Api
 from tests.functional.helpers import PASSWORD, admin, call, sign_up
@@ -225,3 +228,27 @@ def test_the_login_throttle_counts_an_address_in_any_case(api: Api) -> None:
         assert failed["errors"][0]["code"] == "GGT_INVALID_EMAIL_PASSWORD"
     blocked = call(api, LOG_IN, {"email": "ada@example.com", "password": PASSWORD}).data["logInViaEmail"]
     assert blocked["errors"][0]["code"] == "GGT_TOO_MANY_REQUESTS"
+
+
+def test_a_login_checked_against_the_old_password_ends_with_a_password_change_made_meanwhile(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Argon2 takes a while: a password change can land between a login's check and its session."""
+    ada = sign_up(api, "ada@example.com")
+    real = sessions_api.verify_password
+    changed: list[bool] = []
+
+    def slow_check(password: str, stored: str | None) -> bool:
+        if not changed:
+            changed.append(True)
+            # Meanwhile, Ada changes her password from her session.
+            reply = call(api, CHANGE_PASSWORD, {"new": "another good password"}, ada.auth)
+            assert reply.data["changePassword"]["success"] is True
+        return real(password, stored)
+
+    monkeypatch.setattr(sessions_api, "verify_password", slow_check)
+    attacker = call(api, LOG_IN, {"email": "ada@example.com", "password": PASSWORD})
+    assert changed
+    assert attacker.data["logInViaEmail"]["success"] is True  # the old password was right when checked
+    assert attacker.token is not None
+    assert who(api, attacker.token)["userId"] is None
