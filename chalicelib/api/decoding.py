@@ -41,9 +41,15 @@ def loads(data: str | bytes) -> Any:
     if depth > MAX_JSON_DEPTH:
         raise BadJson(f"is nested {depth} levels deep; the limit is {MAX_JSON_DEPTH}")
     try:
-        return json.loads(text, parse_constant=_refuse, parse_float=_finite)
+        value = json.loads(text, parse_constant=_refuse, parse_float=_finite)
     except ValueError:
         raise BadJson("is not valid JSON") from None
+    try:
+        # A lone surrogate ("\ud800") is valid JSON but no Unicode text: nothing could store it.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadJson("holds a string that is not Unicode text (a lone surrogate)") from None
+    return value
 
 
 def nesting(text: str) -> int:

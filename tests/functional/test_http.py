@@ -29,6 +29,14 @@ def test_malformed_json_is_a_400_with_a_clear_message(cities: Api) -> None:
     ]
 
 
+def test_a_lone_surrogate_is_a_400_not_a_write_dynamodb_refuses(cities: Api) -> None:
+    body = b'{"query": "mutation ($n: String!) { createCity(input: {data: {name: $n}}) { data { id } } }",'
+    response = cities.post(None, raw=body + b' "variables": {"n": "\\ud800"}}')
+    assert response.status_code == 400
+    assert _body(response)["errors"][0]["extensions"]["code"] == BAD_REQUEST
+    assert "surrogate" in _body(response)["errors"][0]["message"]
+
+
 def test_json_nested_past_the_limit_is_a_400_not_a_crash(cities: Api) -> None:
     deep = "[" * 5000 + "]" * 5000
     response = cities.post(None, raw=b'{"query": "{ cities { id } }", "variables": {"a": ' + deep.encode() + b"}}")

@@ -62,3 +62,9 @@ def test_measuring_is_linear_even_in_unterminated_strings(text: str) -> None:
     with pytest.raises(BadJson):
         loads(text)
     assert time.perf_counter() - started < 0.5
+
+
+def test_a_lone_surrogate_is_no_text() -> None:
+    with pytest.raises(BadJson, match="surrogate"):
+        loads(b'{"query": "{ a }", "variables": {"n": "\\ud800"}}')
+    assert loads(b'{"n": "\\ud83d\\ude00"}') == {"n": "\U0001f600"}
