@@ -29,6 +29,14 @@ def model_of(global_id: str) -> str:
     return model
 
 
+def is_id_of(value: str, model: str) -> bool:
+    """Whether `value` is a well-formed id of `model`: a malformed one is no id of anything."""
+    try:
+        return model_of(value) == model
+    except ApiError:
+        return False
+
+
 def _encode(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode("ascii")).decode("ascii").rstrip("=")
 

@@ -99,7 +99,7 @@ class ImportData:
             if absent:
                 raise _row(index, absent)
             record = plan.create(model, scalars)
-            if merge and isinstance(old_id, str) and _valid_id(old_id, model):
+            if merge and isinstance(old_id, str) and ids.is_id_of(old_id, model.name):
                 record["id"] = old_id
             records.append(record)
             if isinstance(old_id, str):
@@ -199,7 +199,7 @@ class ImportData:
         found: dict[tuple[str, str], Record] = {}
         for name, record_ids in wanted.items():
             model = self.registry.model(name)
-            valid = [i for i in record_ids if isinstance(i, str) and _valid_id(i, model)]
+            valid = [i for i in record_ids if isinstance(i, str) and ids.is_id_of(i, model.name)]
             found.update({(name, i): r for i, r in info.context.loader.load(model, valid).items()})
         return found
 
@@ -207,13 +207,6 @@ class ImportData:
 def _row(index: int, problem: str) -> ApiError:
     """An error in `data[index]`, named so that the client finds the object at fault."""
     return ApiError(INVALID_INPUT, f"importData: data[{index}]: {problem}")
-
-
-def _valid_id(record_id: str, model: Model) -> bool:
-    try:
-        return ids.model_of(record_id) == model.name
-    except ApiError:
-        return False
 
 
 def _related(record: Record, name: str) -> list[str]:

@@ -23,7 +23,6 @@ from pynamodb.expressions.update import Action
 from chalicelib.access.roles import SIGNED_IN, UNAUTHENTICATED
 from chalicelib.api import ids
 from chalicelib.api.scalars import now
-from chalicelib.errors import ApiError
 from chalicelib.schema.registry import SESSION_MODEL, USER_MODEL, Model, Registry
 from chalicelib.sessions import tokens
 from chalicelib.store import batch
@@ -72,7 +71,7 @@ class SessionStore:
         self.lifetime = lifetime
 
     def get(self, session_id: str) -> Record | None:
-        if not _valid_id(session_id, SESSION_MODEL):
+        if not ids.is_id_of(session_id, SESSION_MODEL):
             return None
         try:
             return to_record(self.model, self.cls.get(session_id, consistent_read=True))
@@ -100,9 +99,9 @@ class SessionStore:
     def authenticate(self, presented: str) -> Record | None:
         """The session of a token, if the token is right and the session has not ended."""
         parsed = tokens.parse(presented)
-        if parsed is None or not _valid_id(parsed.session_id, SESSION_MODEL):
+        if parsed is None or not ids.is_id_of(parsed.session_id, SESSION_MODEL):
             return None
-        if parsed.user_id is not None and not _valid_id(parsed.user_id, USER_MODEL):
+        if parsed.user_id is not None and not ids.is_id_of(parsed.user_id, USER_MODEL):
             return None
         item, user = self._read(parsed.session_id, parsed.user_id)
         if item is None:
@@ -241,13 +240,6 @@ class SessionStore:
 
 def signed_in_roles(roles: Any) -> list[str]:
     return [SIGNED_IN, *(r for r in roles or () if r != SIGNED_IN)]
-
-
-def _valid_id(value: str, model: str) -> bool:
-    try:
-        return ids.model_of(value) == model
-    except ApiError:
-        return False
 
 
 def _epoch(user: Any) -> int:
