@@ -44,10 +44,11 @@ def _to_many(queries: Queries, field: Field, target: Model) -> Resolver:
     def resolve(obj: dict[str, Any], info: GraphQLResolveInfo, **args: Any) -> Any:
         # Refused whether or not this record has related ones: the answer depends on the query only.
         where_grammar.validate(target, args.get("where"), queries.registry)
-        if not field.connection and (not obj.get(field.name) or not allowed(info.context, target, Action.READ)):
+        readable = allowed(info.context, target, Action.READ)
+        if not field.connection and not (readable and obj.get(field.name)):
             return []
         list_args, _ = list_arguments(target, args, lookups_allowed=False, info=info)
-        if not allowed(info.context, target, Action.READ):
+        if not readable:
             return connection(Slice([], [], has_next=False, has_previous=False, count=0))
         info.context.loader.related(field, obj)  # loads the whole group's related records at once
         list_args.where = restrict(list_args.where, owned_only(info.context, target))
