@@ -69,7 +69,7 @@ class Service:
                 context.session = session
                 context.user_id = session.get("user")
                 context.roles = frozenset(session.get("roles") or ())
-        context.loader = Loader(self.registry, self.store, partial(readable, context))
+        context.loader = Loader(self.registry, self.store, partial(readable, context), self.settings.page_cap)
         context.deadline = at
         if isinstance(data, dict) and isinstance(data.get("variables"), dict):
             context.variables = data["variables"]

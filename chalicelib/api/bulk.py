@@ -40,10 +40,11 @@ from chalicelib.errors import INVALID_INPUT, ApiError, not_unique
 from chalicelib.query import cursors
 from chalicelib.query import where as where_grammar
 from chalicelib.query.conditions import compile_where
-from chalicelib.query.reader import FULL_PAGE, Reader, Source, plan_source, start_key
+from chalicelib.query.loader import FULL_PAGE
+from chalicelib.query.reader import Reader, Source, plan_source, start_key
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.changes import VERSION, Changes
-from chalicelib.store.records import Record, RecordStore
+from chalicelib.store.records import Record, RecordStore, leaves_links
 from chalicelib.store.sizes import ItemTooLarge
 from chalicelib.store.transaction import ConditionFailed, Conflict, DuplicateItem, Transaction
 
@@ -191,7 +192,7 @@ class _Run:
         return chunks(records, self._planned, self._plain, partial(self.bulk.store.size, self.model), CHUNK_RECORDS)
 
     def _plain(self, record: Record) -> bool:
-        return self.blind and _plain(self.model, record)
+        return self.blind and _plain(self.bulk.registry, self.model, record)
 
     def _planned(self, record: Record) -> Transaction | None:
         """The record's write as a transaction of its own; None if it cannot be one (it is written
@@ -265,12 +266,15 @@ def _batched(items: Iterable[Chunk], size: int) -> Iterator[list[Chunk]]:
         yield batch
 
 
-def _plain(model: Model, record: Record) -> bool:
-    """A record with no unique value and no related record: deleting it touches nothing else."""
+def _plain(registry: Registry, model: Model, record: Record) -> bool:
+    """A record with no unique value, no to-one link and no to-many relation: deleting it touches
+    nothing else and leaves no link behind for the cleanup job."""
+    if leaves_links(registry, model):
+        return False
     for field in model.fields.values():
         if field.is_id:
             continue
-        if (field.unique or field.is_relation) and record.get(field.name) not in (None, []):
+        if (field.unique or field.is_relation) and record.get(field.name) is not None:
             return False
     return True
 

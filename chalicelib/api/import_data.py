@@ -145,7 +145,8 @@ class ImportData:
                     other = by_id.get(other_id) or visible(plan.context, target, stored.get((target.name, other_id)))
                     if other is None:
                         missing.append({"__typename": target.name, "id": other_id})
-                    elif other["id"] not in _related(record, field.name):
+                    elif field.is_list or record.get(field.name) != other["id"]:
+                        # Linking again what is linked writes nothing new (see `WritePlan.attach`).
                         plan.attach(model, record, field, other)
         return missing
 
@@ -207,8 +208,3 @@ class ImportData:
 def _row(index: int, problem: str) -> ApiError:
     """An error in `data[index]`, named so that the client finds the object at fault."""
     return ApiError(INVALID_INPUT, f"importData: data[{index}]: {problem}")
-
-
-def _related(record: Record, name: str) -> list[str]:
-    value = record.get(name)
-    return list(value) if isinstance(value, list) else [value] if value else []

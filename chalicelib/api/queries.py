@@ -109,13 +109,14 @@ class Queries:
 
 def raw_data(context: RequestContext, model: Model, record: Record) -> dict[str, Any]:
     """A record as Genie's raw data: `__typename` and its readable fields, its links only to records
-    the caller may read (the request's loader reads them for the record's whole group at once)."""
+    that exist and the caller may read (the request's loader reads them for the record's whole
+    group at once)."""
     data: dict[str, Any] = {"__typename": model.name}
     for field in model.fields.values():
         value = record.get(field.name)
-        if not field.readable or value is None:
+        if not field.readable or (value is None and field.stored):
             continue
-        if field.is_relation and not context.is_admin:
+        if field.is_relation:
             linked = [r["id"] for r in context.loader.related(field, record)]
             value = linked if field.is_list else next(iter(linked), None)
         if value is not None:

@@ -14,7 +14,6 @@ from graphql import GraphQLResolveInfo
 from chalicelib.access.permissions import Action, allowed, owned_only
 from chalicelib.api.queries import Queries, connection, list_arguments, restrict, selects
 from chalicelib.query import where as where_grammar
-from chalicelib.query.loader import related_ids
 from chalicelib.query.reader import Slice
 from chalicelib.schema.registry import Field, Model
 
@@ -45,15 +44,14 @@ def _to_many(queries: Queries, field: Field, target: Model) -> Resolver:
         # Refused whether or not this record has related ones: the answer depends on the query only.
         where_grammar.validate(target, args.get("where"), queries.registry)
         readable = allowed(info.context, target, Action.READ)
-        if not field.connection and not (readable and obj.get(field.name)):
+        if not field.connection and not readable:
             return []
         list_args, _ = list_arguments(target, args, lookups_allowed=False, info=info)
         if not readable:
             return connection(Slice([], [], has_next=False, has_previous=False, count=0))
-        info.context.loader.related(field, obj)  # loads the whole group's related records at once
         list_args.where = restrict(list_args.where, owned_only(info.context, target))
         count = field.connection and selects(info, "aggregate")
-        page = queries.reader(info).read(target, list_args, count=count, ids=related_ids(field, obj))
+        page = queries.reader(info).read_related(field, obj, list_args, count=count)
         return connection(page) if field.connection else page.records
 
     return resolve

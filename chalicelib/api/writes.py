@@ -1,11 +1,12 @@
 """Planning a mutation: input, nested relation writes included, turned into the changes of one transaction.
 
-Both sides of a relation are written together. Connecting a record whose to-one inverse points
-elsewhere moves it: the old partner lets go in the same transaction, which holds only if the
-record still points where it did when it was read. Nested `update`, `delete` and `disconnect`
-reach only the parent's own related records. Deleting a record unlinks it from every record
-related to it through a relation with an inverse (a one-way relation pointing at it cannot be
-found without a scan; reads skip ids whose record is gone).
+A link is written once, where it is stored (see `Storage`): a to-one's pointer, or an edge; a
+to-many whose inverse is a to-one stores nothing of its own. Connecting a record whose to-one
+inverse points elsewhere moves it: the old partner lets go in the same transaction, which holds
+only if the record still points where it did when it was read. Nested `update`, `delete` and
+`disconnect` reach only the parent's own related records. Deleting a record unlinks its to-one
+partners in its transaction; children pointing at it and its edges are left to the cleanup job
+(reads skip links to a missing record), so a delete costs the same however many links it has.
 
 Every record a mutation writes is authorized: the records it creates, updates and deletes as
 such, and every other record it touches (a connected record, a disconnected one, the previous
@@ -23,13 +24,16 @@ from chalicelib.api import ids, scalars
 from chalicelib.api.unique import find_unique, unique_keys
 from chalicelib.errors import INVALID_INPUT, ApiError, not_found, permission_denied
 from chalicelib.passwords import hash_password
-from chalicelib.query.loader import related_ids
 from chalicelib.query.reader import Reader
 from chalicelib.query.where import relation_paths
-from chalicelib.schema.registry import Field, Model, Registry
+from chalicelib.schema.registry import Field, Model, Registry, Storage
 from chalicelib.store.attributes import storable_number
-from chalicelib.store.changes import VERSION, Changes, Update
+from chalicelib.store.changes import VERSION, Changes, Edge, Update
 from chalicelib.store.records import Record, RecordStore
+
+# The most records a deletion leaves linked through one relation that are read to authorize them
+# one by one (see `WritePlan._left_linked`).
+MAX_CHECKED = 1000
 
 
 class WritePlan:
@@ -40,6 +44,8 @@ class WritePlan:
         self.changes = Changes()
         # Records already authorized for what the plan does to them, by (model name, id).
         self._authorized: set[tuple[str, str]] = set()
+        # Records whose relation changes with no write of their own (see `_let_go`), by (model name, id).
+        self._touched: dict[tuple[str, str], Model] = {}
 
     def find(self, model: Model, where: dict[str, Any]) -> Record | None:
         keys = unique_keys(model, where)
@@ -190,12 +196,24 @@ class WritePlan:
         """A record related to `record` through `field`, found by `where`; others are out of reach."""
         target = self.registry.model(field.type_name)
         child = self.need(target, where, purpose)
-        if child["id"] not in related_ids(field, record):
+        if not self._related(record, field, child):
             raise ApiError(
                 INVALID_INPUT,
                 f"{model.name}.{field.name}: the {target.name} to {purpose} is not related to this {model.name}",
             )
         return child
+
+    def _related(self, record: Record, field: Field, other: Record) -> bool:
+        """Whether `other` is linked to `record` through the to-many `field`: by its pointer back
+        (which its write then expects unchanged, by its version), or by an edge (one GetItem)."""
+        assert field.relation is not None
+        if field.storage is Storage.CHILDREN:
+            assert field.relation.inverse is not None
+            return bool(other.get(field.relation.inverse) == record["id"])
+        planned = self.changes.edges.get(Edge(field, record["id"], other["id"]).key)
+        if planned is not None:
+            return planned[1]
+        return self.store.linked(field, record["id"], other["id"])
 
     def _connectable(self, model: Model, field: Field, where: dict[str, Any]) -> Record:
         """The record to connect, which the caller must be allowed to update. By id, with no to-one
@@ -250,35 +268,48 @@ class WritePlan:
     def finish(self) -> Changes:
         """The plan's changes, once every record they update is authorized as an update of that record.
 
-        Records updated only as the other side of a relation (unlinked, moved, connected blind) were
-        not read; where ownership decides, they are read now (a batch per model), and the write holds
-        only if their owner is still the one judged.
+        Records updated only as the other side of a relation (unlinked, moved, connected blind), or
+        whose relation changes with no write of their own (`_touched`), were not read; where
+        ownership decides, they are read now (a batch per model), and the write holds only if their
+        owner is still the one judged (the record not written: if it is unchanged).
         """
-        pending: dict[str, list[Update]] = {}
-        for key, update in self.changes.updates.items():
-            if key in self._authorized or unrestricted(self.context, update.model, Action.UPDATE):
+        pending: dict[str, dict[str, Update | None]] = {}
+        touched = {key: None for key in self._touched if key not in self.changes.updates}
+        for key, update in {**self.changes.updates, **touched}.items():
+            model = self._touched[key] if update is None else update.model
+            if key in self._authorized or self.changes.deleted(model, key[1]):
                 continue
-            if not allowed(self.context, update.model, Action.UPDATE):
-                raise permission_denied(Action.UPDATE.value, update.model.name)
-            pending.setdefault(update.model.name, []).append(update)
-        for updates in pending.values():
-            model = updates[0].model
-            found = self.store.batch_get(model, [u.record_id for u in updates])
-            for update in updates:
-                record = found.get(update.record_id)
+            if unrestricted(self.context, model, Action.UPDATE):
+                continue
+            if not allowed(self.context, model, Action.UPDATE):
+                raise permission_denied(Action.UPDATE.value, model.name)
+            pending.setdefault(model.name, {})[key[1]] = update
+        for name, updates in pending.items():
+            model = self.registry.model(name)
+            found = self.store.batch_get(model, list(updates))
+            for record_id, update in updates.items():
+                record = found.get(record_id)
                 if record is None:
-                    continue  # gone: the write's own condition (it must exist) fails it
+                    continue  # gone: an update's own condition (it must exist) fails it
                 if not owns(model, record, self.context.user_id or ""):
                     raise permission_denied(Action.UPDATE.value, model.name)
                 owner = model.access.owner_field
-                if owner is not None and owner != "id":
+                if update is None:
+                    self.changes.check(model, record)
+                elif owner is not None and owner != "id":
                     update.expect.setdefault(owner, record.get(owner))
         return self.changes
 
     # Deleting.
 
     def delete(self, model: Model, record: Record) -> None:
-        """Plan the deletion of `record` (as read), unlinking every record related to it."""
+        """Plan the deletion of `record` (as read), unlinking every record related to it.
+
+        A to-one partner lets go in the same transaction. Children pointing at the record, and its
+        edges, stay stored until the cleanup job removes them (reads skip links to a missing
+        record), so a delete costs the same whatever the number of its links; those other ends are
+        still authorized as updates, when the caller's right to update them depends on the record.
+        """
         authorize(self.context, model, Action.DELETE, record)
         if self.changes.deleted(model, record["id"]):
             return
@@ -288,9 +319,35 @@ class WritePlan:
                 continue
             target = self.registry.model(field.type_name)
             inverse = target.fields[field.relation.inverse]
-            for other_id in related_ids(field, record):
-                if not self.changes.deleted(target, other_id):
+            if field.storage is Storage.POINTER:
+                other_id = record.get(field.name)
+                if other_id is not None and not self.changes.deleted(target, other_id):
                     self._let_go(target, other_id, inverse, record["id"])
+            else:
+                self._left_linked(record, field, target)
+
+    def _left_linked(self, record: Record, field: Field, target: Model) -> None:
+        """Authorize, as updates, the records a deletion leaves linked to `record` through the
+        to-many `field`: without reading them where the caller may update any record of theirs,
+        else read (up to `MAX_CHECKED` of them) and judged one by one."""
+        if unrestricted(self.context, target, Action.UPDATE):
+            return
+        pages = self.store.related_pages(field, record["id"], None, None, MAX_CHECKED + 1)
+        others = next(pages).records
+        if not others:
+            return
+        if not allowed(self.context, target, Action.UPDATE):
+            raise permission_denied(Action.UPDATE.value, target.name)
+        if len(others) > MAX_CHECKED:
+            raise ApiError(
+                INVALID_INPUT,
+                f"{record['id']}: more than {MAX_CHECKED} {target.plural} are linked through {field.name}; "
+                "only a role that may update every one of them can delete it",
+            )
+        for other in others:
+            if not self.changes.deleted(target, other["id"]):
+                authorize(self.context, target, Action.UPDATE, other)
+                self.changes.check(target, other)
 
     # Both sides of a relation.
 
@@ -306,18 +363,16 @@ class WritePlan:
         if inverse_name is None:
             return
         target = self.registry.model(field.type_name)
-        inverse = target.fields[inverse_name]
+        if target.fields[inverse_name].storage is not Storage.POINTER:
+            return  # the link is `record`'s own pointer, or the edge: `other`'s item holds nothing
         created = self.changes.created(target, other["id"])
         if created is not None:
-            created[inverse_name] = _with(inverse, created.get(inverse_name), record["id"])
-            return
-        update = self.changes.update(target, other["id"])
-        if inverse.is_list:
-            update.link(inverse_name, record["id"])
+            created[inverse_name] = record["id"]
             return
         previous = other.get(inverse_name)
         if previous == record["id"]:
             return
+        update = self.changes.update(target, other["id"])
         update.assign[inverse_name] = record["id"]
         update.expect[inverse_name] = previous
         if previous is not None:
@@ -332,30 +387,31 @@ class WritePlan:
             self._let_go(target, other["id"], target.fields[field.relation.inverse], record["id"])
 
     def _point(self, model: Model, record: Record, field: Field, other_id: str) -> None:
-        """Set `record`'s side: in the new record itself, or as an update of the existing one."""
-        record[field.name] = _with(field, record.get(field.name), other_id)
-        if self.changes.created(model, record["id"]) is not None:
-            return
-        update = self.changes.update(model, record["id"])
-        if field.is_list:
-            update.link(field.name, other_id)
-        else:
-            update.assign[field.name] = other_id
+        """Set `record`'s side: an edge, or its pointer, in the new record itself or as an update of
+        the existing one. A list of children is the children's pointers: nothing to set here."""
+        if field.storage is Storage.EDGES:
+            self.changes.link(Edge(field, record["id"], other_id))
+        elif field.storage is Storage.POINTER:
+            record[field.name] = other_id
+            if self.changes.created(model, record["id"]) is None:
+                self.changes.update(model, record["id"]).assign[field.name] = other_id
 
     def _unpoint(self, model: Model, record: Record, field: Field, other_id: str) -> None:
-        if field.is_list:
-            record[field.name] = [i for i in record.get(field.name) or () if i != other_id]
-            self.changes.update(model, record["id"]).unlink(field.name, other_id)
-        else:
+        if field.storage is Storage.EDGES:
+            self.changes.unlink(Edge(field, record["id"], other_id))
+        elif field.storage is Storage.POINTER:
             record[field.name] = None
             self.changes.update(model, record["id"]).assign[field.name] = None
 
     def _let_go(self, model: Model, record_id: str, field: Field, other_id: str) -> None:
-        """`record_id` stops pointing at `other_id` through `field`, if it still does."""
+        """`record_id` stops pointing at `other_id` through `field`, if it still does. A to-many
+        stores nothing in the record (the other side's pointer or the edge is the link), but the
+        record's relation changes all the same: it is authorized as an update of the record."""
+        if field.storage is not Storage.POINTER:
+            self._touched.setdefault((model.name, record_id), model)
+            return
         update = self.changes.update(model, record_id)
-        if field.is_list:
-            update.unlink(field.name, other_id)
-        elif update.assign.get(field.name, other_id) == other_id:
+        if update.assign.get(field.name, other_id) == other_id:
             update.assign[field.name] = None
             update.expect[field.name] = other_id
 
@@ -456,10 +512,6 @@ def _touch(model: Model, update: Update, new: Record, data: dict[str, Any]) -> N
         if field.timestamp is not None and field.timestamp.on_update and field.name not in data:
             update.assign[field.name] = now
             new[field.name] = now
-
-
-def _with(field: Field, current: Any, other_id: str) -> Any:
-    return sorted({*(current or ()), other_id}) if field.is_list else other_id
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -164,8 +164,9 @@ def _exists(field: Field, wanted: bool) -> Compiled:
     path = Path(field.store_name)
     if field.is_relation:
         # Whether a related record exists for the caller depends on what it may read: decided on the
-        # records, like a relation filter. A stored link is still necessary for one, so it narrows.
-        return Compiled(path.exists() if wanted else None, False)
+        # records, like a relation filter. A to-one's stored pointer is still necessary for one, so it
+        # narrows; a to-many stores nothing in the record.
+        return Compiled(path.exists() if wanted and field.stored else None, False)
     if field.is_list:
         present = path.exists() & (size(path) > 0)
         return _exact(present if wanted else (path.does_not_exist() | (size(path) == 0)))

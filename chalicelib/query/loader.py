@@ -1,42 +1,83 @@
 """Per-request batch loading, so relations cost a batch per level, never a call per record.
 
 Records resolved together (the items of one list) form a group. The first time a relation field
-is resolved on any record of a group, the related ids of the whole group are loaded at once
-(100 ids per BatchGetItem), and the loaded records form the next group. Records already loaded in
-the request are not read again.
+is resolved on any record of a group, the related records of the whole group are loaded at once:
+to-one ids 100 per BatchGetItem; to-many lists one Query per record (DynamoDB has no multi-key
+Query), sent concurrently, at most `CONCURRENT_QUERIES` at a time. The loaded records form the
+next group. Records already loaded in the request are not read again.
+
+A to-many loaded whole (for a relation filter, `exists`, a count, raw data) reads at most
+`cap` links per record; past that the request is refused, never answered from part of a list.
 
 Related records come back only if the caller may read them (`Readable`, the permission check of
 the request): a relation filter, a relation field or an `exists` never sees past a hidden record.
+A link to a record that no longer exists (its deletion's cleanup still pending) is no link.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
+from dataclasses import dataclass
+from typing import TypeVar
 
-from chalicelib.schema.registry import Field, Model, Registry
-from chalicelib.store.records import RecordStore
+from pynamodb.expressions.condition import Condition
 
-Record = dict[str, Any]
+from chalicelib.errors import INVALID_INPUT, ApiError
+from chalicelib.schema.registry import Field, Model, Registry, Storage
+from chalicelib.store.records import Page, Record, RecordStore
+
 # Whether the caller may read a record of a model.
 Readable = Callable[[Model, Record], bool]
+# Queries of one level's to-many lists in flight at once.
+CONCURRENT_QUERIES = 8
+# Items read per Query when a whole list is wanted.
+FULL_PAGE = 1000
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A where-clause compiled for DynamoDB (`condition`), and a key telling it from others."""
+
+    condition: Condition | None
+    key: str
+
+
+R = TypeVar("R")
 
 
 def related_ids(field: Field, record: Record) -> list[str]:
-    value = record.get(field.name)
-    if value is None:
-        return []
-    return list(value) if field.is_list else [value]
+    """The id a to-one pointer holds, as a list; a to-many holds none in the record."""
+    value = record.get(field.name) if field.storage is Storage.POINTER else None
+    return [] if value is None else [value]
+
+
+def concurrently(work: Callable[[T], R], items: list[T]) -> list[R]:
+    """`work` on every item, at most `CONCURRENT_QUERIES` at a time, each in a copy of this
+    request's context (its deadline and call log)."""
+    if len(items) <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(CONCURRENT_QUERIES, len(items))) as pool:
+        futures = [pool.submit(copy_context().run, work, item) for item in items]
+        return [future.result() for future in futures]
 
 
 class Loader:
-    def __init__(self, registry: Registry, store: RecordStore, readable: Readable) -> None:
+    def __init__(self, registry: Registry, store: RecordStore, readable: Readable, cap: int) -> None:
         self.registry = registry
         self.store = store
         self.readable = readable
+        self.cap = cap
         self._records: dict[tuple[str, str], Record | None] = {}
         self._groups: dict[int, list[Record]] = {}
         self._loaded: set[tuple[int, str]] = set()
+        # The ids of each to-many list loaded whole, by (field name, record id).
+        self._lists: dict[tuple[str, str], list[str]] = {}
+        # The first page of to-many lists, by (field name, record id, page size, where-clause).
+        self._first_pages: dict[tuple[str, str, int, str], Page] = {}
 
     def load(self, model: Model, ids: Iterable[str]) -> dict[str, Record]:
         """The records of `ids` that exist, reading only those not read yet in this request."""
@@ -61,23 +102,74 @@ class Loader:
         ungrouped = [r for r in records if id(r) not in self._groups]
         self.group(model, ungrouped)
 
+    def group_of(self, field: Field, record: Record) -> list[Record]:
+        return self._groups.get(id(record)) or self.group(self._model_of(field, record), [record])
+
     def related(self, field: Field, record: Record) -> list[Record]:
         """`record`'s related records through `field` that the caller may read, loading them for its
         whole group at once."""
-        group = self._groups.get(id(record)) or self.group(self._model_of(field, record), [record])
+        group = self.group_of(field, record)
         key = (id(group), field.name)
         target = self.registry.model(field.type_name)
         if key not in self._loaded:
-            ids = [i for member in group for i in related_ids(field, member)]
-            loaded = self.load(target, ids)
+            if field.storage is Storage.POINTER:
+                loaded = self.load(target, [i for member in group for i in related_ids(field, member)])
+            else:
+                loaded = self._load_lists(field, target, group)
             self._join(target, list(loaded.values()))
             self._loaded.add(key)
-        found = self.load(target, related_ids(field, record))
-        return [found[i] for i in related_ids(field, record) if i in found and self.readable(target, found[i])]
+        ids = (
+            related_ids(field, record) if field.storage is Storage.POINTER else self._lists[(field.name, record["id"])]
+        )
+        found = self.load(target, ids)
+        return [found[i] for i in ids if i in found and self.readable(target, found[i])]
+
+    def _load_lists(self, field: Field, target: Model, group: list[Record]) -> dict[str, Record]:
+        """Every to-many list of `field` in `group` not loaded yet, one Query each, concurrently."""
+        wanted = [r["id"] for r in group if (field.name, r["id"]) not in self._lists]
+        loaded: dict[str, Record] = {}
+        for record_id, records in zip(
+            wanted, concurrently(lambda i: self._whole_list(field, target, i), wanted), strict=True
+        ):
+            self._lists[(field.name, record_id)] = [r["id"] for r in records]
+            loaded.update((r["id"], r) for r in records)
+        return loaded
+
+    def _whole_list(self, field: Field, target: Model, record_id: str) -> list[Record]:
+        records: list[Record] = []
+        read = 0
+        for page in self.store.related_pages(field, record_id, None, None, min(FULL_PAGE, self.cap + 1)):
+            read += page.scanned
+            if read > self.cap:
+                raise too_many(target, self.cap)
+            records += page.records
+        return records
+
+    def pages(self, field: Field, record: Record, where: Filter, after: str | None, page_size: int) -> Iterator[Page]:
+        """`record`'s list through the to-many `field`, page by page from after the id `after`
+        (records read, their where-clause not yet judged). Without `after`, the first page of every
+        record of the group is read at once, concurrently, when the first of them is asked for."""
+        if after is not None:
+            yield from self.store.related_pages(field, record["id"], where.condition, after, page_size)
+            return
+        key = (field.name, record["id"], page_size, where.key)
+        if key not in self._first_pages:
+            group = [r for r in self.group_of(field, record) if (*key[:1], r["id"], *key[2:]) not in self._first_pages]
+            firsts = concurrently(
+                lambda r: next(self.store.related_pages(field, r["id"], where.condition, None, page_size)), group
+            )
+            for member, page in zip(group, firsts, strict=True):
+                self._first_pages[(field.name, member["id"], page_size, where.key)] = page
+        first = self._first_pages[key]
+        yield first
+        if first.last_key is not None:
+            yield from self.store.related_pages(
+                field, record["id"], where.condition, first.last_key["id"]["S"], page_size
+            )
 
     def fresh(self) -> Loader:
         """A loader for the same caller that has read nothing yet."""
-        return Loader(self.registry, self.store, self.readable)
+        return Loader(self.registry, self.store, self.readable, self.cap)
 
     def prefetch(self, model: Model, records: list[Record], paths: list[tuple[Field, ...]]) -> None:
         """Load, level by level and in batches, every relation the where-clause will look through."""
@@ -92,3 +184,11 @@ class Loader:
             if model.fields.get(field.name) is field:
                 return model
         raise KeyError(f"no model has field {field.name} of record {record.get('id')}")
+
+
+def too_many(model: Model, cap: int) -> ApiError:
+    return ApiError(
+        INVALID_INPUT,
+        f"{model.list_field}: this read needs more than {cap} records; narrow `where`, "
+        "or page with `first` / `after` without `orderBy`",
+    )

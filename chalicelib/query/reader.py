@@ -18,6 +18,7 @@ needs the whole list and would pass the cap is refused with an error rather than
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,14 +26,10 @@ from typing import Any
 from chalicelib.errors import INVALID_INPUT, ApiError
 from chalicelib.query import cursors, order, where
 from chalicelib.query.conditions import compile_where
-from chalicelib.query.loader import Loader
+from chalicelib.query.loader import FULL_PAGE, Filter, Loader, too_many
 from chalicelib.schema.registry import Field, Model, Registry
 from chalicelib.store.attributes import index_attribute_name, index_key
-from chalicelib.store.records import Key, RecordStore
-
-Record = dict[str, Any]
-# Items read per DynamoDB call when the whole list is wanted.
-FULL_PAGE = 1000
+from chalicelib.store.records import Key, Page, Record, RecordStore
 
 
 @dataclass
@@ -96,21 +93,39 @@ class Reader:
         self.loader = loader
         self.page_cap = page_cap
 
-    def read(self, model: Model, args: ListArgs, *, count: bool = False, ids: list[str] | None = None) -> Slice:
-        """A page of `model`'s records; `ids` restricts it to those records (a to-many relation)."""
+    def read(self, model: Model, args: ListArgs, *, count: bool = False) -> Slice:
+        """A page of `model`'s records."""
         args.check()
         where.validate(model, args.where, self.registry)
-        source = Source(ids=ids) if ids is not None else plan_source(model, args.where)
+        source = plan_source(model, args.where)
         if args.streams and source.streams and not count:
-            return self._stream(model, args, source)
+            start = start_key(source, cursors.decode(args.after, 1)[0]) if args.after else None
+            size = self._page_size(args.first, args.where)
+            return self._stream(model, args, self._pages(model, args.where, source, start, size))
         records = self._all(model, args.where, source)
         return _slice(args, records, source)
+
+    def read_related(self, field: Field, record: Record, args: ListArgs, *, count: bool = False) -> Slice:
+        """A page of `record`'s related records through the to-many `field`, in id order: streamed
+        a Query page at a time when it can be (see `ListArgs.streams`), else the whole list."""
+        args.check()
+        model = self.registry.model(field.type_name)
+        where.validate(model, args.where, self.registry)
+        if args.streams and not count:
+            after = cursors.decode(args.after, 1)[0] if args.after else None
+            compiled = compile_where(model, args.where).condition
+            where_key = json.dumps(args.where, sort_keys=True, default=str)
+            size = self._page_size(args.first, args.where)
+            pages = self.loader.pages(field, record, Filter(compiled, where_key), after, size)
+            return self._stream(model, args, pages)
+        records = self._filter(model, args.where, self.loader.related(field, record))
+        return _slice(args, records, Source(ids=[r["id"] for r in records]))
 
     def lookup(self, model: Model, field: Field, values: list[Any], where_: where.Where | None) -> list[Record | None]:
         """`users(email: [...])`: the record of each value, in the order asked, None where missing."""
         where.validate(model, where_, self.registry)
         if len(values) > self.page_cap:
-            raise _too_many(model, self.page_cap)
+            raise too_many(model, self.page_cap)
         if field.is_id:
             found = self.loader.load(model, values)
         else:
@@ -136,7 +151,7 @@ class Reader:
     def _all(self, model: Model, where_: where.Where | None, source: Source) -> list[Record]:
         if source.ids is not None:
             if len(source.ids) > self.page_cap:
-                raise _too_many(model, self.page_cap)
+                raise too_many(model, self.page_cap)
             found = self.loader.load(model, source.ids)
             return self._filter(model, where_, [found[i] for i in source.ids if i in found])
         records: list[Record] = []
@@ -144,18 +159,17 @@ class Reader:
         for page in self._pages(model, where_, source, None, min(FULL_PAGE, self.page_cap + 1)):
             read += page.scanned
             if read > self.page_cap:
-                raise _too_many(model, self.page_cap)
+                raise too_many(model, self.page_cap)
             records += self._filter(model, where_, page.records)
         return records
 
-    def _stream(self, model: Model, args: ListArgs, source: Source) -> Slice:
-        start = start_key(source, cursors.decode(args.after, 1)[0]) if args.after else None
+    def _stream(self, model: Model, args: ListArgs, pages: Iterator[Page]) -> Slice:
         wanted = args.first
         records: list[Record] = []
         read = 0
         more = False
         resume: str | None = None
-        for page in self._pages(model, args.where, source, start, self._page_size(wanted, args.where)):
+        for page in pages:
             read += page.scanned
             records += self._filter(model, args.where, page.records)
             if wanted is not None and len(records) > wanted:
@@ -181,7 +195,7 @@ class Reader:
 
     def _pages(
         self, model: Model, where_: where.Where | None, source: Source, start: Key | None, page_size: int
-    ) -> Iterator[Any]:
+    ) -> Iterator[Page]:
         condition = compile_where(model, where_).condition
         if source.index is None:
             yield from self.store.scan_pages(model, condition, start, page_size)
@@ -264,11 +278,3 @@ def _bound(args: ListArgs, positions: list[list[Any]], cursor: str, *, after: bo
         if (after and result > 0) or (not after and result >= 0):
             return index
     return len(positions)
-
-
-def _too_many(model: Model, cap: int) -> ApiError:
-    return ApiError(
-        INVALID_INPUT,
-        f"{model.list_field}: this read needs more than {cap} records; narrow `where`, "
-        "or page with `first` / `after` without `orderBy`",
-    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +46,13 @@ from chalicelib.schema.registry import (
     UNFILTERABLE_SCALARS,
     USER_MODEL,
     Access,
+    Direction,
     Field,
     FieldKind,
     Model,
     Registry,
     Relation,
+    Storage,
     Timestamp,
 )
 
@@ -103,13 +106,14 @@ class _Loader:
         model_nodes = self._model_nodes()
         self.model_names = set(model_nodes)
         fields = {name: self._fields(node) for name, node in model_nodes.items()}
-        fields = _pair_relations(fields)
+        store_names = {name: _directive_arg(node, "storeName", "value") or name for name, node in model_nodes.items()}
+        fields = _store_relations(_pair_relations(fields), store_names)
         models = {
             name: Model(
                 name=name,
                 plural=pluralize(name),
                 fields=fields[name],
-                store_name=_directive_arg(node, "storeName", "value") or name,
+                store_name=store_names[name],
                 description=node.description.value if node.description else None,
                 access=_access(name, node, fields[name]),
             )
@@ -371,6 +375,42 @@ def _pair_relations(fields: dict[str, dict[str, Field]]) -> dict[str, dict[str, 
             relation = Relation(field.relation.name, field.relation.target, inverse)
             paired[model][field.name] = Field(**{**field.__dict__, "relation": relation})
     return paired
+
+
+def _store_relations(fields: dict[str, dict[str, Field]], store_names: dict[str, str]) -> dict[str, dict[str, Field]]:
+    """Decide where each relation's links live (see `Storage`): a to-one points, a to-many whose
+    inverse is a to-one reads the inverse's index, any other to-many reads edges."""
+    stored = {model: dict(model_fields) for model, model_fields in fields.items()}
+    for model, model_fields in fields.items():
+        for field in model_fields.values():
+            relation = field.relation
+            if relation is None:
+                continue
+            inverse = fields[relation.target][relation.inverse] if relation.inverse else None
+            if not field.is_list:
+                indexed = inverse is not None and inverse.is_list
+                relation = replace(relation, storage=Storage.POINTER, indexed=indexed)
+            elif inverse is not None and not inverse.is_list:
+                relation = replace(relation, storage=Storage.CHILDREN)
+            else:
+                relation = replace(relation, storage=Storage.EDGES, **_edges(model, field, inverse, store_names))
+            stored[model][field.name] = replace(field, relation=relation)
+    return stored
+
+
+def _edges(model: str, field: Field, inverse: Field | None, store_names: dict[str, str]) -> dict[str, Any]:
+    """The edge key of a to-many relation and this side's direction: edges are stored from the side
+    whose `<model>.<field>` sorts first."""
+    assert field.relation is not None
+    here = f"{store_names[model]}.{field.store_name}"
+    if inverse is None:
+        return {"edge_key": here, "direction": Direction.FORWARD}
+    if inverse is field:
+        return {"edge_key": here, "direction": Direction.BOTH}
+    there = f"{store_names[field.relation.target]}.{inverse.store_name}"
+    if here <= there:
+        return {"edge_key": here, "direction": Direction.FORWARD}
+    return {"edge_key": there, "direction": Direction.BACKWARD}
 
 
 def _inverse(model: str, field: Field, fields: dict[str, dict[str, Field]]) -> str | None:

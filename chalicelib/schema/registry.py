@@ -59,6 +59,30 @@ class Timestamp:
     allow_manual: bool
 
 
+class Storage(enum.Enum):
+    """Where a relation's links are stored, so that no item grows with the number of its links.
+
+    - POINTER: a to-one holds the related id in its own record. When the inverse is a to-many, the
+      pointer is indexed (hash: the related id, range: the record's id), and that index is the list.
+    - CHILDREN: a to-many whose inverse is a to-one: nothing is stored on this side; the list is a
+      Query of the inverse pointer's index, in id order.
+    - EDGES: any other to-many (many-to-many, no inverse, or its own inverse): one edge item per
+      link in the edge table, read forward by its key and backward through the edge index.
+    """
+
+    POINTER = "pointer"
+    CHILDREN = "children"
+    EDGES = "edges"
+
+
+class Direction(enum.Enum):
+    """How an EDGES field reads its edges: as their source, their target, or (its own inverse) both."""
+
+    FORWARD = "forward"
+    BACKWARD = "backward"
+    BOTH = "both"
+
+
 @dataclass(frozen=True)
 class Relation:
     """The target of a relation field and, when the schema pairs one, the field pointing back."""
@@ -66,6 +90,13 @@ class Relation:
     name: str | None
     target: str
     inverse: str | None
+    storage: Storage = Storage.POINTER
+    # POINTER: whether the pointer is indexed (its inverse is a to-many read through the index).
+    indexed: bool = False
+    # EDGES: the relation's key in the edge table (`<model>.<field>` of the side it is stored from),
+    # and which way this field reads it.
+    edge_key: str = ""
+    direction: Direction = Direction.FORWARD
 
 
 @dataclass(frozen=True)
@@ -92,6 +123,15 @@ class Field:
     @property
     def is_relation(self) -> bool:
         return self.kind is FieldKind.RELATION
+
+    @property
+    def storage(self) -> Storage | None:
+        return self.relation.storage if self.relation is not None else None
+
+    @property
+    def stored(self) -> bool:
+        """Whether the record's own item holds the field: every field but the to-many relations."""
+        return not self.is_relation or self.storage is Storage.POINTER
 
     @property
     def readable(self) -> bool:
@@ -177,6 +217,13 @@ class Model:
 
     def relations(self) -> Iterator[Field]:
         return (f for f in self.fields.values() if f.is_relation)
+
+    def pointers(self) -> Iterator[Field]:
+        """The relations the record's own item holds: its to-ones."""
+        return (f for f in self.fields.values() if f.storage is Storage.POINTER)
+
+    def stored_fields(self) -> Iterator[Field]:
+        return (f for f in self.fields.values() if f.stored)
 
     def unique_fields(self) -> Iterator[Field]:
         """`id` first, then the `@unique` fields in declaration order."""

@@ -17,7 +17,6 @@ from pynamodb.attributes import (
     ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
-    UnicodeSetAttribute,
 )
 
 from chalicelib.schema.registry import Field, FieldKind
@@ -38,14 +37,19 @@ def index_name(field: Field) -> str:
     return f"{field.store_name}-index"
 
 
+def link_index_name(field: Field) -> str:
+    """The index of a to-one pointer whose inverse is a to-many: the inverse's lists, in id order."""
+    return f"{field.store_name}-link"
+
+
 def attribute_for(field: Field) -> Attribute[Any]:
-    """Relations store ids: a to-one its target's id, a to-many a string set of ids, so that
-    connecting and disconnecting are atomic ADD / DELETE updates of one item."""
+    """A to-one relation stores its target's id; a to-many stores nothing in the record's item
+    (see `Storage`), so that no item grows with the number of its links."""
     if field.is_id:
         return UnicodeAttribute(hash_key=True)
     kind: Attribute[Any]
     if field.is_relation:
-        kind = (UnicodeSetAttribute if field.is_list else UnicodeAttribute)(null=True, attr_name=field.store_name)
+        kind = UnicodeAttribute(null=True, attr_name=field.store_name)
     elif field.kind is FieldKind.ROLE:
         kind = ListAttribute(of=UnicodeAttribute, null=True, attr_name=field.store_name)
     elif field.is_list:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
-from chalicelib.schema.registry import Model
+from chalicelib.schema.registry import Field, Model
 
 Record = dict[str, Any]
 VERSION = "_v"
@@ -27,21 +27,27 @@ class Update:
     record_id: str
     assign: dict[str, Any] = field(default_factory=dict)  # a value of None removes the field
     push: dict[str, list[Any]] = field(default_factory=dict)  # appended atomically to a list
-    add: dict[str, set[str]] = field(default_factory=dict)  # ids added to a to-many
-    delete: dict[str, set[str]] = field(default_factory=dict)  # ids taken from a to-many
     expect: dict[str, Any] = field(default_factory=dict)  # a field's current value; None for absent
     version: int | None = None  # the version read, when the write depends on what was read
     condition: Condition | None = None  # the client's conditions, compiled
     claim: dict[str, Any] = field(default_factory=dict)  # unique values taken: new guards
     release: dict[str, Any] = field(default_factory=dict)  # unique values given up: guards removed
 
-    def link(self, name: str, record_id: str) -> None:
-        self.add.setdefault(name, set()).add(record_id)
-        self.delete.get(name, set()).discard(record_id)
 
-    def unlink(self, name: str, record_id: str) -> None:
-        self.delete.setdefault(name, set()).add(record_id)
-        self.add.get(name, set()).discard(record_id)
+@dataclass(frozen=True)
+class Edge:
+    """A link of a to-many relation stored as edges (`Storage.EDGES`), seen from `record_id`."""
+
+    field: Field
+    record_id: str
+    other_id: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The same for both ends of one link."""
+        assert self.field.relation is not None
+        low, high = sorted((self.record_id, self.other_id))
+        return (self.field.relation.edge_key, low, high)
 
 
 @dataclass
@@ -61,6 +67,8 @@ class Changes:
     # Records the write depends on: at the version read (e.g. for a condition on a relation), or,
     # with None, merely still there (e.g. the target of a one-way connect).
     checks: dict[tuple[str, str], tuple[Model, int | None]] = field(default_factory=dict)
+    # Edges written (True) or removed (False), the last word on each link winning.
+    edges: dict[tuple[str, str, str], tuple[Edge, bool]] = field(default_factory=dict)
 
     def put(self, model: Model, record: Record) -> None:
         self.puts.append((model, record))
@@ -77,6 +85,12 @@ class Changes:
         self.updates.pop(key, None)
         self.deletes[key] = Delete(model, record)
         return self.deletes[key]
+
+    def link(self, edge: Edge) -> None:
+        self.edges[edge.key] = (edge, True)
+
+    def unlink(self, edge: Edge) -> None:
+        self.edges[edge.key] = (edge, False)
 
     def check(self, model: Model, record: Record) -> None:
         self.checks[(model.name, record["id"])] = (model, record.get(VERSION) or 0)

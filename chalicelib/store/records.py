@@ -7,6 +7,7 @@ old one for a fraction of a second.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,11 +17,11 @@ from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model as PynamoModel
 
-from chalicelib.schema.registry import Field, Model
-from chalicelib.store import batch
+from chalicelib.schema.registry import Field, Model, Registry, Storage
+from chalicelib.store import batch, edges
 from chalicelib.store.attributes import index_attribute_name, index_key, python_name, serialize
 from chalicelib.store.backoff import Backoff
-from chalicelib.store.changes import VERSION, Changes, Delete, Update
+from chalicelib.store.changes import VERSION, Changes, Delete, Edge, Update
 from chalicelib.store.sizes import check_item, check_key, item_size, key_fits
 from chalicelib.store.tables import VERSION_ATTRIBUTE, GuardBase, Tables
 from chalicelib.store.transaction import ConditionFailed, Label, Transaction
@@ -135,6 +136,44 @@ class RecordStore:
         pages = index.query(key, filter_condition=condition, last_evaluated_key=start, page_size=page_size).page_iter
         return self._pages(model, cls, pages)
 
+    def related_pages(
+        self, field: Field, record_id: str, condition: Condition | None, after: str | None, page_size: int
+    ) -> Iterator[Page]:
+        """The records related to `record_id` through the to-many `field`, in id order, after the id
+        `after`, page by page: a Query of the inverse pointer's index (whole records, `condition` as
+        its filter), or of the edges, each page's records then read by id (`condition` unused). Both
+        are reads of a secondary index, or for a forward edge read of the edge table itself (see
+        store/edges.py), so a link made a moment ago may not be seen yet."""
+        assert field.relation is not None
+        target = self.tables.registry.model(field.type_name)
+        if field.relation.storage is Storage.CHILDREN:
+            assert field.relation.inverse is not None
+            cls = self.tables.model_class(target.name)
+            index = getattr(cls, f"link_{field.relation.inverse}")
+            after_condition = None if after is None else index.record_id > after
+            pages = index.query(
+                record_id, range_key_condition=after_condition, filter_condition=condition, page_size=page_size
+            ).page_iter
+            yield from self._pages(target, cls, pages)
+            return
+        while True:
+            found = edges.page(self.tables, field, record_id, after, page_size)
+            records = self.batch_get(target, found.ids)
+            last = found.ids[-1] if found.more and found.ids else None
+            yield Page([records[i] for i in found.ids if i in records], _id_key(last), found.scanned)
+            if last is None:
+                return
+            after = last
+
+    def linked(self, field: Field, record_id: str, other_id: str) -> bool:
+        """Whether the edge of `field` between the two records is stored: one GetItem."""
+        edge = edges.item(self.tables, field, record_id, other_id)
+        try:
+            self.tables.edge.get(edge.source, edge.target_id, consistent_read=True)
+        except self.tables.edge.DoesNotExist:
+            return False
+        return True
+
     def _pages(self, model: Model, cls: type[PynamoModel], pages: Iterator[Any]) -> Iterator[Page]:
         for page in pages:
             records = [to_record(model, cls.from_raw_data(raw)) for raw in page.get("Items", ())]
@@ -170,6 +209,8 @@ class RecordStore:
             self._update(transaction, update)
         for delete in changes.deletes.values():
             self._delete(transaction, delete)
+        for edge, linked in changes.edges.values():
+            self._edge(transaction, edge, linked)
         for (_, record_id), (model, version) in changes.checks.items():
             if (model.name, record_id) in changes.updates or (model.name, record_id) in changes.deletes:
                 continue
@@ -217,6 +258,18 @@ class RecordStore:
         for field in model.unique_fields():
             if not field.is_id and record.get(field.name) is not None:
                 self._release(transaction, model, field, record[field.name], record["id"])
+        if leaves_links(self.tables.registry, model):
+            key = cleanup_key(model, record["id"])
+            pending = self.tables.cleanup(key=key, deleted=int(time.time()))
+            transaction.put(pending, key, None, Label(model.name, record_id=record["id"]))
+
+    def _edge(self, transaction: Transaction, edge: Edge, linked: bool) -> None:
+        item = edges.item(self.tables, edge.field, edge.record_id, edge.other_id)
+        label = Label(edge.field.type_name, edge.field.name, record_id=edge.record_id)
+        if linked:
+            transaction.put(item, edges.item_key(item), None, label)
+        else:
+            transaction.delete(item, edges.item_key(item), None, label)
 
     def _claim(self, transaction: Transaction, model: Model, field: Field, value: Any, owner: str) -> None:
         key = guard_key(model, field, value)
@@ -248,47 +301,52 @@ def _version_is(version: int) -> Condition:
 
 
 def _actions(cls: type[PynamoModel], update: Update) -> list[Action]:
-    """The update expression: assignments, atomic appends and set changes, and a version bump."""
+    """The update expression: assignments, atomic appends, and a version bump."""
     model = update.model
     actions: list[Action] = [Path(VERSION).add({"N": "1"})]
     for name, value in update.assign.items():
         field = model.fields[name]
         path = Path(getattr(cls, python_name(field)))
-        if value is None or (field.is_relation and field.is_list and not value):
-            actions.append(path.remove())
-        else:
-            actions.append(path.set(set(value) if field.is_relation and field.is_list else value))
+        actions.append(path.remove() if value is None else path.set(value))
         if field.unique or field.indexed:
             index = Path(index_attribute_name(field))
             actions.append(index.remove() if value is None else index.set({"S": indexed(model, field, value)}))
     for name, values in update.push.items():
         path = Path(getattr(cls, python_name(model.fields[name])))
         actions.append(path.set((path | []).append(values)))
-    for name, ids in update.add.items():
-        if ids:
-            actions.append(Path(getattr(cls, python_name(model.fields[name]))).add(set(ids)))
-    for name, ids in update.delete.items():
-        if ids:
-            actions.append(Path(getattr(cls, python_name(model.fields[name]))).delete(set(ids)))
     return actions
 
 
 def to_item(cls: type[PynamoModel], model: Model, record: Record) -> PynamoModel:
     values: dict[str, Any] = {VERSION_ATTRIBUTE: record.get(VERSION)}
-    for field in model.fields.values():
+    for field in model.stored_fields():
         value = record.get(field.name)
-        if value is None or (field.is_relation and field.is_list and not value):
+        if value is None:
             continue
-        values[python_name(field)] = set(value) if field.is_relation and field.is_list else value
+        values[python_name(field)] = value
         if not field.is_id and (field.unique or field.indexed):
             values[index_attribute_name(field)] = indexed(model, field, value)
     return cls(**values)
 
 
 def to_record(model: Model, item: PynamoModel) -> Record:
-    record = {field.name: getattr(item, python_name(field)) for field in model.fields.values()}
+    """A record as its item stores it: its scalars and to-one ids; a to-many is read on its own."""
+    record = {field.name: getattr(item, python_name(field)) for field in model.stored_fields()}
     record[VERSION] = getattr(item, VERSION_ATTRIBUTE)
-    for field in model.relations():
-        if field.is_list:
-            record[field.name] = sorted(record[field.name] or ())
     return record
+
+
+def leaves_links(registry: Registry, model: Model) -> bool:
+    """Whether deleting a record of `model` can leave links to it stored elsewhere, for the cleanup
+    job: children pointing at it (its CHILDREN fields), and edges from or to it."""
+    if any(f.storage in (Storage.CHILDREN, Storage.EDGES) for f in model.relations()):
+        return True
+    return any(f.storage is Storage.EDGES and f.type_name == model.name for m in registry for f in m.relations())
+
+
+def cleanup_key(model: Model, record_id: str) -> str:
+    return f"{model.name}#{record_id}"
+
+
+def _id_key(record_id: str | None) -> Key | None:
+    return None if record_id is None else {"id": {"S": record_id}}

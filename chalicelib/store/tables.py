@@ -1,7 +1,8 @@
-"""PynamoDB model classes built from the registry: one table per model, one guard table.
+"""PynamoDB model classes built from the registry: one table per model, and the stage's own
+tables: unique guards, relation edges, pending cleanups, login throttle windows.
 
-Table names are `<prefix><model store name>`; the guard table is `<prefix>unique-guards`, a name
-no model can take since GraphQL names have no hyphen.
+Table names are `<prefix><model store name>`; the stage's own are hyphenated (`<prefix>unique-guards`),
+names no model can take since GraphQL names have no hyphen.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model as PynamoModel
 
-from chalicelib.schema.registry import USER_MODEL, Model, Registry
-from chalicelib.store.attributes import attribute_for, index_attribute_name, index_name, python_name
+from chalicelib.schema.registry import USER_MODEL, Field, Model, Registry
+from chalicelib.store.attributes import attribute_for, index_attribute_name, index_name, link_index_name, python_name
 from chalicelib.store.backoff import Backoff
 from chalicelib.store.calls import current_hook, watch
 from chalicelib.store.changes import VERSION
@@ -25,7 +26,10 @@ from chalicelib.store.retries import NO_RETRIES, retry_by
 from chalicelib.store.sizes import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES
 
 GUARD_TABLE = "unique-guards"
+EDGE_TABLE = "relation-edges"
+CLEANUP_TABLE = "pending-cleanups"
 THROTTLE_TABLE = "login-throttle"
+EDGE_INDEX = "backward"
 VERSION_ATTRIBUTE = "version_"
 # The attribute DynamoDB's TTL deletes expired items by (sessions, throttle windows).
 TTL = "_ttl"
@@ -103,6 +107,41 @@ class GuardBase(PynamoModel):
     owner = UnicodeAttribute()
 
 
+class EdgeIndex(GlobalSecondaryIndex["EdgeBase"]):
+    """Edges by target: `target` (`<edge key>#<target id>`), in source id order. Its keys only:
+    what a backward read needs."""
+
+    class Meta:
+        index_name = EDGE_INDEX
+        projection = KeysOnlyProjection()
+
+    target = UnicodeAttribute(hash_key=True)
+    source_id = UnicodeAttribute(range_key=True)
+
+
+class EdgeBase(PynamoModel):
+    """One link of a to-many relation stored as edges (see `Storage.EDGES`).
+
+    `source` is `<edge key>#<source id>` and `target_id` the other end, so a Query of one source
+    reads its links in target id order; the index reads them from the other end. An edge holds
+    no version: linking is an idempotent put, unlinking an idempotent delete.
+    """
+
+    source = UnicodeAttribute(hash_key=True)
+    target_id = UnicodeAttribute(range_key=True)
+    target = UnicodeAttribute()
+    source_id = UnicodeAttribute()
+    backward = EdgeIndex()
+
+
+class CleanupBase(PynamoModel):
+    """A deleted record whose links are still stored elsewhere (children pointing at it, edges),
+    written in the transaction that deleted it; the cleanup job removes the links, then this."""
+
+    key = UnicodeAttribute(hash_key=True)  # `<model name>#<record id>`
+    deleted = NumberAttribute()  # epoch seconds
+
+
 class ThrottleBase(PynamoModel):
     """Failed logins of one account in one time window; DynamoDB's TTL removes old windows."""
 
@@ -120,6 +159,10 @@ class Tables:
         self._classes = {model.name: self._build(model) for model in registry}
         self.guard: type[GuardBase] = type(
             "Guard", (GuardBase,), {"Meta": self._meta(config.table_prefix + GUARD_TABLE)}
+        )
+        self.edge: type[EdgeBase] = type("Edge", (EdgeBase,), {"Meta": self._meta(config.table_prefix + EDGE_TABLE)})
+        self.cleanup: type[CleanupBase] = type(
+            "Cleanup", (CleanupBase,), {"Meta": self._meta(config.table_prefix + CLEANUP_TABLE)}
         )
         self.throttle: type[ThrottleBase] = type(
             "Throttle", (ThrottleBase,), {"Meta": self._meta(config.table_prefix + THROTTLE_TABLE)}
@@ -141,6 +184,8 @@ class Tables:
     def all_classes(self) -> Iterator[type[PynamoModel]]:
         yield from self._classes.values()
         yield self.guard
+        yield self.edge
+        yield self.cleanup
         yield self.throttle
 
     def clients(self) -> list[Any]:
@@ -209,7 +254,7 @@ class Tables:
             "Meta": self._meta(self.config.table_prefix + model.store_name),
             VERSION_ATTRIBUTE: NumberAttribute(null=True, attr_name=VERSION),
         }
-        for field in model.fields.values():
+        for field in model.stored_fields():
             attrs[python_name(field)] = attribute_for(field)
         if model.is_session:
             attrs.update(session_attributes())
@@ -225,4 +270,22 @@ class Tables:
                 {"Meta": index_meta, key_name: UnicodeAttribute(hash_key=True, attr_name=key_name)},
             )
             attrs[f"index_{field.name}"] = index_class()
+        for field in model.pointers():
+            if field.relation is not None and field.relation.indexed:
+                attrs[f"link_{field.name}"] = _link_index(model, field)()
         return type(model.name, (PynamoModel,), attrs)
+
+
+def _link_index(model: Model, field: Field) -> type[GlobalSecondaryIndex[Any]]:
+    """The index of a to-one pointer: one related record's inverse list, in id order, whole
+    records (a page of the list is one Query, no reads by id after it)."""
+    meta = type("Meta", (), {"index_name": link_index_name(field), "projection": AllProjection()})
+    return type(
+        f"{model.name}_{field.name}_link",
+        (GlobalSecondaryIndex,),
+        {
+            "Meta": meta,
+            "pointer": UnicodeAttribute(hash_key=True, attr_name=field.store_name),
+            "record_id": UnicodeAttribute(range_key=True, attr_name="id"),
+        },
+    )

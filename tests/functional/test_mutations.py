@@ -1107,12 +1107,13 @@ def test_simple_conditional_update_is_one_update_item(cities: Api) -> None:
     conditions = {"match": {"population": [0]}}
     with cities.calls() as calls:
         assert payload(update_city(cities, city_id, {"name": "A"}, conditions))["data"]["name"] == "A"
-    assert calls.counts == {"UpdateItem": 1}
+    # The payload's `user` list is one Query of its index; the write is one UpdateItem.
+    assert calls.counts == {"UpdateItem": 1, "Query": 1}
     payload(update_city(cities, city_id, {"population": 1}))
     with cities.calls() as calls:
         assert payload(update_city(cities, city_id, {"name": "B"}, conditions))["data"] is None
     # The failed write itself hands back the stored record.
-    assert calls.counts == {"UpdateItem": 1}
+    assert calls.counts == {"UpdateItem": 1, "Query": 1}
 
 
 def test_create_user_with_two_unique_fields_is_one_transaction(cities: Api) -> None:
