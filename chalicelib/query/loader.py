@@ -12,12 +12,11 @@ the request): a relation filter, a relation field or an `exists` never sees past
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from chalicelib.schema.registry import Field, Model, Registry
+from chalicelib.store.record import Record
 from chalicelib.store.records import RecordStore
 
-Record = dict[str, Any]
 # Whether the caller may read a record of a model.
 Readable = Callable[[Model, Record], bool]
 

@@ -28,9 +28,9 @@ from chalicelib.query.conditions import compile_where
 from chalicelib.query.loader import Loader
 from chalicelib.schema.registry import Field, Model, Registry
 from chalicelib.store.attributes import index_attribute_name, index_key
+from chalicelib.store.record import Record
 from chalicelib.store.records import Key, RecordStore
 
-Record = dict[str, Any]
 # Items read per DynamoDB call when the whole list is wanted.
 FULL_PAGE = 1000
 
