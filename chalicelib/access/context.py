@@ -11,6 +11,8 @@ from chalicelib.access.roles import SYSTEM_ADMIN, UNAUTHENTICATED
 from chalicelib.errors import PERMISSION_DENIED, ApiError
 
 if TYPE_CHECKING:
+    from graphql import GraphQLResolveInfo
+
     from chalicelib.query.loader import Loader
 
 
@@ -43,6 +45,12 @@ class RequestContext:
     @loader.setter
     def loader(self, loader: Loader) -> None:
         self._loader = loader
+
+
+def request(info: GraphQLResolveInfo) -> RequestContext:
+    """The context of the request a resolver answers (graphql-core types it as `Any`)."""
+    context: RequestContext = info.context
+    return context
 
 
 def authenticate(headers: Mapping[str, str], api_keys: ApiKeys) -> tuple[RequestContext, str | None]:
