@@ -24,6 +24,7 @@ from chalicelib.passwords import hash_password, needs_rehash, verify_password
 from chalicelib.query.reader import ListArgs, Reader
 from chalicelib.schema.registry import USER_MODEL, Registry
 from chalicelib.sessions import domains
+from chalicelib.sessions.sdl import SESSION_SDL
 from chalicelib.sessions.store import EPOCH, Account, SessionEnded, SessionStore
 from chalicelib.sessions.throttle import LoginThrottle
 from chalicelib.store.changes import VERSION, Changes, Update
@@ -43,6 +44,8 @@ Result = dict[str, Any]
 
 
 class SessionApi:
+    sdl = SESSION_SDL
+
     def __init__(
         self, registry: Registry, store: RecordStore, sessions: SessionStore, throttle: LoginThrottle, page_cap: int
     ) -> None:
