@@ -35,15 +35,14 @@ class Service:
         self.tables = Tables(self.registry, settings.store)
         self.store = RecordStore(self.tables)
         self.sessions: SessionStore | None = None
-        extra: list[Any] = []
+        session_api: SessionApi | None = None
         if SESSION_MODEL in self.registry.models:
             lifetime = Lifetime(settings.session_idle_seconds, settings.session_max_seconds)
             self.sessions = SessionStore(self.registry, self.store, lifetime)
-            api = SessionApi(
+            session_api = SessionApi(
                 self.registry, self.store, self.sessions, LoginThrottle(self.tables.throttle), settings.page_cap
             )
-            extra = api.bindables()
-        self.schema = build_schema(self.registry, self.store, settings.page_cap, extra)
+        self.schema = build_schema(self.registry, self.store, settings.page_cap, session_api)
         # Production guards: refused at validation, so a refused operation reads nothing.
         self.rules = (depth_limit(settings.max_query_depth), cost_limit(settings.max_query_cost))
         self.documents = Documents(self.schema)

@@ -11,6 +11,8 @@ from chalicelib.access.roles import SYSTEM_ADMIN, UNAUTHENTICATED
 from chalicelib.errors import PERMISSION_DENIED, ApiError
 
 if TYPE_CHECKING:
+    from graphql import GraphQLResolveInfo
+
     from chalicelib.query.loader import Loader
 
 
@@ -22,8 +24,8 @@ class RequestContext:
     user_id: str | None = None
     # Headers the response must carry, e.g. a rotated session token.
     response_headers: dict[str, str] = field(default_factory=dict)
-    # The request's batch loader, set once the request is authenticated.
-    loader: Loader = field(default=None)  # type: ignore[assignment]
+    # The request's batch loader (see `loader`), set once the request is authenticated.
+    _loader: Loader | None = None
     # When the request must have answered (a time.monotonic() value), if it has a limit.
     deadline: float | None = None
     # The variables as the client sent them: their key order is the client's, unlike coerced input.
@@ -32,6 +34,23 @@ class RequestContext:
     @property
     def is_admin(self) -> bool:
         return SYSTEM_ADMIN in self.roles
+
+    @property
+    def loader(self) -> Loader:
+        """The request's batch loader; asking before it is set is a mistake in the code, and raises."""
+        if self._loader is None:
+            raise RuntimeError("the request context has no loader: it is set once the request is authenticated")
+        return self._loader
+
+    @loader.setter
+    def loader(self, loader: Loader) -> None:
+        self._loader = loader
+
+
+def request(info: GraphQLResolveInfo) -> RequestContext:
+    """The context of the request a resolver answers (graphql-core types it as `Any`)."""
+    context: RequestContext = info.context
+    return context
 
 
 def authenticate(headers: Mapping[str, str], api_keys: ApiKeys) -> tuple[RequestContext, str | None]:

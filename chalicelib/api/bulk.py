@@ -31,7 +31,7 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from chalicelib.access.context import RequestContext
+from chalicelib.access.context import RequestContext, request
 from chalicelib.access.permissions import Action, authorize, owned_only
 from chalicelib.api.chunks import Chunk, chunks
 from chalicelib.api.queries import restrict
@@ -70,13 +70,13 @@ class Bulk:
 
     def update_many(self, model: Model) -> Resolver:
         def resolve(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
-            return _Run(self, info.context, model, input, input["data"]).payload()
+            return _Run(self, request(info), model, input, input["data"]).payload()
 
         return resolve
 
     def delete_many(self, model: Model) -> Resolver:
         def resolve(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
-            return _Run(self, info.context, model, input, None).payload()
+            return _Run(self, request(info), model, input, None).payload()
 
         return resolve
 

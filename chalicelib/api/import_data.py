@@ -20,6 +20,7 @@ from typing import Any
 
 from graphql import GraphQLInputObjectType, GraphQLResolveInfo, coerce_input_value, validate_input_value
 
+from chalicelib.access.context import request
 from chalicelib.access.permissions import Action, authorize, visible
 from chalicelib.api import ids
 from chalicelib.api.queries import raw_data
@@ -49,14 +50,14 @@ class ImportData:
         defaultTypename: str | None = None,  # noqa: N803 (Genie's argument name)
         conditions: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        if not any(info.context.is_admin or info.context.roles & m.access.bulk for m in self.registry.crud_models()):
+        if not any(request(info).is_admin or request(info).roles & m.access.bulk for m in self.registry.crud_models()):
             raise permission_denied("use", "data import")
         if len(data) > self.page_cap:
             raise ApiError(INVALID_INPUT, f"importData takes at most {self.page_cap} objects; import more from the CLI")
         objects = [self._object(index, item, defaultTypename) for index, item in enumerate(data)]
         for name in dict.fromkeys(model.name for model, _ in objects):
-            authorize(info.context, self.registry.model(name), Action.BULK)
-        plan = WritePlan(self.registry, self.store, info.context)
+            authorize(request(info), self.registry.model(name), Action.BULK)
+        plan = WritePlan(self.registry, self.store, request(info))
         # Genie's shape: a list of {id: [ids], conditions: where}; an id under several must meet all.
         raw: dict[str, list[Any]] = {}
         for entry in conditions or []:
@@ -76,7 +77,7 @@ class ImportData:
             old_id = item.get("id")
             # A record the caller may not read does not exist for it: it is neither merged nor shown.
             existing = (
-                visible(info.context, model, stored.get((model.name, old_id)))
+                visible(request(info), model, stored.get((model.name, old_id)))
                 if merge and isinstance(old_id, str)
                 else None
             )
@@ -85,7 +86,7 @@ class ImportData:
                 and old_id in wheres
                 and not plan.holds(model, existing, wheres[old_id], self.page_cap)
             ):
-                unaltered.append(raw_data(info.context, model, existing))
+                unaltered.append(raw_data(request(info), model, existing))
                 records.append(None)
                 continue
             scalars = {k: v for k, v in item.items() if k != "id" and not model.fields[k].is_relation}
@@ -108,9 +109,9 @@ class ImportData:
         self._check_sizes(objects, records)
         self.commit(plan.finish())
         # What the request had read may be out of date now: the payload reads afresh.
-        info.context.loader = info.context.loader.fresh()
+        request(info).loader = request(info).loader.fresh()
         return {
-            "data": [raw_data(info.context, model, r) for (model, _), r in zip(objects, records, strict=True) if r],
+            "data": [raw_data(request(info), model, r) for (model, _), r in zip(objects, records, strict=True) if r],
             "unalteredData": unaltered,
             "missingData": missing,
         }
@@ -201,7 +202,7 @@ class ImportData:
         for name, record_ids in wanted.items():
             model = self.registry.model(name)
             valid = [i for i in record_ids if isinstance(i, str) and ids.is_id_of(i, model.name)]
-            found.update({(name, i): r for i, r in info.context.loader.load(model, valid).items()})
+            found.update({(name, i): r for i, r in request(info).loader.load(model, valid).items()})
         return found
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
+from chalicelib.access.context import request
 from chalicelib.access.permissions import Action, authorize, owned_only, owns, unrestricted, visible
 from chalicelib.api import ids
 from chalicelib.api.unique import unique_keys
@@ -57,7 +58,7 @@ class Mutations:
     def create(self, model: Model) -> Resolver:
         def resolve(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
             def attempt() -> Record:
-                plan = WritePlan(self.registry, self.store, info.context)
+                plan = WritePlan(self.registry, self.store, request(info))
                 record = plan.create(model, input["data"])
                 self.commit(plan.finish())
                 return record
@@ -68,13 +69,14 @@ class Mutations:
 
     def update(self, model: Model) -> Resolver:
         def resolve(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
-            authorize(info.context, model, Action.UPDATE)
+            context = request(info)
+            authorize(context, model, Action.UPDATE)
             keys = unique_keys(model, input["where"])
             data, conditions = input["data"], input.get("conditions")
             where_grammar.validate(model, conditions, self.registry)
             simple = set(keys) == {"id"} and simple_update(model, data) and compile_where(model, conditions).exact
             # Without a read, the update cannot tell a record the caller may not read from any other.
-            blind = unrestricted(info.context, model, Action.UPDATE) and unrestricted(info.context, model, Action.READ)
+            blind = unrestricted(context, model, Action.UPDATE) and unrestricted(context, model, Action.READ)
             if simple and blind:
                 if ids.model_of(keys["id"]) != model.name:
                     raise not_found(model.name, f"id {keys['id']!r}", "update")
@@ -83,7 +85,7 @@ class Mutations:
                 )
 
             def attempt() -> Record:
-                plan = WritePlan(self.registry, self.store, info.context)
+                plan = WritePlan(self.registry, self.store, request(info))
                 record = self._existing(info, model, keys, Action.UPDATE)
                 return self._update(plan, model, record, data, conditions)
 
@@ -94,15 +96,15 @@ class Mutations:
     def upsert(self, model: Model) -> Resolver:
         def resolve(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
             try:
-                authorize(info.context, model, Action.UPDATE)
+                authorize(request(info), model, Action.UPDATE)
             except ApiError:
-                authorize(info.context, model, Action.CREATE)
+                authorize(request(info), model, Action.CREATE)
             keys = unique_keys(model, input["where"])
             conditions = input.get("conditions")
             where_grammar.validate(model, conditions, self.registry)
 
             def attempt() -> Record:
-                plan = WritePlan(self.registry, self.store, info.context)
+                plan = WritePlan(self.registry, self.store, request(info))
                 record = self._target(info, model, keys, Action.UPDATE, required=False)
                 if record is None:
                     # Conditions apply to the update only.
@@ -117,13 +119,13 @@ class Mutations:
 
     def delete(self, model: Model) -> Resolver:
         def resolve(_obj: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
-            authorize(info.context, model, Action.DELETE)
+            authorize(request(info), model, Action.DELETE)
             keys = unique_keys(model, input["where"])
             conditions = input.get("conditions")
             where_grammar.validate(model, conditions, self.registry)
 
             def attempt() -> Record:
-                plan = WritePlan(self.registry, self.store, info.context)
+                plan = WritePlan(self.registry, self.store, request(info))
                 record = self._existing(info, model, keys, Action.DELETE)
                 self._check_conditions(plan, model, record, conditions)
                 plan.delete(model, record)
@@ -140,12 +142,12 @@ class Mutations:
         """The record a mutation acts on. To a caller who may act only on its own records, a record
         it does not own and a record that does not exist are the same: a denial, so that neither
         reveals the other; when ownership is the id itself, it is decided without a read."""
-        mine_only = owned_only(info.context, model, action) is not None
-        if mine_only and model.access.owner_field == "id" and "id" in keys and keys["id"] != info.context.user_id:
+        mine_only = owned_only(request(info), model, action) is not None
+        if mine_only and model.access.owner_field == "id" and "id" in keys and keys["id"] != request(info).user_id:
             raise permission_denied(action.value, model.name)
-        plan = WritePlan(self.registry, self.store, info.context)
+        plan = WritePlan(self.registry, self.store, request(info))
         record = plan.find(model, keys) if (mine_only or not required) else plan.need(model, keys, action.value)
-        if mine_only and (record is None or not owns(model, record, info.context.user_id or "")):
+        if mine_only and (record is None or not owns(model, record, request(info).user_id or "")):
             if record is None and not required and model.access.owner_field != "id":
                 return None
             raise permission_denied(action.value, model.name)
@@ -167,7 +169,7 @@ class Mutations:
         self, info: GraphQLResolveInfo, model: Model, record_id: str, data: dict[str, Any], conditions: Any
     ) -> Record:
         """One UpdateItem, its conditions in its condition expression, returning the new record."""
-        plan = WritePlan(self.registry, self.store, info.context)
+        plan = WritePlan(self.registry, self.store, request(info))
         plan.update_unread(model, record_id, data).condition = compile_where(model, conditions).condition
         try:
             record = self.store.write(plan.finish())
@@ -242,9 +244,9 @@ class Mutations:
             tries = 0
             while True:
                 try:
-                    return payload(input, data=visible(info.context, model, attempt()))
+                    return payload(input, data=visible(request(info), model, attempt()))
                 except _ConditionsFailed as failed:
-                    return payload(input, unalteredData=visible(info.context, model, failed.record))
+                    return payload(input, unalteredData=visible(request(info), model, failed.record))
                 except _Retry:
                     tries += 1
                 try:
@@ -255,7 +257,7 @@ class Mutations:
                     raise ApiError(UNAVAILABLE, message) from gave_up
         finally:
             # What the request had read may be out of date now: its payload and later fields read afresh.
-            info.context.loader = info.context.loader.fresh()
+            request(info).loader = request(info).loader.fresh()
 
 
 def payload(input: dict[str, Any], **fields: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from graphql import (
@@ -14,7 +15,7 @@ from graphql import (
     VariableNode,
 )
 
-from chalicelib.access.context import RequestContext
+from chalicelib.access.context import RequestContext, request
 from chalicelib.access.permissions import Action, authorize, owned_only, readable, visible
 from chalicelib.api import ids
 from chalicelib.api.unique import find_unique, unique_keys
@@ -35,25 +36,25 @@ class Queries:
         self.page_cap = page_cap
 
     def reader(self, info: GraphQLResolveInfo) -> Reader:
-        return Reader(self.registry, self.store, info.context.loader, self.page_cap)
+        return Reader(self.registry, self.store, request(info).loader, self.page_cap)
 
     def single(self, model: Model) -> Resolver:
         def resolve(_obj: Any, info: GraphQLResolveInfo, where: dict[str, Any] | None = None, **args: Any) -> Any:
-            authorize(info.context, model, Action.READ)
-            return visible(info.context, model, find_unique(self.store, model, unique_keys(model, where, args)))
+            authorize(request(info), model, Action.READ)
+            return visible(request(info), model, find_unique(self.store, model, unique_keys(model, where, args)))
 
         return resolve
 
     def plural(self, model: Model) -> Resolver:
-        def resolve(_obj: Any, info: GraphQLResolveInfo, **args: Any) -> list[Record | None]:
-            authorize(info.context, model, Action.READ)
+        def resolve(_obj: Any, info: GraphQLResolveInfo, **args: Any) -> Sequence[Record | None]:
+            authorize(request(info), model, Action.READ)
             list_args, lookups = list_arguments(model, args, info=info)
-            list_args.where = restrict(list_args.where, owned_only(info.context, model))
+            list_args.where = restrict(list_args.where, owned_only(request(info), model))
             reader = self.reader(info)
             if lookups is not None:
                 field_name, values = lookups
                 found = reader.lookup(model, model.fields[field_name], values, list_args.where)
-                info.context.loader.group(model, [r for r in found if r is not None])
+                request(info).loader.group(model, [r for r in found if r is not None])
                 return found
             page = reader.read(model, list_args)
             if page.resume is not None:
@@ -63,17 +64,17 @@ class Queries:
                     f"{model.list_field}: more than {self.page_cap} records to read; "
                     f"use {model.list_field}Connection and page with `after`",
                 )
-            return info.context.loader.group(model, page.records)
+            return request(info).loader.group(model, page.records)
 
         return resolve
 
     def connection(self, model: Model) -> Resolver:
         def resolve(_obj: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
-            authorize(info.context, model, Action.READ)
+            authorize(request(info), model, Action.READ)
             list_args, _ = list_arguments(model, args, lookups_allowed=False, info=info)
-            list_args.where = restrict(list_args.where, owned_only(info.context, model))
+            list_args.where = restrict(list_args.where, owned_only(request(info), model))
             page = self.reader(info).read(model, list_args, count=selects(info, "aggregate"))
-            info.context.loader.group(model, page.records)
+            request(info).loader.group(model, page.records)
             return connection(page)
 
         return resolve
@@ -84,9 +85,9 @@ class Queries:
             return None
         if model.is_session:
             # A session exists only for its bearer (and system-admin): others cause no read at all.
-            return self.store.get(model, id) if readable(info.context, model, {"id": id}) else None
-        authorize(info.context, model, Action.READ)
-        return visible(info.context, model, self.store.get(model, id))
+            return self.store.get(model, id) if readable(request(info), model, {"id": id}) else None
+        authorize(request(info), model, Action.READ)
+        return visible(request(info), model, self.store.get(model, id))
 
     def export_data(self, _obj: Any, info: GraphQLResolveInfo, types: list[str] | None = None) -> list[dict[str, Any]]:
         """Genie's raw data: every record of the given models (all by default), with `__typename`."""
@@ -95,15 +96,15 @@ class Queries:
         if unknown:
             raise ApiError(INVALID_INPUT, f"exportData: unknown type {unknown[0]}")
         for name in names:
-            authorize(info.context, self.registry.model(name), Action.BULK)
-            authorize(info.context, self.registry.model(name), Action.READ)
+            authorize(request(info), self.registry.model(name), Action.BULK)
+            authorize(request(info), self.registry.model(name), Action.READ)
         reader = self.reader(info)
         exported = []
         for name in names:
             model = self.registry.model(name)
-            args = ListArgs(where=owned_only(info.context, model))
-            records = info.context.loader.group(model, reader.read(model, args, count=True).records)
-            exported += [raw_data(info.context, model, record) for record in records]
+            args = ListArgs(where=owned_only(request(info), model))
+            records = request(info).loader.group(model, reader.read(model, args, count=True).records)
+            exported += [raw_data(request(info), model, record) for record in records]
         return exported
 
 
@@ -137,7 +138,7 @@ def written_keys(info: GraphQLResolveInfo, argument: str) -> list[str] | None:
         if isinstance(node.value, ObjectValueNode):
             return [f.name.value for f in node.value.fields]
         if isinstance(node.value, VariableNode):
-            raw = info.context.variables.get(node.value.name.value)
+            raw = request(info).variables.get(node.value.name.value)
             return list(raw) if isinstance(raw, dict) else None
     return None
 

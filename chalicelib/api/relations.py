@@ -11,6 +11,7 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
+from chalicelib.access.context import request
 from chalicelib.access.permissions import Action, allowed, owned_only
 from chalicelib.api.queries import Queries, connection, list_arguments, restrict, selects
 from chalicelib.query import where as where_grammar
@@ -29,9 +30,9 @@ def _to_one(queries: Queries, field: Field, target: Model) -> Resolver:
     def resolve(obj: dict[str, Any], info: GraphQLResolveInfo, where: dict[str, Any] | None = None) -> Any:
         # Refused whether or not this record has a related one: the answer depends on the query only.
         where_grammar.validate(target, where, queries.registry)
-        if obj.get(field.name) is None or not allowed(info.context, target, Action.READ):
+        if obj.get(field.name) is None or not allowed(request(info), target, Action.READ):
             return None
-        found = info.context.loader.related(field, obj)
+        found = request(info).loader.related(field, obj)
         if where is not None:
             found = queries.reader(info).matching(target, where, found)
         return found[0] if found else None
@@ -43,13 +44,13 @@ def _to_many(queries: Queries, field: Field, target: Model) -> Resolver:
     def resolve(obj: dict[str, Any], info: GraphQLResolveInfo, **args: Any) -> Any:
         # Refused whether or not this record has related ones: the answer depends on the query only.
         where_grammar.validate(target, args.get("where"), queries.registry)
-        readable = allowed(info.context, target, Action.READ)
+        readable = allowed(request(info), target, Action.READ)
         if not field.connection and not readable:
             return []
         list_args, _ = list_arguments(target, args, lookups_allowed=False, info=info)
         if not readable:
             return connection(Slice([], [], has_next=False, has_previous=False, count=0))
-        list_args.where = restrict(list_args.where, owned_only(info.context, target))
+        list_args.where = restrict(list_args.where, owned_only(request(info), target))
         count = field.connection and selects(info, "aggregate")
         page = queries.reader(info).read_related(field, obj, list_args, count=count)
         return connection(page) if field.connection else page.records

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from ariadne import InterfaceType, MutationType, ObjectType, QueryType
 from ariadne.enums_default_values import repair_schema_default_enum_values, validate_schema_default_enum_values
@@ -21,14 +21,22 @@ from chalicelib.api.scalars import SCALARS
 from chalicelib.api.sdl import generate_sdl
 from chalicelib.schema.naming import Names
 from chalicelib.schema.registry import Field, FieldKind, Model, Registry
-from chalicelib.sessions.sdl import SESSION_SDL
 from chalicelib.store.records import RecordStore
 
 
+class Extension(Protocol):
+    """A part of the API beyond the models' (the session API): its SDL, and what binds resolvers to it."""
+
+    @property
+    def sdl(self) -> str: ...
+
+    def bindables(self) -> list[Any]: ...
+
+
 def build_schema(
-    registry: Registry, store: RecordStore, page_cap: int, session_api: list[Any] | None = None
+    registry: Registry, store: RecordStore, page_cap: int, extension: Extension | None = None
 ) -> GraphQLSchema:
-    """The executable schema; `session_api` holds the session API's bindables, when there is one."""
+    """The executable schema of the models' API, and of `extension` when there is one."""
     queries = Queries(registry, store, page_cap)
     mutations = Mutations(registry, store, page_cap)
     bulk = Bulk(registry, store, page_cap)
@@ -50,8 +58,9 @@ def build_schema(
         mutation.set_field(names.update_many, bulk.update_many(model))
         mutation.set_field(names.delete_many, bulk.delete_many(model))
     node = InterfaceType("Node", _node_type)
-    sdl = generate_sdl(registry) + (SESSION_SDL if session_api else "")
-    return _executable(parsed_sdl(sdl), query, mutation, node, *objects, *SCALARS, *(session_api or []))
+    sdl = generate_sdl(registry) + (extension.sdl if extension is not None else "")
+    extra = extension.bindables() if extension is not None else []
+    return _executable(parsed_sdl(sdl), query, mutation, node, *objects, *SCALARS, *extra)
 
 
 def _executable(document: DocumentNode, *bindables: SchemaBindables) -> GraphQLSchema:

@@ -26,7 +26,8 @@ from pynamodb.expressions.condition import Condition
 
 from chalicelib.errors import INVALID_INPUT, ApiError
 from chalicelib.schema.registry import Field, Model, Registry, Storage
-from chalicelib.store.records import Page, Record, RecordStore
+from chalicelib.store.record import Record
+from chalicelib.store.records import Page, RecordStore
 
 # Whether the caller may read a record of a model.
 Readable = Callable[[Model, Record], bool]

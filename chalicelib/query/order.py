@@ -9,8 +9,8 @@ from functools import cmp_to_key
 from typing import Any
 
 from chalicelib.schema.registry import Field
+from chalicelib.store.record import Record
 
-Record = dict[str, Any]
 OrderBy = list[tuple[Field, bool]]  # (field, descending)
 DESCENDING = frozenset({"DESC", "DESCENDING"})
 

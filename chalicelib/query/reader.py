@@ -29,7 +29,8 @@ from chalicelib.query.conditions import compile_where
 from chalicelib.query.loader import FULL_PAGE, Filter, Loader, too_many
 from chalicelib.schema.registry import Field, Model, Registry
 from chalicelib.store.attributes import index_attribute_name, index_key
-from chalicelib.store.records import Key, Page, Record, RecordStore
+from chalicelib.store.record import Record
+from chalicelib.store.records import Key, Page, RecordStore
 
 
 @dataclass

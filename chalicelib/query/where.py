@@ -18,9 +18,9 @@ from typing import Any
 from chalicelib.errors import INVALID_INPUT, ApiError
 from chalicelib.query.bounds import check_terms
 from chalicelib.schema.registry import Field, Model, Registry
+from chalicelib.store.record import Record
 
 Where = dict[str, Any]
-Record = dict[str, Any]
 # Related records of (field, record), already loaded.
 Related = Callable[[Field, Record], list[Record]]
 COMBINATORS = ("and", "or", "not")

@@ -14,7 +14,7 @@ from typing import Any
 from ariadne import InterfaceType, MutationType, ObjectType, QueryType, ScalarType
 from graphql import GraphQLResolveInfo
 
-from chalicelib.access.context import RequestContext
+from chalicelib.access.context import RequestContext, request
 from chalicelib.access.roles import SYSTEM_ADMIN, UNAUTHENTICATED
 from chalicelib.api import scalars
 from chalicelib.api.unique import find_unique
@@ -24,6 +24,7 @@ from chalicelib.passwords import hash_password, needs_rehash, verify_password
 from chalicelib.query.reader import ListArgs, Reader
 from chalicelib.schema.registry import USER_MODEL, Registry
 from chalicelib.sessions import domains
+from chalicelib.sessions.sdl import SESSION_SDL
 from chalicelib.sessions.store import EPOCH, Account, SessionEnded, SessionStore
 from chalicelib.sessions.throttle import LoginThrottle
 from chalicelib.store.changes import VERSION, Changes, Update
@@ -43,6 +44,8 @@ Result = dict[str, Any]
 
 
 class SessionApi:
+    sdl = SESSION_SDL
+
     def __init__(
         self, registry: Registry, store: RecordStore, sessions: SessionStore, throttle: LoginThrottle, page_cap: int
     ) -> None:
@@ -77,7 +80,7 @@ class SessionApi:
     # Gadget.
 
     def current_session(self, _obj: Any, info: GraphQLResolveInfo) -> Record:
-        context: RequestContext = info.context
+        context = request(info)
         if context.session is None:
             record, token = self.sessions.create({})
             self._adopt(context, record, token)
@@ -101,10 +104,10 @@ class SessionApi:
         assert stored is not None
         if needs_rehash(stored):
             self._set_password(account.user, password)
-        return {"success": True, "errors": None, "session": self._log_in(info.context, account)}
+        return {"success": True, "errors": None, "session": self._log_in(request(info), account)}
 
     def log_out(self, _obj: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
-        context: RequestContext = info.context
+        context = request(info)
         if context.session is None:
             return _failure(PERMISSION_DENIED, "There is no session to log out of")
         try:
@@ -136,7 +139,7 @@ class SessionApi:
         except ConditionFailed as failure:
             field = failure.label.field or "email"
             return _invalid(field, "is already taken", {k: v for k, v in data.items() if k != "password"})
-        return {"success": True, "errors": None, "session": self._log_in(info.context, Account(user, 0))}
+        return {"success": True, "errors": None, "session": self._log_in(request(info), Account(user, 0))}
 
     def change_password(
         self,
@@ -145,7 +148,7 @@ class SessionApi:
         currentPassword: str,  # noqa: N803 (the GraphQL argument names)
         newPassword: str,  # noqa: N803
     ) -> dict[str, Any]:
-        context: RequestContext = info.context
+        context = request(info)
         account = self.sessions.account(context.user_id) if context.user_id else None
         if account is None:
             return _failure(PERMISSION_DENIED, "Log in to change your password")
@@ -166,7 +169,7 @@ class SessionApi:
 
     def end_sessions(self, _obj: Any, info: GraphQLResolveInfo, userId: str) -> dict[str, Any]:  # noqa: N803
         """End every session of a user: system-admin for anyone, a user for itself (keeping this one)."""
-        context: RequestContext = info.context
+        context = request(info)
         if not context.is_admin and userId != context.user_id:
             return _failure(PERMISSION_DENIED, "Only system-admin ends the sessions of another user")
         epoch = self.sessions.end_all(userId)
@@ -183,7 +186,7 @@ class SessionApi:
     def create_session(
         self, _obj: Any, info: GraphQLResolveInfo, options: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        context: RequestContext = info.context
+        context = request(info)
         fields = self._changes(context, options or {})
         # The new session keeps the caller's login, if any; the caller's previous session stays valid.
         user = self.store.get(self.user, context.user_id) if context.user_id else None
@@ -197,12 +200,12 @@ class SessionApi:
         return {"detail": record}
 
     def session(self, _obj: Any, info: GraphQLResolveInfo, options: Options = None) -> Result:
-        return {"detail": self._own(info.context, (options or {}).get("id"))}
+        return {"detail": self._own(request(info), (options or {}).get("id"))}
 
     def list_sessions(
         self, _obj: Any, info: GraphQLResolveInfo, options: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        context: RequestContext = info.context
+        context = request(info)
         if not context.is_admin:
             raise permission_denied("list", "sessions")
         options = options or {}
@@ -223,7 +226,7 @@ class SessionApi:
         changes: dict[str, Any] | None = None,
         options: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        context: RequestContext = info.context
+        context = request(info)
         record = self._own(context, (options or {}).get("id"))
         if record is None:
             return {"detail": None}
@@ -251,7 +254,7 @@ class SessionApi:
     def delete_session(
         self, _obj: Any, info: GraphQLResolveInfo, options: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        context: RequestContext = info.context
+        context = request(info)
         record = self._own(context, (options or {}).get("id"))
         if record is None:
             return {"success": False}

@@ -14,8 +14,8 @@ from typing import Any
 from pynamodb.expressions.condition import Condition
 
 from chalicelib.schema.registry import Field, Model
+from chalicelib.store.record import Record
 
-Record = dict[str, Any]
 VERSION = "_v"
 
 

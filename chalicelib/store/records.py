@@ -22,11 +22,11 @@ from chalicelib.store import batch, edges
 from chalicelib.store.attributes import index_attribute_name, index_key, python_name, serialize
 from chalicelib.store.backoff import Backoff
 from chalicelib.store.changes import VERSION, Changes, Delete, Edge, Update
+from chalicelib.store.record import Record
 from chalicelib.store.sizes import check_item, check_key, item_size, key_fits
 from chalicelib.store.tables import VERSION_ATTRIBUTE, GuardBase, Tables
 from chalicelib.store.transaction import ConditionFailed, Label, Transaction
 
-Record = dict[str, Any]
 Key = dict[str, dict[str, Any]]
 
 
