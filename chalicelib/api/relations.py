@@ -14,6 +14,7 @@ from graphql import GraphQLResolveInfo
 from chalicelib.access.context import request
 from chalicelib.access.permissions import Action, allowed, owned_only
 from chalicelib.api.queries import Queries, connection, list_arguments, restrict, selects
+from chalicelib.errors import INVALID_INPUT, ApiError
 from chalicelib.query import where as where_grammar
 from chalicelib.query.reader import Slice
 from chalicelib.schema.registry import Field, Model
@@ -53,6 +54,14 @@ def _to_many(queries: Queries, field: Field, target: Model) -> Resolver:
         list_args.where = restrict(list_args.where, owned_only(request(info), target))
         count = field.connection and selects(info, "aggregate")
         page = queries.reader(info).read_related(field, obj, list_args, count=count)
-        return connection(page) if field.connection else page.records
+        if field.connection:
+            return connection(page)
+        if page.resume is not None:
+            # A plain list has no pageInfo to say it stopped early: refuse rather than drop records.
+            raise ApiError(
+                INVALID_INPUT,
+                f"{field.name}: more than {queries.page_cap} records to read; page it with `first` / `after`",
+            )
+        return page.records
 
     return resolve
