@@ -1,5 +1,6 @@
 """Command line: `serve` runs the API locally (what `make run` does); `export` and `import` move a
-stage's records to and from a JSON Lines file."""
+stage's records to and from a JSON Lines file; `check` audits a stage and `cleanup` removes the
+links its deleted records left."""
 
 from __future__ import annotations
 
@@ -118,10 +119,10 @@ def tables_command(action: str, stage: str | None, out: str | None) -> None:
 
 def policy_command(stage: str, out: str | None) -> None:
     from chalicelib.deploy.policy import policy
-    from chalicelib.routes import APP_NAME
+    from chalicelib.routes import APP_NAME, CLEANUP_FUNCTION
 
     settings, tables = _tables(stage)
-    _write_json(policy(tables, APP_NAME, stage, settings.api_key_parameter), out)
+    _write_json(policy(tables, APP_NAME, stage, settings.api_key_parameter, [CLEANUP_FUNCTION]), out)
 
 
 def prebuild_command(stage: str) -> None:
@@ -144,15 +145,35 @@ def _store(stage: str | None) -> tuple[Registry, RecordStore]:
 
 
 def check_command(stage: str | None) -> int:
-    from chalicelib.consistency import check
+    """Prints each inconsistency; links awaiting the cleanup job are counted, not listed (a large
+    deletion leaves many), and do not fail the check."""
+    from chalicelib.consistency import Problem, audit, pending_count
 
     _, store = _store(stage)
-    problems = 0
-    for problem in check(store):
-        problems += 1
-        print(problem)
+    problems = pending = 0
+    for finding in audit(store):
+        if isinstance(finding, Problem):
+            problems += 1
+            print(finding)
+        else:
+            pending += 1
     print(f"{problems} inconsistencies found")
+    deleted = pending_count(store)
+    if pending or deleted:
+        print(
+            f"{deleted} deleted records await the cleanup job, leaving {pending} links to them "
+            "(not inconsistencies: `python -m chalicelib cleanup` removes them)"
+        )
     return 1 if problems else 0
+
+
+def cleanup_command(stage: str | None, writes: int | None, seconds: float | None, min_age: float) -> int:
+    from chalicelib.store.cleanup import Budget, run
+
+    _, tables = _tables(stage)
+    report = run(tables, Budget(writes=writes, seconds=seconds), min_age=min_age)
+    print(report)
+    return 0
 
 
 def export(path: str, stage: str | None, types: list[str] | None) -> None:
@@ -218,6 +239,16 @@ def main(argv: list[str] | None = None) -> int:
     iam.add_argument("--out", help="write the policy to this file (default: standard output)")
     audit = commands.add_parser("check", help="report guard, relation and index inconsistencies of a stage")
     audit.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
+    clean = commands.add_parser("cleanup", help="remove the links deleted records left (children, edges)")
+    clean.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
+    clean.add_argument("--max-writes", type=int, help="stop after about this many items written (default: no limit)")
+    clean.add_argument("--max-seconds", type=float, help="start no new step after this long (default: no limit)")
+    clean.add_argument(
+        "--min-age",
+        type=float,
+        default=60.0,
+        help="leave deletions younger than this many seconds for a later run (default: 60)",
+    )
     prebuild = commands.add_parser("prebuild", help="parse the stage's generated SDL ahead, for its package")
     prebuild.add_argument("--stage", required=True)
     args = parser.parse_args(argv)
@@ -229,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
             serve(args.host, args.port)
         elif args.command == "check":
             return check_command(args.stage)
+        elif args.command == "cleanup":
+            return cleanup_command(args.stage, args.max_writes, args.max_seconds, args.min_age)
         elif args.command == "tables":
             tables_command(args.action, args.stage, args.out)
         elif args.command == "policy":

@@ -4,7 +4,13 @@ What every write keeps true, and what this verifies, table page by table page:
 - every unique value of a record has its guard item, owned by that record;
 - every guard item belongs to a record that still holds that value;
 - every indexed field's shadow key (`_ix_<field>`) matches the field's value;
-- both sides of every relation with an inverse agree, and no relation points to a missing record.
+- every pointer with an inverse points to a record that exists, and a one-to-one's partner points
+  back (a to-many stores nothing in its record: its list is the children's pointers, or edges);
+- every edge is of a relation of the schema, between records that exist.
+
+A link to a deleted record is not an inconsistency while the deletion's pending-cleanup item is
+there: the cleanup job (chalicelib/store/cleanup.py) has yet to remove it. Such links are found as
+`Pending`, apart from the `Problem`s; without the item, the link is broken.
 """
 
 from __future__ import annotations
@@ -12,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from chalicelib.query.loader import related_ids
-from chalicelib.schema.registry import Field, Model
+from chalicelib.schema.registry import Field, Model, Storage
+from chalicelib.store import edges
 from chalicelib.store.attributes import index_attribute_name, index_key
-from chalicelib.store.records import Record, RecordStore, guard_key
-from chalicelib.store.tables import GuardBase
+from chalicelib.store.records import Record, RecordStore, cleanup_key, guard_key
+from chalicelib.store.tables import EdgeBase, GuardBase
 
 PAGE = 500
 
@@ -32,7 +38,31 @@ class Problem:
         return f"{self.kind}: {self.model} {self.record_id}: {self.detail}"
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A link to a deleted record that the cleanup job has yet to remove: not an inconsistency.
+    `deleted_model` / `deleted_id` name the deleted record."""
+
+    model: str
+    record_id: str
+    detail: str
+    deleted_model: str
+    deleted_id: str
+
+    def __str__(self) -> str:
+        return f"pending cleanup: {self.model} {self.record_id}: {self.detail}"
+
+
+Finding = Problem | Pending
+
+
 def check(store: RecordStore) -> Iterator[Problem]:
+    """The inconsistencies of the stage, as found."""
+    return (finding for finding in audit(store) if isinstance(finding, Problem))
+
+
+def audit(store: RecordStore) -> Iterator[Finding]:
+    """The inconsistencies of the stage, and the links that await the cleanup job, as found."""
     registry = store.tables.registry
     owners: dict[str, tuple[Model, Field]] = {}
     for model in registry:
@@ -42,10 +72,11 @@ def check(store: RecordStore) -> Iterator[Problem]:
     for model in registry:
         for page in store.scan_pages(model, None, None, PAGE):
             yield from _records(store, model, page.records)
+    yield from _edges(store)
     yield from _guards(store, owners)
 
 
-def _records(store: RecordStore, model: Model, records: list[Record]) -> Iterator[Problem]:
+def _records(store: RecordStore, model: Model, records: list[Record]) -> Iterator[Finding]:
     cls = store.tables.model_class(model.name)
     keys = {g.key: g.owner for g in _guards_of(store, model, records)}
     raw = {item.attribute_values["id"]: item.attribute_values for item in cls.batch_get([r["id"] for r in records])}
@@ -73,23 +104,92 @@ def _guards_of(store: RecordStore, model: Model, records: list[Record]) -> list[
     return list(store.tables.guard.batch_get(keys)) if keys else []
 
 
-def _relations(store: RecordStore, model: Model, records: list[Record]) -> Iterator[Problem]:
+def _relations(store: RecordStore, model: Model, records: list[Record]) -> Iterator[Finding]:
+    """The pointers of `records`: to a record that exists or awaits cleanup, and for a one-to-one
+    pointed back at. A to-many stores nothing in the record (the children's pointers, or edges)."""
     registry = store.tables.registry
-    for field in model.relations():
+    for field in model.pointers():
+        assert field.relation is not None
+        if field.relation.inverse is None:
+            continue  # a one-way link: nothing unlinks it, and reads skip it once its target is gone
         target = registry.model(field.type_name)
-        wanted = {i for r in records for i in related_ids(field, r)}
-        found = store.batch_get(target, wanted)
-        inverse = target.fields.get(field.relation.inverse) if field.relation and field.relation.inverse else None
-        for record in records:
-            for other_id in related_ids(field, record):
-                other = found.get(other_id)
-                if other is None:
-                    if inverse is not None:
-                        yield Problem("relation", model.name, record["id"], f"{field.name} -> missing {other_id}")
-                    continue
-                if inverse is not None and record["id"] not in related_ids(inverse, other):
-                    detail = f"{field.name} -> {other_id}, whose {inverse.name} does not point back"
-                    yield Problem("relation", model.name, record["id"], detail)
+        inverse = target.fields[field.relation.inverse]
+        linked = [(r["id"], r[field.name]) for r in records if r.get(field.name) is not None]
+        found = store.batch_get(target, {other_id for _, other_id in linked})
+        # Children of a deleted parent keep pointing at it until the cleanup job unsets them; a
+        # one-to-one partner lets go in the transaction that deletes it.
+        pending = _pending(store, target, {o for _, o in linked if o not in found}) if field.relation.indexed else set()
+        for record_id, other_id in linked:
+            other = found.get(other_id)
+            if other is None:
+                link = f"{field.name} -> {other_id}"
+                if other_id in pending:
+                    yield Pending(model.name, record_id, f"{link}, deleted", target.name, other_id)
+                else:
+                    yield Problem("relation", model.name, record_id, f"{link}, which does not exist")
+            elif inverse.storage is Storage.POINTER and other.get(inverse.name) != record_id:
+                detail = f"{field.name} -> {other_id}, whose {inverse.name} does not point back"
+                yield Problem("relation", model.name, record_id, detail)
+
+
+def _edges(store: RecordStore) -> Iterator[Finding]:
+    """Every edge: of a relation of the schema, and between records that exist or await cleanup."""
+    relations = edges.relations(store.tables.registry)
+    for page in store.tables.edge.scan(page_size=PAGE, consistent_read=True).page_iter:
+        items = [store.tables.edge.from_raw_data(raw) for raw in page.get("Items", ())]
+        by_key: dict[str, list[EdgeBase]] = {}
+        for item in items:
+            key = item.source[: -len(item.source_id) - 1]
+            if (
+                key not in relations
+                or item.source != f"{key}#{item.source_id}"
+                or item.target != f"{key}#{item.target_id}"
+            ):
+                yield Problem(
+                    "edge", "?", item.source_id, f"edge {item.source!r} -> {item.target_id!r} names no relation"
+                )
+                continue
+            by_key.setdefault(key, []).append(item)
+        for key, found in by_key.items():
+            ends = relations[key]
+            sources = _existing(store, ends.source, {e.source_id for e in found})
+            targets = _existing(store, ends.target, {e.target_id for e in found})
+            for edge in found:
+                for end, other_id, existing in (
+                    (ends.source, edge.source_id, sources),
+                    (ends.target, edge.target_id, targets),
+                ):
+                    if other_id in existing.records:
+                        continue
+                    link = f"edge {key} {edge.source_id} -> {edge.target_id}"
+                    if other_id in existing.pending:
+                        yield Pending(end.name, other_id, f"{link}, {other_id} deleted", end.name, other_id)
+                    else:
+                        yield Problem("relation", end.name, other_id, f"{link}: {other_id} does not exist")
+
+
+@dataclass(frozen=True)
+class _Existing:
+    records: set[str]
+    pending: set[str]  # of the others, those awaiting cleanup
+
+
+def _existing(store: RecordStore, model: Model, ids: set[str]) -> _Existing:
+    records = set(store.batch_get(model, ids))
+    return _Existing(records, _pending(store, model, ids - records))
+
+
+def _pending(store: RecordStore, model: Model, ids: set[str]) -> set[str]:
+    """Of the ids of deleted records of `model`, those with a pending-cleanup item."""
+    if not ids:
+        return set()
+    keys = {cleanup_key(model, i): i for i in ids}
+    return {keys[item.key] for item in store.tables.cleanup.batch_get(list(keys))}
+
+
+def pending_count(store: RecordStore) -> int:
+    """The deleted records awaiting the cleanup job."""
+    return sum(page["Count"] for page in store.tables.cleanup.scan(page_size=PAGE, attributes_to_get=["key"]).page_iter)
 
 
 def _guards(store: RecordStore, owners: dict[str, tuple[Model, Field]]) -> Iterator[Problem]:

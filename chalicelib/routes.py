@@ -1,20 +1,30 @@
-"""HTTP routes: GraphQL over HTTP on `/graphql`, and the GraphiQL explorer for browsers."""
+"""HTTP routes: GraphQL over HTTP on `/graphql`, and the GraphiQL explorer for browsers; and the
+scheduled cleanup of the links deleted records leave (chalicelib/store/cleanup.py)."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
-from chalice import Chalice, CORSConfig, Response
+from chalice import Chalice, CORSConfig, Rate, Response
+from chalice.app import CloudWatchEvent
 
 from chalicelib import explorer
 from chalicelib.api.decoding import BadJson, loads
 from chalicelib.api.execution import GraphQLResponse, bad_request, too_large
-from chalicelib.observability import error_codes, observe
+from chalicelib.observability import error_codes, logger, observe
 from chalicelib.service import Service
+from chalicelib.store import cleanup as cleanup_job
+from chalicelib.store.backoff import deadline
 
 APP_NAME = "shoreline"
+# The scheduled function's name: its Lambda is `<app>-<stage>-<name>`, with a log group of its own,
+# and its handler `app.<name>`, which app.py exports.
+CLEANUP_FUNCTION = "cleanup"
+CLEANUP_EVERY_MINUTES = 5
 SET_AUTHORIZATION = "x-set-authorization"
 CORS = CORSConfig(
     allow_origin="*",
@@ -69,7 +79,22 @@ def create_app(service: Service) -> Chalice:
         text, content_type = found
         return Response(text, status_code=200, headers={"Content-Type": content_type, "Cache-Control": "max-age=86400"})
 
+    @app.schedule(Rate(CLEANUP_EVERY_MINUTES, unit=Rate.MINUTES), name=CLEANUP_FUNCTION)
+    def cleanup(event: CloudWatchEvent) -> dict[str, Any]:  # noqa: ARG001 (Chalice passes the event)
+        return run_cleanup(service)
+
     return app
+
+
+def run_cleanup(service: Service) -> dict[str, Any]:
+    """One bounded pass of the cleanup job, logged. New steps stop at half the deadline, so that the
+    last one, its retries bounded by the deadline, ends inside the Lambda's timeout; the next run
+    goes on."""
+    limit = service.settings.deadline_seconds
+    with deadline(time.monotonic() + limit):
+        report = cleanup_job.run(service.tables, cleanup_job.Budget(seconds=limit / 2))
+    logger.info("cleanup", extra=asdict(report))
+    return asdict(report)
 
 
 def _handle(

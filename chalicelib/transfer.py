@@ -1,27 +1,38 @@
-"""Export and import of a whole stage as JSON Lines: one record per line, with its `__typename`.
+"""Export and import of a whole stage as JSON Lines: one record per line, with its `__typename`,
+then one line per edge.
 
-Both stream: export holds one table page at a time, import one batch of 25 records, so memory
-stays flat whatever the size. Export writes every stored field (password hashes included, so a
-restored stage keeps its logins) and relations as ids. Import restores records as they were,
-ids included, into an empty stage; it records its progress beside the file, so an interrupted
-import resumes where it stopped (writing a record twice is harmless: it is the same record).
+Both stream: export holds one table page at a time, import one batch of 25 lines, so memory
+stays flat whatever the size. Export writes every stored field of a record (password hashes
+included, so a restored stage keeps its logins) and its to-one relations as ids; a one-to-many
+needs nothing more, as the children's ids are its list. Links stored as edges (many-to-many,
+one-way and symmetric lists) follow the records, one line each:
+`{"__edge": "<edge key>", "source": <id>, "target": <id>}`, the edge key naming the relation as
+stored (`<model>.<field>` of the side it is stored from). Import restores records and edges as
+they were, ids included, into an empty stage; it records its progress beside the file, so an
+interrupted import resumes where it stopped (writing a line twice is harmless: it is the same
+record or edge). A record line may also list to-many ids (as older exports did): a list stored as
+edges becomes edges, and a one-to-many list is left to the children's own lines.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from chalicelib.api.raw_records import check_values, missing_required
-from chalicelib.schema.registry import Model, Registry
+from chalicelib.schema.registry import Model, Registry, Storage
+from chalicelib.store import edges
 from chalicelib.store.records import Record, RecordStore
 from chalicelib.store.sizes import ItemTooLarge
+from chalicelib.store.tables import EdgeBase
 
 BATCH = 25
 PAGE = 1000
 TYPENAME = "__typename"
+EDGE = "__edge"
 
 
 class TransferError(Exception):
@@ -29,10 +40,21 @@ class TransferError(Exception):
 
 
 def export_lines(registry: Registry, store: RecordStore, types: list[str] | None = None) -> Iterator[str]:
-    for model in _models(registry, types):
+    """The records of `types` (default: every model), then the edges between them."""
+    models = _models(registry, types)
+    for model in models:
         for page in store.scan_pages(model, None, None, PAGE):
             for record in page.records:
                 yield json.dumps(to_line(model, record), sort_keys=True)
+    names = {m.name for m in models}
+    relations = {k: e for k, e in edges.relations(registry).items() if {e.source.name, e.target.name} <= names}
+    tables = store.tables
+    for page in tables.edge.scan(page_size=PAGE).page_iter:
+        for raw in page.get("Items", ()):
+            edge = tables.edge.from_raw_data(raw)
+            key = edge.source[: -len(edge.source_id) - 1]
+            if key in relations:
+                yield json.dumps({EDGE: key, "source": edge.source_id, "target": edge.target_id}, sort_keys=True)
 
 
 def to_line(model: Model, record: Record) -> dict[str, Any]:
@@ -40,11 +62,14 @@ def to_line(model: Model, record: Record) -> dict[str, Any]:
     return {TYPENAME: model.name, **fields}
 
 
-def from_line(registry: Registry, line: str, number: int) -> tuple[Model, Record]:
+def from_line(registry: Registry, line: str, number: int) -> tuple[Model, Record] | EdgeLine:
+    """A record line as (model, record), or an edge line."""
     try:
         data = json.loads(line)
     except (ValueError, RecursionError):  # RecursionError: arrays or objects nested too deep to decode
         raise TransferError(f"line {number}: not JSON") from None
+    if isinstance(data, dict) and EDGE in data:
+        return _edge_line(registry, data, number)
     if not isinstance(data, dict) or not isinstance(data.get(TYPENAME), str):
         raise TransferError(f"line {number}: a record needs a {TYPENAME}")
     typename = data.pop(TYPENAME)
@@ -66,6 +91,25 @@ def from_line(registry: Registry, line: str, number: int) -> tuple[Model, Record
     return model, record
 
 
+@dataclass(frozen=True)
+class EdgeLine:
+    key: str
+    source: str
+    target: str
+
+
+def _edge_line(registry: Registry, data: dict[str, Any], number: int) -> EdgeLine:
+    key = data.get(EDGE)
+    if sorted(data) != sorted((EDGE, "source", "target")):
+        raise TransferError(f"line {number}: an edge has {EDGE}, source and target, and nothing else")
+    if not isinstance(key, str) or key not in edges.relations(registry):
+        raise TransferError(f"line {number}: no relation stored as edges under {key!r}")
+    source, target = data["source"], data["target"]
+    if not isinstance(source, str) or not isinstance(target, str) or not source or not target:
+        raise TransferError(f"line {number}: an edge's source and target are ids")
+    return EdgeLine(key, source, target)
+
+
 def import_lines(
     registry: Registry,
     store: RecordStore,
@@ -76,17 +120,18 @@ def import_lines(
 ) -> int:
     """Restore the records of `lines` after the first `skip`; `done(n)` is told each time the first
     n lines are safely written. Returns the number of lines read."""
-    batch: list[tuple[Model, Record]] = []
+    batch: list[tuple[Model, Record] | EdgeLine] = []
     number = 0
     for number, line in enumerate(lines, start=1):
         if number <= skip or not line.strip():
             continue
-        model, record = from_line(registry, line, number)
-        try:
-            store.check_size(model, record)
-        except ItemTooLarge as error:
-            raise TransferError(f"line {number}: {error}") from None
-        batch.append((model, record))
+        parsed = from_line(registry, line, number)
+        if not isinstance(parsed, EdgeLine):
+            try:
+                store.check_size(*parsed)
+            except ItemTooLarge as error:
+                raise TransferError(f"line {number}: {error}") from None
+        batch.append(parsed)
         if len(batch) == BATCH:
             _restore(store, batch)
             batch = []
@@ -96,12 +141,30 @@ def import_lines(
     return number
 
 
-def _restore(store: RecordStore, batch: list[tuple[Model, Record]]) -> None:
+def _restore(store: RecordStore, batch: list[tuple[Model, Record] | EdgeLine]) -> None:
     by_model: dict[str, tuple[Model, list[Record]]] = {}
-    for model, record in batch:
-        by_model.setdefault(model.name, (model, []))[1].append(record)
+    links: list[EdgeBase] = []
+    for line in batch:
+        if isinstance(line, EdgeLine):
+            links.append(edges.stored(store.tables, line.key, line.source, line.target))
+        else:
+            model, record = line
+            by_model.setdefault(model.name, (model, []))[1].append(record)
+            links += _listed_edges(store, model, record)
     for model, records in by_model.values():
         store.restore(model, records)
+    edges.write(store.tables, links, linked=True)
+
+
+def _listed_edges(store: RecordStore, model: Model, record: Record) -> list[EdgeBase]:
+    """The edges of the to-many ids a record line lists (as older exports did), which its item does
+    not hold."""
+    return [
+        edges.item(store.tables, field, record["id"], other_id)
+        for field in model.relations()
+        if field.storage is Storage.EDGES
+        for other_id in record.get(field.name) or ()
+    ]
 
 
 def check_empty(registry: Registry, store: RecordStore) -> None:
@@ -110,6 +173,10 @@ def check_empty(registry: Registry, store: RecordStore) -> None:
             if page.records:
                 raise TransferError(f"the {model.name} table is not empty: import restores into an empty stage")
             break
+    for raw in store.tables.edge.scan(limit=1).page_iter:
+        if raw.get("Items"):
+            raise TransferError("the edge table is not empty: import restores into an empty stage")
+        break
 
 
 def _models(registry: Registry, types: list[str] | None) -> list[Model]:

@@ -1,11 +1,11 @@
-"""The Lambda's least-privilege IAM policy: only the DynamoDB actions the code calls, only on this
-stage's tables and their indexes; its own log group; its own API-key parameter."""
+"""The Lambdas' least-privilege IAM policy (one role: the API and the scheduled cleanup): only the
+DynamoDB actions the code calls, only on this stage's tables and their indexes; their own log
+groups; the API-key parameter."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.store.attributes import index_name
 from chalicelib.store.tables import Tables
 
 # Every DynamoDB operation the store makes (TransactWriteItems is authorised item by item).
@@ -26,20 +26,35 @@ def table_arn(name: str) -> str:
     return f"arn:aws:dynamodb:*:*:table/{name}"
 
 
-def policy(tables: Tables, app_name: str, stage: str, api_key_parameter: str | None) -> dict[str, Any]:
-    resources = []
-    for cls in tables.all_classes():
-        resources.append(table_arn(cls.Meta.table_name))
-    for model in tables.registry:
-        name = tables.model_class(model.name).Meta.table_name
-        resources += [f"{table_arn(name)}/index/{index_name(f)}" for f in model.indexed_fields()]
+def index_arns(tables: Tables) -> list[str]:
+    """Every secondary index of every table, as the tables declare them (so also the link indexes of
+    pointers and the edge table's backward index)."""
+    return [
+        f"{table_arn(cls.Meta.table_name)}/index/{index['index_name']}"
+        for cls in tables.all_classes()
+        for index in cls._get_schema()["global_secondary_indexes"]
+    ]
+
+
+def function_names(app_name: str, stage: str, functions: list[str]) -> list[str]:
+    """The Lambda functions of a stage: Chalice names the API's `<app>-<stage>` and each other
+    function `<app>-<stage>-<function>`."""
+    return [f"{app_name}-{stage}", *(f"{app_name}-{stage}-{name}" for name in functions)]
+
+
+def policy(
+    tables: Tables, app_name: str, stage: str, api_key_parameter: str | None, functions: list[str]
+) -> dict[str, Any]:
+    """`functions`: the names of the app's functions beyond the API handler (scheduled ones)."""
+    resources = [table_arn(cls.Meta.table_name) for cls in tables.all_classes()] + index_arns(tables)
+    groups = [f"arn:aws:logs:*:*:log-group:/aws/lambda/{name}:*" for name in function_names(app_name, stage, functions)]
     statements: list[dict[str, Any]] = [
         {"Sid": "Tables", "Effect": "Allow", "Action": ACTIONS, "Resource": resources},
         {
             "Sid": "Logs",
             "Effect": "Allow",
             "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": f"arn:aws:logs:*:*:log-group:/aws/lambda/{app_name}-{stage}:*",
+            "Resource": groups,
         },
     ]
     if api_key_parameter:

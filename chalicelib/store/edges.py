@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.schema.registry import Direction, Field
+from chalicelib.schema.registry import Direction, Field, Model, Registry, Storage
+from chalicelib.store import batch
 from chalicelib.store.tables import EDGE_INDEX, EdgeBase, Tables
 
 
@@ -41,9 +42,8 @@ def ends(field: Field, record_id: str, other_id: str) -> tuple[str, str]:
 
 def item(tables: Tables, field: Field, record_id: str, other_id: str) -> EdgeBase:
     assert field.relation is not None
-    key = field.relation.edge_key
     source, target = ends(field, record_id, other_id)
-    return tables.edge(source=f"{key}#{source}", target_id=target, target=f"{key}#{target}", source_id=source)
+    return stored(tables, field.relation.edge_key, source, target)
 
 
 def item_key(edge: EdgeBase) -> str:
@@ -93,3 +93,55 @@ def _query(tables: Tables, key: str, after: str | None, limit: int, *, backward:
     response = tables.connection.client.query(**request)
     ids = [raw[range_name]["S"] for raw in response.get("Items", ())]
     return ids, "LastEvaluatedKey" in response and len(ids) < limit
+
+
+@dataclass(frozen=True)
+class Ends:
+    """The models at the two ends of the edges stored under one edge key."""
+
+    source: Model
+    target: Model
+
+
+def relations(registry: Registry) -> dict[str, Ends]:
+    """Every edge key of the schema, with the models at its ends. Each key is named by the field
+    that reads it forward (or both ways)."""
+    found: dict[str, Ends] = {}
+    for model in registry:
+        for field in model.relations():
+            relation = field.relation
+            if (
+                relation is not None
+                and relation.storage is Storage.EDGES
+                and relation.direction is not Direction.BACKWARD
+            ):
+                found[relation.edge_key] = Ends(model, registry.model(field.type_name))
+    return found
+
+
+def stored(tables: Tables, key: str, source_id: str, target_id: str) -> EdgeBase:
+    """The edge item of `key` from `source_id` to `target_id`."""
+    return tables.edge(
+        source=f"{key}#{source_id}", target_id=target_id, target=f"{key}#{target_id}", source_id=source_id
+    )
+
+
+def from_end(tables: Tables, key: str, record_id: str, after: str | None, limit: int, *, backward: bool) -> list[str]:
+    """Up to `limit` ids at the other end of the edges of `key` whose source (or with `backward`,
+    whose target) is `record_id`, after `after`, in id order: one Query. Fewer than `limit` only at
+    the end of the list or where DynamoDB stopped at 1 MB; empty only at the end."""
+    ids, _ = _query(tables, f"{key}#{record_id}", after, limit, backward=backward)
+    return ids
+
+
+def write(tables: Tables, items: list[EdgeBase], *, linked: bool) -> int:
+    """Put (or with `linked` false, delete) edge items, unconditionally, 25 a BatchWriteItem:
+    either is idempotent. Returns the calls made."""
+    unique = {item_key(i): i for i in items}.values()
+    if linked:
+        requests = [{"PutRequest": {"Item": i.serialize()}} for i in unique]
+    else:
+        requests = [
+            {"DeleteRequest": {"Key": {"source": {"S": i.source}, "target_id": {"S": i.target_id}}}} for i in unique
+        ]
+    return batch.batch_write(tables.connection.client, tables.edge.Meta.table_name, requests, tables.backoff)

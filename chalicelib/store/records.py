@@ -150,7 +150,7 @@ class RecordStore:
             assert field.relation.inverse is not None
             cls = self.tables.model_class(target.name)
             index = getattr(cls, f"link_{field.relation.inverse}")
-            after_condition = None if after is None else Path("id") > {"S": after}
+            after_condition = None if after is None else type(index).record_id > after
             pages = index.query(
                 record_id, range_key_condition=after_condition, filter_condition=condition, page_size=page_size
             ).page_iter

@@ -123,8 +123,13 @@ def test_an_interrupted_import_resumes_where_it_stopped(
     [
         ('{"__typename": "Nope", "id": "y"}', "line 2: no model named Nope"),
         ("[" * 100_000, "line 2: not JSON"),
+        (
+            '{"__edge": "City.user", "source": "x", "target": "y"}',
+            "line 2: no relation stored as edges under 'City.user'",
+        ),
+        ('{"__edge": "City.user", "source": "x"}', "line 2: an edge has __edge, source and target, and nothing else"),
     ],
-    ids=["unknown model", "nested too deep to decode"],
+    ids=["unknown model", "nested too deep to decode", "unknown edge key", "edge without a target"],
 )
 def test_a_malformed_line_is_reported_with_its_number(
     target: Service,
@@ -232,3 +237,83 @@ def test_ten_thousand_records_round_trip_exactly(
     assert sorted(exported.read_text().splitlines()) == sorted(again.read_text().splitlines())
     guards = {g.key for g in copy.tables.guard.scan()}
     assert len(guards) == 10_000
+
+
+LINKED = """
+type City { id: ID! name: String! users: [User] tags: [Tag] }
+type User { id: ID! name: String home: City friends: [User] }
+type Tag { id: ID! label: String cities: [City] }
+"""
+
+
+def test_edges_round_trip_as_lines_of_their_own(
+    make_api: Callable[..., Api], dynamodb: LocalDynamoDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema = tmp_path / "linked.graphql"
+    schema.write_text(LINKED)
+    api = make_api(schema)
+    city = api.data(
+        "mutation ($d: CityCreateInput!) { createCity(input: {data: $d}) { data { id users { id } tags { id } } } }",
+        {"d": {"name": "c", "users": {"create": [{"name": "a"}, {"name": "b"}]}, "tags": {"create": [{"label": "t"}]}}},
+    )["createCity"]["data"]
+    ann, bob = (u["id"] for u in city["users"])
+    api.data(
+        "mutation ($id: ID!, $f: ID!) { updateUser(input: {where: {id: $id}, data: {friends: {connect: [{id: $f}]}}}) "
+        "{ data { id } } }",
+        {"id": ann, "f": bob},
+    )
+    prefix = f"copy{uuid.uuid4().hex[:8]}-"
+    copy = Service(make_settings(dynamodb, schema, store=StoreConfig.at_endpoint(prefix, "us-east-1", dynamodb.url)))
+    copy.tables.create_all()
+    exported, again = tmp_path / "export.jsonl", tmp_path / "again.jsonl"
+    monkeypatch.setenv("SCHEMA", str(schema))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.url)
+    monkeypatch.setenv("TABLE_PREFIX", "test-")
+    assert main(["export", str(exported)]) == 0
+    lines = [json.loads(line) for line in exported.read_text().splitlines()]
+    assert sorted((e["__edge"], e["source"], e["target"]) for e in lines if "__edge" in e) == sorted(
+        [("City.tags", city["id"], city["tags"][0]["id"]), ("User.friends", min(ann, bob), max(ann, bob))]
+    )
+    # The city's users are not on its line: their own lines point at it.
+    assert all(set(line) <= {"__typename", "id", "name", "label", "home"} for line in lines if "__typename" in line)
+    monkeypatch.setenv("TABLE_PREFIX", prefix)
+    assert main(["import", str(exported)]) == 0
+    assert main(["export", str(again)]) == 0
+    assert sorted(again.read_text().splitlines()) == sorted(exported.read_text().splitlines())
+    # The children are in the copy's index again, and the edges read both ways.
+    reply = copy.handle(
+        {"query": "query ($id: ID!) { city(id: $id) { users { id } tags { id cities { id } } } }", "variables": city},
+        {"Authorization": "Bearer test-admin-key"},
+    )
+    assert reply.body["data"]["city"] == {
+        "users": [{"id": i} for i in sorted((ann, bob))],
+        "tags": [{"id": city["tags"][0]["id"], "cities": [{"id": city["id"]}]}],
+    }
+    # Only edges between the models exported go along.
+    assert main(["export", str(exported), "--types", "User"]) == 0
+    edge_lines = [json.loads(line) for line in exported.read_text().splitlines() if "__edge" in line]
+    assert [e["__edge"] for e in edge_lines] == ["User.friends"]
+
+
+def test_a_record_line_listing_many_to_many_ids_restores_them_as_edges(
+    make_api: Callable[..., Api], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dynamodb: LocalDynamoDB
+) -> None:
+    schema = tmp_path / "linked.graphql"
+    schema.write_text(LINKED)
+    api = make_api(schema)
+    city, tag = ids.new_id("City"), ids.new_id("Tag")
+    path = tmp_path / "old.jsonl"
+    path.write_text(
+        json.dumps({"__typename": "City", "id": city, "name": "c", "tags": [tag]})
+        + "\n"
+        + json.dumps({"__typename": "Tag", "id": tag, "cities": [city]})
+        + "\n"
+    )
+    monkeypatch.setenv("SCHEMA", str(schema))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.url)
+    monkeypatch.setenv("TABLE_PREFIX", "test-")
+    assert main(["import", str(path)]) == 0
+    assert {(e.source_id, e.target_id) for e in api.service.tables.edge.scan()} == {(city, tag)}
+    assert api.data("query ($id: ID!) { tag(id: $id) { cities { id } } }", {"id": tag})["tag"]["cities"] == [
+        {"id": city}
+    ]

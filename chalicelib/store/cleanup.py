@@ -1,0 +1,239 @@
+"""The cleanup job: removes the links a deleted record left stored elsewhere.
+
+A delete writes a pending-cleanup item (`<model name>#<record id>`) in its own transaction and
+leaves the record's links where they are, so that it costs the same whatever their number: the
+children still pointing at it, and its edges at both ends. Reads skip links to a missing record;
+this job removes them, then the pending item:
+
+- each child found through the inverse pointer's index has its pointer removed (which takes it out
+  of the index) and its version bumped, by an UpdateItem conditional on the pointer still holding
+  the deleted id: a child linked to another record meanwhile is left as it is;
+- the edges from and to the record, for every relation stored as edges at either end, are deleted
+  25 a BatchWriteItem.
+
+Every step can be done twice (a pointer already removed fails its condition, an edge already
+deleted is deleted again), so a run may stop anywhere and the next one starts the record over.
+A run is bounded by a budget of writes and of time, and leaves the rest to the next run.
+
+A pending item is left alone until it is `min_age` seconds old: the indexes the job reads are
+eventually consistent, and a child or edge written just before the delete may not be in them yet.
+A record found existing again (it was restored) keeps its links: only its pending item goes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.schema.registry import Field, Model, Storage
+from chalicelib.store import edges
+from chalicelib.store.changes import VERSION
+from chalicelib.store.tables import CleanupBase, Tables
+
+# Links read per Query: one BatchWriteItem's worth of edges, a few of children.
+PAGE = 25
+# Pending items younger than this are left for a later run (see the module's docstring).
+MIN_AGE_SECONDS = 60
+
+
+@dataclass
+class Budget:
+    """What one run may do: at most `writes` items written or deleted, and no new step started
+    after `seconds` (time.monotonic) have passed. None: no limit."""
+
+    writes: int | None = None
+    seconds: float | None = None
+    clock: Callable[[], float] = time.monotonic
+    used: int = 0
+    started: float = field(default=0.0)
+
+    def __post_init__(self) -> None:
+        self.started = self.clock()
+
+    def left(self) -> int:
+        """How many more writes the run may make now: 0 once either limit is reached."""
+        if self.seconds is not None and self.clock() - self.started >= self.seconds:
+            return 0
+        if self.writes is None:
+            return PAGE
+        return max(0, min(PAGE, self.writes - self.used))
+
+    def spend(self, writes: int) -> None:
+        self.used += writes
+
+
+@dataclass
+class Report:
+    """What a run did."""
+
+    cleaned: int = 0  # deleted records whose links are all gone, their pending items removed
+    unset: int = 0  # children whose pointer to a deleted record was removed
+    kept: int = 0  # children found linked to another record by then, left as they are
+    edges: int = 0  # edges removed
+    restored: int = 0  # records found existing again: their pending items removed, links kept
+    waiting: int = 0  # pending items too recent to clean up yet
+    unknown: int = 0  # pending items of a model the schema no longer has, left alone
+    finished: bool = True  # false when the budget ran out with work left
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.cleaned} deleted records cleaned up: {self.unset} child links unset, {self.edges} edges removed",
+        ]
+        if self.kept:
+            lines.append(f"{self.kept} children linked to another record meanwhile, left as they are")
+        if self.restored:
+            lines.append(f"{self.restored} records exist again: their links are kept")
+        if self.waiting:
+            lines.append(f"{self.waiting} deletions younger than the minimum age, left for a later run")
+        if self.unknown:
+            lines.append(f"{self.unknown} deletions of models the schema no longer has, left alone")
+        if not self.finished:
+            lines.append("the budget ran out with work left: run again to go on")
+        return "\n".join(lines)
+
+
+class _Stop(Exception):
+    """The budget ran out."""
+
+
+def run(tables: Tables, budget: Budget, *, min_age: float = MIN_AGE_SECONDS) -> Report:
+    """One pass over the pending cleanups, within `budget`."""
+    report = Report()
+    now = time.time()
+    try:
+        for pending in _pending(tables):
+            if budget.left() == 0:
+                raise _Stop
+            if now - pending.deleted < min_age:
+                report.waiting += 1
+                continue
+            model_name, _, record_id = pending.key.partition("#")
+            model = tables.registry.models.get(model_name)
+            if model is None:
+                report.unknown += 1
+                continue
+            _clean(tables, model, record_id, pending, budget, report)
+    except _Stop:
+        report.finished = False
+    return report
+
+
+def _pending(tables: Tables) -> Iterator[CleanupBase]:
+    """The pending items, page by page: a run that stops leaves the rest in the table, where the
+    next run's scan finds them."""
+    for page in tables.cleanup.scan(page_size=PAGE, consistent_read=True).page_iter:
+        for raw in page.get("Items", ()):
+            yield tables.cleanup.from_raw_data(raw)
+
+
+def _clean(tables: Tables, model: Model, record_id: str, pending: CleanupBase, budget: Budget, report: Report) -> None:
+    if _exists(tables, model, record_id):
+        _done(tables, pending, budget)
+        report.restored += 1
+        return
+    for child_field in model.relations():
+        if child_field.storage is Storage.CHILDREN:
+            _unset_children(tables, child_field, record_id, budget, report)
+    for key, ends in edges.relations(tables.registry).items():
+        for backward, end in ((False, ends.source), (True, ends.target)):
+            if end.name == model.name:
+                _remove_edges(tables, key, record_id, budget, report, backward=backward)
+    _done(tables, pending, budget)
+    report.cleaned += 1
+
+
+def _exists(tables: Tables, model: Model, record_id: str) -> bool:
+    cls = tables.model_class(model.name)
+    try:
+        cls.get(record_id, consistent_read=True, attributes_to_get=["id"])
+    except cls.DoesNotExist:
+        return False
+    return True
+
+
+def _unset_children(tables: Tables, children: Field, record_id: str, budget: Budget, report: Report) -> None:
+    """Remove the pointers of the children of `record_id` through `children` (a CHILDREN field)."""
+    assert children.relation is not None
+    assert children.relation.inverse is not None
+    target = tables.registry.model(children.type_name)
+    pointer = target.fields[children.relation.inverse]
+    cls = tables.model_class(target.name)
+    index = getattr(cls, f"link_{pointer.name}")
+    after: str | None = None
+    while True:
+        limit = budget.left()
+        if limit == 0:
+            raise _Stop
+        condition = None if after is None else type(index).record_id > after
+        page: dict[str, Any] = next(
+            index.query(record_id, range_key_condition=condition, page_size=limit).page_iter, {}
+        )
+        ids = [raw["id"]["S"] for raw in page.get("Items", ())]
+        if not ids:
+            return
+        for child_id in ids:
+            if _unset(tables, cls.Meta.table_name, pointer, child_id, record_id):
+                report.unset += 1
+            else:
+                report.kept += 1
+        budget.spend(len(ids))
+        after = ids[-1]
+
+
+def _unset(tables: Tables, table: str, pointer: Field, child_id: str, record_id: str) -> bool:
+    """Remove `pointer` from the child if it still holds `record_id`; whether it did."""
+    try:
+        tables.connection.client.update_item(
+            TableName=table,
+            Key={"id": {"S": child_id}},
+            UpdateExpression="REMOVE #p ADD #v :one",
+            ConditionExpression="#p = :dead",
+            ExpressionAttributeNames={"#p": pointer.store_name, "#v": VERSION},
+            ExpressionAttributeValues={":dead": {"S": record_id}, ":one": {"N": "1"}},
+        )
+    except ClientError as error:
+        if _code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _remove_edges(tables: Tables, key: str, record_id: str, budget: Budget, report: Report, *, backward: bool) -> None:
+    """Delete the edges of `key` whose source (or with `backward`, target) is `record_id`."""
+    after: str | None = None
+    while True:
+        limit = budget.left()
+        if limit == 0:
+            raise _Stop
+        others = edges.from_end(tables, key, record_id, after, limit, backward=backward)
+        if not others:
+            return
+        ends = [(other, record_id) if backward else (record_id, other) for other in others]
+        edges.write(tables, [edges.stored(tables, key, source, target) for source, target in ends], linked=False)
+        budget.spend(len(others))
+        report.edges += len(others)
+        after = others[-1]
+
+
+def _done(tables: Tables, pending: CleanupBase, budget: Budget) -> None:
+    """Remove the pending item, unless a later deletion of the same id wrote it again."""
+    try:
+        tables.connection.client.delete_item(
+            TableName=tables.cleanup.Meta.table_name,
+            Key={"key": {"S": pending.key}},
+            ConditionExpression="attribute_not_exists(#k) OR #d = :d",
+            ExpressionAttributeNames={"#k": "key", "#d": "deleted"},
+            ExpressionAttributeValues={":d": {"N": str(pending.deleted)}},
+        )
+    except ClientError as error:
+        if _code(error) != "ConditionalCheckFailedException":
+            raise
+    budget.spend(1)
+
+
+def _code(error: ClientError) -> Any:
+    return error.response.get("Error", {}).get("Code")
