@@ -1,17 +1,21 @@
-"""`python -m bench [all|queries|bulk|coldstart|load|embedded] [--repeat N]`: print the benchmark figures."""
+"""`python -m bench [all|queries|bulk|coldstart|load|embedded|relations] [--repeat N]`: print the
+benchmark figures."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
-from bench import bulk, coldstart, embedded, load, queries
+from bench import bulk, coldstart, embedded, load, queries, relations
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument(
-        "suite", nargs="?", default="all", choices=["all", "queries", "bulk", "coldstart", "load", "embedded"]
+        "suite",
+        nargs="?",
+        default="all",
+        choices=["all", "queries", "bulk", "coldstart", "load", "embedded", "relations"],
     )
     parser.add_argument("--repeat", type=int, default=300, help="timed requests per measurement")
     args = parser.parse_args()
@@ -30,6 +34,9 @@ def main() -> None:
     if args.suite in ("all", "embedded"):
         print()
         embedded.main(args.repeat)
+    if args.suite in ("all", "relations"):
+        print()
+        relations.main()
 
 
 if __name__ == "__main__":

@@ -90,6 +90,8 @@ def _query(tables: Tables, key: str, after: str | None, limit: int, *, backward:
     }
     if backward:
         request["IndexName"] = EDGE_INDEX
+    else:
+        request["ConsistentRead"] = True
     response = tables.connection.client.query(**request)
     ids = [raw[range_name]["S"] for raw in response.get("Items", ())]
     return ids, "LastEvaluatedKey" in response and len(ids) < limit
