@@ -108,10 +108,15 @@ class ImportData:
         missing = self._relations(plan, objects, records, by_id, stored)
         self._check_sizes(objects, records)
         self.commit(plan.finish())
-        # What the request had read may be out of date now: the payload reads afresh.
-        request(info).loader = request(info).loader.fresh()
+        # What the request had read may be out of date now: the payload reads afresh, each model's
+        # records one group, so that their links load together.
+        context = request(info)
+        context.loader = context.loader.fresh()
+        written = [(model, r) for (model, _), r in zip(objects, records, strict=True) if r]
+        for name in {model.name for model, _ in written}:
+            context.loader.group(self.registry.model(name), [r for model, r in written if model.name == name])
         return {
-            "data": [raw_data(request(info), model, r) for (model, _), r in zip(objects, records, strict=True) if r],
+            "data": [raw_data(context, model, r) for model, r in written],
             "unalteredData": unaltered,
             "missingData": missing,
         }

@@ -948,32 +948,33 @@ def snapshot(api: Api) -> tuple[list[Any], list[tuple[str, str]]]:
     return records, guards
 
 
-# Each write path, by the DynamoDB call that writes: a nested create (TransactWriteItems), a plain
-# create (PutItem), an update by id with plain data (UpdateItem), a delete of a city with no users
-# (DeleteItem, its one write).
+# Each write path and the DynamoDB call that writes it: a nested create (TransactWriteItems), a
+# plain create (PutItem), an update by id with plain data (UpdateItem), a delete of a city with no
+# users (TransactWriteItems: the city and its pending cleanup, as a city has a to-many).
 Variables = Callable[[dict[str, str]], dict[str, Any]]
-WRITE_PATHS: dict[str, tuple[str, Variables]] = {
-    "TransactWriteItems": (
+WRITE_PATHS: dict[str, tuple[str, str, Variables]] = {
+    "nested create": (
+        "TransactWriteItems",
         CREATE_CITY,
         lambda _ids: {"data": {"name": "t", "user": {"create": [{"email": "t@x.co"}]}}},
     ),
-    "PutItem": (CREATE_CITY, lambda _ids: {"data": {"name": "p", "population": 3}}),
-    "UpdateItem": (UPDATE_CITY, lambda ids: {"where": {"id": ids["plain"]}, "data": {"population": 9}}),
-    "DeleteItem": (DELETE_CITY, lambda ids: {"where": {"id": ids["plain"]}}),
+    "create": ("PutItem", CREATE_CITY, lambda _ids: {"data": {"name": "p", "population": 3}}),
+    "update": ("UpdateItem", UPDATE_CITY, lambda ids: {"where": {"id": ids["plain"]}, "data": {"population": 9}}),
+    "delete": ("TransactWriteItems", DELETE_CITY, lambda ids: {"where": {"id": ids["plain"]}}),
 }
 
 
 @pytest.mark.parametrize("kind", BEFORE_KINDS)
-@pytest.mark.parametrize("operation", sorted(WRITE_PATHS))
+@pytest.mark.parametrize("path", sorted(WRITE_PATHS))
 def test_a_write_failing_every_try_is_unavailable_and_writes_nothing(
-    cities: Api, operation: str, kind: str, monkeypatch: pytest.MonkeyPatch
+    cities: Api, path: str, kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each kind of fault is retried, by the call (throttling, a 5xx, a timeout, a conflict with a
     transaction) or by the mutation (a cancelled transaction), as many times as the policy allows."""
     plain = cities.data(CREATE_CITY, {"data": {"name": "plain", "population": 1}})["createCity"]["data"]["id"]
     create_city_with_users(cities, "busy")
     before = snapshot(cities)
-    query, variables = WRITE_PATHS[operation]
+    operation, query, variables = WRITE_PATHS[path]
     waits = recorded_waits(cities, monkeypatch)
     faults = Faults(seed=0, rate=1.0, kinds=(kind,), operations=frozenset({operation}))
     with injecting(cities, faults):
@@ -1010,11 +1011,11 @@ def test_an_answer_lost_after_the_transaction_is_an_error_though_the_write_happe
 def test_a_failed_read_after_the_write_keeps_the_write_and_nulls_only_that_field(
     cities: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """createCity's payload reads the new users back (BatchGetItem) after the transaction: when that
-    read fails every try, the payload still carries the city, the error is on `user` alone, and the
-    write stays."""
+    """createCity's payload reads the new users back (a Query of their city index) after the
+    transaction: when that read fails every try, the payload still carries the city, the error is on
+    `user` alone, and the write stays."""
     recorded_waits(cities, monkeypatch)
-    faults = Faults(seed=0, rate=1.0, kinds=("read-timeout",), operations=frozenset({"BatchGetItem", "GetItem"}))
+    faults = Faults(seed=0, rate=1.0, kinds=("read-timeout",), operations=frozenset({"Query"}))
     with injecting(cities, faults):
         faults.active = True
         result = create_city_with_users(cities, "partial")
@@ -1030,8 +1031,8 @@ def test_a_failed_read_after_the_write_keeps_the_write_and_nulls_only_that_field
 
 
 def test_the_checks_catch_a_reported_success_that_did_not_happen(cities: Api) -> None:
-    """The oracle itself: a DeleteItem answered by a stub (nothing deleted) makes deleteCity report a
-    success that did not happen, and the end-state check says so."""
+    """The oracle itself: deleteCity's transaction answered by a stub (nothing deleted) makes it report
+    a success that did not happen, and the end-state check says so."""
     faults = Faults(seed=0, rate=0.0)
     workload = Workload(cities, faults, 0, "oracle")
     data = {"name": workload.fresh("City.name"), "population": 1, "neighborhoods": []}
@@ -1039,7 +1040,7 @@ def test_the_checks_catch_a_reported_success_that_did_not_happen(cities: Api) ->
     workload.cities[city_id] = Rec(data)
 
     def lie(model: Any, **_kwargs: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
-        if model.name != "DeleteItem":
+        if model.name != "TransactWriteItems":
             return None
         return AWSResponse("x", 200, {}, None), {"ResponseMetadata": {"HTTPStatusCode": 200}}
 

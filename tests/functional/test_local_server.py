@@ -112,6 +112,8 @@ def test_another_dynamodb_endpoint_is_used_instead_of_the_embedded_one(dynamodb:
             "served-City",
             "served-User",
             "served-unique-guards",
+            "served-relation-edges",
+            "served-pending-cleanups",
             "served-login-throttle",
         }
     finally:
