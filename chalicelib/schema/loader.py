@@ -22,12 +22,14 @@ from graphql import (
     EnumTypeDefinitionNode,
     FieldDefinitionNode,
     GraphQLError,
+    InterfaceTypeDefinitionNode,
     ListTypeNode,
     NonNullTypeNode,
     ObjectTypeDefinitionNode,
     ScalarTypeDefinitionNode,
     StringValueNode,
     TypeNode,
+    UnionTypeDefinitionNode,
     build_ast_schema,
     parse,
     value_from_ast_untyped,
@@ -45,6 +47,7 @@ from chalicelib.schema.registry import (
     SESSION_MODEL,
     UNFILTERABLE_SCALARS,
     USER_MODEL,
+    Abstract,
     Access,
     Direction,
     Field,
@@ -99,13 +102,17 @@ class _Loader:
         self.objects: dict[str, ObjectTypeDefinitionNode] = {}
         self.enums: dict[str, tuple[str, ...]] = {}
         self.scalars: set[str] = set()
+        self.interfaces: dict[str, InterfaceTypeDefinitionNode] = {}
+        self.unions: dict[str, UnionTypeDefinitionNode] = {}
 
     def load(self) -> Registry:
         self._collect_definitions()
         self._check_with_graphql_core()
         model_nodes = self._model_nodes()
         self.model_names = set(model_nodes)
+        self.abstract_names = set(self.interfaces) | set(self.unions)
         fields = {name: self._fields(node) for name, node in model_nodes.items()}
+        abstracts = self._abstracts(model_nodes, fields)
         store_names = {name: _directive_arg(node, "storeName", "value") or name for name, node in model_nodes.items()}
         fields = _store_relations(_pair_relations(fields), store_names)
         models = {
@@ -119,8 +126,8 @@ class _Loader:
             )
             for name, node in model_nodes.items()
         }
-        registry = Registry(models=models, enums=self.enums, source=self.source)
-        _check_generated_names(registry, set(self.objects) | set(self.enums) | self.scalars)
+        registry = Registry(models=models, enums=self.enums, source=self.source, abstracts=abstracts)
+        _check_generated_names(registry, set(self.objects) | set(self.enums) | self.scalars | self.abstract_names)
         if SESSION_MODEL in registry.models:
             _check_session(registry)
         return registry
@@ -134,6 +141,10 @@ class _Loader:
                 self.objects[name] = definition
             elif isinstance(definition, EnumTypeDefinitionNode):
                 self.enums[definition.name.value] = tuple(v.name.value for v in definition.values or ())
+            elif isinstance(definition, InterfaceTypeDefinitionNode):
+                self.interfaces[definition.name.value] = definition
+            elif isinstance(definition, UnionTypeDefinitionNode):
+                self.unions[definition.name.value] = definition
             elif isinstance(definition, ScalarTypeDefinitionNode):
                 name = definition.name.value
                 if name not in BUILTIN_SCALARS:
@@ -145,7 +156,10 @@ class _Loader:
                 kind = type(definition).__name__.removesuffix("Node")
                 name_node = getattr(definition, "name", None)
                 label = name_node.value if name_node else kind
-                raise SchemaError(f"{label}: {kind} is not supported in schema.graphql; declare object types and enums")
+                raise SchemaError(
+                    f"{label}: {kind} is not supported in schema.graphql; declare object types, interfaces, "
+                    "unions and enums"
+                )
 
     def _check_with_graphql_core(self) -> None:
         """Directive arguments, duplicate names and the like: graphql-core's own SDL rules."""
@@ -160,7 +174,23 @@ class _Loader:
                             f"{node.name.value}.{field_node.name.value}: unknown directive @{directive.name.value}"
                         )
                 self._check_type_known(node.name.value, field_node)
-        declared = set(self.objects) | set(self.enums) | self.scalars
+        for abstract in (*self.interfaces.values(), *self.unions.values()):
+            kind = "interface" if isinstance(abstract, InterfaceTypeDefinitionNode) else "union"
+            if abstract.directives:
+                raise SchemaError(f"{kind} {abstract.name.value}: takes no directives; put them on its models")
+        for interface in self.interfaces.values():
+            if interface.interfaces:
+                raise SchemaError(
+                    f"interface {interface.name.value}: interfaces implementing interfaces are not supported"
+                )
+            for field_node in interface.fields or ():
+                if field_node.directives:
+                    raise SchemaError(
+                        f"{interface.name.value}.{field_node.name.value}: interface fields take no directives;"
+                        " put them on the implementing models' fields"
+                    )
+                self._check_type_known(interface.name.value, field_node)
+        declared = set(self.objects) | set(self.enums) | self.scalars | set(self.interfaces) | set(self.unions)
         # The prelude goes last so that reported line numbers are the schema file's own.
         document = parse(self.source + "\n" + prelude(declared))
         for error in validate_sdl(document):
@@ -185,7 +215,7 @@ class _Loader:
 
     def _check_type_known(self, type_name: str, node: FieldDefinitionNode) -> None:
         named = _named_type(node.type)
-        known = (*self.objects, *self.enums, *BUILTIN_SCALARS, ROLE_TYPE)
+        known = (*self.objects, *self.enums, *self.interfaces, *self.unions, *BUILTIN_SCALARS, ROLE_TYPE)
         if named not in known:
             raise SchemaError(f"{type_name}.{node.name.value}: unknown type {named}")
 
@@ -255,9 +285,82 @@ class _Loader:
             if not is_list:
                 raise SchemaError(f"{where}: {ROLE_TYPE} fields are lists of roles: declare `[{ROLE_TYPE}!]`")
             return FieldKind.ROLE
-        if named not in self.model_names:
+        if named not in self.model_names and named not in self.abstract_names:
             raise SchemaError(f"{where}: type {named} is not a model (once any type has @model, only those are)")
         return FieldKind.RELATION
+
+    def _abstracts(
+        self, model_nodes: dict[str, ObjectTypeDefinitionNode], fields: dict[str, dict[str, Field]]
+    ) -> dict[str, Abstract]:
+        """Interfaces and unions as sets of models, each checked: members are models, and every
+        implementation has every field of its interface, with a type that fits."""
+        implementations: dict[str, list[str]] = {name: [] for name in self.interfaces}
+        for name, object_node in self.objects.items():
+            for named in object_node.interfaces or ():
+                interface = named.name.value
+                if interface not in self.interfaces:
+                    raise SchemaError(f"type {name}: implements {interface}, which is not an interface")
+                if name not in model_nodes:
+                    raise SchemaError(f"type {name}: implements {interface} but is not a model; only models may")
+                if name == SESSION_MODEL:
+                    raise SchemaError(f"type {name}: the session model cannot implement an interface")
+                implementations[interface].append(name)
+        abstracts: dict[str, Abstract] = {}
+        for name, interface_node in self.interfaces.items():
+            members = tuple(implementations[name])
+            if not members:
+                raise SchemaError(f"interface {name}: no model implements it; declare `type X implements {name}`")
+            shape_fields = {f.name.value: self._field(name, f) for f in interface_node.fields or ()}
+            id_field = shape_fields.get("id")
+            if id_field is not None and (id_field.type_name != "ID" or id_field.is_list):
+                raise SchemaError(f"{name}.id: an interface's id is the models' `id: ID!`")
+            shape_fields = {"id": Field("id", "ID", FieldKind.SCALAR, required=True), **shape_fields}
+            for member in members:
+                for interface_field in shape_fields.values():
+                    _check_implemented(name, member, interface_field, fields[member].get(interface_field.name))
+            abstracts[name] = self._abstract(name, interface_node, members, shape_fields, is_interface=True)
+        for name, union in self.unions.items():
+            members = tuple(m.name.value for m in union.types or ())
+            for member in members:
+                if member not in model_nodes:
+                    raise SchemaError(f"union {name}: member {member} is not a model; a union is a set of models")
+                if member == SESSION_MODEL:
+                    raise SchemaError(f"union {name}: no union may include the session model")
+            shape_fields = {"id": Field("id", "ID", FieldKind.SCALAR, required=True)}
+            abstracts[name] = self._abstract(name, union, members, shape_fields, is_interface=False)
+        return abstracts
+
+    @staticmethod
+    def _abstract(
+        name: str,
+        node: InterfaceTypeDefinitionNode | UnionTypeDefinitionNode,
+        members: tuple[str, ...],
+        shape_fields: dict[str, Field],
+        *,
+        is_interface: bool,
+    ) -> Abstract:
+        description = node.description.value if node.description else None
+        shape = Model(name=name, plural=pluralize(name), fields=shape_fields, store_name=name)
+        return Abstract(name, is_interface, members, shape, description)
+
+
+def _check_implemented(interface: str, model: str, wanted: Field, field: Field | None) -> None:
+    """`model`'s field for the interface's `wanted`: the same type, as nullable or stricter."""
+    where = f"{model}.{wanted.name}"
+    if field is None:
+        raise SchemaError(f"{where}: {model} implements {interface}, so it needs {interface}.{wanted.name}")
+    fits = (
+        field.type_name == wanted.type_name
+        and field.is_list == wanted.is_list
+        and field.connection == wanted.connection
+        and (field.required or not wanted.required)
+        and (field.item_required or not wanted.item_required)
+    )
+    if not fits:
+        raise SchemaError(
+            f"{where}: its type must fit {interface}.{wanted.name}'s: the same type and list-ness, "
+            "non-null wherever the interface's is, and @connection on neither"
+        )
 
 
 def _check_field_rules(where: str, node: FieldDefinitionNode, field: Field) -> None:
@@ -371,6 +474,13 @@ def _pair_relations(fields: dict[str, dict[str, Field]]) -> dict[str, dict[str, 
         for field in model_fields.values():
             if field.relation is None:
                 continue
+            if field.relation.target not in fields:
+                # A relation to an interface or union links any of its models: no one field points back.
+                if field.relation.name is not None:
+                    raise SchemaError(
+                        f"{model}.{field.name}: @relation cannot pair a field of an interface or union type"
+                    )
+                continue
             inverse = _inverse(model, field, fields)
             relation = Relation(field.relation.name, field.relation.target, inverse)
             paired[model][field.name] = Field(**{**field.__dict__, "relation": relation})
@@ -467,6 +577,10 @@ def _check_generated_names(registry: Registry, declared: set[str]) -> None:
                     f"(plural {model.plural}); rename the type"
                 )
             owners[name] = model.name
+    for abstract in registry.abstracts.values():
+        for name in generated_type_names(abstract.shape):
+            if name in declared:
+                raise SchemaError(f"type {name}: the name is generated for {abstract.name}; rename the type")
 
 
 # What the session API reads and writes: (model, field) -> a description of what it must be.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 # Scalars with a fixed meaning. `Password` is write-only, `RecordState` is Gadget's JSON state.
@@ -235,10 +235,31 @@ class Model:
 
 
 @dataclass(frozen=True)
+class Abstract:
+    """An interface or a union: not a model, a set of models (`members`) a relation may point to.
+
+    A relation whose type is one links records of any member, each in its own table; the ids say
+    which. An interface's `shape` is a model-like view of its fields, by which a where-clause over
+    the set is checked (a union's has only `id`: nothing but `exists` filters through it).
+    """
+
+    name: str
+    is_interface: bool
+    members: tuple[str, ...]
+    shape: Model
+    description: str | None = None
+
+    @property
+    def plural_key(self) -> str:
+        return lower_first(self.shape.plural)
+
+
+@dataclass(frozen=True)
 class Registry:
     models: Mapping[str, Model]
     enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     source: str = ""
+    abstracts: Mapping[str, Abstract] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Model]:
         return iter(self.models.values())
@@ -249,6 +270,27 @@ class Registry:
 
     def model(self, name: str) -> Model:
         return self.models[name]
+
+    def shape(self, name: str) -> Model:
+        """The model `name`, or the shape of the interface or union `name` (see `Abstract`)."""
+        abstract = self.abstracts.get(name)
+        return abstract.shape if abstract is not None else self.models[name]
+
+    def targets(self, field: Field) -> tuple[Model, ...]:
+        """The models a relation field may link to: its type's, or every member of its interface or union."""
+        abstract = self.abstracts.get(field.type_name)
+        if abstract is None:
+            return (self.models[field.type_name],)
+        return tuple(self.models[name] for name in abstract.members)
+
+    def polymorphic(self, field: Field) -> bool:
+        return field.type_name in self.abstracts
+
+    def narrowed(self, field: Field, target: Model) -> Field:
+        """`field` as a relation to one member `target` of its interface or union: where its links
+        are stored stays the same, so nested writes and reads plan with the concrete model."""
+        assert field.relation is not None
+        return replace(field, type_name=target.name, relation=replace(field.relation, target=target.name))
 
 
 def lower_first(name: str) -> str:
