@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from chalicelib.api.ids import is_id_of
 from chalicelib.schema.registry import Field, Model, Storage
 from chalicelib.store import edges
 from chalicelib.store.attributes import index_attribute_name, index_key
@@ -153,11 +154,20 @@ def _edges(store: RecordStore) -> Iterator[Finding]:
         for key, found in by_key.items():
             ends = relations[key]
             sources = _existing(store, ends.source, {e.source_id for e in found})
-            targets = _existing(store, ends.target, {e.target_id for e in found})
+            targets = {
+                target.name: _existing(store, target, {e.target_id for e in found if _of(ends, e.target_id, target)})
+                for target in ends.targets
+            }
             for edge in found:
+                target = next((t for t in ends.targets if _of(ends, edge.target_id, t)), None)
+                if target is None:
+                    link = f"edge {key} {edge.source_id} -> {edge.target_id}"
+                    detail = f"{link}: {edge.target_id} is of no model it may link"
+                    yield Problem("relation", "?", edge.target_id, detail)
+                    continue
                 for end, other_id, existing in (
                     (ends.source, edge.source_id, sources),
-                    (ends.target, edge.target_id, targets),
+                    (target, edge.target_id, targets[target.name]),
                 ):
                     if other_id in existing.records:
                         continue
@@ -166,6 +176,12 @@ def _edges(store: RecordStore) -> Iterator[Finding]:
                         yield Pending(end.name, other_id, f"{link}, {other_id} deleted", end.name, other_id)
                     else:
                         yield Problem("relation", end.name, other_id, f"{link}: {other_id} does not exist")
+
+
+def _of(ends: edges.Ends, record_id: str, target: Model) -> bool:
+    """Whether the edge's target `record_id` is looked for among `target`'s records: the one model
+    of a relation to a model, the one its id names of an interface or union's."""
+    return len(ends.targets) == 1 or is_id_of(record_id, target.name)
 
 
 @dataclass(frozen=True)

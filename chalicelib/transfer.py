@@ -47,7 +47,7 @@ def export_lines(registry: Registry, store: RecordStore, types: list[str] | None
             for record in page.records:
                 yield json.dumps(to_line(model, record), sort_keys=True)
     names = {m.name for m in models}
-    relations = {k: e for k, e in edges.relations(registry).items() if {e.source.name, e.target.name} <= names}
+    relations = {k: e for k, e in edges.relations(registry).items() if e.models() <= names}
     tables = store.tables
     for page in tables.edge.scan(page_size=PAGE).page_iter:
         for raw in page.get("Items", ()):

@@ -30,7 +30,7 @@ from chalicelib.errors import INVALID_INPUT, ApiError, permission_denied
 from chalicelib.query.where import Where, validate
 from chalicelib.schema.naming import Names
 from chalicelib.schema.registry import Model, Registry
-from chalicelib.store.records import Record, RecordStore
+from chalicelib.store.records import Record, RecordStore, linked_model
 from chalicelib.store.sizes import ItemTooLarge
 
 
@@ -146,14 +146,20 @@ class ImportData:
             for field in model.relations():
                 linked = item.get(field.name)
                 for other_id in (linked if field.is_list else [linked]) if linked else []:
-                    target = self.registry.model(field.type_name)
+                    # Through an interface or union, the model is the one of the set the id names
+                    # (for an object of the import, its record's id).
+                    other = by_id.get(other_id)
+                    target = linked_model(self.registry, field, other["id"] if other else other_id)
+                    if target is None:
+                        missing.append({"__typename": field.type_name, "id": other_id})
+                        continue
                     # A record the caller may not read is missing for it, like one that does not exist.
-                    other = by_id.get(other_id) or visible(plan.context, target, stored.get((target.name, other_id)))
+                    other = other or visible(plan.context, target, stored.get((target.name, other_id)))
                     if other is None:
                         missing.append({"__typename": target.name, "id": other_id})
                     elif field.is_list or record.get(field.name) != other["id"]:
                         # Linking again what is linked writes nothing new (see `WritePlan.attach`).
-                        plan.attach(model, record, field, other)
+                        plan.attach(model, record, self.registry.narrowed(field, target), other)
         return missing
 
     def _object(self, index: int, item: Any, default: str | None) -> tuple[Model, dict[str, Any]]:
@@ -200,9 +206,10 @@ class ImportData:
                 wanted.setdefault(model.name, set()).add(item.get("id"))
             for field in model.relations():
                 linked = item.get(field.name)
-                wanted.setdefault(field.type_name, set()).update(
-                    (linked if field.is_list else [linked]) if linked else []
-                )
+                for other_id in (linked if field.is_list else [linked]) if linked else []:
+                    target = linked_model(self.registry, field, other_id) if isinstance(other_id, str) else None
+                    if target is not None:
+                        wanted.setdefault(target.name, set()).add(other_id)
         found: dict[tuple[str, str], Record] = {}
         for name, record_ids in wanted.items():
             model = self.registry.model(name)

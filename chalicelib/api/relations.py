@@ -23,8 +23,41 @@ Resolver = Any
 
 
 def relation_resolver(queries: Queries, field: Field) -> Resolver:
+    if queries.registry.polymorphic(field):
+        return _any(queries, field)
     target = queries.registry.model(field.type_name)
     return _to_many(queries, field, target) if field.is_list else _to_one(queries, field, target)
+
+
+def _any(queries: Queries, field: Field) -> Resolver:
+    """A relation to an interface or union: its records are of several models, each judged
+    readable as its own by the loader (and the reader, for a page streamed from its edges)."""
+    shape = queries.registry.shape(field.type_name)
+
+    def resolve(obj: dict[str, Any], info: GraphQLResolveInfo, **args: Any) -> Any:
+        where = args.get("where")
+        where_grammar.validate(shape, where, queries.registry)
+        if not field.is_list:
+            found = request(info).loader.related(field, obj) if obj.get(field.name) is not None else []
+            if where is not None:
+                found = queries.reader(info).matching(shape, where, found)
+            return found[0] if found else None
+        list_args, _ = list_arguments(shape, args, lookups_allowed=False, info=info)
+        count = field.connection and selects(info, "aggregate")
+        page = queries.reader(info).read_related(field, obj, list_args, count=count)
+        return connection(page) if field.connection else _whole(queries, field, page)
+
+    return resolve
+
+
+def _whole(queries: Queries, field: Field, page: Slice) -> list[dict[str, Any]]:
+    if page.resume is not None:
+        # A plain list has no pageInfo to say it stopped early: refuse rather than drop records.
+        raise ApiError(
+            INVALID_INPUT,
+            f"{field.name}: more than {queries.page_cap} records to read; page it with `first` / `after`",
+        )
+    return page.records
 
 
 def _to_one(queries: Queries, field: Field, target: Model) -> Resolver:
@@ -54,14 +87,6 @@ def _to_many(queries: Queries, field: Field, target: Model) -> Resolver:
         list_args.where = restrict(list_args.where, owned_only(request(info), target))
         count = field.connection and selects(info, "aggregate")
         page = queries.reader(info).read_related(field, obj, list_args, count=count)
-        if field.connection:
-            return connection(page)
-        if page.resume is not None:
-            # A plain list has no pageInfo to say it stopped early: refuse rather than drop records.
-            raise ApiError(
-                INVALID_INPUT,
-                f"{field.name}: more than {queries.page_cap} records to read; page it with `first` / `after`",
-            )
-        return page.records
+        return connection(page) if field.connection else _whole(queries, field, page)
 
     return resolve

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from ariadne import InterfaceType, MutationType, ObjectType, QueryType
+from ariadne import InterfaceType, MutationType, ObjectType, QueryType, UnionType
 from ariadne.enums_default_values import repair_schema_default_enum_values, validate_schema_default_enum_values
 from ariadne.executable_schema import SchemaBindables, normalize_bindables
 from graphql import DocumentNode, GraphQLResolveInfo, GraphQLSchema, assert_valid_schema, build_ast_schema
@@ -58,9 +58,14 @@ def build_schema(
         mutation.set_field(names.update_many, bulk.update_many(model))
         mutation.set_field(names.delete_many, bulk.delete_many(model))
     node = InterfaceType("Node", _node_type)
+    # A record of an interface or union type is of the model its id names, like a node.
+    abstracts = [
+        InterfaceType(a.name, _node_type) if a.is_interface else UnionType(a.name, _node_type)
+        for a in registry.abstracts.values()
+    ]
     sdl = generate_sdl(registry) + (extension.sdl if extension is not None else "")
     extra = extension.bindables() if extension is not None else []
-    return _executable(parsed_sdl(sdl), query, mutation, node, *objects, *SCALARS, *extra)
+    return _executable(parsed_sdl(sdl), query, mutation, node, *abstracts, *objects, *SCALARS, *extra)
 
 
 def _executable(document: DocumentNode, *bindables: SchemaBindables) -> GraphQLSchema:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from chalicelib.schema.directives import EXTRA_SCALARS
 from chalicelib.schema.naming import Names, RelationNames
-from chalicelib.schema.registry import ROLE_TYPE, Field, FieldKind, Model, Registry
+from chalicelib.schema.registry import ROLE_TYPE, Abstract, Field, FieldKind, Model, Registry
 
 COMMON_SDL = """
 interface Node {
@@ -53,6 +54,7 @@ type Role {
 }
 """
 
+PAGE_ONLY_ARGS = "first: Int, last: Int, skip: Int, before: String, after: String"
 PAGE_ARGS = "orderBy: {order_by}, first: Int, last: Int, skip: Int, before: String, after: String"
 # A field named like a list argument gets no root match argument of its own; `where` still reaches it.
 LIST_ARG_NAMES = frozenset({"where", "orderBy", "first", "last", "skip", "before", "after"})
@@ -77,6 +79,8 @@ class _Generator:
             parts.append(_block("enum", enum_name, values))
         for model in self.registry:
             self._object_type(model)
+        for abstract in self.registry.abstracts.values():
+            self._abstract_types(abstract)
         for model in self.registry.crud_models():
             self._crud_types(model)
         self._list_inputs()
@@ -95,19 +99,46 @@ class _Generator:
 
     def _object_type(self, model: Model) -> None:
         lines = [_described(f.description) + self._output_field(f) for f in model.fields.values() if f.readable]
-        self._add("type", f"{model.name} implements Node", lines, model.description)
+        interfaces = [a.name for a in self.registry.abstracts.values() if a.is_interface and model.name in a.members]
+        self._add("type", " & ".join([f"{model.name} implements Node", *interfaces]), lines, model.description)
+
+    def _abstract_types(self, abstract: Abstract) -> None:
+        """An interface with its fields (as each model declares them, arguments included), or a
+        union; the inputs that filter a list of it, and its connection."""
+        shape = abstract.shape
+        n = Names(shape)
+        if abstract.is_interface:
+            lines = [_described(f.description) + self._output_field(f) for f in shape.fields.values() if f.readable]
+            self._add("interface", f"{shape.name} implements Node", lines, abstract.description)
+            self._filter_inputs(shape)
+        else:
+            self.blocks[shape.name] = _described(abstract.description) + (
+                f"union {shape.name} = {' | '.join(abstract.members)}"
+            )
+        self._add("type", n.connection, [f"edges: [{n.edge}!]!", "pageInfo: PageInfo!", f"aggregate: {n.aggregate}!"])
+        self._add("type", n.edge, [f"node: {n.type}!", "cursor: String!"])
+        self._add("type", n.aggregate, ["count: Int!"])
 
     def _output_field(self, field: Field) -> str:
         if field.kind is FieldKind.ROLE:
             return f"{field.name}: [{ROLE_TYPE}!]"
         if not field.is_relation:
             return f"{field.name}: {_declared_type(field)}"
-        target = Names(self.registry.model(field.type_name))
+        shape = self.registry.shape(field.type_name)
+        target = Names(shape)
+        filtered = self._filtered(field)
         if not field.is_list:
-            return f"{field.name}(where: {target.where}): {_declared_type(field)}"
-        args = self._list_args(self.registry.model(field.type_name))
+            args = f"(where: {target.where})" if filtered else ""
+            return f"{field.name}{args}: {_declared_type(field)}"
+        args = self._list_args(shape) if filtered else PAGE_ONLY_ARGS
         result = f"{target.connection}!" if field.connection else _declared_type(field)
         return f"{field.name}({args}): {result}"
+
+    def _filtered(self, field: Field) -> bool:
+        """Whether a where-clause reaches through the relation: a union's members share no fields
+        to filter by, so a union relation has `exists` only, as in Genie."""
+        abstract = self.registry.abstracts.get(field.type_name)
+        return abstract is None or abstract.is_interface
 
     def _list_args(self, model: Model) -> str:
         names = Names(model)
@@ -122,11 +153,18 @@ class _Generator:
 
     def _crud_types(self, model: Model) -> None:
         n = Names(model)
-        filterable = [f for f in model.scalars() if f.filterable]
         self._add("type", n.connection, [f"edges: [{n.edge}!]!", "pageInfo: PageInfo!", f"aggregate: {n.aggregate}!"])
         self._add("type", n.edge, [f"node: {n.type}!", "cursor: String!"])
         self._add("type", n.aggregate, ["count: Int!"])
         self._add("type", n.payload, [f"data: {n.type}", "clientMutationId: String", f"unalteredData: {n.type}"])
+        self._filter_inputs(model)
+        self._create_input(model, n.create_input, exclude=None)
+        self._update_input(model, n.update_input, exclude=None)
+        self._mutation_inputs(model)
+
+    def _filter_inputs(self, model: Model) -> None:
+        n = Names(model)
+        filterable = [f for f in model.scalars() if f.filterable]
         self._add(
             "input",
             n.where,
@@ -138,7 +176,11 @@ class _Generator:
                 f"or: [{n.where}!]",
                 f"not: {n.where}",
             ]
-            + [f"{f.name}: {Names(self.registry.model(f.type_name)).where}" for f in model.relations()],
+            + [
+                f"{f.name}: {Names(self.registry.shape(f.type_name)).where}"
+                for f in model.relations()
+                if self._filtered(f)
+            ],
             "Every given key must hold. `match` is exact and any-of; `range` is [min, max], inclusive, "
             "null for an open end; relation filters hold when some related record matches.",
         )
@@ -147,8 +189,9 @@ class _Generator:
         self._add("input", n.match, [f"{f.name}: [{_input_item(f)}]" for f in filterable])
         self._add("input", n.range, [f"{f.name}: [{f.type_name}]" for f in filterable if f.ordered])
         self._add("input", n.order_by, [f"{f.name}: SortOrder" for f in filterable if f.sortable])
-        self._create_input(model, n.create_input, exclude=None)
-        self._update_input(model, n.update_input, exclude=None)
+
+    def _mutation_inputs(self, model: Model) -> None:
+        n = Names(model)
         mutation_id = "clientMutationId: String"
         self._add("input", n.create_mutation_input, [f"data: {n.create_input}!", mutation_id])
         conditions = f"conditions: {n.where}"
@@ -188,6 +231,8 @@ class _Generator:
         self._add("input", name, lines)
 
     def _create_type(self, field: Field) -> str:
+        if field.is_relation and self.registry.polymorphic(field):
+            return self._per_type_input(field, "Create", self._create_type) + ("!" if field.required else "")
         if field.is_relation:
             names = RelationNames(field)
             self._nested_create(field, names)
@@ -200,6 +245,8 @@ class _Generator:
         return declared
 
     def _update_type(self, field: Field) -> str:
+        if field.is_relation and self.registry.polymorphic(field):
+            return self._per_type_input(field, "Update", self._update_type)
         if field.is_relation:
             names = RelationNames(field)
             self._nested_update(field, names)
@@ -209,6 +256,17 @@ class _Generator:
         if field.is_list:
             return f"{field.type_name}ScalarListInput"
         return field.type_name
+
+    def _per_type_input(self, field: Field, action: str, field_type: Callable[[Field], str]) -> str:
+        """The nested input of an interface or union relation: one key per model of the set (its
+        plural), taking that model's own nested input."""
+        name = f"{field.type_name}{action}{'Many' if field.is_list else 'One'}Input"
+        lines = []
+        for target in self.registry.targets(field):
+            narrowed = replace(self.registry.narrowed(field, target), required=False)
+            lines.append(f"{target.list_field}: {field_type(narrowed)}")
+        self._add("input", name, lines)
+        return name
 
     def _nested_create(self, field: Field, names: RelationNames) -> None:
         assert field.relation is not None

@@ -29,7 +29,7 @@ from chalicelib.query.where import relation_paths
 from chalicelib.schema.registry import Field, Model, Registry, Storage
 from chalicelib.store.attributes import storable_number
 from chalicelib.store.changes import VERSION, Changes, Edge, Update
-from chalicelib.store.records import Record, RecordStore
+from chalicelib.store.records import Record, RecordStore, linked_model
 
 # The most records a deletion leaves linked through one relation that are read to authorize them
 # one by one (see `WritePlan._left_linked`).
@@ -70,14 +70,14 @@ class WritePlan:
         data = self._owned(model, data)
         record = new_record(model, data)
         self.changes.put(model, record)
-        for field in model.relations():
-            nested = data.get(field.name)
-            if nested is None:
+        for any_field in model.relations():
+            if data.get(any_field.name) is None:
                 continue
-            for child in _as_list(nested.get("create")):
-                self.attach(model, record, field, self.create(self.registry.model(field.type_name), child))
-            for where in _as_list(nested.get("connect")):
-                self.attach(model, record, field, self._connectable(model, field, where))
+            for field, nested in self._per_type(model, any_field, data[any_field.name]):
+                for child in _as_list(nested.get("create")):
+                    self.attach(model, record, field, self.create(self.registry.model(field.type_name), child))
+                for where in _as_list(nested.get("connect")):
+                    self.attach(model, record, field, self._connectable(model, field, where))
         authorize(self.context, model, Action.CREATE, record)
         self._no_impersonation(model, record, Action.CREATE)
         return record
@@ -135,12 +135,30 @@ class WritePlan:
         if record.get(owner) not in (None, self.context.user_id):
             raise permission_denied(action.value, f"{model.name} owned by another user")
 
-    def _nested(self, model: Model, record: Record, new: Record, field: Field, ops: dict[str, Any]) -> None:
-        target = self.registry.model(field.type_name)
-        if field.is_list:
-            self._nested_many(model, record, new, field, target, ops)
-        else:
-            self._nested_one(model, record, new, field, target, ops)
+    def _nested(self, model: Model, record: Record, new: Record, any_field: Field, any_ops: dict[str, Any]) -> None:
+        for field, ops in self._per_type(model, any_field, any_ops):
+            target = self.registry.model(field.type_name)
+            if field.is_list:
+                self._nested_many(model, record, new, field, target, ops)
+            else:
+                self._nested_one(model, record, new, field, target, ops)
+
+    def _per_type(self, model: Model, field: Field, ops: dict[str, Any]) -> list[tuple[Field, dict[str, Any]]]:
+        """The nested operations of a relation, each with the field as a relation to one model. An
+        interface or union relation takes them per model of the set (`posts: {...}`): each is
+        planned as a relation to that model alone, stored where the field's links are."""
+        if not self.registry.polymorphic(field):
+            return [(field, ops)]
+        per_type = [
+            (self.registry.narrowed(field, target), ops[target.list_field])
+            for target in self.registry.targets(field)
+            if ops.get(target.list_field) is not None
+        ]
+        if not field.is_list and len(per_type) > 1:
+            raise ApiError(
+                INVALID_INPUT, f"{model.name}.{field.name}: links one record; give the operations of one type only"
+            )
+        return per_type
 
     def _nested_many(
         self, model: Model, record: Record, new: Record, field: Field, target: Model, ops: dict[str, Any]
@@ -185,7 +203,8 @@ class WritePlan:
 
     def _current(self, target: Model, record: Record, field: Field) -> Record | None:
         linked = record.get(field.name)
-        return None if linked is None else self.store.get(target, linked)
+        # Through an interface or union the pointer may name a record of another model of the set.
+        return None if linked is None or not ids.is_id_of(linked, target.name) else self.store.get(target, linked)
 
     def _linked(self, model: Model, field: Field, current: Record | None, purpose: str) -> Record:
         if current is None:
@@ -260,7 +279,9 @@ class WritePlan:
             for field in path:
                 level = [r for parent in level for r in loader.related(field, parent)]
                 for related in level:
-                    self.changes.check(self.registry.model(field.type_name), related)
+                    target = linked_model(self.registry, field, related["id"])
+                    if target is not None:
+                        self.changes.check(target, related)
         return True
 
     # Authorizing what the plan touches.

@@ -42,5 +42,5 @@ def terms(model: Model, where: dict[str, Any] | None, registry: Registry) -> int
         elif key == "not":
             total += 1 + terms(model, value, registry)
         else:
-            total += 1 + terms(registry.model(model.fields[key].type_name), value, registry)
+            total += 1 + terms(registry.shape(model.fields[key].type_name), value, registry)
     return total

@@ -24,10 +24,11 @@ from typing import TypeVar
 
 from pynamodb.expressions.condition import Condition
 
+from chalicelib.api import ids
 from chalicelib.errors import INVALID_INPUT, ApiError
 from chalicelib.schema.registry import Field, Model, Registry, Storage
 from chalicelib.store.record import Record
-from chalicelib.store.records import Page, RecordStore
+from chalicelib.store.records import Page, RecordStore, linked_model
 
 # Whether the caller may read a record of a model.
 Readable = Callable[[Model, Record], bool]
@@ -101,48 +102,78 @@ class Loader:
     def _join(self, model: Model, records: list[Record]) -> None:
         """Group `records` unless they already belong to one: a level keeps its first, widest group."""
         ungrouped = [r for r in records if id(r) not in self._groups]
-        self.group(model, ungrouped)
+        if model.name not in self.registry.abstracts:
+            self.group(model, ungrouped)
+            return
+        # A group is of one model: the records of an interface or union list go to their model's.
+        by_model: dict[str, list[Record]] = {}
+        for record in ungrouped:
+            by_model.setdefault(ids.model_of(record["id"]), []).append(record)
+        for name, members in by_model.items():
+            self.group(self.registry.model(name), members)
 
     def group_of(self, field: Field, record: Record) -> list[Record]:
         return self._groups.get(id(record)) or self.group(self._model_of(field, record), [record])
 
     def related(self, field: Field, record: Record) -> list[Record]:
         """`record`'s related records through `field` that the caller may read, loading them for its
-        whole group at once."""
+        whole group at once. Through an interface or union they are of several models, each read
+        (and judged readable) as its own."""
         group = self.group_of(field, record)
         key = (id(group), field.name)
-        target = self.registry.model(field.type_name)
         if key not in self._loaded:
             if field.storage is Storage.POINTER:
-                loaded = self.load(target, [i for member in group for i in related_ids(field, member)])
+                loaded = self._load_linked(field, [i for member in group for i in related_ids(field, member)])
             else:
-                loaded = self._load_lists(field, target, group)
-            self._join(target, list(loaded.values()))
+                loaded = self._load_lists(field, group)
+            by_model: dict[str, tuple[Model, list[Record]]] = {}
+            for linked in loaded.values():
+                model = linked_model(self.registry, field, linked["id"])
+                if model is not None:
+                    by_model.setdefault(model.name, (model, []))[1].append(linked)
+            for model, records in by_model.values():
+                self._join(model, records)
             self._loaded.add(key)
-        ids = (
+        wanted = (
             related_ids(field, record) if field.storage is Storage.POINTER else self._lists[(field.name, record["id"])]
         )
-        found = self.load(target, ids)
-        return [found[i] for i in ids if i in found and self.readable(target, found[i])]
+        found = self._load_linked(field, wanted)
+        result = []
+        for other_id in wanted:
+            other = found.get(other_id)
+            model = linked_model(self.registry, field, other_id)
+            if other is not None and model is not None and self.readable(model, other):
+                result.append(other)
+        return result
 
-    def _load_lists(self, field: Field, target: Model, group: list[Record]) -> dict[str, Record]:
+    def _load_linked(self, field: Field, record_ids: list[str]) -> dict[str, Record]:
+        """The records of `record_ids` linked through `field`, a batch per model they are of."""
+        by_model: dict[str, tuple[Model, list[str]]] = {}
+        for record_id in record_ids:
+            model = linked_model(self.registry, field, record_id)
+            if model is not None:
+                by_model.setdefault(model.name, (model, []))[1].append(record_id)
+        found: dict[str, Record] = {}
+        for model, wanted in by_model.values():
+            found.update(self.load(model, wanted))
+        return found
+
+    def _load_lists(self, field: Field, group: list[Record]) -> dict[str, Record]:
         """Every to-many list of `field` in `group` not loaded yet, one Query each, concurrently."""
         wanted = [r["id"] for r in group if (field.name, r["id"]) not in self._lists]
         loaded: dict[str, Record] = {}
-        for record_id, records in zip(
-            wanted, concurrently(lambda i: self._whole_list(field, target, i), wanted), strict=True
-        ):
+        for record_id, records in zip(wanted, concurrently(lambda i: self._whole_list(field, i), wanted), strict=True):
             self._lists[(field.name, record_id)] = [r["id"] for r in records]
             loaded.update((r["id"], r) for r in records)
         return loaded
 
-    def _whole_list(self, field: Field, target: Model, record_id: str) -> list[Record]:
+    def _whole_list(self, field: Field, record_id: str) -> list[Record]:
         records: list[Record] = []
         read = 0
         for page in self.store.related_pages(field, record_id, None, None, min(FULL_PAGE, self.cap + 1)):
             read += page.scanned
             if read > self.cap:
-                raise too_many(target, self.cap)
+                raise too_many(self.registry.shape(field.type_name), self.cap)
             records += page.records
         return records
 

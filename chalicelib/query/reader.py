@@ -30,7 +30,7 @@ from chalicelib.query.loader import FULL_PAGE, Filter, Loader, too_many
 from chalicelib.schema.registry import Field, Model, Registry
 from chalicelib.store.attributes import index_attribute_name, index_key
 from chalicelib.store.record import Record
-from chalicelib.store.records import Key, Page, RecordStore
+from chalicelib.store.records import Key, Page, RecordStore, linked_model
 
 
 @dataclass
@@ -110,7 +110,7 @@ class Reader:
         """A page of `record`'s related records through the to-many `field`, in id order: streamed
         a Query page at a time when it can be (see `ListArgs.streams`), else the whole list."""
         args.check()
-        model = self.registry.model(field.type_name)
+        model = self.registry.shape(field.type_name)
         where.validate(model, args.where, self.registry)
         if args.streams and not count:
             after = cursors.decode(args.after, 1)[0] if args.after else None
@@ -118,9 +118,22 @@ class Reader:
             where_key = json.dumps(args.where, sort_keys=True, default=str)
             size = self._page_size(args.first, args.where)
             pages = self.loader.pages(field, record, Filter(compiled, where_key), after, size)
+            if self.registry.polymorphic(field):
+                pages = self._readable(field, pages)
             return self._stream(model, args, pages)
         records = self._filter(model, args.where, self.loader.related(field, record))
         return _slice(args, records, Source(ids=[r["id"] for r in records]))
+
+    def _readable(self, field: Field, pages: Iterator[Page]) -> Iterator[Page]:
+        """The records of an interface or union list the caller may read, each judged as one of its
+        own model (a plain to-many restricts its where-clause to them instead)."""
+        for page in pages:
+            kept = []
+            for record in page.records:
+                model = linked_model(self.registry, field, record["id"])
+                if model is not None and self.loader.readable(model, record):
+                    kept.append(record)
+            yield Page(kept, page.last_key, page.scanned)
 
     def lookup(self, model: Model, field: Field, values: list[Any], where_: where.Where | None) -> list[Record | None]:
         """`users(email: [...])`: the record of each value, in the order asked, None where missing."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from chalicelib.api import ids
 from chalicelib.errors import INVALID_INPUT, ApiError
 from chalicelib.query.bounds import check_terms
 from chalicelib.schema.registry import Field, Model, Registry
@@ -44,13 +45,15 @@ def _clauses(model: Model, where: Where | None, registry: Registry) -> Iterator[
     yield from _clauses(model, where.get("not"), registry)
     for field in model.relations():
         if where.get(field.name) is not None:
-            yield from _clauses(registry.model(field.type_name), where[field.name], registry)
+            yield from _clauses(registry.shape(field.type_name), where[field.name], registry)
 
 
 def relation_paths(model: Model, where: Where | None, registry: Registry) -> list[tuple[Field, ...]]:
     """Every chain of relation fields the where-clause filters through, e.g. (City.user, User.address)."""
     paths: list[tuple[Field, ...]] = []
-    if not where:
+    if not where or model.name in registry.abstracts:
+        # Past an interface the records are of several models, each filtered as its own (see
+        # `matches`), and their relations are loaded as they are looked at.
         return paths
     for child in (where.get("and") or []) + (where.get("or") or []) + [where.get("not")]:
         paths += relation_paths(model, child, registry)
@@ -58,7 +61,7 @@ def relation_paths(model: Model, where: Where | None, registry: Registry) -> lis
         inner = where.get(field.name)
         if inner is not None:
             paths.append((field,))
-            target = registry.model(field.type_name)
+            target = registry.shape(field.type_name)
             paths += [(field, *rest) for rest in relation_paths(target, inner, registry)]
     return paths
 
@@ -66,6 +69,10 @@ def relation_paths(model: Model, where: Where | None, registry: Registry) -> lis
 def matches(model: Model, where: Where | None, record: Record, registry: Registry, related: Related) -> bool:
     if not where:
         return True
+    if model.name in registry.abstracts:
+        # A where-clause of an interface names fields every model of it has: judge the record as
+        # one of its own model, whose fields (relations included) it can follow.
+        model = registry.model(ids.model_of(record["id"]))
     for key, value in where.items():
         if value is None:
             continue
@@ -85,7 +92,7 @@ def matches(model: Model, where: Where | None, record: Record, registry: Registr
             return False
         field = model.fields.get(key)
         if field is not None and field.is_relation:
-            target = registry.model(field.type_name)
+            target = registry.shape(field.type_name)
             if not any(matches(target, value, r, registry, related) for r in related(field, record)):
                 return False
     return True

@@ -139,8 +139,8 @@ def _clean(tables: Tables, model: Model, record_id: str, pending: CleanupBase, b
         if child_field.storage is Storage.CHILDREN:
             _unset_children(tables, child_field, record_id, budget, report)
     for key, ends in edges.relations(tables.registry).items():
-        for backward, end in ((False, ends.source), (True, ends.target)):
-            if end.name == model.name:
+        for backward, end in ((False, (ends.source,)), (True, ends.targets)):
+            if model in end:
                 _remove_edges(tables, key, record_id, budget, report, backward=backward)
     _done(tables, pending, budget)
     report.cleaned += 1

@@ -99,10 +99,14 @@ def _query(tables: Tables, key: str, after: str | None, limit: int, *, backward:
 
 @dataclass(frozen=True)
 class Ends:
-    """The models at the two ends of the edges stored under one edge key."""
+    """The models at the two ends of the edges stored under one edge key: a relation to an
+    interface or union has several at its target end (its ids say which)."""
 
     source: Model
-    target: Model
+    targets: tuple[Model, ...]
+
+    def models(self) -> set[str]:
+        return {self.source.name, *(t.name for t in self.targets)}
 
 
 def relations(registry: Registry) -> dict[str, Ends]:
@@ -117,7 +121,7 @@ def relations(registry: Registry) -> dict[str, Ends]:
                 and relation.storage is Storage.EDGES
                 and relation.direction is not Direction.BACKWARD
             ):
-                found[relation.edge_key] = Ends(model, registry.model(field.type_name))
+                found[relation.edge_key] = Ends(model, registry.targets(field))
     return found
 
 

@@ -17,6 +17,8 @@ from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model as PynamoModel
 
+from chalicelib.api import ids
+from chalicelib.errors import ApiError
 from chalicelib.schema.registry import Field, Model, Registry, Storage
 from chalicelib.store import batch, edges
 from chalicelib.store.attributes import index_attribute_name, index_key, python_name, serialize
@@ -74,6 +76,19 @@ class RecordStore:
         raw = batch.batch_get(self.client, cls.Meta.table_name, keys, self.backoff)
         records = (to_record(model, cls.from_raw_data(item)) for item in raw)
         return {record["id"]: record for record in records}
+
+    def batch_get_linked(self, field: Field, record_ids: Iterable[str]) -> dict[str, Record]:
+        """The records linked through `field` by id: for an interface or union, a batch per model
+        its ids name (ids of no member are no link)."""
+        by_model: dict[str, tuple[Model, list[str]]] = {}
+        for record_id in record_ids:
+            model = linked_model(self.tables.registry, field, record_id)
+            if model is not None:
+                by_model.setdefault(model.name, (model, []))[1].append(record_id)
+        found: dict[str, Record] = {}
+        for model, wanted in by_model.values():
+            found.update(self.batch_get(model, wanted))
+        return found
 
     def batch_delete(self, model: Model, ids: list[str]) -> int:
         """Delete records that have no unique value and no relation, 25 a BatchWriteItem,
@@ -145,8 +160,8 @@ class RecordStore:
         are reads of a secondary index, or for a forward edge read of the edge table itself (see
         store/edges.py), so a link made a moment ago may not be seen yet."""
         assert field.relation is not None
-        target = self.tables.registry.model(field.type_name)
         if field.relation.storage is Storage.CHILDREN:
+            target = self.tables.registry.model(field.type_name)
             assert field.relation.inverse is not None
             cls = self.tables.model_class(target.name)
             index = getattr(cls, f"link_{field.relation.inverse}")
@@ -158,7 +173,7 @@ class RecordStore:
             return
         while True:
             found = edges.page(self.tables, field, record_id, after, page_size)
-            records = self.batch_get(target, found.ids)
+            records = self.batch_get_linked(field, found.ids)
             last = found.ids[-1] if found.more and found.ids else None
             yield Page([records[i] for i in found.ids if i in records], _id_key(last), found.scanned)
             if last is None:
@@ -341,7 +356,19 @@ def leaves_links(registry: Registry, model: Model) -> bool:
     job: children pointing at it (its CHILDREN fields), and edges from or to it."""
     if any(f.storage in (Storage.CHILDREN, Storage.EDGES) for f in model.relations()):
         return True
-    return any(f.storage is Storage.EDGES and f.type_name == model.name for m in registry for f in m.relations())
+    return any(f.storage is Storage.EDGES and model in registry.targets(f) for m in registry for f in m.relations())
+
+
+def linked_model(registry: Registry, field: Field, record_id: str) -> Model | None:
+    """The model of the record `record_id` linked through `field`: the field's type, or for an
+    interface or union the member the id names (None for an id of no member)."""
+    if not registry.polymorphic(field):
+        return registry.model(field.type_name)
+    try:
+        name = ids.model_of(record_id)
+    except ApiError:
+        return None
+    return next((m for m in registry.targets(field) if m.name == name), None)
 
 
 def cleanup_key(model: Model, record_id: str) -> str:

@@ -1,0 +1,340 @@
+"""Interfaces and unions, as GraphQL Genie has them: relations to a set of models, each record in
+its own model's table, written through nested inputs per model and read with fragments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.consistency import check
+from chalicelib.schema.loader import SchemaError
+from chalicelib.store import cleanup
+from chalicelib.store.cleanup import Budget
+from tests.conftest import Api
+
+SCHEMA = """
+interface Submission {
+  id: ID!
+  title: String
+  author: User
+}
+
+union Star = User | Post | Comment
+
+type User @model {
+  id: ID!
+  name: String
+  writtenSubmissions: [Submission]
+  starred: [Star] @connection
+  posts: [Post]
+  comments: [Comment] @relation(name: "CommentAuthor")
+}
+
+type Post implements Submission @model {
+  id: ID!
+  title: String
+  author: User
+  body: String
+}
+
+type Comment implements Submission @model {
+  id: ID!
+  title: String
+  author: User @relation(name: "CommentAuthor")
+  about: Submission
+}
+"""
+
+CREATE_USER = "mutation ($data: UserCreateInput!) { createUser(input: {data: $data}) { data { id } } }"
+UPDATE_USER = """
+mutation ($id: ID!, $data: UserUpdateInput!) { updateUser(input: {where: {id: $id}, data: $data}) { data { id } } }
+"""
+CREATE_POST = "mutation ($data: PostCreateInput!) { createPost(input: {data: $data}) { data { id } } }"
+CREATE_COMMENT = "mutation ($data: CommentCreateInput!) { createComment(input: {data: $data}) { data { id } } }"
+SUBMISSIONS = """
+query ($id: ID!) {
+  user(id: $id) {
+    writtenSubmissions {
+      __typename id title
+      ... on Post { body }
+      ... on Comment { about { __typename id title } }
+      ... on Submission { author { name } }
+    }
+  }
+}
+"""
+
+
+@pytest.fixture
+def blog(make_api: Callable[..., Api], tmp_path: Path) -> Api:
+    schema = tmp_path / "interfaces.graphql"
+    schema.write_text(SCHEMA)
+    return make_api(schema)
+
+
+def create(api: Api, mutation: str, data: dict[str, Any]) -> str:
+    (payload,) = api.data(mutation, {"data": data}).values()
+    record_id: str = payload["data"]["id"]
+    return record_id
+
+
+def submissions(api: Api, user_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = api.data(SUBMISSIONS, {"id": user_id})["user"]["writtenSubmissions"]
+    return found
+
+
+def test_the_schema_declares_the_interface_and_the_union(blog: Api) -> None:
+    found = blog.data("""{
+      submission: __type(name: "Submission") { kind fields { name } possibleTypes { name } interfaces { name } }
+      star: __type(name: "Star") { kind possibleTypes { name } }
+      post: __type(name: "Post") { interfaces { name } }
+    }""")
+    assert found["submission"]["kind"] == "INTERFACE"
+    assert [f["name"] for f in found["submission"]["fields"]] == ["id", "title", "author"]
+    assert {t["name"] for t in found["submission"]["possibleTypes"]} == {"Post", "Comment"}
+    assert found["star"]["kind"] == "UNION"
+    assert {t["name"] for t in found["star"]["possibleTypes"]} == {"User", "Post", "Comment"}
+    assert {i["name"] for i in found["post"]["interfaces"]} == {"Node", "Submission"}
+
+
+def test_create_through_nested_inputs_per_type_and_read_with_fragments(blog: Api) -> None:
+    author = create(blog, CREATE_USER, {"name": "ann"})
+    post = create(blog, CREATE_POST, {"title": "First", "body": "text", "author": {"connect": {"id": author}}})
+    comment = create(blog, CREATE_COMMENT, {"title": "Re", "author": {"connect": {"id": author}}})
+    user = create(
+        blog,
+        CREATE_USER,
+        {
+            "name": "bob",
+            "writtenSubmissions": {
+                "posts": {"create": [{"title": "Hello", "body": "new"}], "connect": [{"id": post}]},
+                "comments": {
+                    "connect": [{"id": comment}],
+                    "create": [{"title": "Reply", "about": {"posts": {"connect": {"id": post}}}}],
+                },
+            },
+        },
+    )
+    found = submissions(blog, user)
+    assert sorted((s["__typename"], s["title"]) for s in found) == [
+        ("Comment", "Re"),
+        ("Comment", "Reply"),
+        ("Post", "First"),
+        ("Post", "Hello"),
+    ]
+    by_title = {s["title"]: s for s in found}
+    assert by_title["First"]["body"] == "text"
+    assert by_title["First"]["author"] == {"name": "ann"}
+    assert by_title["Hello"]["body"] == "new"
+    assert by_title["Hello"]["author"] is None
+    assert by_title["Reply"]["about"] == {"__typename": "Post", "id": post, "title": "First"}
+    assert by_title["Re"]["about"] is None
+    # Each record stays in its own model: the models' own lists and `node` find them.
+    assert {p["title"] for p in blog.data("{ posts { title } }")["posts"]} == {"First", "Hello"}
+    node = blog.data(f'{{ node(id: "{comment}") {{ __typename ... on Submission {{ title }} }} }}')["node"]
+    assert node == {"__typename": "Comment", "title": "Re"}
+
+
+def test_connect_disconnect_and_a_to_one_of_an_interface(blog: Api) -> None:
+    post = create(blog, CREATE_POST, {"title": "P"})
+    comment = create(blog, CREATE_COMMENT, {"title": "C"})
+    user = create(blog, CREATE_USER, {"name": "u"})
+    blog.data(UPDATE_USER, {"id": user, "data": {"writtenSubmissions": {"posts": {"connect": [{"id": post}]}}}})
+    blog.data(UPDATE_USER, {"id": user, "data": {"writtenSubmissions": {"comments": {"connect": [{"id": comment}]}}}})
+    assert {s["id"] for s in submissions(blog, user)} == {post, comment}
+    blog.data(UPDATE_USER, {"id": user, "data": {"writtenSubmissions": {"posts": {"disconnect": [{"id": post}]}}}})
+    assert [s["id"] for s in submissions(blog, user)] == [comment]
+    # A record of the set, but not of the key's model, is not found under that key.
+    wrong = blog.query(
+        UPDATE_USER, {"id": user, "data": {"writtenSubmissions": {"posts": {"connect": [{"id": comment}]}}}}
+    )
+    assert wrong["errors"][0]["extensions"]["code"] == "GGT_RECORD_NOT_FOUND"
+    blog.data(
+        UPDATE_USER,
+        {
+            "id": user,
+            "data": {
+                "writtenSubmissions": {"comments": {"update": [{"where": {"id": comment}, "data": {"title": "C2"}}]}}
+            },
+        },
+    )
+    assert [s["title"] for s in submissions(blog, user)] == ["C2"]
+
+    # A to-one of an interface type: a pointer whose id says which model.
+    update_comment = """
+    mutation ($id: ID!, $data: CommentUpdateInput!) {
+      updateComment(input: {where: {id: $id}, data: $data}) { data { about { __typename id } } }
+    }"""
+    reply = blog.data(update_comment, {"id": comment, "data": {"about": {"posts": {"connect": {"id": post}}}}})
+    assert reply["updateComment"]["data"]["about"] == {"__typename": "Post", "id": post}
+    other = create(blog, CREATE_COMMENT, {"title": "other"})
+    reply = blog.data(update_comment, {"id": comment, "data": {"about": {"comments": {"connect": {"id": other}}}}})
+    assert reply["updateComment"]["data"]["about"] == {"__typename": "Comment", "id": other}
+    reply = blog.data(update_comment, {"id": comment, "data": {"about": {"comments": {"disconnect": True}}}})
+    assert reply["updateComment"]["data"]["about"] is None
+    both = blog.query(
+        update_comment,
+        {
+            "id": comment,
+            "data": {"about": {"posts": {"connect": {"id": post}}, "comments": {"connect": {"id": other}}}},
+        },
+    )
+    assert both["errors"][0]["extensions"]["code"] == "GGT_INVALID_INPUT"
+
+
+def test_filter_through_an_interface_and_count(blog: Api) -> None:
+    ann = create(
+        blog,
+        CREATE_USER,
+        {
+            "name": "ann",
+            "writtenSubmissions": {"posts": {"create": [{"title": "x"}]}, "comments": {"create": [{"title": "y"}]}},
+        },
+    )
+    create(blog, CREATE_USER, {"name": "bob", "writtenSubmissions": {"comments": {"create": [{"title": "z"}]}}})
+    create(blog, CREATE_USER, {"name": "cy"})
+    found = blog.data('{ users(where: {writtenSubmissions: {match: {title: ["x"]}}}) { name } }')["users"]
+    assert [u["name"] for u in found] == ["ann"]
+    found = blog.data('{ users(where: {writtenSubmissions: {match: {title: ["y", "z"]}}}) { name } }')["users"]
+    assert sorted(u["name"] for u in found) == ["ann", "bob"]
+    found = blog.data("{ users(where: {exists: {writtenSubmissions: false}}) { name } }")["users"]
+    assert [u["name"] for u in found] == ["cy"]
+    # The field's own arguments filter the list: the interface's fields, and its match arguments.
+    query = f'{{ user(id: "{ann}") {{ a: writtenSubmissions(where: {{match: {{title: ["y"]}}}}) {{ title }}'
+    query += (
+        ' b: writtenSubmissions(title: ["x"]) { title } c: writtenSubmissions(orderBy: {title: DESC}) { title } } }'
+    )
+    user = blog.data(query)["user"]
+    assert user["a"] == [{"title": "y"}]
+    assert user["b"] == [{"title": "x"}]
+    assert user["c"] == [{"title": "y"}, {"title": "x"}]
+    # A union's list counts, pages and takes `exists`.
+    blog.data(
+        UPDATE_USER,
+        {
+            "id": ann,
+            "data": {
+                "starred": {
+                    "users": {"connect": [{"id": ann}]},
+                    "posts": {"create": [{"title": "s1"}]},
+                    "comments": {"create": [{"title": "s2"}]},
+                }
+            },
+        },
+    )
+    query = f'{{ user(id: "{ann}") {{ starred(first: 2) {{ aggregate {{ count }} pageInfo {{ hasNextPage }}'
+    query += " edges { node { __typename ... on User { name } ... on Submission { title } } } } } }"
+    starred = blog.data(query)["user"]["starred"]
+    assert len(starred["edges"]) == 2
+    assert starred["pageInfo"]["hasNextPage"] is True
+    count_query = f'{{ user(id: "{ann}") {{ starred {{ aggregate {{ count }} edges {{ node {{ __typename }} }} }} }} }}'
+    full = blog.data(count_query)["user"]["starred"]
+    assert full["aggregate"]["count"] == 3
+    assert sorted(e["node"]["__typename"] for e in full["edges"]) == ["Comment", "Post", "User"]
+    found = blog.data("{ users(where: {exists: {starred: true}}) { name } }")["users"]
+    assert [u["name"] for u in found] == ["ann"]
+    # A union has no fields to filter by: its relation takes no where-clause.
+    refused = blog.query('{ users(where: {starred: {match: {id: ["x"]}}}) { name } }')
+    assert refused["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+def test_export_and_import_round_trip(blog: Api) -> None:
+    post = create(blog, CREATE_POST, {"title": "P"})
+    user = create(
+        blog,
+        CREATE_USER,
+        {
+            "name": "u",
+            "writtenSubmissions": {"posts": {"connect": [{"id": post}]}, "comments": {"create": [{"title": "C"}]}},
+            "starred": {"posts": {"connect": [{"id": post}]}, "users": {"create": [{"name": "v"}]}},
+        },
+    )
+    exported = blog.data('{ exportData(types: ["User", "Post", "Comment"]) }')["exportData"]
+    by_id = {item["id"]: item for item in exported}
+    assert len(by_id[user]["writtenSubmissions"]) == 2
+    assert post in by_id[user]["writtenSubmissions"]
+    assert len(by_id[user]["starred"]) == 2
+    assert post in by_id[user]["starred"]
+
+    # The user deleted, then restored from its export by id, links of mixed models included.
+    blog.data("mutation ($id: ID!) { deleteUser(input: {where: {id: $id}}) { data { id } } }", {"id": user})
+    # The cleanup removes the deleted user's edges, to both models of the set.
+    report = cleanup.run(blog.service.tables, Budget(), min_age=0)
+    assert report.cleaned == 1
+    assert blog.data(f'{{ post(id: "{post}") {{ id }} }}')["post"] == {"id": post}
+    assert list(check(blog.service.store)) == []
+    imported = blog.data(
+        "mutation ($data: [JSON]!) { importData(data: $data, merge: true) { data missingData } }",
+        {"data": [by_id[user]]},
+    )["importData"]
+    assert imported["missingData"] == []
+    again = {item["id"]: item for item in blog.data('{ exportData(types: ["User", "Post", "Comment"]) }')["exportData"]}
+    assert sorted(again[user]["writtenSubmissions"]) == sorted(by_id[user]["writtenSubmissions"])
+    assert sorted(again[user]["starred"]) == sorted(by_id[user]["starred"])
+
+    # merge: false makes new records and links them to one another across models.
+    fresh = blog.data(
+        "mutation ($data: [JSON]!) { importData(data: $data) { data missingData } }",
+        {
+            "data": [
+                {"__typename": "Post", "id": "p1", "title": "new post"},
+                {"__typename": "Comment", "id": "c1", "title": "new comment", "about": post},
+                {"__typename": "User", "name": "w", "writtenSubmissions": ["p1", "c1"], "starred": [user, "p1"]},
+            ]
+        },
+    )["importData"]
+    assert fresh["missingData"] == []
+    new_user = fresh["data"][2]
+    assert len(new_user["writtenSubmissions"]) == 2
+    assert len(new_user["starred"]) == 2
+    found = submissions(blog, new_user["id"])
+    assert sorted((s["__typename"], s["title"]) for s in found) == [("Comment", "new comment"), ("Post", "new post")]
+    missing = blog.data(
+        "mutation ($data: [JSON]!) { importData(data: $data) { missingData } }",
+        {"data": [{"__typename": "User", "name": "x", "writtenSubmissions": [user]}]},
+    )["importData"]["missingData"]
+    assert missing == [{"__typename": "Submission", "id": user}]
+
+
+def test_deleting_a_member_leaves_no_link(blog: Api) -> None:
+    user = create(
+        blog,
+        CREATE_USER,
+        {
+            "name": "u",
+            "writtenSubmissions": {
+                "posts": {"create": [{"title": "gone"}]},
+                "comments": {"create": [{"title": "kept"}]},
+            },
+        },
+    )
+    (post,) = [s["id"] for s in submissions(blog, user) if s["__typename"] == "Post"]
+    blog.data("mutation ($id: ID!) { deletePost(input: {where: {id: $id}}) { data { id } } }", {"id": post})
+    assert [s["title"] for s in submissions(blog, user)] == ["kept"]
+
+
+@pytest.mark.parametrize(
+    ("schema", "message"),
+    [
+        (
+            "interface I { id: ID! n: Int } type A implements I @model { id: ID! } type B @model { id: ID! i: [I] }",
+            "A.n: A implements I, so it needs I.n",
+        ),
+        (
+            "interface I { id: ID! n: [Int] } type A implements I @model { id: ID! n: Int }",
+            "A.n: its type must fit I.n's",
+        ),
+        ("union U = A | Helper type A @model { id: ID! u: [U] } type Helper { id: ID! }", "union U: member Helper"),
+        ("interface I { id: ID! } type A @model { id: ID! i: I }", "interface I: no model implements it"),
+    ],
+)
+def test_a_bad_declaration_fails_at_start(
+    make_api: Callable[..., Api], tmp_path: Path, schema: str, message: str
+) -> None:
+    path = tmp_path / "bad.graphql"
+    path.write_text(schema)
+    with pytest.raises(SchemaError, match=message):
+        make_api(path)
