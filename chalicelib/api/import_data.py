@@ -158,8 +158,11 @@ class ImportData:
                     if other is None:
                         missing.append({"__typename": target.name, "id": other_id})
                     elif field.is_list or record.get(field.name) != other["id"]:
-                        # Linking again what is linked writes nothing new (see `WritePlan.attach`).
-                        plan.attach(model, record, self.registry.narrowed(field, target), other)
+                        # Linking again what is linked writes nothing new (see `WritePlan.attach`);
+                        # a merged record's to-one moves, and its previous partner lets go.
+                        current = None if field.is_list else record.get(field.name)
+                        replaced = None if current is None else {"id": current}
+                        plan.attach(model, record, self.registry.narrowed(field, target), other, replaced=replaced)
         return missing
 
     def _object(self, index: int, item: Any, default: str | None) -> tuple[Model, dict[str, Any]]:

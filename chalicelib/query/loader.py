@@ -19,10 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
-from dataclasses import dataclass
 from typing import TypeVar
-
-from pynamodb.expressions.condition import Condition
 
 from chalicelib.api import ids
 from chalicelib.errors import INVALID_INPUT, ApiError
@@ -38,14 +35,6 @@ CONCURRENT_QUERIES = 8
 FULL_PAGE = 1000
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Filter:
-    """A where-clause compiled for DynamoDB (`condition`), and a key telling it from others."""
-
-    condition: Condition | None
-    key: str
 
 
 R = TypeVar("R")
@@ -78,8 +67,8 @@ class Loader:
         self._loaded: set[tuple[int, str]] = set()
         # The ids of each to-many list loaded whole, by (field name, record id).
         self._lists: dict[tuple[str, str], list[str]] = {}
-        # The first page of to-many lists, by (field name, record id, page size, where-clause).
-        self._first_pages: dict[tuple[str, str, int, str], Page] = {}
+        # The first page of to-many lists, by (field name, record id, page size).
+        self._first_pages: dict[tuple[str, str, int], Page] = {}
 
     def load(self, model: Model, ids: Iterable[str]) -> dict[str, Record]:
         """The records of `ids` that exist, reading only those not read yet in this request."""
@@ -170,34 +159,30 @@ class Loader:
     def _whole_list(self, field: Field, record_id: str) -> list[Record]:
         records: list[Record] = []
         read = 0
-        for page in self.store.related_pages(field, record_id, None, None, min(FULL_PAGE, self.cap + 1)):
+        for page in self.store.related_pages(field, record_id, None, min(FULL_PAGE, self.cap + 1)):
             read += page.scanned
             if read > self.cap:
                 raise too_many(self.registry.shape(field.type_name), self.cap)
             records += page.records
         return records
 
-    def pages(self, field: Field, record: Record, where: Filter, after: str | None, page_size: int) -> Iterator[Page]:
+    def pages(self, field: Field, record: Record, after: str | None, page_size: int) -> Iterator[Page]:
         """`record`'s list through the to-many `field`, page by page from after the id `after`
-        (records read, their where-clause not yet judged). Without `after`, the first page of every
-        record of the group is read at once, concurrently, when the first of them is asked for."""
+        (records read, not yet judged). Without `after`, the first page of every record of the
+        group is read at once, concurrently, when the first of them is asked for."""
         if after is not None:
-            yield from self.store.related_pages(field, record["id"], where.condition, after, page_size)
+            yield from self.store.related_pages(field, record["id"], after, page_size)
             return
-        key = (field.name, record["id"], page_size, where.key)
-        if key not in self._first_pages:
-            group = [r for r in self.group_of(field, record) if (*key[:1], r["id"], *key[2:]) not in self._first_pages]
-            firsts = concurrently(
-                lambda r: next(self.store.related_pages(field, r["id"], where.condition, None, page_size)), group
-            )
+        if (field.name, record["id"], page_size) not in self._first_pages:
+            group = self.group_of(field, record)
+            group = [r for r in group if (field.name, r["id"], page_size) not in self._first_pages]
+            firsts = concurrently(lambda r: next(self.store.related_pages(field, r["id"], None, page_size)), group)
             for member, page in zip(group, firsts, strict=True):
-                self._first_pages[(field.name, member["id"], page_size, where.key)] = page
-        first = self._first_pages[key]
+                self._first_pages[(field.name, member["id"], page_size)] = page
+        first = self._first_pages[(field.name, record["id"], page_size)]
         yield first
         if first.last_key is not None:
-            yield from self.store.related_pages(
-                field, record["id"], where.condition, first.last_key["id"]["S"], page_size
-            )
+            yield from self.store.related_pages(field, record["id"], first.last_key["id"]["S"], page_size)
 
     def fresh(self) -> Loader:
         """A loader for the same caller that has read nothing yet."""

@@ -18,7 +18,6 @@ needs the whole list and would pass the cap is refused with an error rather than
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,11 +25,12 @@ from typing import Any
 from chalicelib.errors import INVALID_INPUT, ApiError
 from chalicelib.query import cursors, order, where
 from chalicelib.query.conditions import compile_where
-from chalicelib.query.loader import FULL_PAGE, Filter, Loader, too_many
+from chalicelib.query.loader import FULL_PAGE, Loader, too_many
 from chalicelib.schema.registry import Field, Model, Registry
 from chalicelib.store.attributes import index_attribute_name, index_key
 from chalicelib.store.record import Record
 from chalicelib.store.records import Key, Page, RecordStore, linked_model
+from chalicelib.store.sizes import MAX_SORT_KEY_BYTES
 
 
 @dataclass
@@ -114,10 +114,10 @@ class Reader:
         where.validate(model, args.where, self.registry)
         if args.streams and not count:
             after = cursors.decode(args.after, 1)[0] if args.after else None
-            compiled = compile_where(model, args.where).condition
-            where_key = json.dumps(args.where, sort_keys=True, default=str)
+            if after is not None and not (isinstance(after, str) and 0 < len(after.encode()) <= MAX_SORT_KEY_BYTES):
+                raise ApiError(INVALID_INPUT, "the cursor is not a position in this list")
             size = self._page_size(args.first, args.where)
-            pages = self.loader.pages(field, record, Filter(compiled, where_key), after, size)
+            pages = self.loader.pages(field, record, after, size)
             if self.registry.polymorphic(field):
                 pages = self._readable(field, pages)
             return self._stream(model, args, pages)

@@ -13,7 +13,7 @@ from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
-from chalicelib.schema.registry import Field, Model
+from chalicelib.schema.registry import Direction, Field, Model
 from chalicelib.store.record import Record
 
 VERSION = "_v"
@@ -43,11 +43,24 @@ class Edge:
     other_id: str
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        """The same for both ends of one link."""
+    def ends(self) -> tuple[str, str]:
+        """(source id, target id) of the edge as stored: from the side its edge key names, or for a
+        relation that is its own inverse, from the smaller id. `follows` and `followers` of one
+        model are one relation in two directions: A follows B and B follows A are two edges."""
         assert self.field.relation is not None
+        direction = self.field.relation.direction
+        if direction is Direction.FORWARD:
+            return self.record_id, self.other_id
+        if direction is Direction.BACKWARD:
+            return self.other_id, self.record_id
         low, high = sorted((self.record_id, self.other_id))
-        return (self.field.relation.edge_key, low, high)
+        return low, high
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The same for both ends of one link, and only for that link."""
+        assert self.field.relation is not None
+        return (self.field.relation.edge_key, *self.ends)
 
 
 @dataclass

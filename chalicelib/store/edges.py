@@ -17,6 +17,7 @@ from typing import Any
 
 from chalicelib.schema.registry import Direction, Field, Model, Registry, Storage
 from chalicelib.store import batch
+from chalicelib.store.changes import Edge
 from chalicelib.store.tables import EDGE_INDEX, EdgeBase, Tables
 
 
@@ -29,20 +30,9 @@ class EdgePage:
     scanned: int
 
 
-def ends(field: Field, record_id: str, other_id: str) -> tuple[str, str]:
-    """(source id, target id) of the edge linking `record_id` to `other_id` through `field`."""
-    assert field.relation is not None
-    direction = field.relation.direction
-    if direction is Direction.FORWARD:
-        return record_id, other_id
-    if direction is Direction.BACKWARD:
-        return other_id, record_id
-    return min(record_id, other_id), max(record_id, other_id)
-
-
 def item(tables: Tables, field: Field, record_id: str, other_id: str) -> EdgeBase:
     assert field.relation is not None
-    source, target = ends(field, record_id, other_id)
+    source, target = Edge(field, record_id, other_id).ends
     return stored(tables, field.relation.edge_key, source, target)
 
 

@@ -151,14 +151,12 @@ class RecordStore:
         pages = index.query(key, filter_condition=condition, last_evaluated_key=start, page_size=page_size).page_iter
         return self._pages(model, cls, pages)
 
-    def related_pages(
-        self, field: Field, record_id: str, condition: Condition | None, after: str | None, page_size: int
-    ) -> Iterator[Page]:
+    def related_pages(self, field: Field, record_id: str, after: str | None, page_size: int) -> Iterator[Page]:
         """The records related to `record_id` through the to-many `field`, in id order, after the id
-        `after`, page by page: a Query of the inverse pointer's index (whole records, `condition` as
-        its filter), or of the edges, each page's records then read by id (`condition` unused). Both
-        are reads of a secondary index, or for a forward edge read of the edge table itself (see
-        store/edges.py), so a link made a moment ago may not be seen yet."""
+        `after`, page by page: a Query of the inverse pointer's index (whole records), or of the
+        edges, each page's records then read by id. The Query has no filter: DynamoDB refuses one
+        on the index's keys (the pointer, the id), and a filter would not lower what a read costs.
+        A read through an index is eventually consistent (see store/edges.py)."""
         assert field.relation is not None
         if field.relation.storage is Storage.CHILDREN:
             target = self.tables.registry.model(field.type_name)
@@ -166,9 +164,7 @@ class RecordStore:
             cls = self.tables.model_class(target.name)
             index = getattr(cls, f"link_{field.relation.inverse}")
             after_condition = None if after is None else type(index).record_id > after
-            pages = index.query(
-                record_id, range_key_condition=after_condition, filter_condition=condition, page_size=page_size
-            ).page_iter
+            pages = index.query(record_id, range_key_condition=after_condition, page_size=page_size).page_iter
             yield from self._pages(target, cls, pages)
             return
         while True:
