@@ -386,9 +386,14 @@ class WritePlan:
         if inverse_name is None:
             return
         target = self.registry.model(field.type_name)
-        if target.fields[inverse_name].storage is not Storage.POINTER:
-            return  # the link is `record`'s own pointer, or the edge: `other`'s item holds nothing
         created = self.changes.created(target, other["id"])
+        if target.fields[inverse_name].storage is not Storage.POINTER:
+            # The link is `record`'s own pointer, or the edge: `other`'s item holds nothing, so the
+            # write holds only if `other` still exists, or a delete just before would leave a link
+            # its cleanup may have looked for already.
+            if created is None:
+                self.changes.check_exists(target, other["id"])
+            return
         if created is not None:
             created[inverse_name] = record["id"]
             return
