@@ -107,35 +107,30 @@ def test_linking_a_child_is_one_write_that_leaves_the_parent_alone(blog: Api, mu
     assert item_size(after) == item_size(before)
 
 
-def test_a_page_of_children_is_one_query_however_many_there_are(blog: Api) -> None:
-    few, many = create(blog, "User", {"name": "few"}), create(blog, "User", {"name": "many"})
-    link(blog, WITH_AUTHOR, few, 3)
-    link(blog, WITH_AUTHOR, many, 30)
-    query = f"query ($id: ID!) {{ user(where: {{id: $id}}) {{ id posts(first: {PAGE}) {{ id }} }} }}"
-
+@pytest.mark.parametrize(
+    ("model", "linking", "expected"),
+    [
+        # The user, and one Query of its posts' author index (whole records).
+        ("User", WITH_AUTHOR, {"GetItem": 1, "Query": 1}),
+        # The tag, one Query of the edge index, and the page's posts by id.
+        ("Tag", WITH_TAG, {"GetItem": 1, "Query": 1, "BatchGetItem": 1}),
+    ],
+)
+def test_a_page_of_links_costs_the_same_however_many_there_are(
+    blog: Api, model: str, linking: str, expected: dict[str, int]
+) -> None:
+    few, many = create(blog, model, {"name": "few"}), create(blog, model, {"name": "many"})
+    link(blog, linking, few, 3)
+    link(blog, linking, many, 30)
+    root = model[:1].lower() + model[1:]
+    query = f"query ($id: ID!) {{ {root}(where: {{id: $id}}) {{ id posts(first: {PAGE}) {{ id }} }} }}"
     counts = []
-    for user_id, expected in ((few, 3), (many, PAGE)):
+    for parent_id, size in ((few, 3), (many, PAGE)):
         with blog.calls() as calls:
-            posts = blog.data(query, {"id": user_id})["user"]["posts"]
-        assert len(posts) == expected
+            posts = blog.data(query, {"id": parent_id})[root]["posts"]
+        assert len(posts) == size
         counts.append(dict(calls.counts))
-    assert counts[0] == counts[1] == {"GetItem": 1, "Query": 1}
-
-
-def test_a_page_of_many_to_many_links_is_one_query_however_many_there_are(blog: Api) -> None:
-    few, many = create(blog, "Tag", {"name": "few"}), create(blog, "Tag", {"name": "many"})
-    link(blog, WITH_TAG, few, 3)
-    link(blog, WITH_TAG, many, 30)
-    query = f"query ($id: ID!) {{ tag(where: {{id: $id}}) {{ id posts(first: {PAGE}) {{ id }} }} }}"
-
-    counts = []
-    for tag_id, expected in ((few, 3), (many, PAGE)):
-        with blog.calls() as calls:
-            posts = blog.data(query, {"id": tag_id})["tag"]["posts"]
-        assert len(posts) == expected
-        counts.append(dict(calls.counts))
-    # The tag, one Query of the edge index, and the page's posts by id.
-    assert counts[0] == counts[1] == {"GetItem": 1, "Query": 1, "BatchGetItem": 1}
+    assert counts[0] == counts[1] == expected
 
 
 def test_a_forward_edge_read_is_consistent_and_a_backward_one_goes_through_the_index(blog: Api) -> None:
