@@ -338,3 +338,130 @@ def test_a_bad_declaration_fails_at_start(
     path.write_text(schema)
     with pytest.raises(SchemaError, match=message):
         make_api(path)
+
+
+# Every generated operation, through interface and union relation fields.
+
+UPDATE_COMMENT = """
+mutation ($id: ID!, $data: CommentUpdateInput!) {
+  updateComment(input: {where: {id: $id}, data: $data}) { data { about { __typename id ... on Submission { title } } } }
+}"""
+DELETE_POST = "mutation ($id: ID!) { deletePost(input: {where: {id: $id}}) { data { id } } }"
+
+
+def gone_post(api: Api) -> str:
+    """The id of a Post that no longer exists: an upsert by it creates."""
+    post = create(api, CREATE_POST, {"title": "gone"})
+    api.data(DELETE_POST, {"id": post})
+    return post
+
+
+def titles(api: Api, user_id: str) -> list[tuple[str, str]]:
+    return sorted((s["__typename"], s["title"]) for s in submissions(api, user_id))
+
+
+def test_nested_update_delete_and_upsert_per_type_on_a_to_many(blog: Api) -> None:
+    user = create(
+        blog,
+        CREATE_USER,
+        {
+            "name": "u",
+            "writtenSubmissions": {
+                "posts": {"create": [{"title": "p1"}, {"title": "p2"}]},
+                "comments": {"create": [{"title": "c1"}, {"title": "c2"}]},
+            },
+        },
+    )
+    ids = {s["title"]: s["id"] for s in submissions(blog, user)}
+    missing = gone_post(blog)
+    blog.data(
+        UPDATE_USER,
+        {
+            "id": user,
+            "data": {
+                "writtenSubmissions": {
+                    "posts": {
+                        "update": [{"where": {"id": ids["p1"]}, "data": {"title": "p1b", "body": "b"}}],
+                        "delete": [{"id": ids["p2"]}],
+                        "upsert": [
+                            {"where": {"id": ids["p1"]}, "update": {"body": "b2"}, "create": {"title": "unused"}},
+                            {"where": {"id": missing}, "update": {"title": "unused"}, "create": {"title": "p3"}},
+                        ],
+                    },
+                    "comments": {
+                        "update": [{"where": {"id": ids["c1"]}, "data": {"title": "c1b"}}],
+                        "delete": [{"id": ids["c2"]}],
+                        "upsert": [
+                            {
+                                "where": {"id": ids["c1"]},
+                                "update": {"about": {"posts": {"connect": {"id": ids["p1"]}}}},
+                                "create": {"title": "unused"},
+                            }
+                        ],
+                    },
+                }
+            },
+        },
+    )
+    found = submissions(blog, user)
+    assert sorted((s["__typename"], s["title"]) for s in found) == [("Comment", "c1b"), ("Post", "p1b"), ("Post", "p3")]
+    by_title = {s["title"]: s for s in found}
+    assert by_title["p1b"]["body"] == "b2"
+    assert by_title["c1b"]["about"] == {"__typename": "Post", "id": ids["p1"], "title": "p1b"}
+    # Deleted, not only unlinked; the new post is a Post of its own table.
+    assert blog.data(f'{{ post(id: "{ids["p2"]}") {{ id }} }}')["post"] is None
+    assert blog.data(f'{{ comment(id: "{ids["c2"]}") {{ id }} }}')["comment"] is None
+    assert {p["title"] for p in blog.data("{ posts { title } }")["posts"]} == {"p1b", "p3"}
+
+    # Nested writes reach only the user's own submissions, and only under their model's key.
+    stranger = create(blog, CREATE_POST, {"title": "stranger"})
+    for ops in (
+        {"posts": {"update": [{"where": {"id": stranger}, "data": {"title": "x"}}]}},
+        {"posts": {"delete": [{"id": stranger}]}},
+        {"posts": {"upsert": [{"where": {"id": stranger}, "update": {"title": "x"}, "create": {"title": "x"}}]}},
+    ):
+        refused = blog.query(UPDATE_USER, {"id": user, "data": {"writtenSubmissions": ops}})
+        assert refused["errors"][0]["extensions"]["code"] == "GGT_INVALID_INPUT", ops
+    for ops in (
+        {"posts": {"update": [{"where": {"id": ids["c1"]}, "data": {"title": "x"}}]}},
+        {"posts": {"delete": [{"id": ids["c1"]}]}},
+        {"comments": {"delete": [{"id": ids["p1"]}]}},
+    ):
+        refused = blog.query(UPDATE_USER, {"id": user, "data": {"writtenSubmissions": ops}})
+        assert refused["errors"][0]["extensions"]["code"] == "GGT_RECORD_NOT_FOUND", ops
+    assert titles(blog, user) == [("Comment", "c1b"), ("Post", "p1b"), ("Post", "p3")]
+    assert blog.data(f'{{ post(id: "{stranger}") {{ title }} }}')["post"] == {"title": "stranger"}
+    assert list(check(blog.service.store)) == []
+
+
+def test_nested_update_delete_and_upsert_per_type_on_a_to_one(blog: Api) -> None:
+    post = create(blog, CREATE_POST, {"title": "p"})
+    comment = create(blog, CREATE_COMMENT, {"title": "c", "about": {"posts": {"connect": {"id": post}}}})
+
+    def about(data: dict[str, Any]) -> Any:
+        return blog.data(UPDATE_COMMENT, {"id": comment, "data": {"about": data}})["updateComment"]["data"]["about"]
+
+    assert about({"posts": {"update": {"title": "p2"}}}) == {"__typename": "Post", "id": post, "title": "p2"}
+    assert about({"posts": {"upsert": {"update": {"title": "p3"}, "create": {"title": "unused"}}}}) == {
+        "__typename": "Post",
+        "id": post,
+        "title": "p3",
+    }
+    # Linked to a Post, nothing is linked under `comments`: update and delete find nothing there.
+    for ops in ({"comments": {"update": {"title": "x"}}}, {"comments": {"delete": True}}):
+        refused = blog.query(UPDATE_COMMENT, {"id": comment, "data": {"about": ops}})
+        assert refused["errors"][0]["extensions"]["code"] == "GGT_INVALID_INPUT", ops
+    # An upsert under another model's key creates a record of that model, which replaces the link.
+    created = about({"comments": {"upsert": {"update": {"title": "unused"}, "create": {"title": "new c"}}}})
+    assert created["__typename"] == "Comment"
+    assert created["title"] == "new c"
+    assert blog.data(f'{{ post(id: "{post}") {{ title }} }}')["post"] == {"title": "p3"}
+    assert about({"comments": {"update": {"title": "c2"}}}) == {**created, "title": "c2"}
+    assert about({"comments": {"delete": True}}) is None
+    assert blog.data(f'{{ comment(id: "{created["id"]}") {{ id }} }}')["comment"] is None
+    assert about({"posts": {"upsert": {"update": {"title": "unused"}, "create": {"title": "new p"}}}})["title"] == (
+        "new p"
+    )
+    assert about({"posts": {"delete": True}}) is None
+    assert {p["title"] for p in blog.data("{ posts { title } }")["posts"]} == {"p3"}
+    assert list(check(blog.service.store)) == []
