@@ -465,3 +465,84 @@ def test_nested_update_delete_and_upsert_per_type_on_a_to_one(blog: Api) -> None
     assert about({"posts": {"delete": True}}) is None
     assert {p["title"] for p in blog.data("{ posts { title } }")["posts"]} == {"p3"}
     assert list(check(blog.service.store)) == []
+
+
+def test_conditions_through_an_interface_and_a_union(blog: Api) -> None:
+    post = create(blog, CREATE_POST, {"title": "p"})
+    user = create(
+        blog,
+        CREATE_USER,
+        {
+            "name": "u",
+            "writtenSubmissions": {"posts": {"connect": [{"id": post}]}, "comments": {"create": [{"title": "c"}]}},
+        },
+    )
+    update = """
+    mutation ($id: ID!, $conditions: UserWhereInput) {
+      updateUser(input: {where: {id: $id}, data: {name: "changed"}, conditions: $conditions}) {
+        data { name } unalteredData { name }
+      }
+    }"""
+    upsert = """
+    mutation ($id: ID!, $conditions: UserWhereInput) {
+      upsertUser(input: {where: {id: $id}, create: {}, update: {name: "upserted"}, conditions: $conditions}) {
+        data { name } unalteredData { name }
+      }
+    }"""
+    delete = """
+    mutation ($id: ID!, $conditions: UserWhereInput) {
+      deleteUser(input: {where: {id: $id}, conditions: $conditions}) { data { name } unalteredData { name } }
+    }"""
+    failing = [
+        {"writtenSubmissions": {"match": {"title": ["nope"]}}},
+        {"writtenSubmissions": {"range": {"title": ["x", "z"]}}},
+        {"not": {"writtenSubmissions": {"match": {"title": ["c"]}}}},
+        {"exists": {"starred": True}},
+    ]
+    for mutation in (update, upsert, delete):
+        for conditions in failing:
+            (payload,) = blog.data(mutation, {"id": user, "conditions": conditions}).values()
+            assert payload == {"data": None, "unalteredData": {"name": "u"}}, (mutation, conditions)
+    (payload,) = blog.data(
+        update, {"id": user, "conditions": {"writtenSubmissions": {"match": {"title": ["c"]}}}}
+    ).values()
+    assert payload["data"] == {"name": "changed"}
+    blog.data(UPDATE_USER, {"id": user, "data": {"starred": {"posts": {"connect": [{"id": post}]}}}})
+    conditions = {"exists": {"starred": True}, "writtenSubmissions": {"match": {"title": ["p"]}}}
+    (payload,) = blog.data(upsert, {"id": user, "conditions": conditions}).values()
+    assert payload["data"] == {"name": "upserted"}
+    conditions = {"writtenSubmissions": {"exists": {"author": False}}, "exists": {"writtenSubmissions": True}}
+    (payload,) = blog.data(delete, {"id": user, "conditions": conditions}).values()
+    assert payload["data"] == {"name": "upserted"}
+    assert blog.data(f'{{ user(id: "{user}") {{ id }} }}')["user"] is None
+
+
+def test_update_many_and_delete_many_through_an_interface_and_a_union(blog: Api) -> None:
+    ann = create(
+        blog,
+        CREATE_USER,
+        {"name": "ann", "writtenSubmissions": {"posts": {"create": [{"title": "x"}]}}},
+    )
+    bob = create(
+        blog,
+        CREATE_USER,
+        {"name": "bob", "writtenSubmissions": {"comments": {"create": [{"title": "y"}]}}},
+    )
+    cy = create(blog, CREATE_USER, {"name": "cy", "starred": {"comments": {"create": [{"title": "s"}]}}})
+    update_many = """
+    mutation ($where: UserWhereInput!, $name: String) {
+      updateManyUsers(input: {where: $where, data: {name: $name}}) { count complete }
+    }"""
+    delete_many = "mutation ($where: UserWhereInput!) { deleteManyUsers(input: {where: $where}) { count complete } }"
+    where: dict[str, Any] = {"writtenSubmissions": {"match": {"title": ["y", "z"]}}}
+    assert blog.data(update_many, {"where": where, "name": "bob2"})["updateManyUsers"] == {"count": 1, "complete": True}
+    where = {"exists": {"starred": True}}
+    assert blog.data(update_many, {"where": where, "name": "cy2"})["updateManyUsers"] == {"count": 1, "complete": True}
+    names = {u["id"]: u["name"] for u in blog.data("{ users { id name } }")["users"]}
+    assert names == {ann: "ann", bob: "bob2", cy: "cy2"}
+    where = {"or": [{"writtenSubmissions": {"match": {"title": ["x"]}}}, {"exists": {"starred": True}}]}
+    assert blog.data(delete_many, {"where": where})["deleteManyUsers"] == {"count": 2, "complete": True}
+    assert [u["id"] for u in blog.data("{ users { id } }")["users"]] == [bob]
+    # The submissions stay, each in its model's table.
+    assert [p["title"] for p in blog.data("{ posts { title } }")["posts"]] == ["x"]
+    assert sorted(c["title"] for c in blog.data("{ comments { title } }")["comments"]) == ["s", "y"]
