@@ -28,6 +28,7 @@ type User @model {
   id: ID!
   name: String
   writtenSubmissions: [Submission]
+  drafts: [Submission] @connection
   starred: [Star] @connection
   posts: [Post]
   comments: [Comment] @relation(name: "CommentAuthor")
@@ -546,3 +547,56 @@ def test_update_many_and_delete_many_through_an_interface_and_a_union(blog: Api)
     # The submissions stay, each in its model's table.
     assert [p["title"] for p in blog.data("{ posts { title } }")["posts"]] == ["x"]
     assert sorted(c["title"] for c in blog.data("{ comments { title } }")["comments"]) == ["s", "y"]
+
+
+def test_the_connection_form_and_node(blog: Api) -> None:
+    user = create(
+        blog,
+        CREATE_USER,
+        {
+            "name": "u",
+            "drafts": {
+                "posts": {"create": [{"title": "b"}, {"title": "d"}]},
+                "comments": {"create": [{"title": "a"}, {"title": "c"}, {"title": "e"}]},
+            },
+        },
+    )
+    page = """
+    query ($id: ID!, $after: String, $orderBy: SubmissionOrderByInput, $where: SubmissionWhereInput) {
+      user(id: $id) {
+        drafts(first: 2, after: $after, orderBy: $orderBy, where: $where) {
+          aggregate { count }
+          pageInfo { hasNextPage endCursor }
+          edges { cursor node { __typename id title } }
+        }
+      }
+    }"""
+
+    def pages(**variables: Any) -> tuple[list[list[str]], list[int]]:
+        seen: list[list[str]] = []
+        counts: list[int] = []
+        after = None
+        while True:
+            drafts = blog.data(page, {"id": user, "after": after, **variables})["user"]["drafts"]
+            seen.append([e["node"]["title"] for e in drafts["edges"]])
+            counts.append(drafts["aggregate"]["count"])
+            if not drafts["pageInfo"]["hasNextPage"]:
+                return seen, counts
+            after = drafts["pageInfo"]["endCursor"]
+
+    seen, counts = pages(orderBy={"title": "ASC"})
+    assert seen == [["a", "b"], ["c", "d"], ["e"]]
+    assert counts == [5, 5, 5]
+    seen, counts = pages(orderBy={"title": "DESC"}, where={"match": {"title": ["a", "b", "d"]}})
+    assert seen == [["d", "b"], ["a"]]
+    assert counts == [3, 3]
+    seen, _ = pages()
+    assert sorted(t for p in seen for t in p) == ["a", "b", "c", "d", "e"]
+
+    # `node` finds each member of the set, and the user, by id.
+    edges = blog.data(page, {"id": user, "orderBy": {"title": "ASC"}})["user"]["drafts"]["edges"]
+    node = "query ($id: ID!) { node(id: $id) { __typename id ... on Submission { title } ... on User { name } } }"
+    for edge in edges:
+        assert blog.data(node, {"id": edge["node"]["id"]})["node"] == edge["node"]
+    assert blog.data(node, {"id": user})["node"] == {"__typename": "User", "id": user, "name": "u"}
+    assert blog.data('{ users(where: {drafts: {match: {title: ["e"]}}}) { id } }')["users"] == [{"id": user}]
