@@ -14,6 +14,8 @@ from chalicelib.schema.loader import SchemaError
 from chalicelib.store import cleanup
 from chalicelib.store.cleanup import Budget
 from tests.conftest import Api
+from tests.functional.helpers import call, sign_up
+from tests.functional.trust_schema import SESSION_TYPE
 
 SCHEMA = """
 interface Submission {
@@ -600,3 +602,144 @@ def test_the_connection_form_and_node(blog: Api) -> None:
         assert blog.data(node, {"id": edge["node"]["id"]})["node"] == edge["node"]
     assert blog.data(node, {"id": user})["node"] == {"__typename": "User", "id": user, "name": "u"}
     assert blog.data('{ users(where: {drafts: {match: {title: ["e"]}}}) { id } }')["users"] == [{"id": user}]
+
+
+# Posts are for signed-in users; comments for system-admin alone.
+ACCESS_SCHEMA = (
+    """
+interface Submission {
+  id: ID!
+  title: String
+}
+
+union Star = Post | Comment
+
+type User @model @access(read: ["signed-in"], update: ["signed-in"], bulk: ["signed-in"]) {
+  id: ID!
+  email: Email! @unique
+  password: Password
+  name: String
+  roles: [Role!] @default(value: ["signed-in"])
+  state: RecordState
+  writtenSubmissions: [Submission]
+  drafts: [Submission] @connection
+  starred: [Star]
+}
+
+type Post implements Submission @model
+  @access(read: ["signed-in"], create: ["signed-in"], update: ["signed-in"], bulk: ["signed-in"]) {
+  id: ID!
+  title: String
+  about: Submission
+}
+
+type Comment implements Submission @model {
+  id: ID!
+  title: String
+}
+
+type Shop @model {
+  id: ID!
+}
+"""
+    + SESSION_TYPE
+)
+
+
+def test_a_member_the_caller_may_not_read_is_not_there(make_api: Callable[..., Api], tmp_path: Path) -> None:
+    schema = tmp_path / "access.graphql"
+    schema.write_text(ACCESS_SCHEMA)
+    api = make_api(schema)
+    reader = sign_up(api, "reader@example.com")
+    both = {"posts": {"create": [{"title": "public"}]}, "comments": {"create": [{"title": "secret"}]}}
+    ann = create(
+        api, CREATE_USER, {"email": "ann@example.com", "name": "ann", "writtenSubmissions": both, "drafts": both}
+    )
+    hidden = {"comments": {"create": [{"title": "secret"}]}}
+    bob = create(
+        api,
+        CREATE_USER,
+        {"email": "bob@example.com", "name": "bob", "writtenSubmissions": hidden, "drafts": hidden, "starred": hidden},
+    )
+    found = api.data(f'{{ user(id: "{bob}") {{ writtenSubmissions {{ id }} }} }}')["user"]["writtenSubmissions"]
+    (comment,) = [s["id"] for s in found]
+    post = create(api, CREATE_POST, {"title": "p", "about": {"comments": {"connect": {"id": comment}}}})
+
+    def read(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        return call(api, query, variables, reader.auth).data
+
+    users = read(
+        "{ users(orderBy: {name: ASC}) { name writtenSubmissions { __typename title } starred { __typename } } }"
+    )
+    assert [(u["name"], u["writtenSubmissions"], u["starred"]) for u in users["users"] if u["name"]] == [
+        ("ann", [{"__typename": "Post", "title": "public"}], []),
+        ("bob", [], []),
+    ]
+    drafts = "query ($id: ID!) { user(id: $id) { drafts { aggregate { count } edges { node { __typename } } } } }"
+    assert read(drafts, {"id": ann})["user"]["drafts"] == {
+        "aggregate": {"count": 1},
+        "edges": [{"node": {"__typename": "Post"}}],
+    }
+    assert read(drafts, {"id": bob})["user"]["drafts"] == {"aggregate": {"count": 0}, "edges": []}
+    secret = {"match": {"title": ["secret"]}}
+    for where in (
+        {"writtenSubmissions": secret},
+        {"drafts": secret},
+        {"exists": {"starred": True}},
+        {"and": [{"exists": {"drafts": True}}, {"match": {"name": ["bob"]}}]},
+    ):
+        assert read("query ($where: UserWhereInput) { users(where: $where) { id } }", {"where": where})["users"] == []
+        count = "query ($where: UserWhereInput) { usersConnection(where: $where) { aggregate { count } } }"
+        assert read(count, {"where": where})["usersConnection"]["aggregate"]["count"] == 0
+    found = read("{ users(where: {exists: {writtenSubmissions: true}}) { id } }")["users"]
+    assert found == [{"id": ann}]
+    found = read("{ users(where: {exists: {writtenSubmissions: false}}) { id } }")["users"]
+    assert {u["id"] for u in found} == {bob, reader.user_id}
+    own = '{ users { writtenSubmissions(where: {match: {title: ["secret"]}}) { id } } }'
+    assert all(u["writtenSubmissions"] == [] for u in read(own)["users"])
+    # A to-one to a comment is null; no filter finds it.
+    assert read(f'{{ post(id: "{post}") {{ about {{ __typename }} }} }}')["post"] == {"about": None}
+    assert read('{ posts(where: {about: {match: {title: ["secret"]}}}) { id } }')["posts"] == []
+    assert read("{ posts(where: {exists: {about: true}}) { id } }")["posts"] == []
+    # `node` of a model the caller may not read at all is refused, as for any model.
+    node = call(api, "query ($id: ID!) { node(id: $id) { id } }", {"id": comment}, reader.auth)
+    assert node.codes == ["GGT_PERMISSION_DENIED"]
+
+    # Conditions and bulk writes see what the caller sees.
+    conditional = """
+    mutation ($id: ID!, $conditions: UserWhereInput) {
+      updateUser(input: {where: {id: $id}, data: {name: "x"}, conditions: $conditions}) { data { id } }
+    }"""
+    for conditions in ({"writtenSubmissions": secret}, {"exists": {"starred": True}}, {"exists": {"drafts": True}}):
+        assert read(conditional, {"id": bob, "conditions": conditions})["updateUser"]["data"] is None
+    update_many = """
+    mutation ($where: UserWhereInput!) { updateManyUsers(input: {where: $where, data: {name: "x"}}) { count } }
+    """
+    for where in ({"writtenSubmissions": secret}, {"exists": {"starred": True}}):
+        assert read(update_many, {"where": where})["updateManyUsers"]["count"] == 0
+
+    # Nested writes do not find it, nor write one.
+    for ops, code in (
+        ({"comments": {"disconnect": [{"id": comment}]}}, "GGT_RECORD_NOT_FOUND"),
+        ({"comments": {"update": [{"where": {"id": comment}, "data": {"title": "x"}}]}}, "GGT_RECORD_NOT_FOUND"),
+        ({"comments": {"delete": [{"id": comment}]}}, "GGT_RECORD_NOT_FOUND"),
+        ({"comments": {"connect": [{"id": comment}]}}, "GGT_PERMISSION_DENIED"),
+        ({"comments": {"create": [{"title": "x"}]}}, "GGT_PERMISSION_DENIED"),
+    ):
+        reply = call(api, UPDATE_USER, {"id": bob, "data": {"writtenSubmissions": ops}}, reader.auth)
+        assert reply.codes == [code], ops
+    assert (
+        len(api.data(f'{{ user(id: "{bob}") {{ writtenSubmissions {{ id }} }} }}')["user"]["writtenSubmissions"]) == 1
+    )
+
+    # Export lists only the links to what the caller may read.
+    exported = {item["id"]: item for item in read('{ exportData(types: ["User", "Post"]) }')["exportData"]}
+    assert exported[bob]["writtenSubmissions"] == []
+    assert exported[bob]["drafts"] == []
+    assert exported[bob]["starred"] == []
+    assert len(exported[ann]["writtenSubmissions"]) == 1
+    assert "about" not in exported[post]
+    everything = {item["id"]: item for item in api.data('{ exportData(types: ["User", "Post"]) }')["exportData"]}
+    assert len(everything[bob]["starred"]) == 1
+    assert everything[post]["about"] == comment
+    assert list(check(api.service.store)) == []
