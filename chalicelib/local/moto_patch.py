@@ -7,6 +7,9 @@
 - moto keeps every model instance it ever makes (each item, each copy) for its dashboard, which
   the embedded server does not serve: memory grew with every write, and was never given back.
 - TransactWriteItems is idempotent by ClientRequestToken, as DynamoDB's is (see request_tokens).
+- moto parses and checks each item's expressions anew, although the items of a bulk write share
+  them: an expression is parsed, and its checks that read neither values nor item are passed,
+  once (see moto_expressions).
 
 All of this relies on moto's code as it is in the pinned version: `apply` checks the version and
 the source of each function it changes, and refuses to start on anything else.
@@ -31,6 +34,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
+from chalicelib.local import moto_expressions
 from chalicelib.local.journal import Journal
 from chalicelib.local.request_tokens import RequestTokens
 
@@ -39,7 +43,7 @@ MOTO_VERSION = "5.2.5"
 
 @dataclass(frozen=True)
 class Pin:
-    """A function of moto the patch relies on, and the SHA-256 of its source in MOTO_VERSION."""
+    """A function or class of moto the patch relies on, and the SHA-256 of its source in MOTO_VERSION."""
 
     function: Callable[..., Any]
     sha256: str
@@ -49,6 +53,7 @@ PINS = (
     Pin(DynamoDBBackend.transact_write_items, "81db2cb7d94e39c90b3a2077e1f4bb41a449c558ef9b1b1e2910fdaa39978ad4"),
     Pin(DynamoHandler.transact_write_items, "61c163fff213f33a39317a17fda194a9c1e800992421575d2080f4500bf45372"),
     Pin(BaseModel.__new__, "08cf0ef20e88029a2eb91949492ce3281001a34b98143db186239962ad379eec"),
+    *(Pin(function, sha256) for function, sha256 in moto_expressions.PINNED),
 )
 
 
@@ -78,6 +83,7 @@ def apply() -> None:
     for model in _subclasses(BaseModel):
         if model.__module__.startswith("moto.dynamodb."):
             model.instances_tracked = _Untracked()  # type: ignore[attr-defined]
+    moto_expressions.install()
 
 
 def _journaled(
