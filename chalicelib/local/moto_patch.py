@@ -10,6 +10,8 @@
 - moto parses and checks each item's expressions anew, although the items of a bulk write share
   them: an expression is parsed, and its checks that read neither values nor item are passed,
   once (see moto_expressions).
+- moto writes each attribute value of an answer through its generic walk of the output shape:
+  a plain one is copied directly (see moto_serializer).
 
 All of this relies on moto's code as it is in the pinned version: `apply` checks the version and
 the source of each function it changes, and refuses to start on anything else.
@@ -34,7 +36,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
-from chalicelib.local import moto_expressions
+from chalicelib.local import moto_expressions, moto_serializer
 from chalicelib.local.journal import Journal
 from chalicelib.local.request_tokens import RequestTokens
 
@@ -43,17 +45,23 @@ MOTO_VERSION = "5.2.5"
 
 @dataclass(frozen=True)
 class Pin:
-    """A function or class of moto the patch relies on, and the SHA-256 of its source in MOTO_VERSION."""
+    """A function, class or module of moto the patch relies on, and the SHA-256 of its source in MOTO_VERSION."""
 
-    function: Callable[..., Any]
+    function: Any
     sha256: str
+
+    @property
+    def name(self) -> str:
+        if inspect.ismodule(self.function):
+            return str(self.function.__name__)
+        return f"{self.function.__module__}.{self.function.__qualname__}"
 
 
 PINS = (
     Pin(DynamoDBBackend.transact_write_items, "81db2cb7d94e39c90b3a2077e1f4bb41a449c558ef9b1b1e2910fdaa39978ad4"),
     Pin(DynamoHandler.transact_write_items, "61c163fff213f33a39317a17fda194a9c1e800992421575d2080f4500bf45372"),
     Pin(BaseModel.__new__, "08cf0ef20e88029a2eb91949492ce3281001a34b98143db186239962ad379eec"),
-    *(Pin(function, sha256) for function, sha256 in moto_expressions.PINNED),
+    *(Pin(function, sha256) for function, sha256 in (*moto_expressions.PINNED, *moto_serializer.PINNED)),
 )
 
 
@@ -69,7 +77,7 @@ def verify(version: str = moto.__version__, pins: Iterable[Pin] = PINS) -> None:
         except (OSError, TypeError):
             source = ""
         if hashlib.sha256(source.encode()).hexdigest() != pin.sha256:
-            changed.append(f"the source of {pin.function.__module__}.{pin.function.__qualname__} changed")
+            changed.append(f"the source of {pin.name} changed")
     if changed:
         raise MotoChanged("; ".join(changed))
 
@@ -84,6 +92,7 @@ def apply() -> None:
         if model.__module__.startswith("moto.dynamodb."):
             model.instances_tracked = _Untracked()  # type: ignore[attr-defined]
     moto_expressions.install()
+    moto_serializer.install()
 
 
 def _journaled(
