@@ -152,7 +152,8 @@ def _deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
     return copy.deepcopy(value, memo)
 
 
-_ATOMS = (str, int, bool, type(None))
+_ATOMS = frozenset({str, int, bool, type(None)})
+_node_classes: dict[type, bool] = {}
 _NODE_ATTRIBUTES = {"type", "children", "parent"}
 
 
@@ -166,25 +167,29 @@ def _copy_tree(node: Any, parent: Any, seen: set[int]) -> Any:
     seen.add(id(node))
     kind: Any = type(node)
     copied = kind.__new__(kind)
-    children = node.children
+    children = state["children"]
     if children is not None:
         if type(children) is not list:
             return None
         new_children = []
         for child in children:
-            if isinstance(child, Node):
-                if child.parent is not node:
+            if type(child) not in _ATOMS:
+                if not _is_node(type(child)) or child.parent is not node:
                     return None
                 child = _copy_tree(child, copied, seen)
                 if child is None:
                     return None
-            elif type(child) not in _ATOMS:
-                return None
             new_children.append(child)
         children = new_children
-    vars(copied).update({name: children if name == "children" else value for name, value in state.items()})
-    copied.parent = parent
+    copied.__dict__ = {**state, "children": children, "parent": parent}
     return copied
+
+
+def _is_node(kind: type) -> bool:
+    known = _node_classes.get(kind)
+    if known is None:
+        known = _node_classes[kind] = issubclass(kind, Node)
+    return known
 
 
 def _validator_init(validator: UpdateExpressionValidator, expression: Any, *args: Any, **kwargs: Any) -> None:
