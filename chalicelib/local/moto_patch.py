@@ -10,8 +10,9 @@
 - moto parses and checks each item's expressions anew, although the items of a bulk write share
   them: an expression is parsed, and its checks that read neither values nor item are passed,
   once (see moto_expressions).
-- moto writes each attribute value of an answer through its generic walk of the output shape:
-  a plain one is copied directly (see moto_serializer).
+- moto writes each attribute value of an answer through its generic walk of the output shape,
+  and each JSON error as XML before JSON: a plain value is copied directly, an error written as
+  JSON only (see moto_serializer).
 
 All of this relies on moto's code as it is in the pinned version: `apply` checks the version and
 the source of each function it changes, and refuses to start on anything else.

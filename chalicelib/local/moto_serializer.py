@@ -1,4 +1,4 @@
-"""moto's JSON answers, with DynamoDB attribute values written directly.
+"""moto's JSON answers, with DynamoDB attribute values written directly, and errors built once.
 
 moto writes an answer by walking the operation's output shape, and looks up every member of every
 structure on the way through a chain of alias providers. An attribute value is such a structure,
@@ -10,16 +10,22 @@ through moto's walk as before, which is also the only path where the serializer 
 JSON one, its value picker not moto's default, or the shape not the AttributeValue of the pinned
 service model.
 
+Every error of a JSON service (a failed condition, or the missing attribute moto's ADD looks up
+and catches) rendered an XML body with xmltodict, which its own constructor then replaced with
+JSON: `_json_error` sets the same attributes to the same values, without the XML.
+
 The patch relies on moto's code as it is in the pinned version: `PINNED` names what moto_patch
 checks before applying it.
 """
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from typing import Any
 
 import moto.core.serialize as serialize
+from moto.core.exceptions import JsonRESTError, _RESTError
 from moto.core.serialize import (
     BaseJSONSerializer,
     ClassPrefixAlias,
@@ -34,6 +40,7 @@ from moto.core.serialize import (
 from moto.core.utils import _get_value_for_key, get_value
 
 _structure = BaseJSONSerializer._serialize_type_structure
+_json_error_init = JsonRESTError.__init__
 
 # What the patch relies on, with the SHA-256 of its source in the pinned moto: the serializer and
 # the value picker (all of moto.core.serialize), and how the picker reads a key of a dict.
@@ -41,6 +48,9 @@ PINNED: tuple[tuple[Any, str], ...] = (
     (serialize, "bb79b5b1196894de9617b956382692f9ff007f0d0b41be46ba6636599bb6ac42"),
     (get_value, "9b06b87ce416131ecb2924b3d067f2f4950e8ca3a06e5ce3a03d17ca2f0bd3dc"),
     (_get_value_for_key, "563aa7bc75bd5bb00e8ec1a83d50632f117017699b52161e0467c029b50c10f8"),
+    # The constructors a JSON error runs.
+    (_json_error_init, "c4d537e5b3334543d7f1b35f15648582b1e711343d37631b8a821a3d1b0ed8c8"),
+    (_RESTError.__init__, "ee3198e8672e579c5703a848995926643a3fca2da451519652063e5e2a6d30d9"),
 )
 
 _ALIASES = [ExplicitAlias, ShapeNameAlias, NoAlias, ShapePrefixAlias, ClassPrefixAlias, ModelAlias]
@@ -67,16 +77,28 @@ _shapes: dict[int, tuple[Any, bool]] = {}
 
 def install() -> None:
     BaseJSONSerializer._serialize_type_structure = _serialize_type_structure  # type: ignore[method-assign,assignment]
+    JsonRESTError.__init__ = _json_error  # type: ignore[method-assign,assignment]
 
 
 @contextmanager
 def moto_s_own() -> Any:
     """moto as it is, for the span of the block (what the tests compare the patched moto with)."""
     BaseJSONSerializer._serialize_type_structure = _structure  # type: ignore[method-assign]
+    JsonRESTError.__init__ = _json_error_init  # type: ignore[method-assign]
     try:
         yield
     finally:
         install()
+
+
+def _json_error(error: JsonRESTError, error_type: str, message: str, _: str = "", **__: Any) -> None:
+    """JsonRESTError.__init__, which runs _RESTError.__init__ (the next class's, then an XML body)
+    before it sets its JSON body: the same attributes, less the XML body it replaces."""
+    super(_RESTError, error).__init__()
+    error.error_type = error_type
+    error.message = message
+    error.description = json.dumps({"__type": error.error_type, "message": error.message})
+    error.content_type = "application/json"
 
 
 def _serialize_type_structure(

@@ -12,9 +12,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionContext
 from moto.core.serialize import get_serializer_class
 from moto.core.utils import get_service_model
+from moto.dynamodb.exceptions import (
+    ConditionalCheckFailed,
+    MockValidationException,
+    ProvidedKeyDoesNotExist,
+    TransactionCanceledException,
+)
 from moto.dynamodb.models import DynamoDBBackend, DynamoType
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
@@ -322,3 +329,21 @@ def test_an_answer_is_written_as_by_moto_s_own(items: list[dict[str, Any]]) -> N
     with moto_serializer.moto_s_own():
         expected = scan_answer(items)
     assert scan_answer(items) == expected
+
+
+def errors() -> list[Exception]:
+    return [
+        ConditionalCheckFailed(),
+        ConditionalCheckFailed(item={"id": {"S": "p1"}}),
+        ProvidedKeyDoesNotExist(),
+        MockValidationException("one or more parameter values were invalid"),
+        TransactionCanceledException([(None, None, None), ("ConditionalCheckFailed", "failed", None)]),
+        JsonRESTError("ResourceNotFoundException", "Requested resource not found"),
+    ]
+
+
+def test_an_error_is_built_as_by_moto_s_own() -> None:
+    moto_patch.apply()
+    with moto_serializer.moto_s_own():
+        expected = [(type(e), e.args, vars(e)) for e in errors()]
+    assert [(type(e), e.args, vars(e)) for e in errors()] == expected
