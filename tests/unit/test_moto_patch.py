@@ -23,6 +23,7 @@ from moto.dynamodb.exceptions import (
     TransactionCanceledException,
 )
 from moto.dynamodb.models import DynamoDBBackend, DynamoType
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
@@ -347,3 +348,33 @@ def test_an_error_is_built_as_by_moto_s_own() -> None:
     with moto_serializer.moto_s_own():
         expected = [(type(e), e.args, vars(e)) for e in errors()]
     assert [(type(e), e.args, vars(e)) for e in errors()] == expected
+
+
+def test_a_table_s_items_come_in_moto_s_order() -> None:
+    moto_patch.apply()
+    db = backend()
+    db.create_table(
+        "numbered",
+        schema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        throughput=None,
+        attr=[{"AttributeName": "k", "AttributeType": "N"}],
+        global_indexes=None,
+        indexes=None,
+        streams=None,
+        billing_mode="PAY_PER_REQUEST",
+        sse_specification=None,
+        tags=[],
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )
+    for number in ("10", "9", "1.50", "-3", "2E1", "0.001", "-0", "7"):
+        db.put_item("numbered", {"k": {"N": number}})
+    for h, r in (("h2", "b"), ("h0", "z"), ("h2", "a"), ("h10", "a")):
+        db.put_item("ranged", {"h": {"S": h}, "r": {"S": r}})
+    for n in ("p0", "p10", "P5", "p2"):
+        db.put_item("plain", {"id": {"S": n}})
+    moto_s = next(pin.function for pin in PINS if pin.name.endswith("Table.all_items"))
+    assert Table.all_items is not moto_s
+    for name in ("numbered", "ranged", "plain"):
+        table = db.get_table(name)
+        assert [item.to_json() for item in table.all_items()] == [item.to_json() for item in moto_s(table)]
