@@ -17,7 +17,8 @@
   JSON only (see moto_serializer).
 
 All of this relies on moto's code as it is in the pinned version: `apply` checks the version and
-the source of each function it changes, and refuses to start on anything else.
+the source of each function, class or module it changes or relies on, and refuses to start on
+anything else.
 """
 
 from __future__ import annotations
