@@ -22,11 +22,11 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import copy_context
 from functools import partial
-from itertools import islice
 from typing import Any
 
 from graphql import GraphQLResolveInfo
@@ -57,7 +57,7 @@ MARGIN_SECONDS = 1.0
 # A record that keeps changing under the run is left as it is after this many readings.
 ATTEMPTS = 3
 # Records a chunk holds at most (its transaction holds at most 100 items), and chunks written at
-# once: a wave of WRITERS chunks is what one deadline check lets through.
+# once: past the deadline, a call still sends its first WRITERS chunks, and no more.
 CHUNK_RECORDS = 100
 WRITERS = 4
 
@@ -145,19 +145,35 @@ class _Run:
     def _work(self, start: Position) -> bool:
         """Handle pages until done (True) or the deadline is near (False); progress is always made.
 
-        Chunks are written `WRITERS` at a time (botocore's client is thread-safe), each in a copy of
-        this request's context (its deadline, its call count); the position moves on once all of
-        them are written, so the cursor never passes a record not yet handled.
+        Chunks are written by `WRITERS` threads (botocore's client is thread-safe), each in a copy of
+        this request's context (its deadline, its call count), while the next chunks are planned:
+        at most `WRITERS` are in flight. The position moves on as they are written, in order, so the
+        cursor never passes a record not yet handled.
         """
+        in_flight: deque[tuple[Position, Future[int]]] = deque()
+        sent = 0
         with ThreadPoolExecutor(WRITERS) as pool:
             for part, records in self._pages(start):
-                for wave in _batched(self._chunks(records), WRITERS):
-                    if self.position[1] is not None and time.monotonic() > self.deadline:
+                for chunk in self._chunks(records):
+                    if len(in_flight) == WRITERS:
+                        self._written(*in_flight.popleft())
+                    if sent >= WRITERS and time.monotonic() > self.deadline:
+                        self._all_written(in_flight)
                         return False
-                    futures = [pool.submit(copy_context().run, self._write_chunk, chunk) for chunk in wave]
-                    self.count += sum(future.result() for future in futures)
-                    self.position = (part, wave[-1].records[-1]["id"])
+                    future = pool.submit(copy_context().run, self._write_chunk, chunk)
+                    in_flight.append(((part, chunk.records[-1]["id"]), future))
+                    sent += 1
+            self._all_written(in_flight)
         return True
+
+    def _written(self, position: Position, future: Future[int]) -> None:
+        """Wait for a chunk: its records are counted, and the run is past them."""
+        self.count += future.result()
+        self.position = position
+
+    def _all_written(self, in_flight: deque[tuple[Position, Future[int]]]) -> None:
+        while in_flight:
+            self._written(*in_flight.popleft())
 
     def _pages(self, start: Position) -> Iterator[tuple[int, list[Record]]]:
         """The matching records, page by page, from `start`, each with the source part it came from."""
@@ -258,12 +274,6 @@ class _Run:
 
 def _too_large(model: Model, record: Record, error: ItemTooLarge) -> ApiError:
     return ApiError(INVALID_INPUT, f"{model.name} {record['id']}: {error}")
-
-
-def _batched(items: Iterable[Chunk], size: int) -> Iterator[list[Chunk]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 def _plain(registry: Registry, model: Model, record: Record) -> bool:

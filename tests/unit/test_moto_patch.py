@@ -7,12 +7,27 @@ patched one: the error (type, cancellation reasons in order, their items) and th
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from moto.dynamodb.models import DynamoDBBackend
+from moto.core.exceptions import JsonRESTError
+from moto.core.responses import ActionContext
+from moto.core.serialize import get_serializer_class
+from moto.core.utils import get_service_model
+from moto.dynamodb.exceptions import (
+    ConditionalCheckFailed,
+    MockValidationException,
+    ProvidedKeyDoesNotExist,
+    TransactionCanceledException,
+)
+from moto.dynamodb.models import DynamoDBBackend, DynamoType
+from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
-from chalicelib.local import moto_patch
+from chalicelib.local import moto_expressions, moto_patch, moto_serializer
 from chalicelib.local.moto_patch import MOTO_VERSION, PINS, MotoChanged, Pin, verify
 from tests.unit.moto_tables import backend, key, put, state, update, with_condition
 
@@ -94,3 +109,272 @@ def test_a_changed_source_is_refused() -> None:
     changed = Pin(transact_write_items, PINS[0].sha256)
     with pytest.raises(MotoChanged, match=r"the source of tests\.unit\.test_moto_patch\.transact_write_items changed"):
         verify(MOTO_VERSION, [*PINS[1:], changed])
+
+
+# Expressions: parsed and checked once (moto_expressions). Each run of calls ends as it does on
+# moto's own code: the same answers and errors, in order, and the same items after.
+
+S = {"S": "x"}
+
+
+def call_update(
+    expression: str, names: dict[str, str] | None, values: dict[str, Any] | None, condition: str | None = None
+) -> Callable[[DynamoDBBackend, str], Any]:
+    def run(db: DynamoDBBackend, item_id: str) -> Any:
+        item = db.update_item(
+            "plain", {"id": {"S": item_id}}, expression, names or {}, values or {}, None, None, condition
+        )
+        return item.to_json()
+
+    return run
+
+
+def answers(calls: list[tuple[Callable[[DynamoDBBackend, str], Any], str]]) -> tuple[list[Any], dict[str, Any]]:
+    db = backend()
+    said = []
+    for call, item_id in calls:
+        try:
+            said.append(("ok", call(db, item_id)))
+        except Exception as raised:
+            said.append((type(raised).__name__, getattr(raised, "description", str(raised))))
+    return said, state(db)
+
+
+SET_N = call_update("SET #n = :n", {"#n": "n"}, {":n": {"N": "10"}})
+RUNS: dict[str, list[tuple[Callable[[DynamoDBBackend, str], Any], str]]] = {
+    "one expression, other values": [
+        (SET_N, "p1"),
+        (call_update("SET #n = :n", {"#n": "n"}, {":n": {"N": "20"}}), "p2"),
+        (call_update("SET #n = :n", {"#n": "n"}, {":n": {"S": "twenty"}}), "p3"),
+    ],
+    "one condition, met then failed": [
+        (call_update("SET #n = :n", {"#n": "n"}, {":n": {"N": "7"}, ":was": {"N": "1"}}, "#n = :was"), "p1"),
+        (call_update("SET #n = :n", {"#n": "n"}, {":n": {"N": "7"}, ":was": {"N": "1"}}, "#n = :was"), "p2"),
+        (call_update("SET #n = :n", {"#n": "n"}, {":n": {"N": "8"}, ":was": {"N": "2"}}, "#n = :was"), "p2"),
+        (call_update("SET #n = :n", {"#n": "n"}, {":n": {"N": "9"}, ":was": {"N": "2"}}, "#n = :was"), "p2"),
+    ],
+    "a condition of functions, ranges and sizes, with other values": [
+        *(
+            (
+                call_update(
+                    "SET #n = :n",
+                    {"#n": "n", "#t": "tags"},
+                    {":n": {"N": "0"}, ":lo": {"N": lo}, ":hi": {"N": "3"}, ":size": {"N": size}, ":in": S},
+                    "#n BETWEEN :lo AND :hi AND size(#t) > :size AND NOT contains(#t, :in) AND #n IN (:lo, :hi)",
+                ),
+                item_id,
+            )
+            for lo, size, item_id in (("1", "1", "p1"), ("2", "1", "p2"), ("2", "2", "p3"), ("3", "1", "p3"))
+        )
+    ],
+    "a value or name the request lacks": [
+        (SET_N, "p1"),
+        (call_update("SET #n = :n", {"#n": "n"}, {":n": {"N": "1"}}, "#n = :gone"), "p1"),
+        (call_update("SET #n = :n", {"#n": "n"}, {":n": {"N": "1"}, ":gone": S}, "#n = :gone"), "p1"),
+        (call_update("SET #n = :n", {"#n": "n"}, {":n": {"N": "1"}}, "#n = :gone"), "p1"),
+        (call_update("SET #n = :n", {"#n": "n"}, {}), "p1"),
+        (call_update("SET #n = :n", {}, {":n": {"N": "1"}}), "p1"),
+    ],
+    "names that overlap, then names that do not, then names that do": [
+        *(
+            (call_update("SET #a = :a, #b = :b", {"#a": "n", "#b": b}, {":a": {"N": "1"}, ":b": {"N": "2"}}), "p1")
+            for b in ("n", "m", "n")
+        )
+    ],
+    "a key attribute set, then another attribute by the same expression, then the key again": [
+        *((call_update("SET #k = :v", {"#k": name}, {":v": S}), "p1") for name in ("id", "other", "id"))
+    ],
+    "the same expression written twice, then once right": [
+        (call_update("SET n = = :v", None, {":v": S}), "p1"),
+        (call_update("SET n = = :v", None, {":v": S}), "p1"),
+        (call_update("SET n = :v SET m = :v", None, {":v": S}), "p1"),
+        (call_update("SET n = :v SET m = :v", None, {":v": S}), "p2"),
+        (call_update("SET n = :v, m = :v", None, {":v": S}), "p2"),
+    ],
+    "arithmetic, functions, sets, lists and removal on the item as it stands": [
+        *(
+            (call_update("SET n = n + :one, l = list_append(if_not_exists(l, :none), :more)", None, values), "p1")
+            for values in (
+                {":one": {"N": "1"}, ":none": {"L": []}, ":more": {"L": [S]}},
+                {":one": {"N": "2"}, ":none": {"L": []}, ":more": {"L": [{"N": "5"}]}},
+            )
+        ),
+        (call_update("SET l[0] = :v", None, {":v": {"S": "first"}}), "p1"),
+        (call_update("SET l[0] = :v", None, {":v": {"S": "first"}}), "p2"),
+        (call_update("ADD tags :more, n :one", None, {":more": {"SS": ["c"]}, ":one": {"N": "1"}}), "p2"),
+        (call_update("ADD tags :more, n :one", None, {":more": {"NS": ["1"]}, ":one": {"N": "1"}}), "p3"),
+        (call_update("REMOVE tags DELETE l :v", None, {":v": {"SS": ["a"]}}), "p1"),
+        (call_update("REMOVE tags, l[0]", None, None), "p1"),
+        (call_update("SET n = n - :one", None, {":one": {"N": "1"}}), "p9"),
+        (call_update("SET n = :one", None, {":one": {"N": "1"}}), "p9"),
+    ],
+}
+
+
+@pytest.mark.parametrize("calls", RUNS.values(), ids=RUNS.keys())
+def test_expressions_end_as_with_moto_s_own(calls: list[tuple[Callable[[DynamoDBBackend, str], Any], str]]) -> None:
+    moto_patch.apply()
+    with moto_expressions.moto_s_own():
+        expected = answers(calls)
+    # Twice: the second run finds every expression remembered from the first.
+    assert answers(calls) == expected
+    assert answers(calls) == expected
+
+
+def guarded(item_id: str, new: str, was: str) -> dict[str, Any]:
+    """An update of `n` to `new`, if `n` is still `was`: one expression, values of its own."""
+    ((kind, operation),) = update("plain", "SET n = :new", {":new": {"N": new}, ":was": {"N": was}}, id=item_id).items()
+    return {kind: {**operation, "ConditionExpression": "n = :was"}}
+
+
+def test_one_expression_in_a_transaction_writes_each_item_by_its_own_values() -> None:
+    moto_patch.apply()
+    items = [guarded("p1", "10", "1"), guarded("p2", "20", "2"), guarded("p3", "30", "3")]
+    error, after = outcome(DynamoDBBackend.transact_write_items, items)
+    assert error is None
+    assert {k: v["Attributes"]["n"] for k, v in after["plain"]["items"].items()} == {
+        "p1": {"N": "10"},
+        "p2": {"N": "20"},
+        "p3": {"N": "30"},
+    }
+
+
+def test_one_expression_in_a_transaction_still_fails_where_its_own_values_do_not_match() -> None:
+    moto_patch.apply()
+    items = [guarded("p1", "10", "1"), guarded("p2", "20", "1"), guarded("p3", "30", "3")]
+    error, after = outcome(DynamoDBBackend.transact_write_items, items)
+    assert error is not None
+    assert error[0] == "TransactionCanceledException"
+    assert "[None, ConditionalCheckFailed, None]" in error[1]
+    assert after == state(backend())
+    with moto_expressions.moto_s_own():
+        assert outcome(DynamoDBBackend.transact_write_items, items) == (error, after)
+
+
+def test_an_expression_is_parsed_once() -> None:
+    moto_patch.apply()
+    assert UpdateExpressionParser.make("SET n = :v") is UpdateExpressionParser.make("SET n = :v")
+    with moto_expressions.moto_s_own():
+        assert UpdateExpressionParser.make("SET n = :v") is not UpdateExpressionParser.make("SET n = :v")
+
+
+class ConditionExpressionParser:
+    """What a later moto might have in place of a class the patch relies on."""
+
+
+def test_a_changed_class_is_refused() -> None:
+    pinned = next(pin for pin in PINS if pin.name.endswith(".ConditionExpressionParser"))
+    changed = Pin(ConditionExpressionParser, pinned.sha256)
+    with pytest.raises(MotoChanged, match=r"the source of tests\.unit\.test_moto_patch\.ConditionExpressionParser"):
+        verify(MOTO_VERSION, [*(pin for pin in PINS if pin is not pinned), changed])
+
+
+# Answers: plain attribute values written directly (moto_serializer), byte for byte as moto does.
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+STORED: dict[str, dict[str, Any]] = {
+    "s": {"S": "x"},
+    "empty": {"S": ""},
+    "text": {"S": 'ünï "quoted" \\ \u2028'},
+    "n": {"N": "-1.5E+10"},
+    "b": {"B": b64(b"\x00\xff")},
+    "ss": {"SS": ["a", "b"]},
+    "ns": {"NS": ["1", "2.5"]},
+    "bs": {"BS": [b64(b"a"), b64(b"\x01")]},
+    "m": {"M": {"a": {"S": "x"}, "b": {"M": {"c": {"L": [{"N": "1"}, {"BOOL": False}, {"NULL": True}]}}}}},
+    "m with binary": {"M": {"a": {"S": "x"}, "b": {"L": [{"B": b64(b"z")}]}}},
+    "empty m": {"M": {}},
+    "empty l": {"L": []},
+    "l": {"L": [{"L": [{"S": "deep"}]}, {"SS": ["x"]}, {"M": {"k": {"N": "0"}}}]},
+    "null": {"NULL": True},
+    "true": {"BOOL": True},
+    "false": {"BOOL": False},
+}
+# Values moto's code never makes, which must go through moto's walk all the same.
+ODD: dict[str, Any] = {
+    "number for a string": {"S": 5},
+    "lower case": {"s": "x"},
+    "two kinds": {"S": "x", "N": "1"},
+    "no kind": {},
+    "none in a map": {"M": {"a": None}},
+    "none in a list": {"L": [None]},
+    "number in a set": {"SS": ["a", 1]},
+    "string for a bool": {"BOOL": "true"},
+    "tuple for a list": {"L": ({"S": "x"},)},
+}
+
+
+def scan_answer(items: list[dict[str, Any]]) -> Any:
+    service = get_service_model("dynamodb")
+    operation = service.operation_model("Scan")
+    context = ActionContext(service, operation, get_serializer_class("dynamodb", service.protocol), DynamoHandler())
+    return DynamoResult({"Items": items, "Count": len(items), "ScannedCount": len(items)}).execute_result(context)
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [{name: DynamoType(value) for name, value in STORED.items()}],
+        [{name: DynamoType(value)} for name, value in STORED.items()],
+        [{name: value} for name, value in ODD.items()],
+        [dict(ODD)],
+    ],
+    ids=["stored, in one item", "stored, an item each", "odd, an item each", "odd, in one item"],
+)
+def test_an_answer_is_written_as_by_moto_s_own(items: list[dict[str, Any]]) -> None:
+    moto_patch.apply()
+    with moto_serializer.moto_s_own():
+        expected = scan_answer(items)
+    assert scan_answer(items) == expected
+
+
+def errors() -> list[Exception]:
+    return [
+        ConditionalCheckFailed(),
+        ConditionalCheckFailed(item={"id": {"S": "p1"}}),
+        ProvidedKeyDoesNotExist(),
+        MockValidationException("one or more parameter values were invalid"),
+        TransactionCanceledException([(None, None, None), ("ConditionalCheckFailed", "failed", None)]),
+        JsonRESTError("ResourceNotFoundException", "Requested resource not found"),
+    ]
+
+
+def test_an_error_is_built_as_by_moto_s_own() -> None:
+    moto_patch.apply()
+    with moto_serializer.moto_s_own():
+        expected = [(type(e), e.args, vars(e)) for e in errors()]
+    assert [(type(e), e.args, vars(e)) for e in errors()] == expected
+
+
+def test_a_table_s_items_come_in_moto_s_order() -> None:
+    moto_patch.apply()
+    db = backend()
+    db.create_table(
+        "numbered",
+        schema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        throughput=None,
+        attr=[{"AttributeName": "k", "AttributeType": "N"}],
+        global_indexes=None,
+        indexes=None,
+        streams=None,
+        billing_mode="PAY_PER_REQUEST",
+        sse_specification=None,
+        tags=[],
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )
+    for number in ("10", "9", "1.50", "-3", "2E1", "0.001", "-0", "7"):
+        db.put_item("numbered", {"k": {"N": number}})
+    for h, r in (("h2", "b"), ("h0", "z"), ("h2", "a"), ("h10", "a")):
+        db.put_item("ranged", {"h": {"S": h}, "r": {"S": r}})
+    for n in ("p0", "p10", "P5", "p2"):
+        db.put_item("plain", {"id": {"S": n}})
+    moto_s = next(pin.function for pin in PINS if pin.name.endswith("Table.all_items"))
+    assert Table.all_items is not moto_s
+    for name in ("numbered", "ranged", "plain"):
+        table = db.get_table(name)
+        assert [item.to_json() for item in table.all_items()] == [item.to_json() for item in moto_s(table)]
