@@ -46,15 +46,18 @@ def page(tables: Tables, field: Field, record_id: str, after: str | None, limit:
     relation that is its own inverse two (one per direction), merged."""
     assert field.relation is not None
     found: set[str] = set()
-    more = False
+    # The last id read of a direction that may go on: past it, that direction is unread.
+    cut: str | None = None
     scanned = 0
     for backward in _READS[field.relation.direction]:
         ids, rest = _query(tables, f"{field.relation.edge_key}#{record_id}", after, limit + 1, backward=backward)
         found.update(ids)
-        more = more or rest
         scanned += len(ids)
-    ordered = sorted(found)
-    return EdgePage(ordered[:limit], more or len(ordered) > limit, scanned)
+        if rest and ids:
+            cut = ids[-1] if cut is None else min(cut, ids[-1])
+    ordered = sorted(i for i in found if cut is None or i <= cut)
+    more = cut is not None or len(ordered) > limit
+    return EdgePage(ordered[:limit], more, scanned)
 
 
 # Whether each read of a direction goes backward (through the index).
@@ -62,7 +65,8 @@ _READS = {Direction.FORWARD: (False,), Direction.BACKWARD: (True,), Direction.BO
 
 
 def _query(tables: Tables, key: str, after: str | None, limit: int, *, backward: bool) -> tuple[list[str], bool]:
-    """One page of ids from one direction, and whether DynamoDB stopped before the end (1 MB)."""
+    """One page of ids from one direction, and whether it may go on (DynamoDB stopped at `limit`,
+    or at 1 MB)."""
     hash_name, range_name = ("target", "source_id") if backward else ("source", "target_id")
     names = {"#k": hash_name}
     values: dict[str, Any] = {":k": {"S": key}}
@@ -84,7 +88,7 @@ def _query(tables: Tables, key: str, after: str | None, limit: int, *, backward:
         request["ConsistentRead"] = True
     response = tables.connection.client.query(**request)
     ids = [raw[range_name]["S"] for raw in response.get("Items", ())]
-    return ids, "LastEvaluatedKey" in response and len(ids) < limit
+    return ids, "LastEvaluatedKey" in response
 
 
 @dataclass(frozen=True)
