@@ -29,6 +29,10 @@ from chalicelib.store.sizes import check_item, check_key, item_size, key_fits
 from chalicelib.store.tables import VERSION_ATTRIBUTE, GuardBase, Tables
 from chalicelib.store.transaction import ConditionFailed, Label, Transaction
 
+# Every update and delete holds only if its record exists; a where-clause of `exists: {id: true}`
+# (a bulk write's "every record") compiles to the same condition, which is not sent twice.
+EXISTS = Path("id").exists()
+
 Key = dict[str, dict[str, Any]]
 
 
@@ -243,13 +247,13 @@ class RecordStore:
     def _update(self, transaction: Transaction, update: Update) -> None:
         model = update.model
         cls = self.tables.model_class(model.name)
-        condition = Path("id").exists()
+        condition = EXISTS
         if update.version is not None:
             condition &= _version_is(update.version)
         for name, value in update.expect.items():
             path = Path(model.fields[name].store_name)
             condition &= path.does_not_exist() if value is None else path == serialize(model.fields[name], value)
-        if update.condition is not None:
+        if update.condition is not None and update.condition != EXISTS:
             condition &= update.condition
         label = Label(model.name, record_id=update.record_id)
         actions = _actions(cls, update)
@@ -262,8 +266,8 @@ class RecordStore:
     def _delete(self, transaction: Transaction, delete: Delete) -> None:
         model, record = delete.model, delete.record
         cls = self.tables.model_class(model.name)
-        condition = Path("id").exists() & _version_is(record.get(VERSION) or 0)
-        if delete.condition is not None:
+        condition = EXISTS & _version_is(record.get(VERSION) or 0)
+        if delete.condition is not None and delete.condition != EXISTS:
             condition &= delete.condition
         transaction.delete(cls(record["id"]), record["id"], condition, Label(model.name, record_id=record["id"]))
         for field in model.unique_fields():
