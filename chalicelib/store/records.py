@@ -158,6 +158,33 @@ class RecordStore:
         pages = index.query(key, filter_condition=condition, last_evaluated_key=start, page_size=page_size).page_iter
         return self._pages(model, cls, pages)
 
+    def sorted_pages(
+        self,
+        model: Model,
+        number: int,
+        partition: str,
+        bounds: tuple[str | None, str | None],
+        forward: bool,
+        page_size: int,
+    ) -> Iterator[Page]:
+        """One partition of the model's `number`th ordered index (store/sorted_keys.py), its range
+        keys within the inclusive `bounds` (None for an open end), forward or backward, page by page."""
+        if not key_fits(partition):
+            return iter(())  # too long to have been stored
+        cls = self.tables.model_class(model.name)
+        index = getattr(cls, f"sorted_{number}")
+        position = type(index).position
+        low, high = bounds
+        condition: Condition | None = None
+        if low is not None and high is not None:
+            condition = position.between(low, high)
+        elif low is not None:
+            condition = position >= low
+        elif high is not None:
+            condition = position <= high
+        query = index.query(partition, range_key_condition=condition, scan_index_forward=forward, page_size=page_size)
+        return self._pages(model, cls, query.page_iter)
+
     def related_pages(self, field: Field, record_id: str, after: str | None, page_size: int) -> Iterator[Page]:
         """The records related to `record_id` through the to-many `field`, in id order, after the id
         `after`, page by page: a Query of the inverse pointer's index (whole records), or of the

@@ -156,11 +156,12 @@ def matching_cities(world: World, where: Where | None) -> list[Record]:
 
 
 def ordered(records: Sequence[Record], order_by: OrderBy) -> list[Record]:
-    """Sorted by the keys as written, nulls last both ways, then by id ascending.
+    """Sorted by the keys as written, nulls last both ways, then by id in the last key's direction.
 
     Stable sorts from the least significant key to the most significant one.
     """
-    result = sorted(records, key=lambda r: r["id"])
+    descending = bool(order_by) and order_by[-1][1] in DESCENDING
+    result = sorted(records, key=lambda r: r["id"], reverse=descending)
     for name, direction in reversed(order_by):
         present = [r for r in result if r.get(name) is not None]
         absent = [r for r in result if r.get(name) is None]

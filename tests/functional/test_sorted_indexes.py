@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from chalicelib.api import ids
+from chalicelib.query import order
 from chalicelib.schema.loader import SchemaError, load_schema
 from chalicelib.store import sorted_keys
 from tests.conftest import Api
@@ -174,3 +176,192 @@ def test_the_range_key_orders_values_as_the_in_memory_order_does() -> None:
     assert sorted_keys.range_key(model, by_created, "\U0010ffff", "z") < sorted_keys.range_key(
         model, by_created, None, "a"
     )
+
+
+# Reads.
+
+POSTS = """
+query ($where: PostWhereInput, $orderBy: PostOrderByInput, $first: Int, $last: Int, $skip: Int,
+       $after: String, $before: String) {
+  postsConnection(where: $where, orderBy: $orderBy, first: $first, last: $last, skip: $skip,
+                  after: $after, before: $before) {
+    edges { node { id } cursor }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}
+"""
+USER_POSTS = """
+query ($id: ID!, $orderBy: PostOrderByInput, $first: Int, $last: Int, $after: String, $where: PostWhereInput) {
+  user(where: {id: $id}) { posts(orderBy: $orderBy, first: $first, last: $last, after: $after, where: $where) { id } }
+}
+"""
+TOTAL = 1500
+
+
+@pytest.fixture
+def many(make_api: Callable[..., Api], tmp_path: Path) -> tuple[Api, list[dict[str, Any]], list[str]]:
+    """1,500 posts, restored (25 to a BatchWriteItem): two authors and none, createdAt with ties
+    and nulls, as the in-memory order sees them."""
+    schema = tmp_path / "blog.graphql"
+    schema.write_text(SCHEMA)
+    api = make_api(schema)
+    authors = [new_user(api, "ann"), new_user(api, "bob")]
+    model = api.service.registry.model("Post")
+    records: list[dict[str, Any]] = []
+    for number in range(TOTAL):
+        created = None if number % 97 == 0 else f"2024-01-{1 + number % 28:02d}T00:00:{number % 60:02d}.000Z"
+        author = None if number % 10 == 0 else authors[number % 2]
+        records.append(
+            {
+                "id": ids.new_id("Post"),
+                "title": f"p{number}",
+                "createdAt": created,
+                "score": None if number % 7 == 0 else float(number % 50) - 20,
+                "status": "LIVE" if number % 3 else "DRAFT",
+                "author": author,
+                "version_": 1,
+            }
+        )
+    api.service.store.restore(model, records)
+    return api, records, authors
+
+
+def expected(records: list[dict[str, Any]], field: str, descending: bool, keep: Callable[..., bool]) -> list[str]:
+    model_order = [(load_schema(SCHEMA).model("Post").fields[field], descending)]
+    return [r["id"] for r in order.sort(model_order, [r for r in records if keep(r)])]
+
+
+def page(api: Api, **variables: Any) -> dict[str, Any]:
+    found: dict[str, Any] = api.data(POSTS, variables)["postsConnection"]
+    return found
+
+
+def node_ids(found: dict[str, Any]) -> list[str]:
+    return [edge["node"]["id"] for edge in found["edges"]]
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_the_newest_20_of_1500_read_about_a_page_and_page_on_by_cursor(
+    many: tuple[Api, list[dict[str, Any]], list[str]], descending: bool
+) -> None:
+    api, records, _ = many
+    every = expected(records, "createdAt", descending, lambda r: True)
+    direction = "DESC" if descending else "ASC"
+    with api.calls() as calls:
+        first = page(api, orderBy={"createdAt": direction}, first=20)
+    assert node_ids(first) == every[:20]
+    assert first["pageInfo"]["hasNextPage"] is True
+    assert first["pageInfo"]["hasPreviousPage"] is False
+    # One Query per shard, each of a page and one: no Scan.
+    assert dict(calls.counts) == {"Query": 4}
+    with api.calls() as calls:
+        second = page(api, orderBy={"createdAt": direction}, first=20, after=first["pageInfo"]["endCursor"])
+    assert node_ids(second) == every[20:40]
+    assert second["pageInfo"]["hasPreviousPage"] is True
+    assert dict(calls.counts) == {"Query": 4}
+    with api.calls() as calls:
+        last = page(api, orderBy={"createdAt": direction}, last=5)
+    assert node_ids(last) == every[-5:]
+    assert last["pageInfo"]["hasPreviousPage"] is True
+    assert last["pageInfo"]["hasNextPage"] is False
+    assert calls.counts["Query"] <= 8
+    assert "Scan" not in calls.counts
+    before = page(api, orderBy={"createdAt": direction}, last=3, before=second["edges"][0]["cursor"])
+    assert node_ids(before) == every[17:20]
+
+
+def test_paging_the_whole_list_by_cursor_gives_every_record_once_in_order(
+    many: tuple[Api, list[dict[str, Any]], list[str]],
+) -> None:
+    api, records, _ = many
+    every = expected(records, "createdAt", True, lambda r: True)
+    seen: list[str] = []
+    after = None
+    while True:
+        found = page(api, orderBy={"createdAt": "DESC"}, first=400, after=after)
+        seen += node_ids(found)
+        if not found["pageInfo"]["hasNextPage"]:
+            break
+        after = found["pageInfo"]["endCursor"]
+    assert seen == every
+
+
+def test_a_range_reads_only_its_stretch(many: tuple[Api, list[dict[str, Any]], list[str]]) -> None:
+    api, records, _ = many
+    low, high = "2024-01-05T00:00:00.000Z", "2024-01-07T00:00:59.000Z"
+    inside = expected(
+        records, "createdAt", False, lambda r: r["createdAt"] is not None and low <= r["createdAt"] <= high
+    )
+    where = {"range": {"createdAt": [low, high]}}
+    with api.calls() as calls:
+        found = page(api, where=where, orderBy={"createdAt": "ASC"}, first=10)
+    assert node_ids(found) == inside[:10]
+    assert dict(calls.counts) == {"Query": 4}
+    found = page(api, where=where, orderBy={"createdAt": "DESC"}, first=500)
+    assert node_ids(found) == list(reversed(inside))
+
+
+def test_one_authors_newest_20_through_the_where_and_through_the_relation(
+    many: tuple[Api, list[dict[str, Any]], list[str]],
+) -> None:
+    api, records, (ann, _) = many
+    newest = expected(records, "createdAt", True, lambda r: r["author"] == ann)
+    with api.calls() as calls:
+        found = page(api, where={"author": {"match": {"id": [ann]}}}, orderBy={"createdAt": "DESC"}, first=20)
+    assert node_ids(found) == newest[:20]
+    # One Query of the author's partition; the author itself, for the rest of the where-clause.
+    assert calls.counts["Query"] == 1
+    assert "Scan" not in calls.counts
+    with api.calls() as calls:
+        listed = api.data(USER_POSTS, {"id": ann, "orderBy": {"createdAt": "DESC"}, "first": 20})["user"]["posts"]
+    assert [p["id"] for p in listed] == newest[:20]
+    assert dict(calls.counts) == {"GetItem": 1, "Query": 1}
+    last = api.data(USER_POSTS, {"id": ann, "orderBy": {"createdAt": "DESC"}, "last": 5})["user"]["posts"]
+    assert [p["id"] for p in last] == newest[-5:]
+
+
+def test_two_fields_and_the_rest_of_the_where_clause(many: tuple[Api, list[dict[str, Any]], list[str]]) -> None:
+    api, records, (_, bob) = many
+    where = {"match": {"status": ["LIVE"]}, "author": {"match": {"id": [bob]}}, "not": {"match": {"title": ["p1"]}}}
+    with api.calls() as calls:
+        found = page(api, where=where, orderBy={"score": "DESC"}, first=1000)
+    assert node_ids(found) == expected(
+        records, "score", True, lambda r: r["author"] == bob and r["status"] == "LIVE" and r["title"] != "p1"
+    )
+    # Backward, the values, then the nulls: one Query each of the one partition.
+    assert calls.counts["Query"] == 2
+    assert "Scan" not in calls.counts
+
+
+def test_a_moved_record_is_read_in_its_new_place(many: tuple[Api, list[dict[str, Any]], list[str]]) -> None:
+    api, records, (ann, bob) = many
+    moved = expected(records, "createdAt", True, lambda r: r["author"] == ann)[0]
+    api.data(UPDATE_USER, {"id": bob, "data": {"posts": {"connect": [{"id": moved}]}}})
+    api.data(UPDATE_POST, {"id": moved, "data": {"createdAt": "2030-01-01T00:00:00.000Z"}})
+    bobs = api.data(USER_POSTS, {"id": bob, "orderBy": {"createdAt": "DESC"}, "first": 2})["user"]["posts"]
+    anns = api.data(USER_POSTS, {"id": ann, "orderBy": {"createdAt": "DESC"}, "first": 2})["user"]["posts"]
+    assert bobs[0]["id"] == moved
+    assert moved not in [p["id"] for p in anns]
+    assert node_ids(page(api, orderBy={"createdAt": "DESC"}, first=1)) == [moved]
+
+
+def test_an_ordered_read_no_index_serves_names_the_index_that_would(
+    many: tuple[Api, list[dict[str, Any]], list[str]],
+) -> None:
+    api, _, _ = many
+    result = api.query(POSTS, {"orderBy": {"title": "ASC"}, "first": 5})
+    message = result["errors"][0]["message"]
+    assert "needs more than" in message
+    assert '@index(sortBy: "title")' in message
+
+
+def test_ties_are_broken_by_id_in_the_direction_of_the_sort() -> None:
+    model = load_schema(SCHEMA).model("Post")
+    records: list[dict[str, Any]] = [
+        {"id": "a", "score": 1.0},
+        {"id": "b", "score": 1.0},
+        {"id": "c", "score": None},
+        {"id": "d"},
+    ]
+    assert [r["id"] for r in order.sort([(model.fields["score"], True)], records)] == ["b", "a", "d", "c"]
+    assert [r["id"] for r in order.sort([(model.fields["score"], False)], records)] == ["a", "b", "c", "d"]
