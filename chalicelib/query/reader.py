@@ -254,7 +254,7 @@ class Reader:
             assert args.last is not None
             more = len(records) > args.last
             chosen = list(reversed(records[: args.last]))
-            has_next, has_previous = args.before is not None, more
+            has_next, has_previous = args.before is not None, more or args.after is not None
         else:
             skip = args.skip or 0
             chosen = records[skip:]

@@ -73,7 +73,8 @@ class Plan:
         forward = not self.descending
         kept: list[tuple[Segment, bool]] = []
         for segment in self.segments:
-            clipped: Segment | None = segment
+            # An inverted range reads nothing (DynamoDB refuses a BETWEEN whose ends are swapped).
+            clipped: Segment | None = segment.clipped(None, None)
             for key, start in ((after, True), (before, False)):
                 if clipped is None or key is None:
                     continue
