@@ -3,6 +3,8 @@ every write, and read by the planner a page at a time (store/sorted_keys.py, que
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.api import ids
+from chalicelib.errors import INVALID_INPUT
 from chalicelib.query import order
 from chalicelib.schema.loader import SchemaError, load_schema
 from chalicelib.store import sorted_keys
@@ -365,3 +368,63 @@ def test_ties_are_broken_by_id_in_the_direction_of_the_sort() -> None:
     ]
     assert [r["id"] for r in order.sort([(model.fields["score"], True)], records)] == ["b", "a", "d", "c"]
     assert [r["id"] for r in order.sort([(model.fields["score"], False)], records)] == ["a", "b", "c", "d"]
+
+
+UPDATE_MANY = """
+mutation ($where: PostWhereInput!, $data: PostUpdateInput!) {
+  updateManyPosts(input: {where: $where, data: $data}) { count }
+}
+"""
+DELETE_MANY = "mutation ($where: PostWhereInput!) { deleteManyPosts(input: {where: $where}) { count } }"
+IMPORT = "mutation ($data: [JSON]!) { importData(data: $data) { data } }"
+EVERY_POST = "{ posts { id createdAt score status author { id } } }"
+
+
+def assert_indexes_agree(api: Api, authors: list[str]) -> None:
+    """Every ordered read through the indexes equals the in-memory order of every post as stored."""
+    stored = [{**p, "author": (p["author"] or {}).get("id")} for p in api.data(EVERY_POST)["posts"]]
+    for direction in ("ASC", "DESC"):
+        found = page(api, orderBy={"createdAt": direction}, first=1000)
+        assert node_ids(found) == expected(stored, "createdAt", direction == "DESC", lambda r: True)
+        for author in authors:
+            for status in ("LIVE", "DRAFT"):
+                where = {"match": {"status": [status]}, "author": {"match": {"id": [author]}}}
+                found = page(api, where=where, orderBy={"score": direction}, first=1000)
+
+                def keep(r: dict[str, Any], author: str = author, status: str = status) -> bool:
+                    return r["author"] == author and r["status"] == status
+
+                assert node_ids(found) == expected(stored, "score", direction == "DESC", keep)
+
+
+def test_bulk_updates_imports_and_deletes_keep_the_indexes_right(blog: Api) -> None:
+    authors = [new_user(blog, "ann"), new_user(blog, "bob")]
+    for number in range(12):
+        new_post(
+            blog,
+            f"p{number}",
+            authors[number % 2],
+            createdAt=f"2024-02-{1 + number % 5:02d}T00:00:00.000Z",
+            score=float(number % 4),
+            status="LIVE" if number % 3 else "DRAFT",
+        )
+    assert_indexes_agree(blog, authors)
+    blog.data(
+        UPDATE_MANY, {"where": {"match": {"title": ["p1", "p2", "p3"]}}, "data": {"status": "DRAFT", "score": 9.5}}
+    )
+    blog.data(UPDATE_MANY, {"where": {"match": {"title": ["p4"]}}, "data": {"createdAt": None}})
+    assert_indexes_agree(blog, authors)
+    imported = [
+        {"__typename": "Post", "title": "i1", "createdAt": "2023-01-01T00:00:00.000Z", "status": "LIVE", "score": 3},
+        {"__typename": "Post", "title": "i2", "status": "DRAFT"},
+    ]
+    blog.data(IMPORT, {"data": imported})
+    assert_indexes_agree(blog, authors)
+    blog.data(DELETE_MANY, {"where": {"match": {"title": ["p0", "p5", "i1"]}}})
+    assert_indexes_agree(blog, authors)
+
+
+def test_a_tampered_cursor_is_a_client_error(blog: Api) -> None:
+    cursor = base64.urlsafe_b64encode(json.dumps([{"a": 1}, "x"]).encode()).decode().rstrip("=")
+    result = blog.query(POSTS, {"orderBy": {"createdAt": "DESC"}, "first": 2, "after": cursor})
+    assert result["errors"][0]["extensions"]["code"] == INVALID_INPUT
