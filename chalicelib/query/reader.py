@@ -102,7 +102,8 @@ class Reader:
         where.validate(model, args.where, self.registry)
         source = plan_source(model, args.where)
         if source.ids is None and not count:
-            ordered = sorted_reads.plan(model, args.where, args.order, bool(args.skip and args.last is not None))
+            skip_last = bool(args.skip and args.last is not None)
+            ordered = sorted_reads.plan(model, args.where, args.order, skip_last, self._resolve)
             if ordered is not None:
                 return self._ordered(model, args, ordered)
         if args.streams and source.streams and not count:
@@ -223,6 +224,18 @@ class Reader:
             resume = None
         positions = [cursors.encode([r["id"]]) for r in records]
         return Slice(records, positions, has_next=more, has_previous=args.after is not None, resume=resume)
+
+    def _resolve(self, field: Field, key: str, values: list[Any]) -> list[str] | None:
+        """The ids of `field`'s target whose unique `key` holds one of `values`: one index Query
+        per value (None when `key` is not unique, or the target not one model)."""
+        if self.registry.polymorphic(field) or len(values) > sorted_reads.MAX_PARTITIONS:
+            return None
+        target = self.registry.model(field.type_name)
+        unique = target.fields.get(key)
+        if unique is None or not unique.unique or unique.is_list:
+            return None
+        found = (self.store.find_unique(target, unique, value) for value in values)
+        return [record["id"] for record in found if record is not None]
 
     def _ordered(self, model: Model, args: ListArgs, plan: sorted_reads.Plan) -> Slice:
         """A page through an ordered index (query/sorted_reads.py): read forward from `after` for

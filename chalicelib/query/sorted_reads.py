@@ -16,7 +16,7 @@ direction of the sort.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -95,13 +95,30 @@ class Plan:
         return kept
 
 
-def plan(model: Model, where_: where.Where | None, order_by: order.OrderBy, skip_last: bool) -> Plan | None:
+# The ids of the records of a to-one relation's target whose unique field holds one of some
+# values; None when the field is not unique, and the match no equality on the relation.
+Resolve = Callable[[Field, str, list[Any]], list[str] | None]
+
+
+def plan(
+    model: Model, where_: where.Where | None, order_by: order.OrderBy, skip_last: bool, resolve: Resolve | None = None
+) -> Plan | None:
     """The plan of the cheapest index that serves the read, None if none does (nor a read that
-    both skips from the front and takes the `last`, which needs the whole list's length)."""
+    both skips from the front and takes the `last`, which needs the whole list's length).
+
+    A to-one named by a unique field of its target (`author: {match: {email: [...]}}`) is
+    resolved to ids by `resolve`, only when an index would use it."""
     if len(order_by) != 1 or skip_last:
         return None
     sort_field, descending = order_by[0]
     equal = _equalities(model, where_)
+    if resolve is not None:
+        wanted = {name for index in model.sorted_indexes if index.sort_by == sort_field.name for name in index.fields}
+        for name, (field, key, values) in _unique_matches(model, where_).items():
+            if name in wanted and name not in equal:
+                resolved = resolve(field, key, values)
+                if resolved is not None:
+                    equal[name] = resolved
     found: list[Plan] = []
     for number, index in enumerate(model.sorted_indexes):
         if index.sort_by != sort_field.name or not all(name in equal for name in index.fields):
@@ -112,6 +129,8 @@ def plan(model: Model, where_: where.Where | None, order_by: order.OrderBy, skip
                 continue
             keys = [sorted_keys.equality_key(model, index, list(values)) for values in combinations]
             partitions = tuple(dict.fromkeys(k for k in keys if k is not None))
+            if not partitions:
+                return Plan(number, index, (), descending, ())  # no value to match: nothing to read
         else:
             partitions = tuple(sorted_keys.shards(index))
         found.append(Plan(number, index, partitions, descending, _segments(sort_field, where_, descending)))
@@ -182,6 +201,19 @@ def _equalities(model: Model, where_: where.Where | None) -> dict[str, list[Any]
             ids = ((inner or {}).get("match") or {}).get("id") if isinstance(inner, dict) else None
             if ids and None not in ids:
                 found.setdefault(field.name, list(dict.fromkeys(ids)))
+    return found
+
+
+def _unique_matches(model: Model, where_: where.Where | None) -> dict[str, tuple[Field, str, list[Any]]]:
+    """Each to-one the where-clause names by a `match` on another field than the id (which the
+    resolver checks is unique): the field, that key, its values."""
+    found: dict[str, tuple[Field, str, list[Any]]] = {}
+    for clause in _conjuncts(where_):
+        for field in model.pointers():
+            inner = clause.get(field.name)
+            for key, values in ((inner.get("match") or {}) if isinstance(inner, dict) else {}).items():
+                if key != "id" and values and None not in values:
+                    found.setdefault(field.name, (field, key, list(dict.fromkeys(values))))
     return found
 
 
