@@ -29,7 +29,7 @@ from chalicelib.query.where import relation_paths
 from chalicelib.schema.registry import Field, Model, Registry, Storage
 from chalicelib.store.attributes import storable_number
 from chalicelib.store.changes import VERSION, Changes, Edge, Update
-from chalicelib.store.records import Record, RecordStore, linked_model
+from chalicelib.store.records import Record, RecordStore, linked_model, needs_current
 
 # The most records a deletion leaves linked through one relation that are read to authorize them
 # one by one (see `WritePlan._left_linked`).
@@ -100,6 +100,7 @@ class WritePlan:
         self._authorized.add((model.name, record["id"]))
         update = self.changes.update(model, record["id"])
         update.version = record.get(VERSION) or 0
+        update.current = record
         new = dict(record)
         for name, value in data.items():
             field = model.fields[name]
@@ -123,6 +124,8 @@ class WritePlan:
         if record is not None:
             self._authorized.add((model.name, record_id))
         update = plan_simple_update(model, record_id, data)
+        if record is not None and needs_current(update):
+            update.current, update.version = record, record.get(VERSION) or 0
         self.changes.updates[(model.name, record_id)] = update
         return update
 
@@ -319,7 +322,24 @@ class WritePlan:
                     self.changes.check(model, record)
                 elif owner is not None and owner != "id":
                     update.expect.setdefault(owner, record.get(owner))
+        self._read_for_indexes()
         return self.changes
+
+    def _read_for_indexes(self) -> None:
+        """Read, a batch per model, the records whose update sets part of an ordered index's fields
+        without having read them (see `needs_current`); each write then holds their version."""
+        unread: dict[str, list[Update]] = {}
+        for update in self.changes.updates.values():
+            if update.current is None and needs_current(update):
+                unread.setdefault(update.model.name, []).append(update)
+        for name, updates in unread.items():
+            found = self.store.batch_get(self.registry.model(name), [u.record_id for u in updates])
+            for update in updates:
+                # A record gone is no update: its write's condition (it must exist) fails it.
+                record = found.get(update.record_id, {"id": update.record_id})
+                update.current = record
+                if update.version is None:
+                    update.version = record.get(VERSION) or 0
 
     # Deleting.
 

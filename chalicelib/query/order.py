@@ -1,4 +1,5 @@
-"""Ordering records: `orderBy` keys in the order written, nulls last in both directions, then id.
+"""Ordering records: `orderBy` keys in the order written, nulls last in both directions, then id
+in the direction of the last key (as an ordered index reads them: store/sorted_keys.py).
 
 The id as a last key makes every order total, so pages never overlap or skip a record.
 """
@@ -33,7 +34,7 @@ def compare(order: OrderBy, left: list[Any], right: list[Any]) -> int:
         result = _compare_values(a, b, descending)
         if result:
             return result
-    return _compare_values(left[-1], right[-1], False)
+    return _compare_values(left[-1], right[-1], bool(order) and order[-1][1])
 
 
 def _compare_values(a: Any, b: Any, descending: bool) -> int:

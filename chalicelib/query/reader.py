@@ -18,15 +18,17 @@ needs the whole list and would pass the cap is refused with an error rather than
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.errors import INVALID_INPUT, ApiError
-from chalicelib.query import cursors, order, where
+from chalicelib.query import cursors, order, sorted_reads, where
 from chalicelib.query.conditions import compile_where
 from chalicelib.query.loader import FULL_PAGE, Loader, too_many
-from chalicelib.schema.registry import Field, Model, Registry
+from chalicelib.schema.registry import Field, Model, Registry, Storage
 from chalicelib.store.attributes import index_attribute_name, index_key
 from chalicelib.store.record import Record
 from chalicelib.store.records import Key, Page, RecordStore, linked_model
@@ -99,11 +101,19 @@ class Reader:
         args.check()
         where.validate(model, args.where, self.registry)
         source = plan_source(model, args.where)
+        if source.ids is None and not count:
+            skip_last = bool(args.skip and args.last is not None)
+            ordered = sorted_reads.plan(model, args.where, args.order, skip_last, self._resolve)
+            if ordered is not None:
+                return self._ordered(model, args, ordered)
         if args.streams and source.streams and not count:
             start = start_key(source, cursors.decode(args.after, 1)[0]) if args.after else None
             size = self._page_size(args.first, args.where)
             return self._stream(model, args, self._pages(model, args.where, source, start, size))
-        records = self._all(model, args.where, source)
+        try:
+            records = self._all(model, args.where, source)
+        except ApiError as error:
+            raise _with_hint(error, model, args) from None
         return _slice(args, records, source)
 
     def read_related(self, field: Field, record: Record, args: ListArgs, *, count: bool = False) -> Slice:
@@ -121,7 +131,19 @@ class Reader:
             if self.registry.polymorphic(field):
                 pages = self._readable(field, pages)
             return self._stream(model, args, pages)
-        records = self._filter(model, args.where, self.loader.related(field, record))
+        # A list of children is equality on their pointer back: an index on it may serve the order.
+        assert field.relation is not None
+        inverse = field.relation.inverse if field.storage is Storage.CHILDREN else None
+        if inverse is not None and not count and not self.registry.polymorphic(field):
+            skip_last = bool(args.skip and args.last is not None)
+            ordered = sorted_reads.plan_related(model, inverse, record["id"], args.where, args.order, skip_last)
+            if ordered is not None:
+                return self._ordered(model, args, ordered)
+        try:
+            related = self.loader.related(field, record)
+        except ApiError as error:
+            raise _with_hint(error, model, args, (inverse,) if inverse else ()) from None
+        records = self._filter(model, args.where, related)
         return _slice(args, records, Source(ids=[r["id"] for r in records]))
 
     def _readable(self, field: Field, pages: Iterator[Page]) -> Iterator[Page]:
@@ -203,6 +225,88 @@ class Reader:
         positions = [cursors.encode([r["id"]]) for r in records]
         return Slice(records, positions, has_next=more, has_previous=args.after is not None, resume=resume)
 
+    def _resolve(self, field: Field, key: str, values: list[Any]) -> list[str] | None:
+        """The ids of `field`'s target whose unique `key` holds one of `values`: one index Query
+        per value (None when `key` is not unique, or the target not one model)."""
+        if self.registry.polymorphic(field) or len(values) > sorted_reads.MAX_PARTITIONS:
+            return None
+        target = self.registry.model(field.type_name)
+        unique = target.fields.get(key)
+        if unique is None or not unique.unique or unique.is_list:
+            return None
+        found = (self.store.find_unique(target, unique, value) for value in values)
+        return [record["id"] for record in found if record is not None]
+
+    def _ordered(self, model: Model, args: ListArgs, plan: sorted_reads.Plan) -> Slice:
+        """A page through an ordered index (query/sorted_reads.py): read forward from `after` for
+        `first`, or backward from `before` for `last`, as far as the page needs."""
+        reverse = args.last is not None and args.first is None
+        after = plan.cursor_key(model, cursors.decode(args.after, 2)) if args.after else None
+        before = plan.cursor_key(model, cursors.decode(args.before, 2)) if args.before else None
+        wanted = args.last if reverse else None if args.first is None else (args.skip or 0) + args.first
+        size = max(1, min(self.page_cap, FULL_PAGE if wanted is None else wanted + 1))
+        candidates = self._index_records(model, plan, plan.reading(after, before, reverse), size, {after, before})
+        records: list[Record] = []
+        examined = 0
+        resume: str | None = None
+        capped = False
+        while wanted is None or len(records) <= wanted:
+            chunk = list(itertools.islice(candidates, size))
+            if not chunk:
+                break
+            examined += len(chunk)
+            records += self._filter(model, args.where, chunk)
+            if examined >= self.page_cap and (wanted is None or len(records) <= wanted):
+                if reverse or wanted is None:
+                    raise too_many(model, self.page_cap)
+                # Stopped by the read cap, not by `first`: resume after the last record examined.
+                capped = True
+                resume = cursors.encode(order.position(args.order, chunk[-1]))
+                break
+        if reverse:
+            assert args.last is not None
+            more = len(records) > args.last
+            chosen = list(reversed(records[: args.last]))
+            has_next, has_previous = args.before is not None, more or args.after is not None
+        else:
+            skip = args.skip or 0
+            chosen = records[skip:]
+            more = args.first is not None and len(chosen) > args.first
+            chosen = chosen if args.first is None else chosen[: args.first]
+            has_next = more or capped or args.before is not None
+            has_previous = args.after is not None or (skip > 0 and bool(records))
+            if args.last is not None:
+                has_previous = has_previous or len(chosen) > args.last
+                chosen = chosen[max(0, len(chosen) - args.last) :]
+            if more:
+                resume = None
+        positions = [cursors.encode(order.position(args.order, r)) for r in chosen]
+        return Slice(chosen, positions, has_next=has_next, has_previous=has_previous, resume=resume)
+
+    def _index_records(
+        self,
+        model: Model,
+        plan: sorted_reads.Plan,
+        segments: list[tuple[sorted_reads.Segment, bool]],
+        page_size: int,
+        excluded: set[str | None],
+    ) -> Iterator[Record]:
+        """The records of `segments` in reading order, each segment one Query per partition merged
+        by range key; the cursors' own records (`excluded`) left out: cursors are exclusive."""
+        for segment, forward in segments:
+            streams = [
+                _records(
+                    self.store.sorted_pages(
+                        model, plan.number, partition, (segment.low, segment.high), forward, page_size
+                    )
+                )
+                for partition in plan.partitions
+            ]
+            merged = heapq.merge(*streams, key=lambda r: plan.range_key(model, r), reverse=not forward)
+            for record in merged:
+                if plan.range_key(model, record) not in excluded:
+                    yield record
+
     def _page_size(self, wanted: int | None, where_: where.Where | None) -> int:
         size = FULL_PAGE if where_ or wanted is None else wanted + 1
         return max(1, min(size, self.page_cap))
@@ -216,6 +320,21 @@ class Reader:
             return
         for value in source.values:
             yield from self.store.index_pages(model, source.index, value, condition, start, page_size)
+
+
+def _records(pages: Iterator[Page]) -> Iterator[Record]:
+    for page in pages:
+        yield from page.records
+
+
+def _with_hint(error: ApiError, model: Model, args: ListArgs, fields: tuple[str, ...] = ()) -> ApiError:
+    """A read refused for the cap, with the `@index` that would have served it when it is ordered."""
+    if not args.order or "needs more than" not in error.message:
+        return error
+    hint = sorted_reads.suggestion(model, args.where, args.order, fields)
+    return ApiError(
+        error.code, f"{error.message}; or declare {hint} on {model.name}, which reads a page", **error.extensions
+    )
 
 
 def plan_source(model: Model, where_: where.Where | None) -> Source:

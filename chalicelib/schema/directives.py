@@ -7,7 +7,7 @@ DIRECTIVES_SDL = """
 scalar _Literal
 directive @model on OBJECT
 directive @unique on FIELD_DEFINITION
-directive @index on FIELD_DEFINITION
+directive @index(fields: [String!], sortBy: String, shards: Int) repeatable on OBJECT | FIELD_DEFINITION
 directive @relation(name: String!) on FIELD_DEFINITION
 directive @default(value: _Literal!) on FIELD_DEFINITION
 directive @createdTimestamp(allowManual: Boolean = false) on FIELD_DEFINITION
@@ -27,7 +27,7 @@ directive @access(
 FIELD_DIRECTIVES = frozenset(
     {"unique", "index", "relation", "default", "createdTimestamp", "updatedTimestamp", "storeName", "connection"}
 )
-TYPE_DIRECTIVES = frozenset({"model", "storeName", "access"})
+TYPE_DIRECTIVES = frozenset({"model", "storeName", "access", "index"})
 
 _GRAPHQL_SCALARS = frozenset({"ID", "String", "Int", "Float", "Boolean"})
 EXTRA_SCALARS = tuple(s for s in BUILTIN_SCALARS if s not in _GRAPHQL_SCALARS)

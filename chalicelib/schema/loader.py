@@ -42,6 +42,7 @@ from chalicelib.schema.plurals import pluralize
 from chalicelib.schema.registry import (
     ACTIONS,
     BUILTIN_SCALARS,
+    DEFAULT_SHARDS,
     OWNER,
     ROLE_TYPE,
     SESSION_MODEL,
@@ -55,6 +56,7 @@ from chalicelib.schema.registry import (
     Model,
     Registry,
     Relation,
+    SortedIndex,
     Storage,
     Timestamp,
 )
@@ -123,6 +125,7 @@ class _Loader:
                 store_name=store_names[name],
                 description=node.description.value if node.description else None,
                 access=_access(name, node, fields[name]),
+                sorted_indexes=_sorted_indexes(name, node, fields[name]),
             )
             for name, node in model_nodes.items()
         }
@@ -369,6 +372,12 @@ def _check_field_rules(where: str, node: FieldDefinitionNode, field: Field) -> N
         if extra:
             raise SchemaError(f"{where}: the id is managed by the server and takes no @{extra[0]}")
         return
+    index_directives = [d for d in node.directives or () if d.name.value == "index"]
+    if len(index_directives) > 1 or any(d.arguments for d in index_directives):
+        raise SchemaError(
+            f"{where}: a field takes one @index, without arguments; an ordered index is declared on the type:"
+            ' @index(fields: [...], sortBy: "...")'
+        )
     for directive in ("unique", "index"):
         if not _has_directive(node, directive):
             continue
@@ -413,6 +422,61 @@ def _access(model: str, node: ObjectTypeDefinitionNode, fields: dict[str, Field]
     if OWNER in grants["bulk"]:
         raise SchemaError(f"type {model}: @access cannot grant bulk to owner: bulk operations span records")
     return Access(owner_field=owner, **grants)
+
+
+# DynamoDB's limit of global secondary indexes per table.
+MAX_INDEXES = 20
+
+
+def _sorted_indexes(model: str, node: ObjectTypeDefinitionNode, fields: dict[str, Field]) -> tuple[SortedIndex, ...]:
+    """The type-level `@index` directives, each checked: `fields` single scalars, enums or to-one
+    relations compared for equality, `sortBy` a single field with an order."""
+    found: list[SortedIndex] = []
+    for directive in node.directives or ():
+        if directive.name.value != "index":
+            continue
+        names = tuple(_argument(directive, "fields") or ())
+        sort_by = _argument(directive, "sortBy")
+        shards = _argument(directive, "shards")
+        where = f"type {model}: @index"
+        if sort_by is None:
+            raise SchemaError(f"{where} on a type needs `sortBy`; an unordered index is declared on its field")
+        sort_field = fields.get(sort_by)
+        if sort_field is None:
+            raise SchemaError(f"{where}(sortBy: {sort_by!r}): {model} has no field {sort_by}")
+        if sort_field.is_relation or not sort_field.sortable:
+            raise SchemaError(
+                f"{where}(sortBy: {sort_by!r}): {model}.{sort_by} has no order; sortBy takes a single scalar"
+                " or enum field that orderBy takes"
+            )
+        if len(set(names)) != len(names) or sort_by in names:
+            raise SchemaError(f"{where}(sortBy: {sort_by!r}): `fields` name each field once, and not sortBy's")
+        for name in names:
+            field = fields.get(name)
+            if field is None:
+                raise SchemaError(f"{where}(fields: [{name!r}]): {model} has no field {name}")
+            equality = field.filterable or (field.is_relation and field.storage is Storage.POINTER)
+            if field.is_id or field.is_list or not equality:
+                raise SchemaError(
+                    f"{where}(fields: [{name!r}]): {model}.{name} cannot be compared for equality; fields take"
+                    " single scalar, enum or to-one relation fields other than id"
+                )
+        if names and shards is not None:
+            raise SchemaError(f"{where}(sortBy: {sort_by!r}): `shards` applies to an index without `fields`")
+        if shards is not None and not 1 <= shards <= 100:
+            raise SchemaError(f"{where}(sortBy: {sort_by!r}): `shards` is from 1 to 100")
+        index = SortedIndex(names, sort_by, 1 if names else (shards or DEFAULT_SHARDS))
+        if any(other.fields == index.fields and other.sort_by == index.sort_by for other in found):
+            raise SchemaError(f"{where}: {index.label} is declared twice")
+        found.append(index)
+    field_indexes = [f for f in fields.values() if not f.is_id and (f.unique or f.indexed)]
+    links = [f for f in fields.values() if f.relation is not None and f.relation.indexed]
+    if len(field_indexes) + len(links) + len(found) > MAX_INDEXES:
+        raise SchemaError(
+            f"type {model}: needs {len(field_indexes) + len(links) + len(found)} indexes (@unique and @index"
+            f" fields, to-one relations read as lists, type-level @index); DynamoDB allows {MAX_INDEXES}"
+        )
+    return tuple(found)
 
 
 def _timestamp(where: str, node: FieldDefinitionNode, named: str, is_list: bool) -> Timestamp | None:

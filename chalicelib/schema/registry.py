@@ -165,6 +165,31 @@ class Field:
         return not self.is_id and (self.timestamp is None or self.timestamp.allow_manual)
 
 
+# How many partitions an index without `fields` spreads its records over (see `SortedIndex`).
+DEFAULT_SHARDS = 4
+
+
+@dataclass(frozen=True)
+class SortedIndex:
+    """A type-level `@index(fields: [...], sortBy: "...")`: the model's records whose `fields` equal
+    given values, in `sortBy` order (ties by id), read a page at a time.
+
+    Without `fields` every record is in it, spread over `shards` partitions by a hash of its id so
+    that no partition takes every write; a read merges one Query per shard.
+    """
+
+    fields: tuple[str, ...]
+    sort_by: str
+    shards: int = 1
+
+    @property
+    def label(self) -> str:
+        """The directive as the schema writes it."""
+        fields = ", ".join(f'"{name}"' for name in self.fields)
+        prefix = f"fields: [{fields}], " if self.fields else ""
+        return f'@index({prefix}sortBy: "{self.sort_by}")'
+
+
 OWNER = "owner"
 ACTIONS = ("read", "create", "update", "delete", "bulk")
 
@@ -198,6 +223,7 @@ class Model:
     store_name: str
     description: str | None = None
     access: Access = field(default_factory=Access)
+    sorted_indexes: tuple[SortedIndex, ...] = ()
 
     @property
     def is_session(self) -> bool:

@@ -32,6 +32,9 @@ class Update:
     condition: Condition | None = None  # the client's conditions, compiled
     claim: dict[str, Any] = field(default_factory=dict)  # unique values taken: new guards
     release: dict[str, Any] = field(default_factory=dict)  # unique values given up: guards removed
+    # The record as read, when it was: what an ordered index's keys need beyond `assign` (see
+    # store/records.py `needs_current`).
+    current: Record | None = None
 
 
 @dataclass(frozen=True)

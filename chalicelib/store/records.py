@@ -19,13 +19,20 @@ from pynamodb.models import Model as PynamoModel
 
 from chalicelib.api import ids
 from chalicelib.errors import ApiError
-from chalicelib.schema.registry import Field, Model, Registry, Storage
-from chalicelib.store import batch, edges
+from chalicelib.schema.registry import Field, Model, Registry, SortedIndex, Storage
+from chalicelib.store import batch, edges, sorted_keys
 from chalicelib.store.attributes import index_attribute_name, index_key, python_name, serialize
 from chalicelib.store.backoff import Backoff
 from chalicelib.store.changes import VERSION, Changes, Delete, Edge, Update
 from chalicelib.store.record import Record
-from chalicelib.store.sizes import check_item, check_key, item_size, key_fits
+from chalicelib.store.sizes import (
+    MAX_PARTITION_KEY_BYTES,
+    MAX_SORT_KEY_BYTES,
+    check_item,
+    check_key,
+    item_size,
+    key_fits,
+)
 from chalicelib.store.tables import VERSION_ATTRIBUTE, GuardBase, Tables
 from chalicelib.store.transaction import ConditionFailed, Label, Transaction
 
@@ -155,6 +162,33 @@ class RecordStore:
         pages = index.query(key, filter_condition=condition, last_evaluated_key=start, page_size=page_size).page_iter
         return self._pages(model, cls, pages)
 
+    def sorted_pages(
+        self,
+        model: Model,
+        number: int,
+        partition: str,
+        bounds: tuple[str | None, str | None],
+        forward: bool,
+        page_size: int,
+    ) -> Iterator[Page]:
+        """One partition of the model's `number`th ordered index (store/sorted_keys.py), its range
+        keys within the inclusive `bounds` (None for an open end), forward or backward, page by page."""
+        if not key_fits(partition):
+            return iter(())  # too long to have been stored
+        cls = self.tables.model_class(model.name)
+        index = getattr(cls, f"sorted_{number}")
+        position = type(index).position
+        low, high = bounds
+        condition: Condition | None = None
+        if low is not None and high is not None:
+            condition = position.between(low, high)
+        elif low is not None:
+            condition = position >= low
+        elif high is not None:
+            condition = position <= high
+        query = index.query(partition, range_key_condition=condition, scan_index_forward=forward, page_size=page_size)
+        return self._pages(model, cls, query.page_iter)
+
     def related_pages(self, field: Field, record_id: str, after: str | None, page_size: int) -> Iterator[Page]:
         """The records related to `record_id` through the to-many `field`, in id order, after the id
         `after`, page by page: a Query of the inverse pointer's index (whole records), or of the
@@ -256,7 +290,7 @@ class RecordStore:
         if update.condition is not None and update.condition != EXISTS:
             condition &= update.condition
         label = Label(model.name, record_id=update.record_id)
-        actions = _actions(cls, update)
+        actions = _actions(cls, update) + _sorted_actions(cls, update)
         transaction.update(cls(update.record_id), update.record_id, actions, condition, label)
         for name, value in update.claim.items():
             self._claim(transaction, model, model.fields[name], value, update.record_id)
@@ -332,6 +366,52 @@ def _actions(cls: type[PynamoModel], update: Update) -> list[Action]:
     return actions
 
 
+def needs_current(update: Update) -> bool:
+    """Whether the update sets some, not all, of an ordered index's `fields`: its new key also
+    depends on the others, so the record must be read first (and the write hold its version)."""
+    assigned = update.assign.keys()
+    return any(0 < len(assigned & set(index.fields)) < len(index.fields) for index in update.model.sorted_indexes)
+
+
+def _sorted_actions(cls: type[PynamoModel], update: Update) -> list[Action]:
+    """The ordered indexes' keys an update changes (see store/sorted_keys.py)."""
+    model = update.model
+    actions: list[Action] = []
+    for number, index in enumerate(model.sorted_indexes):
+        if index.fields and update.assign.keys() & set(index.fields):
+            if needs_current(update) and update.current is None:
+                raise RuntimeError(f"{model.name}: an update of {index.label}'s fields was planned without a read")
+            known = {**(update.current or {}), **update.assign, "id": update.record_id}
+            key = _checked(model, index, sorted_keys.hash_key(model, index, known))
+            path = Path(getattr(cls, f"sorted_{number}_hash"))
+            actions.append(path.remove() if key is None else path.set({"S": key}))
+        if index.sort_by in update.assign:
+            position = sorted_keys.range_key(model, index, update.assign[index.sort_by], update.record_id)
+            path = Path(getattr(cls, f"sorted_{number}_range"))
+            actions.append(path.set({"S": _checked(model, index, position, sort=True)}))
+    return actions
+
+
+def sorted_attributes(model: Model, record: Record) -> dict[str, str]:
+    """The ordered indexes' keys of a whole record, by python attribute name (see `to_item`)."""
+    values: dict[str, str] = {}
+    for number, index in enumerate(model.sorted_indexes):
+        key = _checked(model, index, sorted_keys.hash_key(model, index, record))
+        if key is not None:
+            values[f"sorted_{number}_hash"] = key
+        position = sorted_keys.range_key(model, index, record.get(index.sort_by), record["id"])
+        _checked(model, index, position, sort=True)
+        values[f"sorted_{number}_range"] = position
+    return values
+
+
+def _checked(model: Model, index: SortedIndex, key: str | None, *, sort: bool = False) -> str | None:
+    if key is not None:
+        name = index.sort_by if sort else ",".join(index.fields)
+        check_key(model.name, name, key, MAX_SORT_KEY_BYTES if sort else MAX_PARTITION_KEY_BYTES)
+    return key
+
+
 def to_item(cls: type[PynamoModel], model: Model, record: Record) -> PynamoModel:
     values: dict[str, Any] = {VERSION_ATTRIBUTE: record.get(VERSION)}
     for field in model.stored_fields():
@@ -341,6 +421,7 @@ def to_item(cls: type[PynamoModel], model: Model, record: Record) -> PynamoModel
         values[python_name(field)] = value
         if not field.is_id and (field.unique or field.indexed):
             values[index_attribute_name(field)] = indexed(model, field, value)
+    values.update(sorted_attributes(model, record))
     return cls(**values)
 
 

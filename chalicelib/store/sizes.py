@@ -41,11 +41,12 @@ class KeyTooLarge(ItemTooLarge):
     """A value of `model`'s `field` too long for the key it is stored under (a @unique or @index
     value is the partition key of its index and of its unique guard)."""
 
-    def __init__(self, model: str, field: str, size: int) -> None:
+    def __init__(self, model: str, field: str, size: int, limit: int = MAX_PARTITION_KEY_BYTES) -> None:
+        kind = "partition" if limit == MAX_PARTITION_KEY_BYTES else "sort"
         Exception.__init__(
             self,
             f"{model}.{field}: this value would be stored under a key of {size:,} bytes; DynamoDB's "
-            f"partition keys hold at most {MAX_PARTITION_KEY_BYTES:,} (a @unique or @index value is one)",
+            f"{kind} keys hold at most {limit:,} (a @unique or @index value is one)",
         )
         self.model = model
         self.size = size
@@ -56,10 +57,10 @@ def key_fits(key: str) -> bool:
     return _utf8(key) <= MAX_PARTITION_KEY_BYTES
 
 
-def check_key(model: str, field: str, key: str) -> None:
-    """KeyTooLarge if `key`, under which a value of `model`'s `field` is stored, is past the limit."""
-    if not key_fits(key):
-        raise KeyTooLarge(model, field, _utf8(key))
+def check_key(model: str, field: str, key: str, limit: int = MAX_PARTITION_KEY_BYTES) -> None:
+    """KeyTooLarge if `key`, under which a value of `model`'s `field` is stored, is past `limit`."""
+    if _utf8(key) > limit:
+        raise KeyTooLarge(model, field, _utf8(key), limit)
 
 
 def check_item(model: str, attributes: Mapping[str, AttributeValue]) -> None:

@@ -16,7 +16,8 @@ from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model as PynamoModel
 
-from chalicelib.schema.registry import USER_MODEL, Field, Model, Registry
+from chalicelib.schema.registry import USER_MODEL, Field, Model, Registry, SortedIndex
+from chalicelib.store import sorted_keys
 from chalicelib.store.attributes import attribute_for, index_attribute_name, index_name, link_index_name, python_name
 from chalicelib.store.backoff import Backoff
 from chalicelib.store.calls import current_hook, watch
@@ -273,7 +274,26 @@ class Tables:
         for field in model.pointers():
             if field.relation is not None and field.relation.indexed:
                 attrs[f"link_{field.name}"] = _link_index(model, field)()
+        for number, index in enumerate(model.sorted_indexes):
+            hash_name, range_name = sorted_keys.hash_attribute(model, index), sorted_keys.range_attribute(model, index)
+            attrs[f"sorted_{number}_hash"] = UnicodeAttribute(null=True, attr_name=hash_name)
+            attrs[f"sorted_{number}_range"] = UnicodeAttribute(null=True, attr_name=range_name)
+            attrs[f"sorted_{number}"] = _sorted_index(model, number, index)()
         return type(model.name, (PynamoModel,), attrs)
+
+
+def _sorted_index(model: Model, number: int, index: SortedIndex) -> type[GlobalSecondaryIndex[Any]]:
+    """A type-level `@index` (store/sorted_keys.py): whole records, so a page is one Query."""
+    meta = type("Meta", (), {"index_name": sorted_keys.index_name(model, index), "projection": AllProjection()})
+    return type(
+        f"{model.name}_sorted_{number}",
+        (GlobalSecondaryIndex,),
+        {
+            "Meta": meta,
+            "partition": UnicodeAttribute(hash_key=True, attr_name=sorted_keys.hash_attribute(model, index)),
+            "position": UnicodeAttribute(range_key=True, attr_name=sorted_keys.range_attribute(model, index)),
+        },
+    )
 
 
 def _link_index(model: Model, field: Field) -> type[GlobalSecondaryIndex[Any]]:

@@ -111,7 +111,7 @@ def test_list_match_compiles_to_contains() -> None:
     assert "contains" in expression
 
 
-def test_order_puts_nulls_last_both_ways_and_breaks_ties_by_id() -> None:
+def test_order_puts_nulls_last_both_ways_and_breaks_ties_by_id_in_the_direction_of_the_sort() -> None:
     population = CITY.fields["population"]
     records = [
         city(id="a", population=None),
@@ -122,7 +122,7 @@ def test_order_puts_nulls_last_both_ways_and_breaks_ties_by_id() -> None:
     ascending = order.sort([(population, False)], records)
     descending = order.sort([(population, True)], records)
     assert [r["id"] for r in ascending] == ["c", "b", "d", "a"]
-    assert [r["id"] for r in descending] == ["b", "d", "c", "a"]
+    assert [r["id"] for r in descending] == ["d", "b", "c", "a"]
 
 
 def test_cursors_round_trip_and_reject_garbage() -> None:

@@ -1,0 +1,225 @@
+"""Plans for ordered reads through a type-level `@index(fields: [...], sortBy: "...")`.
+
+An index serves a read when the where-clause is equality on all of its `fields` (`match` with
+values, or for a to-one relation `{match: {id: [...]}}`, or a relation list read through that
+to-one), and `orderBy` is its `sortBy` alone, in either direction. An optional `range` on
+`sortBy` narrows the key condition. What remains of the where-clause is checked on what comes
+back. A plan reads one partition per combination of the equality values (at most
+`MAX_PARTITIONS`), or every shard of an index without `fields`, and merges them.
+
+The index's range keys are in sort order ascending (store/sorted_keys.py), nulls last: an
+ascending read is one forward segment; a descending one reads the values backward, then the
+nulls backward, so that nulls come last in both directions and ties fall in id order, in the
+direction of the sort.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from chalicelib.errors import INVALID_INPUT, ApiError
+from chalicelib.query import order, where
+from chalicelib.schema.registry import Field, Model, SortedIndex
+from chalicelib.store import sorted_keys
+
+# The most partitions one read merges for the equality values it names (`match: {f: [a, b]}`).
+MAX_PARTITIONS = 10
+# Above every character an encoded value or an id holds: the end of a value's keys.
+LAST_CHAR = "\U0010ffff"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of range keys read in one direction: `values`, `nulls`, or `all` of them."""
+
+    kind: str
+    low: str | None = None  # inclusive bounds, None when open
+    high: str | None = None
+
+    def clipped(self, low: str | None, high: str | None) -> Segment | None:
+        low = self.low if low is None or (self.low is not None and self.low > low) else low
+        high = self.high if high is None or (self.high is not None and self.high < high) else high
+        if low is not None and high is not None and low > high:
+            return None
+        return replace(self, low=low, high=high)
+
+
+@dataclass(frozen=True)
+class Plan:
+    number: int
+    index: SortedIndex
+    partitions: tuple[str, ...]
+    descending: bool
+    segments: tuple[Segment, ...]  # in sort order
+
+    def range_key(self, model: Model, record: dict[str, Any]) -> str:
+        return sorted_keys.range_key(model, self.index, record.get(self.index.sort_by), record["id"])
+
+    def cursor_key(self, model: Model, position: list[Any]) -> str:
+        value = position[0]
+        if value is not None and not isinstance(value, (str, int, float)):
+            raise ApiError(INVALID_INPUT, "the cursor is not a position in this list")
+        try:
+            return sorted_keys.range_key(model, self.index, value, position[-1])
+        except (TypeError, ValueError, OverflowError):
+            raise ApiError(INVALID_INPUT, "the cursor is not a position in this list") from None
+
+    def reading(self, after: str | None, before: str | None, reverse: bool) -> list[tuple[Segment, bool]]:
+        """The segments to read, in reading order, each with its physical direction (forward or
+        not): between the exclusive cursor keys `after` and `before`, backward when `reverse`."""
+        forward = not self.descending
+        kept: list[tuple[Segment, bool]] = []
+        for segment in self.segments:
+            # An inverted range reads nothing (DynamoDB refuses a BETWEEN whose ends are swapped).
+            clipped: Segment | None = segment.clipped(None, None)
+            for key, start in ((after, True), (before, False)):
+                if clipped is None or key is None:
+                    continue
+                null = key.startswith(sorted_keys.NULL_PREFIX)
+                if clipped.kind == "values" and null:
+                    # Nulls come after every value: past a null, no value is left; before one, all are.
+                    clipped = None if start else clipped
+                elif clipped.kind == "nulls" and not null:
+                    clipped = clipped if start else None
+                elif start == forward:
+                    clipped = clipped.clipped(key, None)
+                else:
+                    clipped = clipped.clipped(None, key)
+            if clipped is not None:
+                kept.append((clipped, forward))
+        if reverse:
+            kept = [(segment, not direction) for segment, direction in reversed(kept)]
+        return kept
+
+
+# The ids of the records of a to-one relation's target whose unique field holds one of some
+# values; None when the field is not unique, and the match no equality on the relation.
+Resolve = Callable[[Field, str, list[Any]], list[str] | None]
+
+
+def plan(
+    model: Model, where_: where.Where | None, order_by: order.OrderBy, skip_last: bool, resolve: Resolve | None = None
+) -> Plan | None:
+    """The plan of the cheapest index that serves the read, None if none does (nor a read that
+    both skips from the front and takes the `last`, which needs the whole list's length).
+
+    A to-one named by a unique field of its target (`author: {match: {email: [...]}}`) is
+    resolved to ids by `resolve`, only when an index would use it."""
+    if len(order_by) != 1 or skip_last:
+        return None
+    sort_field, descending = order_by[0]
+    equal = _equalities(model, where_)
+    if resolve is not None:
+        wanted = {name for index in model.sorted_indexes if index.sort_by == sort_field.name for name in index.fields}
+        for name, (field, key, values) in _unique_matches(model, where_).items():
+            if name in wanted and name not in equal:
+                resolved = resolve(field, key, values)
+                if resolved is not None:
+                    equal[name] = resolved
+    found: list[Plan] = []
+    for number, index in enumerate(model.sorted_indexes):
+        if index.sort_by != sort_field.name or not all(name in equal for name in index.fields):
+            continue
+        if index.fields:
+            combinations = list(itertools.product(*(equal[name] for name in index.fields)))
+            if len(combinations) > MAX_PARTITIONS:
+                continue
+            keys = [sorted_keys.equality_key(model, index, list(values)) for values in combinations]
+            partitions = tuple(dict.fromkeys(k for k in keys if k is not None))
+            if not partitions:
+                return Plan(number, index, (), descending, ())  # no value to match: nothing to read
+        else:
+            partitions = tuple(sorted_keys.shards(index))
+        found.append(Plan(number, index, partitions, descending, _segments(sort_field, where_, descending)))
+    # Fewest partitions first; of those, the index naming the most fields (the narrowest).
+    found.sort(key=lambda p: (len(p.partitions), -len(p.index.fields)))
+    return found[0] if found else None
+
+
+def plan_related(
+    model: Model, inverse: str, record_id: str, where_: where.Where | None, order_by: order.OrderBy, skip_last: bool
+) -> Plan | None:
+    """A list read through the to-one `inverse` of `model`: equality on it, to `record_id`."""
+    if len(order_by) != 1 or skip_last:
+        return None
+    sort_field, descending = order_by[0]
+    for number, index in enumerate(model.sorted_indexes):
+        if index.fields == (inverse,) and index.sort_by == sort_field.name:
+            key = sorted_keys.equality_key(model, index, [record_id])
+            assert key is not None
+            return Plan(number, index, (key,), descending, _segments(sort_field, where_, descending))
+    return None
+
+
+def suggestion(model: Model, where_: where.Where | None, order_by: order.OrderBy, fields: tuple[str, ...] = ()) -> str:
+    """The `@index` that would serve an ordered read: its equalities' fields, its first order key."""
+    equal = _equalities(model, where_)
+    names = fields or tuple(n for n in equal if not model.fields[n].is_id)
+    return SortedIndex(names, order_by[0][0].name).label
+
+
+def _segments(sort_field: Field, where_: where.Where | None, descending: bool) -> tuple[Segment, ...]:
+    bounds = _range(sort_field, where_)
+    if bounds is not None:
+        low, high = bounds
+        # No key is NULL_PREFIX itself: as an inclusive bound it stops before every null.
+        return (
+            Segment(
+                "values",
+                sorted_keys.VALUE_PREFIX if low is None else sorted_keys.value_prefix(sort_field, low),
+                sorted_keys.NULL_PREFIX if high is None else sorted_keys.value_prefix(sort_field, high) + LAST_CHAR,
+            ),
+        )
+    if not descending:
+        return (Segment("all"),)
+    return (Segment("values", None, sorted_keys.NULL_PREFIX), Segment("nulls", sorted_keys.NULL_PREFIX, None))
+
+
+def _range(field: Field, where_: where.Where | None) -> tuple[Any, Any] | None:
+    for clause in _conjuncts(where_):
+        bounds = (clause.get("range") or {}).get(field.name)
+        if bounds is not None:
+            low, high = bounds
+            return low, high
+    return None
+
+
+def _equalities(model: Model, where_: where.Where | None) -> dict[str, list[Any]]:
+    """Each field the where-clause holds equal to one of some values: `match` on it, or for a
+    to-one relation `match` on the related id."""
+    found: dict[str, list[Any]] = {}
+    for clause in _conjuncts(where_):
+        for name, values in (clause.get("match") or {}).items():
+            field = model.fields.get(name)
+            if field is not None and not field.is_list and values and None not in values:
+                found.setdefault(name, list(dict.fromkeys(values)))
+        for field in model.pointers():
+            inner = clause.get(field.name)
+            ids = ((inner or {}).get("match") or {}).get("id") if isinstance(inner, dict) else None
+            if ids and None not in ids:
+                found.setdefault(field.name, list(dict.fromkeys(ids)))
+    return found
+
+
+def _unique_matches(model: Model, where_: where.Where | None) -> dict[str, tuple[Field, str, list[Any]]]:
+    """Each to-one the where-clause names by a `match` on another field than the id (which the
+    resolver checks is unique): the field, that key, its values."""
+    found: dict[str, tuple[Field, str, list[Any]]] = {}
+    for clause in _conjuncts(where_):
+        for field in model.pointers():
+            inner = clause.get(field.name)
+            for key, values in ((inner.get("match") or {}) if isinstance(inner, dict) else {}).items():
+                if key != "id" and values and None not in values:
+                    found.setdefault(field.name, (field, key, list(dict.fromkeys(values))))
+    return found
+
+
+def _conjuncts(where_: where.Where | None) -> Iterator[where.Where]:
+    if not where_:
+        return
+    yield where_
+    for child in where_.get("and") or []:
+        yield from _conjuncts(child)
