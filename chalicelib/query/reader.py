@@ -340,7 +340,7 @@ def _with_hint(error: ApiError, model: Model, args: ListArgs, fields: tuple[str,
 def plan_source(model: Model, where_: where.Where | None) -> Source:
     """The cheapest source for `where_`: an equality on the id, then on an indexed field, else a scan."""
     candidates: dict[str, list[Any]] = {}
-    for clause in _conjuncts(where_):
+    for clause in where.conjuncts(where_):
         for name, values in (clause.get("match") or {}).items():
             if values is not None and None not in values and name not in candidates:
                 candidates[name] = values
@@ -351,15 +351,6 @@ def plan_source(model: Model, where_: where.Where | None) -> Source:
         if not field_.is_list and (field_.unique or field_.indexed):
             return Source(index=field_, values=list(dict.fromkeys(values)))
     return Source()
-
-
-def _conjuncts(where_: where.Where | None) -> Iterator[where.Where]:
-    """The clauses that must all hold: the where itself and, recursively, its `and` members."""
-    if not where_:
-        return
-    yield where_
-    for child in where_.get("and") or []:
-        yield from _conjuncts(child)
 
 
 def start_key(source: Source, record_id: str) -> Key:

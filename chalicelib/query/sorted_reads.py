@@ -16,7 +16,7 @@ direction of the sort.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -179,7 +179,7 @@ def _segments(sort_field: Field, where_: where.Where | None, descending: bool) -
 
 
 def _range(field: Field, where_: where.Where | None) -> tuple[Any, Any] | None:
-    for clause in _conjuncts(where_):
+    for clause in where.conjuncts(where_):
         bounds = (clause.get("range") or {}).get(field.name)
         if bounds is not None:
             low, high = bounds
@@ -191,7 +191,7 @@ def _equalities(model: Model, where_: where.Where | None) -> dict[str, list[Any]
     """Each field the where-clause holds equal to one of some values: `match` on it, or for a
     to-one relation `match` on the related id."""
     found: dict[str, list[Any]] = {}
-    for clause in _conjuncts(where_):
+    for clause in where.conjuncts(where_):
         for name, values in (clause.get("match") or {}).items():
             field = model.fields.get(name)
             if field is not None and not field.is_list and values and None not in values:
@@ -208,18 +208,10 @@ def _unique_matches(model: Model, where_: where.Where | None) -> dict[str, tuple
     """Each to-one the where-clause names by a `match` on another field than the id (which the
     resolver checks is unique): the field, that key, its values."""
     found: dict[str, tuple[Field, str, list[Any]]] = {}
-    for clause in _conjuncts(where_):
+    for clause in where.conjuncts(where_):
         for field in model.pointers():
             inner = clause.get(field.name)
             for key, values in ((inner.get("match") or {}) if isinstance(inner, dict) else {}).items():
                 if key != "id" and values and None not in values:
                     found.setdefault(field.name, (field, key, list(dict.fromkeys(values))))
     return found
-
-
-def _conjuncts(where_: where.Where | None) -> Iterator[where.Where]:
-    if not where_:
-        return
-    yield where_
-    for child in where_.get("and") or []:
-        yield from _conjuncts(child)

@@ -48,6 +48,15 @@ def _clauses(model: Model, where: Where | None, registry: Registry) -> Iterator[
             yield from _clauses(registry.shape(field.type_name), where[field.name], registry)
 
 
+def conjuncts(where: Where | None) -> Iterator[Where]:
+    """The clauses that must all hold: the where itself and, recursively, its `and` members."""
+    if not where:
+        return
+    yield where
+    for child in where.get("and") or []:
+        yield from conjuncts(child)
+
+
 def relation_paths(model: Model, where: Where | None, registry: Registry) -> list[tuple[Field, ...]]:
     """Every chain of relation fields the where-clause filters through, e.g. (City.user, User.address)."""
     paths: list[tuple[Field, ...]] = []
