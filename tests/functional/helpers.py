@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tests.conftest import ADMIN, Api
@@ -57,3 +59,23 @@ def sign_up(api: Api, email: str) -> Login:
     assert result["success"] is True, result
     assert reply.token is not None
     return Login(reply.token, result["session"]["user"]["id"], result["session"]["id"], email)
+
+
+def create_mutation(model: str) -> str:
+    """`createX` of one record, answering its id: variables `{"data": ...}`."""
+    return f"mutation ($data: {model}CreateInput!) {{ create{model}(input: {{data: $data}}) {{ data {{ id }} }} }}"
+
+
+def update_mutation(model: str) -> str:
+    """`updateX` of one record by id, answering its id: variables `{"id": ..., "data": ...}`."""
+    return (
+        f"mutation ($id: ID!, $data: {model}UpdateInput!) "
+        f"{{ update{model}(input: {{where: {{id: $id}}, data: $data}}) {{ data {{ id }} }} }}"
+    )
+
+
+def api_on(make_api: Callable[..., Api], tmp_path: Path, sdl: str, **overrides: Any) -> Api:
+    """The API on the schema `sdl`, with empty tables (see `make_api`)."""
+    schema = tmp_path / "schema.graphql"
+    schema.write_text(sdl)
+    return make_api(schema, **overrides)

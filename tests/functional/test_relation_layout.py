@@ -15,6 +15,7 @@ from chalicelib.api import ids
 from chalicelib.local.dynamodb import LocalDynamoDB
 from chalicelib.store.tables import StoreConfig
 from tests.conftest import Api
+from tests.functional.helpers import api_on, create_mutation, update_mutation
 
 SCHEMA = """
 type User @model {
@@ -41,21 +42,15 @@ type Tag @model {
 }
 """
 
-CREATE_USER = "mutation ($data: UserCreateInput!) { createUser(input: {data: $data}) { data { id } } }"
-CREATE_POST = "mutation ($data: PostCreateInput!) { createPost(input: {data: $data}) { data { id } } }"
-UPDATE_USER = """
-mutation ($id: ID!, $data: UserUpdateInput!) { updateUser(input: {where: {id: $id}, data: $data}) { data { id } } }
-"""
-UPDATE_TAG = """
-mutation ($id: ID!, $data: TagUpdateInput!) { updateTag(input: {where: {id: $id}, data: $data}) { data { id } } }
-"""
+CREATE_USER = create_mutation("User")
+CREATE_POST = create_mutation("Post")
+UPDATE_USER = update_mutation("User")
+UPDATE_TAG = update_mutation("Tag")
 
 
 @pytest.fixture
 def blog(make_api: Callable[..., Api], tmp_path: Path) -> Api:
-    schema = tmp_path / "blog.graphql"
-    schema.write_text(SCHEMA)
-    return make_api(schema)
+    return api_on(make_api, tmp_path, SCHEMA)
 
 
 def new_user(api: Api, name: str, **data: Any) -> str:

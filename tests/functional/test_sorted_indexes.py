@@ -17,6 +17,7 @@ from chalicelib.query import order
 from chalicelib.schema.loader import SchemaError, load_schema
 from chalicelib.store import sorted_keys
 from tests.conftest import Api
+from tests.functional.helpers import api_on, create_mutation, update_mutation
 
 SCHEMA = """
 enum Status { DRAFT LIVE }
@@ -42,21 +43,15 @@ type Post @model
 }
 """
 
-CREATE_USER = "mutation ($data: UserCreateInput!) { createUser(input: {data: $data}) { data { id } } }"
-CREATE_POST = "mutation ($data: PostCreateInput!) { createPost(input: {data: $data}) { data { id } } }"
-UPDATE_POST = """
-mutation ($id: ID!, $data: PostUpdateInput!) { updatePost(input: {where: {id: $id}, data: $data}) { data { id } } }
-"""
-UPDATE_USER = """
-mutation ($id: ID!, $data: UserUpdateInput!) { updateUser(input: {where: {id: $id}, data: $data}) { data { id } } }
-"""
+CREATE_USER = create_mutation("User")
+CREATE_POST = create_mutation("Post")
+UPDATE_POST = update_mutation("Post")
+UPDATE_USER = update_mutation("User")
 
 
 @pytest.fixture
 def blog(make_api: Callable[..., Api], tmp_path: Path) -> Api:
-    schema = tmp_path / "blog.graphql"
-    schema.write_text(SCHEMA)
-    return make_api(schema)
+    return api_on(make_api, tmp_path, SCHEMA)
 
 
 def new_user(api: Api, name: str) -> str:
