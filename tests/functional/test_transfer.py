@@ -34,10 +34,10 @@ def source(make_api: Callable[..., Api]) -> Api:
     return api
 
 
-def _stage(monkeypatch: pytest.MonkeyPatch, dynamodb: LocalDynamoDB, prefix: str) -> None:
+def _stage(monkeypatch: pytest.MonkeyPatch, dynamodb: LocalDynamoDB, prefix: str, schema: Path = CITIES_SCHEMA) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.url)
     monkeypatch.setenv("TABLE_PREFIX", prefix)
-    monkeypatch.setenv("SCHEMA", str(CITIES_SCHEMA))
+    monkeypatch.setenv("SCHEMA", str(schema))
 
 
 @pytest.fixture
@@ -226,9 +226,7 @@ def test_ten_thousand_records_round_trip_exactly(
     )
     copy.tables.create_all()
     exported, again = tmp_path / "export.jsonl", tmp_path / "again.jsonl"
-    monkeypatch.setenv("SCHEMA", str(schema))
-    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.url)
-    monkeypatch.setenv("TABLE_PREFIX", "test-")
+    _stage(monkeypatch, dynamodb, "test-", schema)
     assert main(["export", str(exported)]) == 0
     monkeypatch.setenv("TABLE_PREFIX", "big-copy-")
     assert main(["import", str(exported)]) == 0
@@ -266,9 +264,7 @@ def test_edges_round_trip_as_lines_of_their_own(
     copy = Service(make_settings(dynamodb, schema, store=StoreConfig.at_endpoint(prefix, "us-east-1", dynamodb.url)))
     copy.tables.create_all()
     exported, again = tmp_path / "export.jsonl", tmp_path / "again.jsonl"
-    monkeypatch.setenv("SCHEMA", str(schema))
-    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.url)
-    monkeypatch.setenv("TABLE_PREFIX", "test-")
+    _stage(monkeypatch, dynamodb, "test-", schema)
     assert main(["export", str(exported)]) == 0
     lines = [json.loads(line) for line in exported.read_text().splitlines()]
     assert sorted((e["__edge"], e["source"], e["target"]) for e in lines if "__edge" in e) == sorted(
@@ -309,9 +305,7 @@ def test_a_record_line_listing_many_to_many_ids_restores_them_as_edges(
         + json.dumps({"__typename": "Tag", "id": tag, "cities": [city]})
         + "\n"
     )
-    monkeypatch.setenv("SCHEMA", str(schema))
-    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb.url)
-    monkeypatch.setenv("TABLE_PREFIX", "test-")
+    _stage(monkeypatch, dynamodb, "test-", schema)
     assert main(["import", str(path)]) == 0
     assert {(e.source_id, e.target_id) for e in api.service.tables.edge.scan()} == {(city, tag)}
     assert api.data("query ($id: ID!) { tag(id: $id) { cities { id } } }", {"id": tag})["tag"]["cities"] == [
