@@ -1,5 +1,6 @@
 """A load test of the local server on loopback: concurrent clients mixing reads and writes, bounded
-in count and time; then the data is checked for consistency.
+in count and time; then the data is checked for consistency (unique guards, links, ordered index
+keys and counters: bench/load.graphql declares ordered indexes, which its writes move).
 
 The server runs as `make run` runs it (`python -m chalicelib serve`), on a DynamoDB of its own
 process, which the consistency check reads afterwards.
@@ -35,7 +36,7 @@ TIME_LIMIT_SECONDS = 60.0
 CITIES = 20
 KEY = "load-test-key"
 PREFIX = "load-"
-SCHEMA = ROOT / "examples" / "cities.graphql"
+SCHEMA = ROOT / "bench" / "load.graphql"
 
 
 def _free_port() -> int:
@@ -115,47 +116,63 @@ Outcome = tuple[str, float, list[str]]  # kind of request, seconds, error codes
 def workload(port: int, number: int, cities: list[str], deadline: float, out: list[Outcome]) -> None:
     rng = random.Random(number)
     client = Client(port)
+    users: list[str] = []  # created by this client
     for step in range(OPERATIONS_PER_CLIENT):
         if time.monotonic() > deadline:
             return
         city = rng.choice(cities)
         roll = rng.random()
         variables: dict[str, Any] | None
-        if roll < 0.5:
+        if roll < 0.4:
             kind, query, variables = (
                 "read",
                 "query ($id: ID!) { city(id: $id) { name population user { email address { name } } } }",
                 {"id": city},
             )
-        elif roll < 0.6:
+        elif roll < 0.5:
             kind, query, variables = (
                 "list",
-                "{ citiesConnection(first: 10) { edges { node { name } } aggregate { count } } }",
-                None,
+                "query ($id: ID!) { citiesConnection(first: 10, orderBy: {population: DESC})"
+                " { edges { node { name } } aggregate { count } }"
+                " usersConnection(where: {address: {match: {id: [$id]}}}) { aggregate { count } } }",
+                {"id": city},
             )
-        elif roll < 0.8:
+        elif roll < 0.65:
             kind = "push"
             query = (
                 "mutation ($id: ID!, $v: String!) { updateCity(input: {where: {id: $id},"
                 " data: {neighborhoods: {push: [$v]}}}) { data { id } } }"
             )
             variables = {"id": city, "v": f"n{number}-{step}"}
-        elif roll < 0.9:
+        elif roll < 0.8 or not users:
             kind = "create"
             query = (
                 "mutation ($e: String!, $c: ID!) { createUser(input: {data: {email: $e,"
                 " address: {connect: {id: $c}}}}) { data { id } } }"
             )
             variables = {"e": f"user{number}-{step}@example.com", "c": city}
+        elif roll < 0.88:
+            kind = "move"
+            query = (
+                "mutation ($id: ID!, $c: ID!) { updateUser(input: {where: {id: $id},"
+                " data: {address: {connect: {id: $c}}}}) { data { id } } }"
+            )
+            variables = {"id": rng.choice(users), "c": city}
+        elif roll < 0.93:
+            kind = "delete"
+            query = "mutation ($id: ID!) { deleteUser(input: {where: {id: $id}}) { data { id } } }"
+            variables = {"id": users.pop(rng.randrange(len(users)))}
         else:
             kind = "conditional"
             query = (
-                "mutation ($id: ID!) { updateCity(input: {where: {id: $id}, data: {population: 1},"
+                "mutation ($id: ID!, $p: Int!) { updateCity(input: {where: {id: $id}, data: {population: $p},"
                 " conditions: {match: {population: 0}}}) { data { id } unalteredData { id } } }"
             )
-            variables = {"id": city}
+            variables = {"id": city, "p": rng.randrange(1, 1000)}
         elapsed, result = client.call(query, variables)
         codes = [str((e.get("extensions") or {}).get("code")) for e in result.get("errors") or []]
+        if kind == "create" and not codes:
+            users.append(result["data"]["createUser"]["data"]["id"])
         out.append((kind, elapsed, codes))
 
 

@@ -6,7 +6,8 @@ What every write keeps true, and what this verifies, table page by table page:
 - every indexed field's shadow key (`_ix_<field>`) matches the field's value;
 - every pointer with an inverse points to a record that exists, and a one-to-one's partner points
   back (a to-many stores nothing in its record: its list is the children's pointers, or edges);
-- every edge is of a relation of the schema, between records that exist.
+- every edge is of a relation of the schema, between records that exist;
+- every counter (store/counters.py) holds the number of records it counts.
 
 A link to a deleted record is not an inconsistency while the deletion's pending-cleanup item is
 there: the cleanup job (chalicelib/store/cleanup.py) has yet to remove it. Such links are found as
@@ -15,12 +16,13 @@ there: the cleanup job (chalicelib/store/cleanup.py) has yet to remove it. Such 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from chalicelib.api.ids import is_id_of
 from chalicelib.schema.registry import Field, Model, Storage
-from chalicelib.store import edges
+from chalicelib.store import counters, edges
 from chalicelib.store.attributes import index_attribute_name, index_key
 from chalicelib.store.records import Record, RecordStore, cleanup_key, guard_key
 from chalicelib.store.tables import EdgeBase, GuardBase
@@ -70,11 +72,25 @@ def audit(store: RecordStore) -> Iterator[Finding]:
         for field in model.unique_fields():
             if not field.is_id:
                 owners[f"{model.store_name}#{field.store_name}#"] = (model, field)
+    counted: Counter[str] = Counter()
     for model in registry:
         for page in store.scan_pages(model, None, None, PAGE):
             yield from _records(store, model, page.records)
+            for record in page.records:
+                counted.update(counters.counters_of(model, record))
     yield from _edges(store)
     yield from _guards(store, owners)
+    yield from _counters(store, counted)
+
+
+def _counters(store: RecordStore, counted: Counter[str]) -> Iterator[Problem]:
+    """Every counter whose stored count differs from the records it counts."""
+    models = {model.store_name: model.name for model in store.tables.registry}
+    stored = counters.stored(store.tables)
+    for key in sorted(counted.keys() | stored.keys()):
+        if counted[key] != stored[key]:
+            model = models.get(key.split("#", 1)[0], key.split("#", 1)[0])
+            yield Problem("counter", model, key, f"stores {stored[key]}, counts {counted[key]} records")
 
 
 def _records(store: RecordStore, model: Model, records: list[Record]) -> Iterator[Finding]:

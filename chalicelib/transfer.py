@@ -10,13 +10,15 @@ one-way and symmetric lists) follow the records, one line each:
 stored (`<model>.<field>` of the side it is stored from). Import restores records and edges as
 they were, ids included, into an empty stage; it records its progress beside the file, so an
 interrupted import resumes where it stopped (writing a line twice is harmless: it is the same
-record or edge). A record line may also list to-many ids (as older exports did): a list stored as
-edges becomes edges, and a one-to-many list is left to the children's own lines.
+record or edge), and writes the counters of every record at its end. A record line may also list
+to-many ids (as older exports did): a list stored as edges becomes edges, and a one-to-many list
+is left to the children's own lines.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +26,7 @@ from typing import Any, TextIO
 
 from chalicelib.api.raw_records import check_values, missing_required
 from chalicelib.schema.registry import Model, Registry, Storage
-from chalicelib.store import edges
+from chalicelib.store import counters, edges
 from chalicelib.store.records import Record, RecordStore
 from chalicelib.store.sizes import ItemTooLarge
 from chalicelib.store.tables import EdgeBase
@@ -119,13 +121,22 @@ def import_lines(
     done: Callable[[int], None] = lambda _: None,
 ) -> int:
     """Restore the records of `lines` after the first `skip`; `done(n)` is told each time the first
-    n lines are safely written. Returns the number of lines read."""
+    n lines are safely written. Returns the number of lines read.
+
+    The counters (store/counters.py) are written at the end, as the records of every line make
+    them (the skipped lines are read for that): a resumed import writes them whole, as one that ran
+    without a stop would."""
     batch: list[tuple[Model, Record] | EdgeLine] = []
+    counts: Counter[str] = Counter()
     number = 0
     for number, line in enumerate(lines, start=1):
-        if number <= skip or not line.strip():
+        if not line.strip():
             continue
         parsed = from_line(registry, line, number)
+        if not isinstance(parsed, EdgeLine):
+            counts.update(counters.counters_of(*parsed))
+        if number <= skip:
+            continue
         if not isinstance(parsed, EdgeLine):
             try:
                 store.check_size(*parsed)
@@ -137,6 +148,7 @@ def import_lines(
             batch = []
             done(number)
     _restore(store, batch)
+    counters.write_counts(store.tables, counts)
     done(number)
     return number
 

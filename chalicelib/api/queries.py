@@ -20,6 +20,7 @@ from chalicelib.access.permissions import Action, authorize, owned_only, readabl
 from chalicelib.api import ids
 from chalicelib.api.unique import find_unique, unique_keys
 from chalicelib.errors import INVALID_INPUT, ApiError
+from chalicelib.query.loader import too_many
 from chalicelib.query.order import parse_order
 from chalicelib.query.reader import ListArgs, Reader, Slice
 from chalicelib.schema.registry import Model, Registry
@@ -73,7 +74,7 @@ class Queries:
             authorize(request(info), model, Action.READ)
             list_args, _ = list_arguments(model, args, lookups_allowed=False, info=info)
             list_args.where = restrict(list_args.where, owned_only(request(info), model))
-            page = self.reader(info).read(model, list_args, count=selects(info, "aggregate"))
+            page = self.reader(info).read(model, list_args, count=selects(info, "aggregate"), page=pages(info))
             request(info).loader.group(model, page.records)
             return connection(page)
 
@@ -103,7 +104,10 @@ class Queries:
         for name in names:
             model = self.registry.model(name)
             args = ListArgs(where=owned_only(request(info), model))
-            records = request(info).loader.group(model, reader.read(model, args, count=True).records)
+            page = reader.read(model, args)
+            if page.resume is not None:
+                raise too_many(model, self.page_cap)
+            records = request(info).loader.group(model, page.records)
             exported += [raw_data(request(info), model, record) for record in records]
         return exported
 
@@ -189,6 +193,11 @@ def connection(page: Slice) -> dict[str, Any]:
         },
         "aggregate": {"count": page.count},
     }
+
+
+def pages(info: GraphQLResolveInfo) -> bool:
+    """Whether a connection's selection asks for its page, not only its count."""
+    return selects(info, "edges") or selects(info, "pageInfo")
 
 
 def selects(info: GraphQLResolveInfo, name: str) -> bool:

@@ -13,7 +13,7 @@ from graphql import GraphQLResolveInfo
 
 from chalicelib.access.context import request
 from chalicelib.access.permissions import Action, allowed, owned_only
-from chalicelib.api.queries import Queries, connection, list_arguments, restrict, selects
+from chalicelib.api.queries import Queries, connection, list_arguments, pages, restrict, selects
 from chalicelib.errors import INVALID_INPUT, ApiError
 from chalicelib.query import where as where_grammar
 from chalicelib.query.reader import Slice
@@ -44,7 +44,7 @@ def _any(queries: Queries, field: Field) -> Resolver:
             return found[0] if found else None
         list_args, _ = list_arguments(shape, args, lookups_allowed=False, info=info)
         count = field.connection and selects(info, "aggregate")
-        page = queries.reader(info).read_related(field, obj, list_args, count=count)
+        page = queries.reader(info).read_related(field, obj, list_args, count=count, page=not count or pages(info))
         return connection(page) if field.connection else _whole(queries, field, page)
 
     return resolve
@@ -86,7 +86,7 @@ def _to_many(queries: Queries, field: Field, target: Model) -> Resolver:
             return connection(Slice([], [], has_next=False, has_previous=False, count=0))
         list_args.where = restrict(list_args.where, owned_only(request(info), target))
         count = field.connection and selects(info, "aggregate")
-        page = queries.reader(info).read_related(field, obj, list_args, count=count)
+        page = queries.reader(info).read_related(field, obj, list_args, count=count, page=not count or pages(info))
         return connection(page) if field.connection else _whole(queries, field, page)
 
     return resolve

@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.errors import INVALID_INPUT, ApiError
-from chalicelib.query import cursors, order, sorted_reads, where
+from chalicelib.query import counts, cursors, order, sorted_reads, where
 from chalicelib.query.conditions import compile_where
 from chalicelib.query.loader import FULL_PAGE, Loader, too_many
 from chalicelib.schema.registry import Field, Model, Registry, Storage
+from chalicelib.store import counters
 from chalicelib.store.attributes import index_attribute_name, index_key
 from chalicelib.store.record import Record
 from chalicelib.store.records import Key, Page, RecordStore, linked_model
@@ -96,10 +97,14 @@ class Reader:
         self.loader = loader
         self.page_cap = page_cap
 
-    def read(self, model: Model, args: ListArgs, *, count: bool = False) -> Slice:
-        """A page of `model`'s records."""
+    def read(self, model: Model, args: ListArgs, *, count: bool = False, page: bool = True) -> Slice:
+        """A page of `model`'s records (none, when not `page`), with their `count` when asked."""
         args.check()
         where.validate(model, args.where, self.registry)
+        if count:
+            counted = self._counted(counts.plan(model, args.where, self._resolve), model)
+            if counted is not None:
+                return self._with_count(model, args, counted, page)
         source = plan_source(model, args.where)
         if source.ids is None and not count:
             skip_last = bool(args.skip and args.last is not None)
@@ -116,12 +121,21 @@ class Reader:
             raise _with_hint(error, model, args) from None
         return _slice(args, records, source)
 
-    def read_related(self, field: Field, record: Record, args: ListArgs, *, count: bool = False) -> Slice:
+    def read_related(
+        self, field: Field, record: Record, args: ListArgs, *, count: bool = False, page: bool = True
+    ) -> Slice:
         """A page of `record`'s related records through the to-many `field`, in id order: streamed
         a Query page at a time when it can be (see `ListArgs.streams`), else the whole list."""
         args.check()
         model = self.registry.shape(field.type_name)
         where.validate(model, args.where, self.registry)
+        assert field.relation is not None
+        if count and field.storage is Storage.CHILDREN and not self.registry.polymorphic(field):
+            assert field.relation.inverse is not None
+            fixed = {field.relation.inverse: record["id"]}
+            counted = self._counted(counts.plan(model, args.where, self._resolve, fixed), model)
+            if counted is not None:
+                return self._with_count(model, args, counted, page, lambda: self.read_related(field, record, args))
         if args.streams and not count:
             after = cursors.decode(args.after, 1)[0] if args.after else None
             if after is not None and not (isinstance(after, str) and 0 < len(after.encode()) <= MAX_SORT_KEY_BYTES):
@@ -132,7 +146,6 @@ class Reader:
                 pages = self._readable(field, pages)
             return self._stream(model, args, pages)
         # A list of children is equality on their pointer back: an index on it may serve the order.
-        assert field.relation is not None
         inverse = field.relation.inverse if field.storage is Storage.CHILDREN else None
         if inverse is not None and not count and not self.registry.polymorphic(field):
             skip_last = bool(args.skip and args.last is not None)
@@ -145,6 +158,27 @@ class Reader:
             raise _with_hint(error, model, args, (inverse,) if inverse else ()) from None
         records = self._filter(model, args.where, related)
         return _slice(args, records, Source(ids=[r["id"] for r in records]))
+
+    def _counted(self, plan: counts.Count | None, model: Model) -> int | None:
+        """The count `plan` names, from its counters; None without one. Related records named by
+        the where-clause count only if they exist and the caller may read them (one batch read)."""
+        if plan is None:
+            return None
+        for name in plan.related:
+            target = self.registry.model(model.fields[name].type_name)
+            found = self.loader.load(target, plan.values[name])
+            plan.values[name] = [i for i in plan.values[name] if i in found and self.loader.readable(target, found[i])]
+        return counters.read(self.store.tables, plan.counters(model))
+
+    def _with_count(
+        self, model: Model, args: ListArgs, count: int, page: bool, read: Callable[[], Slice] | None = None
+    ) -> Slice:
+        """The page as it reads without a count (when asked), with `count` from counters."""
+        found = Slice([], [], has_next=False, has_previous=False)
+        if page:
+            found = read() if read is not None else self.read(model, args)
+        found.count = count
+        return found
 
     def _readable(self, field: Field, pages: Iterator[Page]) -> Iterator[Page]:
         """The records of an interface or union list the caller may read, each judged as one of its

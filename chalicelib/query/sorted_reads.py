@@ -127,7 +127,7 @@ def plan(
             combinations = list(itertools.product(*(equal[name] for name in index.fields)))
             if len(combinations) > MAX_PARTITIONS:
                 continue
-            keys = [sorted_keys.equality_key(model, index, list(values)) for values in combinations]
+            keys = [sorted_keys.equality_key(model, index.fields, list(values)) for values in combinations]
             partitions = tuple(dict.fromkeys(k for k in keys if k is not None))
             if not partitions:
                 return Plan(number, index, (), descending, ())  # no value to match: nothing to read
@@ -148,7 +148,7 @@ def plan_related(
     sort_field, descending = order_by[0]
     for number, index in enumerate(model.sorted_indexes):
         if index.fields == (inverse,) and index.sort_by == sort_field.name:
-            key = sorted_keys.equality_key(model, index, [record_id])
+            key = sorted_keys.equality_key(model, index.fields, [record_id])
             assert key is not None
             return Plan(number, index, (key,), descending, _segments(sort_field, where_, descending))
     return None

@@ -6,8 +6,9 @@ children still pointing at it, and its edges at both ends. Reads skip links to a
 this job removes them, then the pending item:
 
 - each child found through the inverse pointer's index has its pointer removed (which takes it out
-  of the index) and its version bumped, by an UpdateItem conditional on the pointer still holding
-  the deleted id: a child linked to another record meanwhile is left as it is;
+  of the index, and of the ordered indexes and counters it was in by that pointer) and its version
+  bumped, by a write conditional on the child being as read: a child linked to another record
+  meanwhile is left as it is;
 - the edges from and to the record, for every relation stored as edges at either end, are deleted
   25 a BatchWriteItem.
 
@@ -31,11 +32,16 @@ from botocore.exceptions import ClientError
 
 from chalicelib.schema.registry import Field, Model, Storage
 from chalicelib.store import edges
-from chalicelib.store.changes import VERSION
+from chalicelib.store.changes import VERSION, Changes
+from chalicelib.store.record import Record
+from chalicelib.store.records import RecordStore, to_record
 from chalicelib.store.tables import CleanupBase, Tables
+from chalicelib.store.transaction import ConditionFailed, Conflict
 
 # Links read per Query: one BatchWriteItem's worth of edges, a few of children.
 PAGE = 25
+# Writes of one child, changed meanwhile each time, before it is left for the next run.
+ATTEMPTS = 3
 # Pending items younger than this are left for a later run (see the module's docstring).
 MIN_AGE_SECONDS = 60
 
@@ -102,6 +108,7 @@ class _Stop(Exception):
 
 def run(tables: Tables, budget: Budget, *, min_age: float = MIN_AGE_SECONDS) -> Report:
     """One pass over the pending cleanups, within `budget`."""
+    store = RecordStore(tables)
     report = Report()
     now = time.time()
     try:
@@ -116,7 +123,7 @@ def run(tables: Tables, budget: Budget, *, min_age: float = MIN_AGE_SECONDS) -> 
             if model is None:
                 report.unknown += 1
                 continue
-            _clean(tables, model, record_id, pending, budget, report)
+            _clean(store, model, record_id, pending, budget, report)
     except _Stop:
         report.finished = False
     return report
@@ -130,14 +137,17 @@ def _pending(tables: Tables) -> Iterator[CleanupBase]:
             yield tables.cleanup.from_raw_data(raw)
 
 
-def _clean(tables: Tables, model: Model, record_id: str, pending: CleanupBase, budget: Budget, report: Report) -> None:
+def _clean(
+    store: RecordStore, model: Model, record_id: str, pending: CleanupBase, budget: Budget, report: Report
+) -> None:
+    tables = store.tables
     if _exists(tables, model, record_id):
         _done(tables, pending, budget)
         report.restored += 1
         return
     for child_field in model.relations():
         if child_field.storage is Storage.CHILDREN:
-            _unset_children(tables, child_field, record_id, budget, report)
+            _unset_children(store, child_field, record_id, budget, report)
     for key, ends in edges.relations(tables.registry).items():
         for backward, end in ((False, (ends.source,)), (True, ends.targets)):
             if model in end:
@@ -155,13 +165,13 @@ def _exists(tables: Tables, model: Model, record_id: str) -> bool:
     return True
 
 
-def _unset_children(tables: Tables, children: Field, record_id: str, budget: Budget, report: Report) -> None:
+def _unset_children(store: RecordStore, children: Field, record_id: str, budget: Budget, report: Report) -> None:
     """Remove the pointers of the children of `record_id` through `children` (a CHILDREN field)."""
     assert children.relation is not None
     assert children.relation.inverse is not None
-    target = tables.registry.model(children.type_name)
+    target = store.tables.registry.model(children.type_name)
     pointer = target.fields[children.relation.inverse]
-    cls = tables.model_class(target.name)
+    cls = store.tables.model_class(target.name)
     index = getattr(cls, f"link_{pointer.name}")
     after: str | None = None
     while True:
@@ -172,34 +182,39 @@ def _unset_children(tables: Tables, children: Field, record_id: str, budget: Bud
         page: dict[str, Any] = next(
             index.query(record_id, range_key_condition=condition, page_size=limit).page_iter, {}
         )
-        ids = [raw["id"]["S"] for raw in page.get("Items", ())]
-        if not ids:
+        found = [to_record(target, cls.from_raw_data(raw)) for raw in page.get("Items", ())]
+        if not found:
             return
-        for child_id in ids:
-            if _unset(tables, cls.Meta.table_name, pointer, child_id, record_id):
+        for child in found:
+            if _unset(store, target, pointer, child, record_id):
                 report.unset += 1
             else:
                 report.kept += 1
-        budget.spend(len(ids))
-        after = ids[-1]
+        budget.spend(len(found))
+        after = found[-1]["id"]
 
 
-def _unset(tables: Tables, table: str, pointer: Field, child_id: str, record_id: str) -> bool:
-    """Remove `pointer` from the child if it still holds `record_id`; whether it did."""
-    try:
-        tables.connection.client.update_item(
-            TableName=table,
-            Key={"id": {"S": child_id}},
-            UpdateExpression="REMOVE #p ADD #v :one",
-            ConditionExpression="#p = :dead",
-            ExpressionAttributeNames={"#p": pointer.store_name, "#v": VERSION},
-            ExpressionAttributeValues={":dead": {"S": record_id}, ":one": {"N": "1"}},
-        )
-    except ClientError as error:
-        if _code(error) == "ConditionalCheckFailedException":
+def _unset(store: RecordStore, model: Model, pointer: Field, child: Record | None, record_id: str) -> bool:
+    """Remove `pointer` from the child if it still holds `record_id` (with the ordered index keys
+    and counters that depend on it); whether it did. The write holds the version of the child as
+    read, from the index, which may be behind: when it has changed, it is read again."""
+    for tries in range(1, ATTEMPTS + 1):
+        if child is None or child.get(pointer.name) != record_id:
             return False
-        raise
-    return True
+        changes = Changes()
+        update = changes.update(model, child["id"])
+        update.assign[pointer.name] = None
+        update.current, update.version = child, child.get(VERSION) or 0
+        try:
+            store.write(changes)
+            return True
+        except ConditionFailed:
+            pass
+        except Conflict:
+            store.backoff.wait(tries, "a cleanup")
+        child = store.get(model, child["id"])
+    # A child that keeps changing is left for the next run, with the pending item.
+    raise _Stop
 
 
 def _remove_edges(tables: Tables, key: str, record_id: str, budget: Budget, report: Report, *, backward: bool) -> None:

@@ -20,7 +20,7 @@ from pynamodb.models import Model as PynamoModel
 from chalicelib.api import ids
 from chalicelib.errors import ApiError
 from chalicelib.schema.registry import Field, Model, Registry, SortedIndex, Storage
-from chalicelib.store import batch, edges, sorted_keys
+from chalicelib.store import batch, counters, edges, sorted_keys
 from chalicelib.store.attributes import index_attribute_name, index_key, python_name, serialize
 from chalicelib.store.backoff import Backoff
 from chalicelib.store.changes import VERSION, Changes, Delete, Edge, Update
@@ -251,7 +251,7 @@ class RecordStore:
         New records come with their unique guards; updates and deletes hold only if their record
         still exists at the version read and the client's conditions still hold.
         """
-        transaction = Transaction(self.tables.connection)
+        transaction = Transaction(self.tables.connection, self._counter)
         for model, record in changes.puts:
             self._put(transaction, model, record)
         for update in changes.updates.values():
@@ -269,7 +269,11 @@ class RecordStore:
             transaction.check(cls(record_id), record_id, condition, label)
         return transaction
 
+    def _counter(self, key: str) -> PynamoModel:
+        return self.tables.counter(key=key)
+
     def _put(self, transaction: Transaction, model: Model, record: Record) -> None:
+        transaction.count(counters.deltas(model, None, record))
         cls = self.tables.model_class(model.name)
         label = Label(model.name, record_id=record["id"])
         item = to_item(cls, model, {**record, VERSION: 1})
@@ -291,6 +295,8 @@ class RecordStore:
             condition &= update.condition
         label = Label(model.name, record_id=update.record_id)
         actions = _actions(cls, update) + _sorted_actions(cls, update)
+        if update.current is not None:
+            transaction.count(counters.deltas(model, update.current, {**update.current, **update.assign}))
         transaction.update(cls(update.record_id), update.record_id, actions, condition, label)
         for name, value in update.claim.items():
             self._claim(transaction, model, model.fields[name], value, update.record_id)
@@ -304,6 +310,7 @@ class RecordStore:
         if delete.condition is not None and delete.condition != EXISTS:
             condition &= delete.condition
         transaction.delete(cls(record["id"]), record["id"], condition, Label(model.name, record_id=record["id"]))
+        transaction.count(counters.deltas(model, record, None))
         for field in model.unique_fields():
             if not field.is_id and record.get(field.name) is not None:
                 self._release(transaction, model, field, record[field.name], record["id"])
@@ -367,10 +374,11 @@ def _actions(cls: type[PynamoModel], update: Update) -> list[Action]:
 
 
 def needs_current(update: Update) -> bool:
-    """Whether the update sets some, not all, of an ordered index's `fields`: its new key also
-    depends on the others, so the record must be read first (and the write hold its version)."""
+    """Whether the update sets some of an ordered index's `fields`: the record must be read first
+    (and the write hold its version), for the counters to move from its old value, and for the new
+    key when the update sets some, not all, of them."""
     assigned = update.assign.keys()
-    return any(0 < len(assigned & set(index.fields)) < len(index.fields) for index in update.model.sorted_indexes)
+    return any(assigned & set(index.fields) for index in update.model.sorted_indexes)
 
 
 def _sorted_actions(cls: type[PynamoModel], update: Update) -> list[Action]:

@@ -59,14 +59,14 @@ def hash_key(model: Model, index: SortedIndex, record: dict[str, Any]) -> str | 
     """The partition of `record` (its fields' values, as a dict), None if it is not in the index."""
     if not index.fields:
         return shard(index, record["id"])
-    return equality_key(model, index, [record.get(name) for name in index.fields])
+    return equality_key(model, index.fields, [record.get(name) for name in index.fields])
 
 
-def equality_key(model: Model, index: SortedIndex, values: list[Any]) -> str | None:
+def equality_key(model: Model, fields: tuple[str, ...], values: list[Any]) -> str | None:
     """The hash of the records whose `fields` hold `values`, in order (None if one is null)."""
     if any(value is None for value in values):
         return None
-    keys = [index_key(model.fields[name], value) for name, value in zip(index.fields, values, strict=True)]
+    keys = [index_key(model.fields[name], value) for name, value in zip(fields, values, strict=True)]
     return keys[0] if len(keys) == 1 else json.dumps(keys, separators=(",", ":"))
 
 

@@ -1,5 +1,5 @@
 """PynamoDB model classes built from the registry: one table per model, and the stage's own
-tables: unique guards, relation edges, pending cleanups, login throttle windows.
+tables: unique guards, relation edges, pending cleanups, counters, login throttle windows.
 
 Table names are `<prefix><model store name>`; the stage's own are hyphenated (`<prefix>unique-guards`),
 names no model can take since GraphQL names have no hyphen.
@@ -29,6 +29,7 @@ from chalicelib.store.sizes import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES
 GUARD_TABLE = "unique-guards"
 EDGE_TABLE = "relation-edges"
 CLEANUP_TABLE = "pending-cleanups"
+COUNTER_TABLE = "counters"
 THROTTLE_TABLE = "login-throttle"
 EDGE_INDEX = "backward"
 VERSION_ATTRIBUTE = "version_"
@@ -143,6 +144,13 @@ class CleanupBase(PynamoModel):
     deleted = NumberAttribute()  # epoch seconds
 
 
+class CounterBase(PynamoModel):
+    """One shard of a counter (store/counters.py): `<counter>#<shard>`, and what it adds to the count."""
+
+    key = UnicodeAttribute(hash_key=True)
+    n = NumberAttribute(default=0)
+
+
 class ThrottleBase(PynamoModel):
     """Failed logins of one account in one time window; DynamoDB's TTL removes old windows."""
 
@@ -164,6 +172,9 @@ class Tables:
         self.edge: type[EdgeBase] = type("Edge", (EdgeBase,), {"Meta": self._meta(config.table_prefix + EDGE_TABLE)})
         self.cleanup: type[CleanupBase] = type(
             "Cleanup", (CleanupBase,), {"Meta": self._meta(config.table_prefix + CLEANUP_TABLE)}
+        )
+        self.counter: type[CounterBase] = type(
+            "Counter", (CounterBase,), {"Meta": self._meta(config.table_prefix + COUNTER_TABLE)}
         )
         self.throttle: type[ThrottleBase] = type(
             "Throttle", (ThrottleBase,), {"Meta": self._meta(config.table_prefix + THROTTLE_TABLE)}
@@ -187,6 +198,7 @@ class Tables:
         yield self.guard
         yield self.edge
         yield self.cleanup
+        yield self.counter
         yield self.throttle
 
     def clients(self) -> list[Any]:

@@ -7,6 +7,8 @@ DynamoDB cancels the transaction, the failed condition is reported as what it pr
 from __future__ import annotations
 
 import uuid
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,10 +17,12 @@ from pynamodb.connection import Connection
 from pynamodb.constants import ALL_NEW, ALL_OLD
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model as PynamoModel
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.store import counters
 from chalicelib.store.limits import MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS
 from chalicelib.store.sizes import ItemTooLarge, check_item, is_refusal, item_size, value_size
 
@@ -59,6 +63,8 @@ class DuplicateItem(Exception):
 
 
 PUT, UPDATE, DELETE, CHECK = "put", "update", "delete", "check"
+# The label of a counter's update (it has no condition to fail).
+COUNTERS = "counters"
 # The order in which PynamoDB sends the kinds, and DynamoDB reports their cancellation reasons.
 _SENT_ORDER = (CHECK, DELETE, PUT, UPDATE)
 
@@ -74,12 +80,19 @@ class _Write:
 
 
 class Transaction:
-    def __init__(self, connection: Connection) -> None:
+    """Writes to send together. Counter deltas (store/counters.py) are summed per counter rather
+    than written as they come, so that writes which move one counter still share a transaction:
+    each counter is then one update of one shard, chosen when the transaction is made."""
+
+    def __init__(self, connection: Connection, counter: Callable[[str], PynamoModel] | None = None) -> None:
         self.connection = connection
         self._writes: list[_Write] = []
         self._keys: set[tuple[str, Any]] = set()
         # The bytes of item data the writes carry: whole items put, values an update sets.
         self.bytes = 0
+        self._counter = counter
+        self._deltas: Counter[str] = Counter()
+        self._shard = counters.random_shard()
 
     def put(self, item: PynamoModel, key: str, condition: Condition | None, label: Label) -> None:
         attributes = item.serialize()
@@ -102,6 +115,12 @@ class Transaction:
     def check(self, item: PynamoModel, key: str, condition: Condition, label: Label) -> None:
         self._add(_Write(CHECK, item, key, condition, label))
 
+    def count(self, deltas: counters.Deltas) -> None:
+        """Add to counters, with this transaction's other writes."""
+        if deltas and self._counter is None:
+            raise RuntimeError("a transaction without a counters table was given counts")
+        self._deltas.update(deltas)
+
     def _add(self, write: _Write) -> None:
         key = (write.item.Meta.table_name, write.key)
         if key in self._keys:
@@ -113,34 +132,51 @@ class Transaction:
         """Take on `other`'s writes too, if both fit one transaction: 100 items, 4 MB of item data
         (keeping `reserve` bytes more for it), no item written twice (so that together they land as
         each would alone)."""
-        if len(self) + len(other) > MAX_TRANSACTION_ITEMS or not self._keys.isdisjoint(other._keys):
+        deltas = Counter(self._deltas)
+        deltas.update(other._deltas)
+        deltas = Counter({counter: delta for counter, delta in deltas.items() if delta})
+        if len(self._writes) + len(other._writes) + len(deltas) > MAX_TRANSACTION_ITEMS:
             return False
-        if self.bytes + other.bytes + reserve > MAX_TRANSACTION_BYTES:
+        if not self._keys.isdisjoint(other._keys) or self.bytes + other.bytes + reserve > MAX_TRANSACTION_BYTES:
             return False
         self._writes += other._writes
         self._keys |= other._keys
         self.bytes += other.bytes + reserve
+        self._deltas = deltas
+        self._counter = self._counter or other._counter
         return True
 
     def __len__(self) -> int:
-        return len(self._writes)
+        return len(self._writes) + len(self._counted())
+
+    def _counted(self) -> list[_Write]:
+        """One update of one shard per counter whose deltas do not sum to nothing."""
+        writes = []
+        for counter, delta in sorted(self._deltas.items()):
+            if delta and self._counter is not None:
+                key = counters.shard_key(counter, self._shard)
+                item = self._counter(key)
+                actions: list[Action] = [Path("n").add({"N": str(delta)})]
+                writes.append(_Write(UPDATE, item, key, None, Label(COUNTERS), actions))
+        return writes
 
     def commit(self) -> PynamoModel | None:
         """Write everything, or nothing. A lone update returns its item as it now stands."""
-        if len(self._writes) > MAX_TRANSACTION_ITEMS:
+        writes = self._writes + self._counted()
+        if len(writes) > MAX_TRANSACTION_ITEMS:
             raise TooManyItems(
-                f"this mutation writes {len(self._writes)} items; one transaction holds at most {MAX_TRANSACTION_ITEMS}"
+                f"this mutation writes {len(writes)} items; one transaction holds at most {MAX_TRANSACTION_ITEMS}"
             )
-        if not self._writes:
+        if not writes:
             return None
-        if len(self._writes) == 1 and self._writes[0].kind != CHECK:
-            return self._commit_single(self._writes[0])
+        if len(writes) == 1 and writes[0].kind != CHECK:
+            return self._commit_single(writes[0])
         try:
             # A token of its own: resent after a lost answer, the transaction is applied once; a
             # new commit (planned again) is a new transaction.
             token = str(uuid.uuid4())
             with TransactWrite(connection=self.connection, client_request_token=token) as transaction:
-                for write in self._writes:
+                for write in writes:
                     if write.kind == PUT:
                         transaction.save(write.item, condition=write.condition)
                     elif write.kind == UPDATE:
@@ -154,7 +190,7 @@ class Transaction:
                         assert write.condition is not None
                         transaction.condition_check(type(write.item), write.key, condition=write.condition)
         except TransactWriteError as error:
-            raise self._failure(error) from error
+            raise self._failure(error, writes) from error
         return None
 
     def _commit_single(self, write: _Write) -> PynamoModel | None:
@@ -204,10 +240,10 @@ class Transaction:
             raise
         return cls.from_raw_data(response["Attributes"])
 
-    def _failure(self, error: TransactWriteError) -> Exception:
+    def _failure(self, error: TransactWriteError, writes: list[_Write]) -> Exception:
         if is_refusal(error.cause_response_message):
             return ItemTooLarge()
-        ordered = sorted(self._writes, key=lambda w: _SENT_ORDER.index(w.kind))
+        ordered = sorted(writes, key=lambda w: _SENT_ORDER.index(w.kind))
         failed = [
             w
             for w, r in zip(ordered, error.cancellation_reasons, strict=False)

@@ -191,10 +191,10 @@ def test_a_child_linked_to_another_parent_keeps_it(api: Api, monkeypatch: pytest
     _connect(api, early, "home", {"id": home["id"]})
     unset = cleanup._unset
 
-    def moved_meanwhile(tables: Any, table: str, pointer: Any, child_id: str, record_id: str) -> bool:
-        if child_id == late:
+    def moved_meanwhile(store: Any, model: Any, pointer: Any, child: dict[str, Any], record_id: str) -> bool:
+        if child["id"] == late:
             _connect(api, late, "home", {"id": home["id"]})
-        return unset(tables, table, pointer, child_id, record_id)
+        return unset(store, model, pointer, child, record_id)
 
     monkeypatch.setattr(cleanup, "_unset", moved_meanwhile)
     report = _run(api)

@@ -119,6 +119,7 @@ def test_the_tables_template_has_every_table_with_its_indexes_and_expiry() -> No
         "shoreline-prod-unique-guards",
         "shoreline-prod-relation-edges",
         "shoreline-prod-pending-cleanups",
+        "shoreline-prod-counters",
         "shoreline-prod-login-throttle",
     }
     for table in tables.values():

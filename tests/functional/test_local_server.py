@@ -114,6 +114,7 @@ def test_another_dynamodb_endpoint_is_used_instead_of_the_embedded_one(dynamodb:
             "served-unique-guards",
             "served-relation-edges",
             "served-pending-cleanups",
+            "served-counters",
             "served-login-throttle",
         }
     finally:
