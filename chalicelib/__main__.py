@@ -122,7 +122,8 @@ def policy_command(stage: str, out: str | None) -> None:
     from chalicelib.routes import APP_NAME, CLEANUP_FUNCTION
 
     settings, tables = _tables(stage)
-    _write_json(policy(tables, APP_NAME, stage, settings.api_key_parameter, [CLEANUP_FUNCTION]), out)
+    parameters = settings.api_key_parameter, settings.cursor_secret_parameter
+    _write_json(policy(tables, APP_NAME, stage, *parameters, [CLEANUP_FUNCTION]), out)
 
 
 def prebuild_command(stage: str) -> None:
@@ -252,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     prebuild = commands.add_parser("prebuild", help="parse the stage's generated SDL ahead, for its package")
     prebuild.add_argument("--stage", required=True)
     args = parser.parse_args(argv)
+    from chalicelib.settings import StartupError
     from chalicelib.transfer import TransferError
 
     try:
@@ -272,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             export(args.file, args.stage, args.types.split(",") if args.types else None)
         else:
             import_(args.file, args.stage, args.resume)
-    except (TransferError, KeyError, OSError) as error:
+    except (TransferError, StartupError, KeyError, OSError) as error:
         print(f"python -m chalicelib {args.command}: {error}", file=sys.stderr)
         return 1
     return 0

@@ -4,6 +4,9 @@ What every write keeps true, and what this verifies, table page by table page:
 - every unique value of a record has its guard item, owned by that record;
 - every guard item belongs to a record that still holds that value;
 - every indexed field's shadow key (`_ix_<field>`) matches the field's value;
+- every ordered index's keys (`@index(fields, sortBy)`, store/sorted_keys.py) are what the
+  record's values give: none missing, none stale, and no partition key where a null field keeps
+  the record out of the index;
 - every pointer with an inverse points to a record that exists, and a one-to-one's partner points
   back (a to-many stores nothing in its record: its list is the children's pointers, or edges);
 - every edge is of a relation of the schema, between records that exist;
@@ -17,14 +20,16 @@ there: the cleanup job (chalicelib/store/cleanup.py) has yet to remove it. Such 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.api.ids import is_id_of
 from chalicelib.schema.registry import Field, Model, Storage
-from chalicelib.store import counters, edges
+from chalicelib.store import counters, edges, sorted_keys
 from chalicelib.store.attributes import index_attribute_name, index_key
-from chalicelib.store.records import Record, RecordStore, cleanup_key, guard_key
+from chalicelib.store.records import Record, RecordStore, cleanup_key, guard_key, sorted_attributes
+from chalicelib.store.sizes import KeyTooLarge
 from chalicelib.store.tables import EdgeBase, GuardBase
 
 PAGE = 500
@@ -108,7 +113,35 @@ def _records(store: RecordStore, model: Model, records: list[Record]) -> Iterato
                 owner = keys.get(guard_key(model, field, value))
                 if owner != record["id"]:
                     yield Problem("guard", model.name, record["id"], f"{field.name}={value!r} is guarded for {owner!r}")
+        yield from _sorted_keys(model, record, raw.get(record["id"], {}))
     yield from _relations(store, model, records)
+
+
+def _sorted_keys(model: Model, record: Record, stored: Mapping[str, Any]) -> Iterator[Problem]:
+    """The keys of `model`'s ordered indexes stored with `record` (its item's attributes, by python
+    name), against those its values give, as every write stores them (`sorted_attributes`)."""
+    if not model.sorted_indexes:
+        return
+    try:
+        expected = sorted_attributes(model, record)
+    except KeyTooLarge as error:
+        yield Problem("sorted index", model.name, record["id"], str(error))
+        return
+    for number, index in enumerate(model.sorted_indexes):
+        name = sorted_keys.index_name(model, index)
+        # The python names store/tables.py gives the index's hash and range attributes.
+        for part in ("hash", "range"):
+            attribute = f"sorted_{number}_{part}"
+            found, wanted = stored.get(attribute), expected.get(attribute)
+            if found == wanted:
+                continue
+            if found is None:
+                detail = f"{name}: no {part} key, where its values give {wanted!r}"
+            elif wanted is None:
+                detail = f"{name}: {part} key {found!r}, where its values keep it out of the index"
+            else:
+                detail = f"{name}: {part} key {found!r}, where its values give {wanted!r}"
+            yield Problem("sorted index", model.name, record["id"], detail)
 
 
 def _guards_of(store: RecordStore, model: Model, records: list[Record]) -> list[GuardBase]:

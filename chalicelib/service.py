@@ -21,7 +21,7 @@ from chalicelib.schema.registry import SESSION_MODEL
 from chalicelib.sessions.api import SessionApi
 from chalicelib.sessions.store import Lifetime, SessionStore
 from chalicelib.sessions.throttle import LoginThrottle
-from chalicelib.settings import Settings
+from chalicelib.settings import Settings, stage_cursors
 from chalicelib.store.backoff import GaveUp, deadline
 from chalicelib.store.records import RecordStore
 from chalicelib.store.tables import Tables
@@ -30,6 +30,8 @@ from chalicelib.store.tables import Tables
 class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # First: a stage without its secret stops here, before any other work.
+        self.cursors = stage_cursors(settings)
         passwords.configure(settings.password_cost)
         self.registry = load_schema_file(settings.schema_path)
         self.tables = Tables(self.registry, settings.store)
@@ -68,7 +70,9 @@ class Service:
                 context.session = session
                 context.user_id = session.get("user")
                 context.roles = frozenset(session.get("roles") or ())
-        context.loader = Loader(self.registry, self.store, partial(readable, context), self.settings.page_cap)
+        context.loader = Loader(
+            self.registry, self.store, partial(readable, context), self.settings.page_cap, self.cursors
+        )
         context.deadline = at
         if isinstance(data, dict) and isinstance(data.get("variables"), dict):
             context.variables = data["variables"]

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from chalicelib.access.api_keys import ApiKeys
+from chalicelib.parameters import read_parameter
 from chalicelib.passwords import Cost
+from chalicelib.query.cursors import Cursors
 from chalicelib.store.tables import StoreConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +19,13 @@ DEFAULT_PAGE_CAP = 1000
 DEFAULT_DEADLINE_SECONDS = 25.0
 DEFAULT_SESSION_IDLE_SECONDS = 7 * 24 * 3600
 DEFAULT_SESSION_MAX_SECONDS = 30 * 24 * 3600
+PRODUCTION = "prod"
+# Written here for all to read, so it keeps no cursor from being forged: stages other than prod only.
+DEVELOPMENT_CURSOR_SECRET = b"shoreline development cursor secret"
+
+
+class StartupError(Exception):
+    """A stage that cannot start as it is configured; the message, one line, says what to set."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,11 @@ class Settings:
     max_body_bytes: int = 100_000
     # The SSM parameter holding the API keys' digests (deployed stages); None keeps `api_keys`.
     api_key_parameter: str | None = None
+    # Signs the cursors lists hand out (query/cursors.py); every instance of a stage must have the
+    # same. Deployed stages keep it in an SSM parameter instead, read at the first cursor. With
+    # neither, a stage other than prod signs with a development secret, and prod does not start.
+    cursor_secret: str | None = field(default=None, repr=False)
+    cursor_secret_parameter: str | None = None
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -51,7 +65,7 @@ class Settings:
         schema = Path(env.get("SCHEMA", "schema.graphql"))
         keys = [env.get("ADMIN_API_KEY", "")]
         digests = [bytes.fromhex(h) for h in env.get("API_KEY_SHA256", "").split(",") if h.strip()]
-        production = stage == "prod"
+        production = stage == PRODUCTION
         prefix = env.get("TABLE_PREFIX", f"shoreline-{stage}-")
         region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
         endpoint = env.get("AWS_ENDPOINT_URL_DYNAMODB") or None
@@ -75,6 +89,8 @@ class Settings:
             max_query_cost=int(env.get("MAX_QUERY_COST", 50_000)),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", 100_000)),
             api_key_parameter=env.get("API_KEY_PARAMETER") or None,
+            cursor_secret=env.get("CURSOR_SECRET") or None,
+            cursor_secret_parameter=env.get("CURSOR_SECRET_PARAMETER") or None,
         )
 
 
@@ -91,3 +107,22 @@ def with_secrets(settings: Settings) -> Settings:
     from chalicelib.access.api_keys import from_parameter
 
     return replace(settings, api_keys=from_parameter(settings.api_key_parameter, settings.store.region))
+
+
+def stage_cursors(settings: Settings) -> Cursors:
+    """The cursors of the stage, signed under its secret: `cursor_secret`, else the value of
+    `cursor_secret_parameter`, else, outside prod, the development secret."""
+    if settings.cursor_secret:
+        try:
+            return Cursors(settings.cursor_secret.encode())
+        except ValueError as error:
+            raise StartupError(f"CURSOR_SECRET: {error}") from None
+    if settings.cursor_secret_parameter:
+        name, region = settings.cursor_secret_parameter, settings.store.region
+        return Cursors(lambda: read_parameter(name, region).strip().encode())
+    if settings.stage == PRODUCTION:
+        raise StartupError(
+            f"stage {PRODUCTION} has no cursor secret: set CURSOR_SECRET_PARAMETER to the SSM SecureString "
+            "parameter that holds it (or CURSOR_SECRET)"
+        )
+    return Cursors(DEVELOPMENT_CURSOR_SECRET)

@@ -12,6 +12,8 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable
 
+from chalicelib.parameters import read_parameter
+
 
 def digest(key: str) -> bytes:
     return hashlib.sha256(key.encode("utf-8")).digest()
@@ -60,10 +62,7 @@ def from_parameter(name: str, region: str) -> ApiKeys:
     """The digests kept (comma-separated, hex) in an SSM parameter: deployed stages keep keys there."""
 
     def load() -> list[bytes]:
-        import botocore.session
-
-        client = botocore.session.get_session().create_client("ssm", region_name=region)
-        value = client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+        value = read_parameter(name, region)
         return [bytes.fromhex(h.strip()) for h in value.split(",") if h.strip()]
 
     return ApiKeys(load)

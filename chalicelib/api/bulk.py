@@ -37,7 +37,6 @@ from chalicelib.api.chunks import Chunk, chunks
 from chalicelib.api.queries import restrict
 from chalicelib.api.writes import WritePlan, simple_update
 from chalicelib.errors import INVALID_INPUT, ApiError, not_unique
-from chalicelib.query import cursors
 from chalicelib.query import where as where_grammar
 from chalicelib.query.conditions import compile_where
 from chalicelib.query.loader import FULL_PAGE
@@ -52,6 +51,8 @@ Resolver = Any
 # Where a run is: which part of its source (an index value, by its place in the where-clause)
 # and the last record it handled there.
 Position = tuple[int, str | None]
+# What a run's cursors are signed for: no list's cursor resumes a run, nor a run's cursor a list.
+CURSOR_SCOPE = "updateMany/deleteMany"
 # Stop this long before the deadline: the last write must finish, and the answer travel back.
 MARGIN_SECONDS = 1.0
 # A record that keeps changing under the run is left as it is after this many readings.
@@ -99,6 +100,7 @@ class _Run:
         self.compiled = compile_where(model, self.where)
         self.source = plan_source(model, self.where)
         self.fingerprint = _fingerprint(model, self.where, data)
+        self.cursors = context.loader.cursors
         self.deadline = (context.deadline or time.monotonic() + 25) - MARGIN_SECONDS
         self.count = 0
         self.position: Position = (0, None)
@@ -114,7 +116,7 @@ class _Run:
         return {
             "count": self.count,
             "complete": complete,
-            "cursor": None if complete else cursors.encode([self.fingerprint, *self.position]),
+            "cursor": None if complete else self.cursors.encode(CURSOR_SCOPE, [self.fingerprint, *self.position]),
             "clientMutationId": self.input.get("clientMutationId"),
         }
 
@@ -123,7 +125,7 @@ class _Run:
         cursor = self.input.get("cursor")
         if cursor is None:
             return (0, None)
-        fingerprint, part, last = cursors.decode(cursor, 3)
+        fingerprint, part, last = self.cursors.decode(CURSOR_SCOPE, cursor, 3)
         if fingerprint != self.fingerprint or not isinstance(part, int):
             raise ApiError(INVALID_INPUT, "this cursor belongs to another updateMany / deleteMany call")
         return (part, last or None)

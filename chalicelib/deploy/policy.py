@@ -1,6 +1,6 @@
 """The Lambdas' least-privilege IAM policy (one role: the API and the scheduled cleanup): only the
 DynamoDB actions the code calls, only on this stage's tables and their indexes; their own log
-groups; the API-key parameter."""
+groups; the parameters holding the API keys and the cursor secret."""
 
 from __future__ import annotations
 
@@ -43,7 +43,12 @@ def function_names(app_name: str, stage: str, functions: list[str]) -> list[str]
 
 
 def policy(
-    tables: Tables, app_name: str, stage: str, api_key_parameter: str | None, functions: list[str]
+    tables: Tables,
+    app_name: str,
+    stage: str,
+    api_key_parameter: str | None,
+    cursor_secret_parameter: str | None,
+    functions: list[str],
 ) -> dict[str, Any]:
     """`functions`: the names of the app's functions beyond the API handler (scheduled ones)."""
     resources = [table_arn(cls.Meta.table_name) for cls in tables.all_classes()] + index_arns(tables)
@@ -64,6 +69,15 @@ def policy(
                 "Effect": "Allow",
                 "Action": ["ssm:GetParameter"],
                 "Resource": f"arn:aws:ssm:*:*:parameter{api_key_parameter}",
+            }
+        )
+    if cursor_secret_parameter:
+        statements.append(
+            {
+                "Sid": "CursorSecret",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter"],
+                "Resource": f"arn:aws:ssm:*:*:parameter{cursor_secret_parameter}",
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}

@@ -9,6 +9,9 @@ next group. Records already loaded in the request are not read again.
 A to-many loaded whole (for a relation filter, `exists`, a count, raw data) reads at most
 `cap` links per record; past that the request is refused, never answered from part of a list.
 
+The loader also carries what every read of the request shares: the read cap, and the stage's
+`Cursors`, which sign the cursors a list hands out and check those it is given.
+
 Related records come back only if the caller may read them (`Readable`, the permission check of
 the request): a relation filter, a relation field or an `exists` never sees past a hidden record.
 A link to a record that no longer exists (its deletion's cleanup still pending) is no link.
@@ -23,6 +26,7 @@ from typing import TypeVar
 
 from chalicelib.api import ids
 from chalicelib.errors import INVALID_INPUT, ApiError
+from chalicelib.query.cursors import Cursors
 from chalicelib.schema.registry import Field, Model, Registry, Storage
 from chalicelib.store.record import Record
 from chalicelib.store.records import Page, RecordStore, linked_model
@@ -57,11 +61,12 @@ def concurrently(work: Callable[[T], R], items: list[T]) -> list[R]:
 
 
 class Loader:
-    def __init__(self, registry: Registry, store: RecordStore, readable: Readable, cap: int) -> None:
+    def __init__(self, registry: Registry, store: RecordStore, readable: Readable, cap: int, cursors: Cursors) -> None:
         self.registry = registry
         self.store = store
         self.readable = readable
         self.cap = cap
+        self.cursors = cursors
         self._records: dict[tuple[str, str], Record | None] = {}
         self._groups: dict[int, list[Record]] = {}
         self._loaded: set[tuple[int, str]] = set()
@@ -186,7 +191,7 @@ class Loader:
 
     def fresh(self) -> Loader:
         """A loader for the same caller that has read nothing yet."""
-        return Loader(self.registry, self.store, self.readable, self.cap)
+        return Loader(self.registry, self.store, self.readable, self.cap, self.cursors)
 
     def prefetch(self, model: Model, records: list[Record], paths: list[tuple[Field, ...]]) -> None:
         """Load, level by level and in batches, every relation the where-clause will look through."""

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.errors import INVALID_INPUT, ApiError
-from chalicelib.query import counts, cursors, order, sorted_reads, where
+from chalicelib.query import counts, order, sorted_reads, where
 from chalicelib.query.conditions import compile_where
+from chalicelib.query.cursors import ListCursors
 from chalicelib.query.loader import FULL_PAGE, Loader, too_many
 from chalicelib.schema.registry import Field, Model, Registry, Storage
 from chalicelib.store import counters
@@ -96,6 +97,7 @@ class Reader:
         self.store = store
         self.loader = loader
         self.page_cap = page_cap
+        self.cursors = loader.cursors
 
     def read(self, model: Model, args: ListArgs, *, count: bool = False, page: bool = True) -> Slice:
         """A page of `model`'s records (none, when not `page`), with their `count` when asked."""
@@ -105,21 +107,22 @@ class Reader:
             counted = self._counted(counts.plan(model, args.where, self._resolve), model)
             if counted is not None:
                 return self._with_count(model, args, counted, page)
+        cursors = self.cursors.of_list(model.name, args.order)
         source = plan_source(model, args.where)
         if source.ids is None and not count:
             skip_last = bool(args.skip and args.last is not None)
             ordered = sorted_reads.plan(model, args.where, args.order, skip_last, self._resolve)
             if ordered is not None:
-                return self._ordered(model, args, ordered)
+                return self._ordered(model, args, ordered, cursors)
         if args.streams and source.streams and not count:
             start = start_key(source, cursors.decode(args.after, 1)[0]) if args.after else None
             size = self._page_size(args.first, args.where)
-            return self._stream(model, args, self._pages(model, args.where, source, start, size))
+            return self._stream(model, args, self._pages(model, args.where, source, start, size), cursors)
         try:
             records = self._all(model, args.where, source)
         except ApiError as error:
             raise _with_hint(error, model, args) from None
-        return _slice(args, records, source)
+        return _slice(args, records, source, cursors)
 
     def read_related(
         self, field: Field, record: Record, args: ListArgs, *, count: bool = False, page: bool = True
@@ -136,6 +139,7 @@ class Reader:
             counted = self._counted(counts.plan(model, args.where, self._resolve, fixed), model)
             if counted is not None:
                 return self._with_count(model, args, counted, page, lambda: self.read_related(field, record, args))
+        cursors = self.cursors.of_list(f"relation {field.name} to {field.type_name}", args.order)
         if args.streams and not count:
             after = cursors.decode(args.after, 1)[0] if args.after else None
             if after is not None and not (isinstance(after, str) and 0 < len(after.encode()) <= MAX_SORT_KEY_BYTES):
@@ -144,20 +148,20 @@ class Reader:
             pages = self.loader.pages(field, record, after, size)
             if self.registry.polymorphic(field):
                 pages = self._readable(field, pages)
-            return self._stream(model, args, pages)
+            return self._stream(model, args, pages, cursors)
         # A list of children is equality on their pointer back: an index on it may serve the order.
         inverse = field.relation.inverse if field.storage is Storage.CHILDREN else None
         if inverse is not None and not count and not self.registry.polymorphic(field):
             skip_last = bool(args.skip and args.last is not None)
             ordered = sorted_reads.plan_related(model, inverse, record["id"], args.where, args.order, skip_last)
             if ordered is not None:
-                return self._ordered(model, args, ordered)
+                return self._ordered(model, args, ordered, cursors)
         try:
             related = self.loader.related(field, record)
         except ApiError as error:
             raise _with_hint(error, model, args, (inverse,) if inverse else ()) from None
         records = self._filter(model, args.where, related)
-        return _slice(args, records, Source(ids=[r["id"] for r in records]))
+        return _slice(args, records, Source(ids=[r["id"] for r in records]), cursors)
 
     def _counted(self, plan: counts.Count | None, model: Model) -> int | None:
         """The count `plan` names, from its counters; None without one. Related records named by
@@ -233,7 +237,7 @@ class Reader:
             records += self._filter(model, where_, page.records)
         return records
 
-    def _stream(self, model: Model, args: ListArgs, pages: Iterator[Page]) -> Slice:
+    def _stream(self, model: Model, args: ListArgs, pages: Iterator[Page], cursors: ListCursors) -> Slice:
         wanted = args.first
         records: list[Record] = []
         read = 0
@@ -271,7 +275,7 @@ class Reader:
         found = (self.store.find_unique(target, unique, value) for value in values)
         return [record["id"] for record in found if record is not None]
 
-    def _ordered(self, model: Model, args: ListArgs, plan: sorted_reads.Plan) -> Slice:
+    def _ordered(self, model: Model, args: ListArgs, plan: sorted_reads.Plan, cursors: ListCursors) -> Slice:
         """A page through an ordered index (query/sorted_reads.py): read forward from `after` for
         `first`, or backward from `before` for `last`, as far as the page needs."""
         reverse = args.last is not None and args.first is None
@@ -394,7 +398,7 @@ def start_key(source: Source, record_id: str) -> Key:
     return key
 
 
-def _slice(args: ListArgs, records: list[Record], source: Source) -> Slice:
+def _slice(args: ListArgs, records: list[Record], source: Source, cursors: ListCursors) -> Slice:
     if args.order:
         records = order.sort(args.order, records)
     elif source.ids is not None or len(source.values) > 1:
@@ -403,9 +407,9 @@ def _slice(args: ListArgs, records: list[Record], source: Source) -> Slice:
     positions = [order.position(args.order, r) for r in records]
     low, high = min(args.skip or 0, total), total
     if args.after is not None:
-        low = max(low, _bound(args, positions, args.after, after=True))
+        low = max(low, _bound(args, positions, cursors.decode(args.after, len(args.order) + 1), after=True))
     if args.before is not None:
-        high = min(high, _bound(args, positions, args.before, after=False))
+        high = min(high, _bound(args, positions, cursors.decode(args.before, len(args.order) + 1), after=False))
     high = max(low, high)
     if args.first is not None:
         high = min(high, low + args.first)
@@ -421,9 +425,8 @@ def _slice(args: ListArgs, records: list[Record], source: Source) -> Slice:
     )
 
 
-def _bound(args: ListArgs, positions: list[list[Any]], cursor: str, *, after: bool) -> int:
-    """The index just past (`after`) or at (`before`) the cursor's position in the ordered list."""
-    target = cursors.decode(cursor, len(args.order) + 1)
+def _bound(args: ListArgs, positions: list[list[Any]], target: list[Any], *, after: bool) -> int:
+    """The index just past (`after`) or at (`before`) a cursor's position `target` in the ordered list."""
     if not args.order:
         # Source order has no values to compare: the cursor's record must still be in the list.
         ids = [p[-1] for p in positions]

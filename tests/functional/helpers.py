@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chalicelib.query.cursors import TAG_BYTES
 from tests.conftest import ADMIN, Api
 
 PASSWORD = "correct horse battery"
@@ -79,3 +81,21 @@ def api_on(make_api: Callable[..., Api], tmp_path: Path, sdl: str, **overrides: 
     schema = tmp_path / "schema.graphql"
     schema.write_text(sdl)
     return make_api(schema, **overrides)
+
+
+def flipped(cursor: str, index: int) -> str:
+    """`cursor` with the character at `index` changed, as a client editing it would."""
+    other = "B" if cursor[index] == "A" else "A"
+    return cursor[:index] + other + cursor[index + 1 :]
+
+
+def opened(cursor: str) -> tuple[bytes, list[Any]]:
+    """The tag and the position of a cursor: signed, not encrypted, so a client can read them."""
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    position: list[Any] = json.loads(raw[TAG_BYTES:])
+    return raw[:TAG_BYTES], position
+
+
+def forged(position: list[Any], tag: bytes = b"") -> str:
+    """A cursor a client made up: `position` behind `tag` (none: as unsigned cursors were)."""
+    return base64.urlsafe_b64encode(tag + json.dumps(position).encode()).decode().rstrip("=")

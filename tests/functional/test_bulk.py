@@ -23,6 +23,7 @@ from chalicelib.store.records import RecordStore
 from chalicelib.store.retries import DECLINED
 from tests.conftest import ADMIN, CITIES_SCHEMA, SEEDS, Api
 from tests.dynamodb_answers import Declining, answering, recorded_waits
+from tests.functional.helpers import flipped, forged, opened
 
 CREATE_CITY = "mutation ($data: CityCreateInput!) { createCity(input: {data: $data}) { data { id } } }"
 CREATE_USER = "mutation ($data: UserCreateInput!) { createUser(input: {data: $data}) { data { id } } }"
@@ -780,6 +781,25 @@ def test_a_cursor_of_another_call_is_invalid_input(slow: Api) -> None:
         assert code == INVALID_INPUT
         assert "cursor" in message
     assert snapshot(slow) == before
+
+
+def test_an_edited_or_made_up_cursor_is_invalid_input_and_writes_nothing(slow: Api) -> None:
+    """A client that reads its cursor (the call's fingerprint, then where it stopped) cannot move
+    it on, past records the run has not handled, nor make one up."""
+    by_population = twelve_cities(slow)
+    where = {"exists": {"id": True}}
+    data = {"neighborhoods": {"push": ["x"]}}
+    cursor = run(slow, UPDATE_MANY_CITIES, where, data)["cursor"]
+    tag, (fingerprint, part, last) = opened(cursor)
+    assert last in by_population.values()
+    ahead = [fingerprint, part, max(by_population.values())]
+    before = snapshot(slow)
+    for edited in (forged(ahead, tag), forged(ahead), forged([fingerprint, part, last]), flipped(cursor, 5)):
+        code, message = failure(slow.query(UPDATE_MANY_CITIES, variables(where, data, cursor=edited)))
+        assert code == INVALID_INPUT
+        assert "is not a cursor" in message
+    assert snapshot(slow) == before
+    assert run(slow, UPDATE_MANY_CITIES, where, data, cursor=cursor)["count"] == 1
 
 
 @pytest.mark.parametrize(

@@ -54,7 +54,9 @@ def _lint(*paths: Path) -> None:
 def test_the_committed_policy_is_the_one_the_schema_gives(stage: str) -> None:
     settings, tables = _stage(stage)
     committed = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
-    expected = policy(tables, APP_NAME, stage, settings.api_key_parameter, [CLEANUP_FUNCTION])
+    expected = policy(
+        tables, APP_NAME, stage, settings.api_key_parameter, settings.cursor_secret_parameter, [CLEANUP_FUNCTION]
+    )
     assert committed == expected, "run `make deploy-files`"
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     assert config["autogen_policy"] is False
@@ -65,7 +67,9 @@ def test_the_committed_policy_is_the_one_the_schema_gives(stage: str) -> None:
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_policy_grants_only_this_stages_tables_and_indexes(stage: str, schema: Path) -> None:
     settings, tables = _stage(stage, schema)
-    document = policy(tables, APP_NAME, stage, settings.api_key_parameter, [CLEANUP_FUNCTION])
+    document = policy(
+        tables, APP_NAME, stage, settings.api_key_parameter, settings.cursor_secret_parameter, [CLEANUP_FUNCTION]
+    )
     prefix = settings.store.table_prefix
     names = [cls.Meta.table_name for cls in tables.all_classes()]
     allowed = {f"arn:aws:dynamodb:*:*:table/{n}" for n in names}
@@ -99,8 +103,11 @@ def test_the_policy_grants_only_this_stages_tables_and_indexes(stage: str, schem
                 f"arn:aws:logs:*:*:log-group:/aws/lambda/{APP_NAME}-{stage}:*",
                 f"arn:aws:logs:*:*:log-group:/aws/lambda/{APP_NAME}-{stage}-{CLEANUP_FUNCTION}:*",
             ]
-        else:
+        elif statement["Sid"] == "ApiKeys":
             assert resources == [f"arn:aws:ssm:*:*:parameter/shoreline/{stage}/api-key-digests"]
+        else:
+            assert statement["Sid"] == "CursorSecret"
+            assert resources == [f"arn:aws:ssm:*:*:parameter/shoreline/{stage}/cursor-secret"]
 
 
 def _resources(stage: str) -> dict[str, Any]:

@@ -11,10 +11,12 @@ import pytest
 
 from chalicelib.errors import INVALID_INPUT
 from tests.conftest import CITIES_SCHEMA, Api
+from tests.functional.helpers import flipped, forged, opened
 
 CREATE_CITY = "mutation ($data: CityCreateInput!) { createCity(input: {data: $data}) { data { id } } }"
 CREATE_USER = "mutation ($data: UserCreateInput!) { createUser(input: {data: $data}) { data { id } } }"
 CITY_NAMES = "query ($where: CityWhereInput) { cities(where: $where) { name } }"
+CITY_IDS = "query ($where: CityWhereInput) { cities(where: $where) { id } }"
 USER_NAMES = "query ($where: UserWhereInput) { users(where: $where) { displayname } }"
 CONNECTION = """
 query ($where: CityWhereInput, $orderBy: CityOrderByInput, $first: Int, $last: Int, $skip: Int,
@@ -77,6 +79,11 @@ def five(cities: Api) -> Api:
     for name in ["C", "A", "E", "B", "D"]:
         city(cities, name)
     return cities
+
+
+def city_id_of(api: Api, name: str) -> str:
+    found: str = api.data(CITY_IDS, {"where": {"match": {"name": name}}})["cities"][0]["id"]
+    return found
 
 
 def cursor_of(api: Api, name: str, order_by: dict[str, str] | None = None) -> str:
@@ -509,6 +516,73 @@ def test_cursors_round_trip_over_fifty_records(cities: Api) -> None:
     by_population = follow(cities, {"population": "DESC"}, 6)
     assert sorted(by_population) == expected
     assert by_population == ordered(cities, {"population": "DESC"})
+
+
+# Cursors are signed: a client can hand back only a cursor the list gave it.
+
+
+def refused(result: dict[str, Any]) -> bool:
+    assert error_code(result) == INVALID_INPUT
+    return "is not a cursor of this list" in result["errors"][0]["message"]
+
+
+def test_a_changed_cursor_is_invalid_input(five: Api) -> None:
+    cursor = cursor_of(five, "B")
+    assert names(page(five, orderBy=BY_NAME, after=cursor)) == ["C", "D", "E"]
+    for index in (0, 10, len(cursor) // 2, len(cursor) - 1):
+        changed = flipped(cursor, index)
+        assert refused(five.query(CONNECTION, {"orderBy": BY_NAME, "after": changed}))
+        assert refused(five.query(CONNECTION, {"orderBy": BY_NAME, "before": changed, "last": 1}))
+        plain = five.query(
+            "query ($after: String) { cities(orderBy: {name: ASC}, after: $after) { name } }", {"after": changed}
+        )
+        assert refused(plain)
+
+
+def test_a_made_up_cursor_is_invalid_input(five: Api) -> None:
+    """A cursor built by hand, as base64 JSON of a real position, is not read from: unsigned, or
+    with the tag of another position."""
+    tag, position = opened(cursor_of(five, "B"))
+    assert position[0] == "B"
+    d_position = opened(cursor_of(five, "D"))[1]
+    unordered = opened(page(five)["edges"][0]["cursor"])[1]
+    for cursor, order_by in (
+        (forged(position), BY_NAME),
+        (forged(d_position, tag), BY_NAME),
+        (forged(["A", position[1]], tag), BY_NAME),
+        (forged(unordered), None),
+    ):
+        assert refused(five.query(CONNECTION, {"orderBy": order_by, "after": cursor}))
+
+
+def test_a_cursor_of_another_order_or_list_is_invalid_input(five: Api) -> None:
+    for name in ("A", "B"):
+        user(five, f"{name.lower()}@x.com", name.lower(), address=city_id_of(five, name))
+    by_name = cursor_of(five, "B")
+    for order_by in ({"name": "DESC"}, {"population": "ASC"}, {"founded": "ASC"}):
+        # The same shape of position (a value and an id), of another order.
+        assert refused(five.query(CONNECTION, {"orderBy": order_by, "after": by_name}))
+    unordered = page(five)["edges"][1]["cursor"]
+    users = "query ($after: String) { users(after: $after) { email } }"
+    assert refused(five.query(users, {"after": unordered}))
+    city_users = "query ($id: ID!, $after: String) { city(id: $id) { user(after: $after) { email } } }"
+    assert refused(five.query(city_users, {"id": city_id_of(five, "A"), "after": unordered}))
+    # And the cursors of a list page through that list, whichever of its pages gave them.
+    assert names(page(five, after=unordered)) == names(page(five))[2:]
+    assert names(page(five, orderBy=BY_NAME, skip=1, first=2, after=by_name)) == ["C", "D"]
+
+
+def test_every_instance_of_a_stage_shares_its_cursors_and_another_secret_refuses_them(
+    make_api: Callable[..., Api],
+) -> None:
+    one = make_api(CITIES_SCHEMA, cursor_secret="the stage's own secret, 32 bytes")
+    other_instance = make_api(CITIES_SCHEMA, cursor_secret="the stage's own secret, 32 bytes")
+    other_stage = make_api(CITIES_SCHEMA, cursor_secret="another stage's secret, 32 bytes")
+    for name in ["C", "A", "B"]:
+        city(one, name)
+    cursor = cursor_of(one, "A")
+    assert names(page(other_instance, orderBy=BY_NAME, after=cursor)) == ["B", "C"]
+    assert refused(other_stage.query(CONNECTION, {"orderBy": BY_NAME, "after": cursor}))
 
 
 # Errors

@@ -17,7 +17,7 @@ from chalicelib.query import order
 from chalicelib.schema.loader import SchemaError, load_schema
 from chalicelib.store import sorted_keys
 from tests.conftest import Api
-from tests.functional.helpers import api_on, create_mutation, update_mutation
+from tests.functional.helpers import api_on, create_mutation, flipped, forged, opened, update_mutation
 
 SCHEMA = """
 enum Status { DRAFT LIVE }
@@ -423,6 +423,31 @@ def test_a_tampered_cursor_is_a_client_error(blog: Api) -> None:
     cursor = base64.urlsafe_b64encode(json.dumps([{"a": 1}, "x"]).encode()).decode().rstrip("=")
     result = blog.query(POSTS, {"orderBy": {"createdAt": "DESC"}, "first": 2, "after": cursor})
     assert result["errors"][0]["extensions"]["code"] == INVALID_INPUT
+
+
+def test_a_cursor_is_refused_by_another_order_and_when_changed(blog: Api) -> None:
+    """Cursors of reads through an index are signed like any other: one read in another order, or
+    edited to start elsewhere, is not read from."""
+    ann = new_user(blog, "ann")
+    for number in range(4):
+        new_post(blog, f"p{number}", ann, createdAt=f"2024-03-0{1 + number}T00:00:00.000Z", score=number)
+    newest = page(blog, orderBy={"createdAt": "DESC"}, first=2)
+    cursor = newest["pageInfo"]["endCursor"]
+    assert node_ids(page(blog, orderBy={"createdAt": "DESC"}, first=2, after=cursor)) != []
+    tag, position = opened(cursor)
+    earlier = page(blog, orderBy={"createdAt": "ASC"}, first=1)["edges"][0]["node"]["id"]
+    for order_by, after in [
+        ({"createdAt": "ASC"}, cursor),
+        ({"score": "DESC"}, cursor),
+        ({"title": "DESC"}, cursor),
+        ({"createdAt": "DESC"}, flipped(cursor, len(cursor) - 3)),
+        ({"createdAt": "DESC"}, forged(position)),
+        ({"createdAt": "DESC"}, forged([position[0], earlier], tag)),
+        ({"createdAt": "DESC"}, forged(["2099-01-01T00:00:00.000Z", position[1]], tag)),
+    ]:
+        result = blog.query(POSTS, {"orderBy": order_by, "first": 2, "after": after})
+        assert result["errors"][0]["extensions"]["code"] == INVALID_INPUT, (order_by, result)
+        assert "is not a cursor of this list" in result["errors"][0]["message"]
 
 
 def test_a_to_one_named_by_its_unique_field_is_resolved_to_its_id_first(blog: Api) -> None:
