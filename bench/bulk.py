@@ -21,7 +21,7 @@ from chalicelib.access.api_keys import ApiKeys
 from chalicelib.api import ids
 from chalicelib.local.dynamodb import LOCAL_CREDENTIALS
 from chalicelib.service import Service
-from chalicelib.settings import Settings
+from chalicelib.settings import DEFAULT_PAGE_CAP, Settings
 from chalicelib.store.tables import StoreConfig
 from chalicelib.transfer import export_lines, import_lines
 
@@ -45,13 +45,14 @@ def dynamodb_process() -> Iterator[str]:
         process.wait()
 
 
-def items_service(url: str, schema: Path, prefix: str) -> Service:
+def items_service(url: str, schema: Path, prefix: str, page_cap: int = DEFAULT_PAGE_CAP) -> Service:
     settings = Settings(
         schema_path=schema,
         stage="bench",
         store=StoreConfig.at_endpoint(prefix, "us-east-1", url),
         api_keys=ApiKeys.from_plain([KEY]),
         deadline_seconds=600,
+        page_cap=page_cap,
     )
     service = Service(settings)
     service.tables.create_all()
