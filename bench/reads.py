@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,7 @@ from bench.relations import Observed, create, observing
 from chalicelib.api import ids
 from chalicelib.local.dynamodb import LocalDynamoDB
 from chalicelib.service import Service
+from chalicelib.store import counters
 from chalicelib.store.changes import VERSION
 
 USER = "type User @model { id: ID! email: String @unique posts: [Post] }\n"
@@ -230,9 +232,11 @@ def measure(api: Service, read: Read) -> Outcome:
 
 def seed_posts(api: Service, seeded: Seeded, users: list[str], count: int) -> None:
     """`count` more posts, each newer than every post before, the store's own items written 25 a
-    BatchWriteItem (`RecordStore.restore`: with each ordered index's keys)."""
+    BatchWriteItem (`RecordStore.restore`: with each ordered index's keys), then the counters of
+    every post seeded so far, as the command line's import writes them."""
     model = api.registry.model("Post")
     first = len(seeded.posts)
+    tally: Counter[str] = Counter()
     for start in range(first, first + count, SEED_BATCH):
         batch = []
         for number in range(start, min(start + SEED_BATCH, first + count)):
@@ -241,6 +245,9 @@ def seed_posts(api: Service, seeded: Seeded, users: list[str], count: int) -> No
             batch.append({"id": ids.new_id("Post"), "title": f"post {number}", "createdAt": created, "author": author})
         api.store.restore(model, [{**post, VERSION: 1} for post in batch])
         seeded.posts.extend((post["createdAt"], post["id"], post["author"]) for post in batch)
+    for _, post_id, author in seeded.posts:
+        tally.update(counters.counters_of(model, {"id": post_id, "author": author}))
+    counters.write_counts(api.tables, tally)
 
 
 # What each read did at each size, by label (None where it was not run).
