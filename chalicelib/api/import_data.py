@@ -23,6 +23,7 @@ from graphql import GraphQLInputObjectType, GraphQLResolveInfo, coerce_input_val
 from chalicelib.access.context import request
 from chalicelib.access.permissions import Action, authorize, visible
 from chalicelib.api import ids
+from chalicelib.api.mutations import Mutations
 from chalicelib.api.queries import raw_data
 from chalicelib.api.raw_records import check_values, missing_required
 from chalicelib.api.writes import WritePlan
@@ -35,10 +36,10 @@ from chalicelib.store.sizes import ItemTooLarge
 
 
 class ImportData:
-    def __init__(self, registry: Registry, store: RecordStore, commit: Any, page_cap: int) -> None:
+    def __init__(self, registry: Registry, store: RecordStore, mutations: Mutations, page_cap: int) -> None:
         self.registry = registry
         self.store = store
-        self.commit = commit
+        self.mutations = mutations
         self.page_cap = page_cap
 
     def resolve(
@@ -50,11 +51,22 @@ class ImportData:
         defaultTypename: str | None = None,  # noqa: N803 (Genie's argument name)
         conditions: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
+        """The import, planned again if what it read changed before it landed (a conflict)."""
+        return self.mutations.retrying(info, lambda: self._import(info, data, merge, defaultTypename, conditions))
+
+    def _import(
+        self,
+        info: GraphQLResolveInfo,
+        data: list[Any],
+        merge: bool,
+        default_typename: str | None,
+        conditions: list[dict[str, Any]] | None,
+    ) -> dict[str, Any]:
         if not any(request(info).is_admin or request(info).roles & m.access.bulk for m in self.registry.crud_models()):
             raise permission_denied("use", "data import")
         if len(data) > self.page_cap:
             raise ApiError(INVALID_INPUT, f"importData takes at most {self.page_cap} objects; import more from the CLI")
-        objects = [self._object(index, item, defaultTypename) for index, item in enumerate(data)]
+        objects = [self._object(index, item, default_typename) for index, item in enumerate(data)]
         for name in dict.fromkeys(model.name for model, _ in objects):
             authorize(request(info), self.registry.model(name), Action.BULK)
         plan = WritePlan(self.registry, self.store, request(info))
@@ -107,7 +119,7 @@ class ImportData:
                 by_id[old_id] = record
         missing = self._relations(plan, objects, records, by_id, stored)
         self._check_sizes(objects, records)
-        self.commit(plan.finish())
+        self.mutations.commit(plan.finish())
         # What the request had read may be out of date now: the payload reads afresh, each model's
         # records one group, so that their links load together.
         context = request(info)

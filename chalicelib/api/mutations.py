@@ -10,7 +10,7 @@ written: `data` is null and `unalteredData` is the stored record.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import GraphQLResolveInfo
 
@@ -37,6 +37,7 @@ from chalicelib.store.sizes import ItemTooLarge
 from chalicelib.store.transaction import ConditionFailed, Conflict, DuplicateItem, Label, TooManyItems
 
 Resolver = Any
+T = TypeVar("T")
 
 
 class _Retry(Exception):
@@ -240,13 +241,21 @@ class Mutations:
     def _run(
         self, info: GraphQLResolveInfo, model: Model, input: dict[str, Any], attempt: Callable[[], Record]
     ) -> dict[str, Any]:
+        def once() -> dict[str, Any]:
+            try:
+                return payload(input, data=visible(request(info), model, attempt()))
+            except _ConditionsFailed as failed:
+                return payload(input, unalteredData=visible(request(info), model, failed.record))
+
+        return self.retrying(info, once)
+
+    def retrying(self, info: GraphQLResolveInfo, attempt: Callable[[], T]) -> T:
+        """`attempt`, planned and sent again while what it read changes before its write lands."""
         try:
             tries = 0
             while True:
                 try:
-                    return payload(input, data=visible(request(info), model, attempt()))
-                except _ConditionsFailed as failed:
-                    return payload(input, unalteredData=visible(request(info), model, failed.record))
+                    return attempt()
                 except _Retry:
                     tries += 1
                 try:

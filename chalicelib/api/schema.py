@@ -44,7 +44,7 @@ def build_schema(
     mutation = MutationType()
     query.set_field("node", queries.node)
     query.set_field("exportData", queries.export_data)
-    mutation.set_field("importData", ImportData(registry, store, mutations.commit, page_cap).resolve)
+    mutation.set_field("importData", ImportData(registry, store, mutations, page_cap).resolve)
     objects = [_object_type(queries, model) for model in registry]
     for model in registry.crud_models():
         names = Names(model)

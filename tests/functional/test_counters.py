@@ -15,6 +15,7 @@ from chalicelib.store import counters
 from chalicelib.store.cleanup import Budget
 from chalicelib.store.cleanup import run as run_cleanup
 from tests.conftest import ADMIN, Api
+from tests.dynamodb_answers import Declining, answering, recorded_waits
 from tests.functional.helpers import api_on, call, create_mutation, sign_up, update_mutation
 from tests.functional.trust_schema import TRUST_SCHEMA
 
@@ -299,3 +300,15 @@ def test_export_past_the_cap_is_refused_whatever_the_counters_say(make_api: Call
     assert reply.codes == ["GGT_INVALID_INPUT"]
     assert "more than 5 records" in reply.body["errors"][0]["message"]
     assert count(api) == 6
+
+
+def test_an_import_cancelled_for_a_conflict_is_planned_again(blog: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Concurrent writes of one model meet on its counters now and then; an import, like every
+    mutation, is then planned and sent again."""
+    recorded_waits(blog, monkeypatch)
+    conflict = {"CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}]}
+    declining = Declining(frozenset({"TransactWriteItems"}), "TransactionCanceledException", times=1, fields=conflict)
+    with answering(blog, declining):
+        blog.data('mutation { importData(data: [{title: "a"}, {title: "b"}], defaultTypename: "Post") { data } }')
+    assert declining.sent["TransactWriteItems"] == 2
+    assert count(blog) == 2
