@@ -51,16 +51,17 @@ deploy-files: $(INSTALLED)
 	$(BIN)/python -m chalicelib policy --stage dev --out .chalice/policy-dev.json
 	$(BIN)/python -m chalicelib policy --stage prod --out .chalice/policy-prod.json
 
-# The package carries what a cold start would otherwise redo: the stage's generated SDL parsed
-# (chalicelib/.sdl-cache, by hash: never stale) and chalicelib's bytecode (checked against the
-# source's hash, as Lambda's read-only file system lets no start write it).
+# The package carries the schema its tables and policy come from (`SCHEMA`, default the stage's),
+# the functions named as the policy expects (chalicelib/deploy/package.py), and what a cold start
+# would otherwise redo: the stage's generated SDL parsed (chalicelib/.sdl-cache, by hash: never
+# stale) and chalicelib's bytecode (checked against the source's hash, as Lambda's read-only file
+# system lets no start write it).
 package: deploy-files
 	mkdir -p build
 	rm -rf chalicelib/.sdl-cache
-	$(BIN)/python -m chalicelib prebuild --stage $(STAGE)
+	$(BIN)/python -m chalicelib package-files --stage $(STAGE) --out build/template-$(STAGE).json
 	$(BIN)/python -m compileall -q --invalidation-mode checked-hash chalicelib
-	$(BIN)/python -m chalicelib tables template --stage $(STAGE) --out build/tables-$(STAGE).json
-	$(BIN)/chalice package --stage $(STAGE) --merge-template build/tables-$(STAGE).json build/$(STAGE)
+	$(BIN)/chalice package --stage $(STAGE) --merge-template build/template-$(STAGE).json build/$(STAGE)
 
 # Hardening figures: fuzzing and fault injection (counts printed), then the loopback load test.
 harden: $(INSTALLED)

@@ -126,6 +126,18 @@ def policy_command(stage: str, out: str | None) -> None:
     _write_json(policy(tables, APP_NAME, stage, *parameters, [CLEANUP_FUNCTION]), out)
 
 
+def package_files_command(stage: str, out: str) -> None:
+    """What `chalice package` merges and carries for the stage (see chalicelib/deploy/package.py)."""
+    from chalicelib.deploy.package import copy_schema, template
+    from chalicelib.routes import APP_NAME, CLEANUP_FUNCTION
+    from chalicelib.settings import PROJECT_ROOT
+
+    settings, tables = _tables(stage)
+    _write_json(template(tables, APP_NAME, stage, [CLEANUP_FUNCTION], protect=settings.stage == "prod"), out)
+    print(f"stage {stage}: {copy_schema(settings.schema_path, PROJECT_ROOT)} is {settings.schema_path}")
+    prebuild_command(stage)
+
+
 def prebuild_command(stage: str) -> None:
     """What a cold start of the stage would otherwise work out: its generated SDL, parsed."""
     from chalicelib.api.parsed_sdl import FOLDER
@@ -252,6 +264,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     prebuild = commands.add_parser("prebuild", help="parse the stage's generated SDL ahead, for its package")
     prebuild.add_argument("--stage", required=True)
+    package = commands.add_parser(
+        "package-files", help="the template `chalice package` merges, the schema and parsed SDL it carries"
+    )
+    package.add_argument("--stage", required=True)
+    package.add_argument("--out", required=True, help="write the template to merge to this file")
     args = parser.parse_args(argv)
     from chalicelib.settings import StartupError
     from chalicelib.transfer import TransferError
@@ -270,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
             policy_command(args.stage, args.out)
         elif args.command == "prebuild":
             prebuild_command(args.stage)
+        elif args.command == "package-files":
+            package_files_command(args.stage, args.out)
         elif args.command == "export":
             export(args.file, args.stage, args.types.split(",") if args.types else None)
         else:

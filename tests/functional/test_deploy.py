@@ -152,41 +152,31 @@ def test_the_tables_template_passes_cfn_lint(stage: str, tmp_path: Path) -> None
 
 @pytest.mark.slow
 def test_chalice_package_merges_the_tables_and_passes_cfn_lint(tmp_path: Path) -> None:
-    """`chalice package --merge-template`, offline (no AWS call), the result checked by cfn-lint."""
+    """What `make package` runs, offline (no AWS call), for a schema of its own (`SCHEMA`): the
+    result checked by cfn-lint, its functions named as the policy's log groups expect, and the
+    schema it serves the one its tables and policy came from."""
     project = tmp_path / "project"
     shutil.copytree(
         ROOT, project, ignore=shutil.ignore_patterns(".venv", ".git", "build", "deployments", "__pycache__")
     )
-    _, tables = _stage("prod")
-    merged = tmp_path / "tables.json"
-    merged.write_text(json.dumps(template(tables, protect=True)))
-    out = tmp_path / "out"
     env = {
         **os.environ,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "none",
         "AWS_SECRET_ACCESS_KEY": "none",
+        "SCHEMA": str(CITIES_SCHEMA),
     }
-    result = subprocess.run(
+    merged, out = tmp_path / "template.json", tmp_path / "out"
+    steps = [
+        [sys.executable, "-m", "chalicelib", "policy", "--stage", "prod", "--out", ".chalice/policy-prod.json"],
+        [sys.executable, "-m", "chalicelib", "package-files", "--stage", "prod", "--out", str(merged)],
         [str(CHALICE), "package", "--stage", "prod", "--merge-template", str(merged), str(out)],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    ]
+    for step in steps:
+        result = subprocess.run(step, cwd=project, env=env, capture_output=True, text=True, check=False, timeout=600)
+        assert result.returncode == 0, result.stdout + result.stderr
     sam = json.loads((out / "sam.json").read_text())
-    assert {
-        "UserTable",
-        "SessionTable",
-        "GuardTable",
-        "EdgeTable",
-        "CleanupTable",
-        "ThrottleTable",
-        "APIHandler",
-    } <= set(sam["Resources"])
+    assert {"CityTable", "UserTable", "GuardTable", "EdgeTable", "CleanupTable", "APIHandler"} <= set(sam["Resources"])
     handler = sam["Resources"]["APIHandler"]["Properties"]
     assert handler["Timeout"] <= 29
     # The scheduled cleanup: the same least-privilege policy, and a handler app.py exports.
@@ -198,8 +188,13 @@ def test_chalice_package_merges_the_tables_and_passes_cfn_lint(tmp_path: Path) -
         policies = sam["Resources"][function["Role"]["Fn::GetAtt"][0]]["Properties"]["Policies"]
         return [p["PolicyDocument"] for p in policies]
 
-    committed = json.loads((ROOT / ".chalice" / "policy-prod.json").read_text())
+    committed = json.loads((project / ".chalice" / "policy-prod.json").read_text())
     assert role_policies(cleanup) == role_policies(handler) == [committed]
+    # Each function writes to the log group its policy allows.
+    (logs,) = [s["Resource"] for s in committed["Statement"] if s["Sid"] == "Logs"]
+    for function in (handler, cleanup):
+        assert f"arn:aws:logs:*:*:log-group:/aws/lambda/{function['FunctionName']}:*" in logs
+    assert {handler["FunctionName"], cleanup["FunctionName"]} == {"shoreline-prod", "shoreline-prod-cleanup"}
     module, name = cleanup["Handler"].split(".")
     assert module == "app"
     assert name in _module_names(ROOT / "app.py")
@@ -210,4 +205,7 @@ def test_chalice_package_merges_the_tables_and_passes_cfn_lint(tmp_path: Path) -
     # Lambda's limits: 50 MB zipped for a direct upload, 250 MB unzipped.
     assert zipped < 25 * 2**20
     assert unzipped < 100 * 2**20
-    assert package.read("chalicelib/schema.graphql") == (ROOT / "schema.graphql").read_bytes()
+    # Both functions serve the schema the tables came from, which the package carries.
+    for function in (handler, cleanup):
+        served = function["Environment"]["Variables"]["SCHEMA"]
+        assert package.read(served) == CITIES_SCHEMA.read_bytes()
