@@ -19,10 +19,19 @@ BROWSER := /usr/bin/chromedriver
 $(BROWSER):
 	-apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
 
+# The JavaScript the suite runs (tests/js: the graphql-http audit, Gadget's client for the browser
+# test), pinned by its package-lock.json and installed exactly as locked.
+JS := tests/js
+JS_INSTALLED := $(JS)/node_modules/.installed
+
+$(JS_INSTALLED): $(JS)/package.json $(JS)/package-lock.json
+	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(JS_INSTALLED)
+
 run: $(INSTALLED)
 	exec $(BIN)/python -m chalicelib serve
 
-test: $(INSTALLED) $(BROWSER)
+test: $(INSTALLED) $(BROWSER) $(JS_INSTALLED)
 	$(BIN)/python -m pytest -n auto
 
 test-fast: $(INSTALLED)
@@ -38,7 +47,7 @@ format: $(INSTALLED)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(JS)/node_modules
 
 bench: $(INSTALLED)
 	$(BIN)/python -m bench

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -49,8 +50,12 @@ class Service:
         self.rules = (depth_limit(settings.max_query_depth), cost_limit(settings.max_query_cost))
         self.documents = Documents(self.schema)
 
-    def handle(self, data: Any, headers: Mapping[str, str], *, queries_only: bool = False) -> GraphQLResponse:
-        at = time.monotonic() + self.settings.deadline_seconds
+    def handle(
+        self, data: Any, headers: Mapping[str, str], *, queries_only: bool = False, at: float | None = None
+    ) -> GraphQLResponse:
+        """Runs one request; `at` (a time.monotonic() value) is its deadline when it shares one
+        with others (a batch), else it has `Settings.deadline_seconds` from now."""
+        at = time.monotonic() + self.settings.deadline_seconds if at is None else at
         with deadline(at):
             try:
                 return self._handle(data, headers, at, queries_only)
@@ -76,7 +81,9 @@ class Service:
         context.deadline = at
         if isinstance(data, dict) and isinstance(data.get("variables"), dict):
             context.variables = data["variables"]
-        return execute(
+        # The roles the request came with (an action such as logInViaEmail may change them).
+        roles = tuple(sorted(context.roles))
+        response = execute(
             self.schema,
             data,
             context,
@@ -85,3 +92,4 @@ class Service:
             rules=self.rules,
             documents=self.documents,
         )
+        return replace(response, roles=roles)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from chalicelib.access.api_keys import ApiKeys
+from chalicelib.http.cors import Cors
 from chalicelib.parameters import read_parameter
 from chalicelib.passwords import Cost
 from chalicelib.query.cursors import Cursors
@@ -19,6 +20,8 @@ DEFAULT_PAGE_CAP = 1000
 DEFAULT_DEADLINE_SECONDS = 25.0
 DEFAULT_SESSION_IDLE_SECONDS = 7 * 24 * 3600
 DEFAULT_SESSION_MAX_SECONDS = 30 * 24 * 3600
+# Apollo's BatchHttpLink sends at most 10 operations in a batch unless told otherwise.
+DEFAULT_MAX_BATCH_SIZE = 10
 PRODUCTION = "prod"
 # Written here for all to read, so it keeps no cursor from being forged: stages other than prod only.
 DEVELOPMENT_CURSOR_SECRET = b"shoreline development cursor secret"
@@ -50,6 +53,10 @@ class Settings:
     max_query_depth: int = 12
     max_query_cost: int = 50_000
     max_body_bytes: int = 100_000
+    # The most requests one batch (a JSON array body) may hold (chalicelib/http/batch.py).
+    max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
+    # Which pages on other origins may call the API, with which headers (chalicelib/http/cors.py).
+    cors: Cors = field(default_factory=Cors)
     # The SSM parameter holding the API keys' digests (deployed stages); None keeps `api_keys`.
     api_key_parameter: str | None = None
     # Signs the cursors lists hand out (query/cursors.py); every instance of a stage must have the
@@ -88,6 +95,8 @@ class Settings:
             max_query_depth=int(env.get("MAX_QUERY_DEPTH", 12)),
             max_query_cost=int(env.get("MAX_QUERY_COST", 50_000)),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", 100_000)),
+            max_batch_size=int(env.get("MAX_BATCH_SIZE", DEFAULT_MAX_BATCH_SIZE)),
+            cors=Cors.from_lists(env.get("CORS_ALLOW_ORIGINS"), env.get("CORS_ALLOW_HEADERS")),
             api_key_parameter=env.get("API_KEY_PARAMETER") or None,
             cursor_secret=env.get("CURSOR_SECRET") or None,
             cursor_secret_parameter=env.get("CURSOR_SECRET_PARAMETER") or None,

@@ -31,6 +31,8 @@ CITIES_SCHEMA = ROOT / "examples" / "cities.graphql"
 SEEDS = ROOT / "tests" / "seeds"
 ADMIN_KEY = "test-admin-key"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+# GraphQL over HTTP's media type, under which a request that could not run is a 4xx.
+GRAPHQL_RESPONSE = "application/graphql-response+json"
 TEST_PASSWORD_COST = Cost(time_cost=1, memory_kib=1024, parallelism=1)
 
 
@@ -49,11 +51,15 @@ class Api:
     client: Client
     headers: dict[str, str] = field(default_factory=lambda: dict(ADMIN))
 
-    def post(self, body: Any, headers: dict[str, str] | None = None, raw: bytes | None = None) -> Any:
+    def post(
+        self, body: Any, headers: dict[str, str] | None = None, raw: bytes | None = None, accept: str | None = None
+    ) -> Any:
+        """POSTs `body` (or `raw`); `accept`, when given, is the media type asked for."""
+        sent = {"Content-Type": "application/json", **(self.headers if headers is None else headers)}
+        if accept is not None:
+            sent["Accept"] = accept
         return self.client.http.post(
-            "/graphql",
-            headers={"Content-Type": "application/json", **(self.headers if headers is None else headers)},
-            body=raw if raw is not None else json.dumps(body).encode(),
+            "/graphql", headers=sent, body=raw if raw is not None else json.dumps(body).encode()
         )
 
     def query(

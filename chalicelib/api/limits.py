@@ -17,18 +17,22 @@ from functools import cache
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    TypeInfo,
     get_named_type,
     get_nullable_type,
+    get_operation_ast,
     is_composite_type,
     is_list_type,
 )
@@ -193,3 +197,13 @@ def _page_size(node: FieldNode) -> int | None:
         if argument.name.value in PAGE_ARGS and isinstance(argument.value, IntValueNode)
     ]
     return min(sizes) if sizes else None
+
+
+def request_cost(schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> int:
+    """The estimated cost (see `query_cost`) of the operation a request selects in `document`;
+    0 when it selects none, which validation refuses anyway."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    context = ValidationContext(schema, document, TypeInfo(schema), lambda _error: None)
+    return query_cost(context, operation)

@@ -1,10 +1,18 @@
-"""The GraphiQL explorer in a real browser: Debian's headless Chromium, driven by selenium, runs a
-query through the page served by the local server (its assets too: the machine has no internet)."""
+"""Real browsers: Debian's headless Chromium, driven by selenium, runs a query in the GraphiQL
+explorer served by the local server (its assets too: the machine has no internet), and a page on
+another origin drives Gadget's own client against the server as `make run` serves it."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import threading
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,11 +22,13 @@ from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.conftest import ADMIN, Api
+from tests.conftest import ADMIN, ROOT, Api
+from tests.functional.local_process import serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 WAIT_SECONDS = 20
+JS = ROOT / "tests" / "js"
 # Offline and quiet: no GPU, no QUIC, no first-run, update, sync or background requests.
 CHROMIUM_FLAGS = [
     "--headless",
@@ -88,3 +98,74 @@ def _run_query(browser: webdriver.Chrome, query: str, headers: str, expected: st
     browser.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
     wait.until(lambda b: expected in (b.execute_script(RESULT) or ""))
     return str(browser.execute_script(RESULT))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    shutil.which("node") is None or not (JS / "node_modules" / "@gadgetinc" / "api-client-core").exists(),
+    reason="needs node and `npm ci` in tests/js (make test runs it)",
+)
+def test_gadgets_client_on_another_origin_follows_the_session_token(browser: webdriver.Chrome, tmp_path: Path) -> None:
+    """A page on another origin uses Gadget's real client (bundled from npm) against the server as
+    `make run` serves it: CORS lets its headers through, and it keeps the token each answer sets."""
+    site = tmp_path / "site"
+    site.mkdir()
+    subprocess.run(["node", "build-page.mjs", str(site / "bundle.js")], cwd=JS, check=True, timeout=120)
+    (site / "index.html").write_text('<!doctype html><title>app</title><script src="bundle.js"></script>\n')
+    with serving() as api, _static(site) as page:
+        assert page.split(":")[-1] != api.split(":")[-1]  # another port: another origin
+        browser.get(f"{page}/index.html")
+        browser.set_script_timeout(WAIT_SECONDS * 3)
+        outcome = browser.execute_async_script(SCENARIO, f"{api}/graphql", "gadget@example.com", "long enough")
+        assert "error" not in outcome, (outcome, browser.get_log("browser"))
+        steps = {step["name"]: step for step in outcome["steps"]}
+        session_id = steps["currentSession"]["data"]["currentSession"]["id"]
+        assert steps["currentSession"]["data"]["currentSession"]["state"] == {"created": "loggedOut"}
+        assert steps["signUp"]["data"]["signUp"]["success"] is True
+        assert steps["query"]["data"]["currentSession"] == {
+            "id": session_id,
+            # urql (under Gadget's client) adds __typename to every selection, for its cache.
+            "user": {"email": "gadget@example.com", "__typename": "User"},
+            "__typename": "Session",
+        }
+        assert steps["query"]["data"]["users"] == [{"email": "gadget@example.com", "__typename": "User"}]
+        assert steps["logOut"]["data"]["logOut"]["success"] is True
+        assert steps["afterLogOut"]["data"]["currentSession"]["user"] is None
+        # The token rotated at sign-up and at log-out, and the client followed each time.
+        tokens = [steps[name]["token"] for name in ("currentSession", "signUp", "query", "logOut", "afterLogOut")]
+        assert tokens[0]
+        assert tokens[0] != tokens[1] == tokens[2] != tokens[3] == tokens[4]
+        # The token the page holds at the end is the session's, seen from outside the browser.
+        request = urllib.request.Request(
+            f"{api}/graphql",
+            data=json.dumps({"query": "{ currentSession { id } }"}).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Session {tokens[-1]}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            assert json.loads(answer.read())["data"]["currentSession"]["id"] == session_id
+
+
+SCENARIO = """
+const done = arguments[arguments.length - 1];
+window.runScenario(arguments[0], arguments[1], arguments[2]).then(
+  (steps) => done({steps}), (error) => done({error: String(error)}));
+"""
+
+
+@contextmanager
+def _static(folder: Path) -> Iterator[str]:
+    """`folder` served over HTTP on a port of its own: the page's origin."""
+    handler = partial(QuietHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass

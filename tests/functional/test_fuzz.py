@@ -166,7 +166,11 @@ def check_answer(
         return status, [], [*problems, f"body has neither data nor errors: {str(body)[:200]}"]
     if status == 400 and body.get("data") is not None:
         problems.append("a 400 with data")
-    if status == 200 and "data" not in body:
+    found_codes = [(e.get("extensions") or {}).get("code") for e in body.get("errors") or [] if isinstance(e, dict)]
+    request_error = bool(found_codes) and set(found_codes) <= {errors.PARSE_FAILED, errors.VALIDATION_FAILED}
+    # Under application/json (these requests name no Accept) a document that does not parse or
+    # validate is a 200 without data, as GraphQL over HTTP asks; nothing else may be.
+    if status == 200 and "data" not in body and not request_error:
         problems.append("a 200 without data")
     codes: list[str] = []
     found = body.get("errors") or []

@@ -15,7 +15,7 @@ from graphql import DocumentNode, parse
 from chalicelib.api import documents
 from chalicelib.errors import BAD_REQUEST, VALIDATION_FAILED
 from chalicelib.settings import Settings
-from tests.conftest import CITIES_SCHEMA, DEFAULT_SCHEMA, Api
+from tests.conftest import CITIES_SCHEMA, DEFAULT_SCHEMA, GRAPHQL_RESPONSE, Api
 
 PROD = {
     "introspection": False,
@@ -40,13 +40,14 @@ def _body(response: Any) -> Any:
 
 
 def _get(api: Api, **params: str) -> Any:
-    return api.client.http.get("/graphql?" + urlencode(params), headers=api.headers)
+    headers = {**api.headers, "Accept": GRAPHQL_RESPONSE}
+    return api.client.http.get("/graphql?" + urlencode(params), headers=headers)
 
 
 def _refused(api: Api, query: str, status: int = 400) -> dict[str, Any]:
     """The one error of a request that must be refused before any DynamoDB call."""
     with api.calls() as calls:
-        response = api.post({"query": query})
+        response = api.post({"query": query}, accept=GRAPHQL_RESPONSE)
     assert response.status_code == status, response.body
     assert calls.total == 0
     body = _body(response)
@@ -142,7 +143,7 @@ def test_a_query_too_costly_is_refused_before_anything_runs(prod: Api) -> None:
 
 def test_a_variable_page_size_counts_as_the_default(prod: Api) -> None:
     query = "query ($n: Int) { cities(first: $n) { name } }"
-    response = prod.post({"query": query, "variables": {"n": 1}})
+    response = prod.post({"query": query, "variables": {"n": 1}}, accept=GRAPHQL_RESPONSE)
     assert response.status_code == 400
     assert "estimated cost of 101" in _body(response)["errors"][0]["message"]
 
@@ -256,7 +257,7 @@ def test_the_cache_keeps_get_and_post_apart(prod: Api, parses: list[str]) -> Non
     mutation = _unique(CREATE)
     assert prod.post({"query": mutation}).status_code == 200
     refused = _get(prod, query=mutation)
-    assert refused.status_code == 400
+    assert refused.status_code == 405
     assert "GET requests run queries only" in _body(refused)["errors"][0]["message"]
     assert prod.post({"query": mutation}).status_code == 200
     assert parses.count(mutation) == 1
@@ -265,7 +266,7 @@ def test_the_cache_keeps_get_and_post_apart(prod: Api, parses: list[str]) -> Non
 
 def test_syntax_errors_are_still_reported(prod: Api) -> None:
     for _ in range(2):
-        response = prod.post({"query": "{ cities(first: 1) { id "})
+        response = prod.post({"query": "{ cities(first: 1) { id "}, accept=GRAPHQL_RESPONSE)
         assert response.status_code == 400
         assert _body(response)["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
 

@@ -12,7 +12,7 @@ import pytest
 from chalicelib.api.decoding import MAX_JSON_DEPTH
 from chalicelib.api.errors import LOGGER
 from chalicelib.errors import BAD_REQUEST, INTERNAL_ERROR, PARSE_FAILED, PERMISSION_DENIED, VALIDATION_FAILED
-from tests.conftest import Api
+from tests.conftest import GRAPHQL_RESPONSE, Api
 
 CREATE = 'mutation { createCity(input: {data: {name: "NY"}}) { data { id } } }'
 
@@ -61,7 +61,7 @@ def test_query_text_nested_thousands_deep_is_a_parse_or_validation_error(cities:
         "{ cities(where: " + "{not: " * 5000 + "{}" + "}" * 5000 + ") { id } }",
         "{ ...F0 } " + fragments + " fragment F2000 on Query { __typename }",
     ]:
-        response = cities.post({"query": query})
+        response = cities.post({"query": query}, accept=GRAPHQL_RESPONSE)
         assert response.status_code == 400, query[:50]
         [error] = _body(response)["errors"]
         assert error["extensions"]["code"] in (PARSE_FAILED, VALIDATION_FAILED), error
@@ -71,7 +71,8 @@ def test_missing_query_and_wrong_shapes_are_400s(cities: Api) -> None:
     for body, message in [
         ({}, "The request needs a `query` string"),
         ({"query": "  "}, "The request needs a `query` string"),
-        ([1, 2], "The request body must be a JSON object with a `query` string"),
+        ("{ cities { id } }", "The request body must be a JSON object with a `query` string"),
+        ({"query": "{ cities { id } }", "extensions": 5}, "`extensions` must be a JSON object"),
         ({"query": "{ cities { id } }", "variables": [1]}, "`variables` must be a JSON object"),
         ({"query": "{ cities { id } }", "operationName": 5}, "`operationName` must be a string"),
     ]:
@@ -80,13 +81,27 @@ def test_missing_query_and_wrong_shapes_are_400s(cities: Api) -> None:
         assert _body(response)["errors"][0]["message"] == message
 
 
-def test_syntax_and_validation_errors_are_400s_with_codes(cities: Api) -> None:
-    response = cities.post({"query": "{ cities { id "})
-    assert response.status_code == 400
-    assert _body(response)["errors"][0]["extensions"]["code"] == PARSE_FAILED
-    response = cities.post({"query": "{ cities { nope } }"})
-    assert response.status_code == 400
-    assert _body(response)["errors"][0]["extensions"]["code"] == VALIDATION_FAILED
+def test_syntax_validation_and_variable_errors_are_200s_under_json_and_400s_under_graphql_response(
+    cities: Api,
+) -> None:
+    for body, code in [
+        ({"query": "{ cities { id "}, PARSE_FAILED),
+        ({"query": "{ cities { nope } }"}, VALIDATION_FAILED),
+        ({"query": "query ($n: Int) { cities(first: $n) { id } }", "variables": {"n": "x"}}, VALIDATION_FAILED),
+    ]:
+        for accept, status, media in [
+            (None, 200, "application/json"),
+            ("application/json", 200, "application/json"),
+            ("*/*", 200, "application/json"),
+            (GRAPHQL_RESPONSE, 400, GRAPHQL_RESPONSE),
+            (f"{GRAPHQL_RESPONSE}, application/json;q=0.9", 400, GRAPHQL_RESPONSE),
+            (f"application/json, {GRAPHQL_RESPONSE};q=0.5", 200, "application/json"),
+        ]:
+            response = cities.post(body, accept=accept)
+            assert (response.status_code, response.headers["Content-Type"]) == (status, media), (body, accept)
+            result = _body(response)
+            assert "data" not in result
+            assert result["errors"][0]["extensions"]["code"] == code
 
 
 def test_get_serves_the_explorer_to_browsers(cities: Api) -> None:
@@ -106,7 +121,8 @@ def test_get_with_query_executes_queries(cities: Api) -> None:
 def test_get_never_executes_mutations(cities: Api) -> None:
     with cities.calls() as calls:
         response = cities.client.http.get("/graphql?" + urlencode({"query": CREATE}), headers=cities.headers)
-    assert response.status_code == 400
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
     assert "GET requests run queries only" in _body(response)["errors"][0]["message"]
     assert calls.total == 0
     assert cities.data("{ cities { id } }")["cities"] == []

@@ -45,12 +45,33 @@ def logs() -> Iterator[_Lines]:
 def test_each_request_logs_its_operation_status_calls_and_errors(api: Api, logs: _Lines) -> None:
     api.post({"query": "query Mine { users { id } }", "operationName": "Mine"})
     api.post({"query": "{ users { id } }"}, headers={})
+    api.post({"query": 'mutation { signUp(email: "a@example.com", password: "long enough") { success } }'}, headers={})
     lines = logs.lines
-    assert [line["operation"] for line in lines] == ["Mine", "anonymous"]
+    assert [line["operation"] for line in lines] == ["Mine", "query users", "mutation signUp"]
+    assert [line["operation_type"] for line in lines] == ["query", "query", "mutation"]
+    assert [line["root_fields"] for line in lines] == [["users"], ["users"], ["signUp"]]
+    assert [line["roles"] for line in lines] == [["system-admin"], ["unauthenticated"], ["unauthenticated"]]
     assert lines[0]["status"] == 200
     assert lines[0]["dynamodb_calls"] == {"Scan": 1}
     assert lines[1]["error_codes"] == ["GGT_PERMISSION_DENIED"]
-    assert all("duration_ms" in line and "request_id" in line for line in lines)
+    assert all("duration_ms" in line and "request_id" in line and "trace_id" in line for line in lines)
+
+
+def test_the_log_line_carries_the_request_id_and_the_callers_trace(api: Api, logs: _Lines) -> None:
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    response = api.post({"query": "{ users { id } }"}, headers={**api.headers, "traceparent": parent})
+    [line] = logs.lines
+    assert response.headers["x-request-id"] == line["request_id"]
+    assert line["trace_id"] == "0af7651916cd43dd8448eb211c80319c"
+    assert line["parent_span_id"] == "b7ad6b7169203331"
+    assert response.headers["traceresponse"] == f"00-0af7651916cd43dd8448eb211c80319c-{line['span_id']}-01"
+    # Without one (or with an invalid one, ignored as the spec says), a trace starts here.
+    for header in [{}, {"traceparent": "00-00000000000000000000000000000000-b7ad6b7169203331-01"}]:
+        response = api.post({"query": "{ users { id } }"}, headers={**api.headers, **header})
+        line = logs.lines[-1]
+        assert "parent_span_id" not in line
+        assert line["trace_id"] != "0" * 32
+        assert response.headers["traceresponse"] == f"00-{line['trace_id']}-{line['span_id']}-00"
 
 
 def test_no_secret_reaches_the_logs(api: Api, logs: _Lines, capsys: pytest.CaptureFixture[str]) -> None:
