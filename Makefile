@@ -1,15 +1,22 @@
 # `make run` and `make test` set everything up on a fresh machine: the virtualenv, then the pinned
-# requirements, re-installed whenever a requirements file changes.
+# requirements, re-installed whenever a requirements file changes. `make run` installs only what
+# serving needs (requirements-local.txt); tests, lint and benchmarks add requirements-dev.txt.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+SERVING := $(VENV)/.installed-local
 INSTALLED := $(VENV)/.installed
 
 .PHONY: run test test-fast check format bench clean deploy-files package harden
 
-$(INSTALLED): requirements.txt requirements-dev.txt
+$(SERVING): requirements.txt requirements-local.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PIP) -r requirements-local.txt
+	touch $(SERVING)
+
+$(INSTALLED): $(SERVING) requirements-dev.txt
+	$(PIP) -r requirements-dev.txt
 	touch $(INSTALLED)
 
 # The browser test drives Debian's Chromium; installing it needs root (as in CI). Elsewhere,
@@ -28,7 +35,7 @@ $(JS_INSTALLED): $(JS)/package.json $(JS)/package-lock.json
 	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(JS_INSTALLED)
 
-run: $(INSTALLED)
+run: $(SERVING)
 	exec $(BIN)/python -m chalicelib serve
 
 test: $(INSTALLED) $(BROWSER) $(JS_INSTALLED)

@@ -138,6 +138,21 @@ def package_files_command(stage: str, out: str) -> None:
     prebuild_command(stage)
 
 
+def sdl_command(stage: str | None, out: str | None) -> None:
+    """The API's schema as clients see it (GraphQL SDL), for code generators."""
+    from graphql import print_schema
+
+    from chalicelib.service import Service
+
+    settings, _ = _tables(stage)
+    text = print_schema(Service(settings).schema) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+
+
 def prebuild_command(stage: str) -> None:
     """What a cold start of the stage would otherwise work out: its generated SDL, parsed."""
     from chalicelib.api.parsed_sdl import FOLDER
@@ -264,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     prebuild = commands.add_parser("prebuild", help="parse the stage's generated SDL ahead, for its package")
     prebuild.add_argument("--stage", required=True)
+    sdl = commands.add_parser("sdl", help="the API's schema as clients see it (GraphQL SDL), for code generators")
+    sdl.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
+    sdl.add_argument("--out", help="write it to this file (default: standard output)")
     package = commands.add_parser(
         "package-files", help="the template `chalice package` merges, the schema and parsed SDL it carries"
     )
@@ -287,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
             policy_command(args.stage, args.out)
         elif args.command == "prebuild":
             prebuild_command(args.stage)
+        elif args.command == "sdl":
+            sdl_command(args.stage, args.out)
         elif args.command == "package-files":
             package_files_command(args.stage, args.out)
         elif args.command == "export":
