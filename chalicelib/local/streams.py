@@ -6,8 +6,7 @@ On the embedded DynamoDB a table is read when moto appends to its stream (moto_s
 on another endpoint every stream is polled. Each read finds its place by sequence number (a new
 iterator after the last record delivered), so a shard whose table object moto replaced is still
 read where it should be; a shard is read from its last delivered record (its checkpoint), else
-from its start: what happened
-before a subscription began is not delivered to it.
+from its start: what happened before a subscription began is not delivered to it.
 """
 
 from __future__ import annotations
