@@ -22,8 +22,11 @@ if TYPE_CHECKING:
 
 
 def serve(host: str, port: int) -> None:
+    from chalicelib.local import moto_streams
     from chalicelib.local.dynamodb import LocalDynamoDB
     from chalicelib.local.server import make_server
+    from chalicelib.local.streams import StreamReader
+    from chalicelib.local.websocket import Hub
     from chalicelib.routes import create_app
     from chalicelib.service import Service
     from chalicelib.settings import Settings
@@ -40,15 +43,26 @@ def serve(host: str, port: int) -> None:
         print(f"Generated API key (role system-admin): {os.environ['ADMIN_API_KEY']}", flush=True)
     service = Service(Settings.from_environ())
     service.tables.create_all()
-    server = make_server(create_app(service), host, port)
+    # Subscriptions: the tables' streams read as the embedded DynamoDB (or every half second,
+    # another one) says they changed, delivered to the WebSocket connections of the same port.
+    hub = Hub(service)
+    reader = StreamReader(
+        hub.delivery, os.environ["AWS_ENDPOINT_URL_DYNAMODB"], service.settings.store.region, dynamodb is not None
+    )
+    if dynamodb is not None:
+        moto_streams.listen(reader.note)
+    reader.start()
+    server = make_server(create_app(service), host, port, websockets=hub)
     try:
         # Inside the try: a signal that lands right after the announcement still stops cleanly.
+        print(f"Subscriptions at ws://{host}:{port}/graphql (graphql-transport-ws)", flush=True)
         print(f"Shoreline API ready at http://{host}:{port}/graphql", flush=True)
         server.server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server.server_close()
+        reader.stop()
         if dynamodb is not None:
             dynamodb.stop()
         print("Stopped.", flush=True)

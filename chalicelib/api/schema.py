@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from ariadne import InterfaceType, MutationType, ObjectType, QueryType, UnionType
+from ariadne import InterfaceType, MutationType, ObjectType, QueryType, SubscriptionType, UnionType
 from ariadne.enums_default_values import repair_schema_default_enum_values, validate_schema_default_enum_values
 from ariadne.executable_schema import SchemaBindables, normalize_bindables
 from graphql import DocumentNode, GraphQLResolveInfo, GraphQLSchema, assert_valid_schema, build_ast_schema
@@ -19,9 +19,10 @@ from chalicelib.api.queries import Queries
 from chalicelib.api.relations import relation_resolver
 from chalicelib.api.scalars import SCALARS
 from chalicelib.api.sdl import generate_sdl
-from chalicelib.schema.naming import Names
+from chalicelib.schema.naming import Names, SubscriptionNames
 from chalicelib.schema.registry import Field, FieldKind, Model, Registry
 from chalicelib.store.records import RecordStore
+from chalicelib.subscriptions import source
 
 
 class Extension(Protocol):
@@ -42,6 +43,7 @@ def build_schema(
     bulk = Bulk(registry, store, page_cap)
     query = QueryType()
     mutation = MutationType()
+    subscription = SubscriptionType()
     query.set_field("node", queries.node)
     query.set_field("exportData", queries.export_data)
     mutation.set_field("importData", ImportData(registry, store, mutations, page_cap).resolve)
@@ -57,6 +59,9 @@ def build_schema(
         mutation.set_field(names.delete, mutations.delete(model))
         mutation.set_field(names.update_many, bulk.update_many(model))
         mutation.set_field(names.delete_many, bulk.delete_many(model))
+        field = SubscriptionNames(model).field
+        subscription.set_source(field, source.subscribe(registry, model))
+        subscription.set_field(field, source.resolve)
     node = InterfaceType("Node", _node_type)
     # A record of an interface or union type is of the model its id names, like a node.
     abstracts = [
@@ -65,7 +70,8 @@ def build_schema(
     ]
     sdl = generate_sdl(registry) + (extension.sdl if extension is not None else "")
     extra = extension.bindables() if extension is not None else []
-    return _executable(parsed_sdl(sdl), query, mutation, node, *abstracts, *objects, *SCALARS, *extra)
+    roots = [query, mutation, *([subscription] if any(True for _ in registry.crud_models()) else [])]
+    return _executable(parsed_sdl(sdl), *roots, node, *abstracts, *objects, *SCALARS, *extra)
 
 
 def _executable(document: DocumentNode, *bindables: SchemaBindables) -> GraphQLSchema:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from chalicelib.schema.directives import EXTRA_SCALARS
-from chalicelib.schema.naming import Names, RelationNames
+from chalicelib.schema.naming import Names, RelationNames, SubscriptionNames
 from chalicelib.schema.registry import ROLE_TYPE, Abstract, Field, FieldKind, Model, Registry
 
 COMMON_SDL = """
@@ -83,10 +83,13 @@ class _Generator:
             self._abstract_types(abstract)
         for model in self.registry.crud_models():
             self._crud_types(model)
+            self._subscription_types(model)
         self._list_inputs()
         parts.extend(self.blocks.values())
         parts.append(self._query())
         parts.append(self._mutation())
+        if any(True for _ in self.registry.crud_models()):
+            parts.append(self._subscription())
         return "\n\n".join(parts) + "\n"
 
     def _add(self, kind: str, name: str, lines: Iterable[str], description: str | None = None) -> None:
@@ -355,6 +358,57 @@ class _Generator:
                 f"{n.delete_many}(input: {n.delete_many_mutation_input}!): BatchPayload!",
             ]
         return _block("type", "Mutation", lines)
+
+    def _subscription_types(self, model: Model) -> None:
+        """Genie's subscription inputs and payloads of one model (chalicelib/subscriptions/)."""
+        n = SubscriptionNames(model)
+        self.blocks.setdefault("MutationType", _block("enum", "MutationType", ["CREATED", "UPDATED", "DELETED"]))
+        self._add(
+            "input",
+            n.where,
+            [
+                "mutation_in: [MutationType!]",
+                "updatedFields_contains: [String!]",
+                "updatedFields_contains_every: [String!]",
+                f"node: {Names(model).where}",
+                f"AND: [{n.where}!]",
+                f"OR: [{n.where}!]",
+            ],
+            "Which changes to receive; every given key must hold. `updatedFields_contains` (any of) and "
+            "`updatedFields_contains_every` (all of) hold for UPDATED only; `node` is matched against the "
+            "record, for DELETED as it was.",
+        )
+        self._add(
+            "type",
+            n.payload,
+            [
+                "mutation: MutationType!",
+                f"node: {model.name}",
+                "updatedFields: [String!]",
+                f"previousValues: {n.previous}",
+            ],
+        )
+        self._add("type", n.previous, [self._previous_field(f) for f in model.fields.values() if _previous(f)])
+
+    def _previous_field(self, field: Field) -> str:
+        """A field of the record as it was: its scalars, and a to-one as the id it pointed to."""
+        if field.is_relation:
+            return f"{field.name}_id: ID"
+        if field.is_id:
+            return "id: ID!"
+        return self._output_field(field).removesuffix("!")
+
+    def _subscription(self) -> str:
+        lines = []
+        for model in self.registry.crud_models():
+            n = SubscriptionNames(model)
+            lines.append(f"{n.field}(where: {n.where}): {n.payload}")
+        return _block("type", "Subscription", lines)
+
+
+def _previous(field: Field) -> bool:
+    """Whether a field is in previousValues: readable, and not a to-many, whose ids no one item holds."""
+    return field.readable and not (field.is_relation and field.is_list)
 
 
 def _input_item(field: Field) -> str:

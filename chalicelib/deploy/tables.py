@@ -1,6 +1,7 @@
 """The DynamoDB tables of a stage as CloudFormation, for `chalice package --merge-template`.
 
-Every table is on-demand, with point-in-time recovery; sessions and login-throttle windows expire
+Every table is on-demand, with point-in-time recovery; the models' tables have a stream of new and
+old images, which feeds the subscriptions; sessions and login-throttle windows expire
 through a TTL attribute; in production, tables are protected from deletion and retained when the
 stack goes.
 """
@@ -31,16 +32,23 @@ def _table(cls: type[PynamoModel], tables: Tables, protect: bool) -> dict[str, A
         "TableName": cls.Meta.table_name,
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": schema["attribute_definitions"],
-        "KeySchema": schema["key_schema"],
+        "KeySchema": _hash_first(schema["key_schema"]),
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         "DeletionProtectionEnabled": protect,
     }
     indexes = [
-        {"IndexName": index["index_name"], "KeySchema": index["key_schema"], "Projection": index["projection"]}
+        {
+            "IndexName": index["index_name"],
+            "KeySchema": _hash_first(index["key_schema"]),
+            "Projection": index["projection"],
+        }
         for index in schema["global_secondary_indexes"]
     ]
     if indexes:
         properties["GlobalSecondaryIndexes"] = indexes
+    view = getattr(cls.Meta, "stream_view_type", None)
+    if view is not None:
+        properties["StreamSpecification"] = {"StreamViewType": view}
     if cls in expiring(tables):
         properties["TimeToLiveSpecification"] = {"AttributeName": TTL, "Enabled": True}
     policy = "Retain" if protect else "Delete"
@@ -50,6 +58,11 @@ def _table(cls: type[PynamoModel], tables: Tables, protect: bool) -> dict[str, A
         "UpdateReplacePolicy": policy,
         "Properties": properties,
     }
+
+
+def _hash_first(key_schema: list[Any]) -> list[Any]:
+    """CloudFormation wants the hash key first; PynamoDB lists the keys by attribute name."""
+    return sorted(key_schema, key=lambda element: element["KeyType"] != "HASH")
 
 
 def _logical_id(cls: type[PynamoModel]) -> str:

@@ -12,6 +12,8 @@
 - moto parses and checks each item's expressions anew, although the items of a bulk write share
   them: an expression is parsed, and its checks that read neither values nor item are passed,
   once (see moto_expressions).
+- moto keeps every DynamoDB Streams iterator it hands out; the embedded server's reader learns of
+  new stream records as they are appended (see moto_streams).
 - moto writes each attribute value of an answer through its generic walk of the output shape,
   and each JSON error as XML before JSON: a plain value is copied directly, an error written as
   JSON only (see moto_serializer).
@@ -41,7 +43,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
-from chalicelib.local import moto_expressions, moto_serializer
+from chalicelib.local import moto_expressions, moto_serializer, moto_streams
 from chalicelib.local.journal import Journal
 from chalicelib.local.request_tokens import RequestTokens
 
@@ -73,7 +75,10 @@ PINS = (
         DynamoType.cast_value.fget,  # type: ignore[attr-defined]
         "135da387dfcc7c1ca4930a6d64b5c474519422983cc2a4d03b37b716d090ae0c",
     ),
-    *(Pin(function, sha256) for function, sha256 in (*moto_expressions.PINNED, *moto_serializer.PINNED)),
+    *(
+        Pin(function, sha256)
+        for function, sha256 in (*moto_expressions.PINNED, *moto_serializer.PINNED, *moto_streams.PINNED)
+    ),
 )
 
 
@@ -106,6 +111,7 @@ def apply() -> None:
     Table.all_items = _all_items  # type: ignore[method-assign,assignment]
     moto_expressions.install()
     moto_serializer.install()
+    moto_streams.install()
 
 
 def _all_items(table: Table) -> list[Item]:

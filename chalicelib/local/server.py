@@ -11,9 +11,20 @@ from chalice import Chalice
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, LocalChalice, LocalDevServer, ThreadedHTTPServer
 
+from chalicelib.local.websocket import Hub
+
 
 class NoDelayRequestHandler(ChaliceRequestHandler):
     disable_nagle_algorithm = True
+    # The WebSocket connections of the same port (`make run`), when served.
+    websockets: Hub | None = None
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        if self.websockets is not None and self.websockets.wants(self):
+            self.close_connection = True
+            self.websockets.serve(self)
+            return
+        self._generic_handle()
 
 
 class Server(ThreadedHTTPServer):
@@ -25,11 +36,20 @@ class ThreadLocalChalice(LocalChalice):
     """`current_request` per thread: Lambda runs one request per process, this server many at once."""
 
 
-def make_server(app: Chalice, host: str, port: int) -> LocalDevServer:
-    """A server for `app` on `host:port` (port 0 picks a free one: see `server_port`)."""
+def make_server(app: Chalice, host: str, port: int, websockets: Hub | None = None) -> LocalDevServer:
+    """A server for `app` on `host:port` (port 0 picks a free one: see `server_port`), and for
+    `websockets` on the same port when given."""
     app.__class__ = ThreadLocalChalice
     config = Config.create(chalice_stage="local", app_name=app.app_name, lambda_timeout=29)
-    return LocalDevServer(app, config, host, port, handler_cls=NoDelayRequestHandler, server_cls=Server)
+    handler = NoDelayRequestHandler
+    if websockets is not None:
+
+        class WebSocketRequestHandler(NoDelayRequestHandler):
+            pass
+
+        WebSocketRequestHandler.websockets = websockets
+        handler = WebSocketRequestHandler
+    return LocalDevServer(app, config, host, port, handler_cls=handler, server_cls=Server)
 
 
 def server_port(server: LocalDevServer) -> int:

@@ -5,6 +5,17 @@ from __future__ import annotations
 from chalicelib.schema.registry import Field, Model, upper_first
 
 
+class SubscriptionNames:
+    """The names of one model's subscription: its root field (the singular query's name), where
+    input, payload and previous values."""
+
+    def __init__(self, model: Model) -> None:
+        self.field = model.single_field
+        self.where = f"{model.name}SubscriptionWhereInput"
+        self.payload = f"{model.name}SubscriptionPayload"
+        self.previous = f"{model.name}PreviousValues"
+
+
 class Names:
     """Every generated name of one model, so the SDL and the resolvers agree on them."""
 
@@ -104,4 +115,5 @@ def generated_root_fields(model: Model) -> list[str]:
 
 
 def generated_type_names(model: Model) -> list[str]:
-    return Names(model).type_names()
+    subscription = SubscriptionNames(model)
+    return [*Names(model).type_names(), subscription.where, subscription.payload, subscription.previous]

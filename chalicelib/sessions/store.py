@@ -12,7 +12,9 @@ session, so a role taken away is gone from the next request on.
 
 from __future__ import annotations
 
+import hmac
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,24 +105,39 @@ class SessionStore:
             return None
         if parsed.user_id is not None and not ids.is_id_of(parsed.user_id, USER_MODEL):
             return None
-        item, user = self._read(parsed.session_id, parsed.user_id)
+        return self._standing(parsed.session_id, parsed.user_id, lambda stored: tokens.matches(parsed.secret, stored))
+
+    def resume(self, session_id: str, user_id: str | None, secret_digest: str) -> Record | None:
+        """The session a token authenticated before, by its ids and its secret's digest, if it still
+        stands: for a subscriber, whose token is not kept, checked again as each change arrives.
+        Not noted as a use of the session."""
+        if not ids.is_id_of(session_id, SESSION_MODEL):
+            return None
+        return self._standing(
+            session_id, user_id, lambda stored: stored is not None and hmac.compare_digest(stored, secret_digest), False
+        )
+
+    def _standing(
+        self, session_id: str, user_id: str | None, secret_ok: Callable[[str | None], bool], touch: bool = True
+    ) -> Record | None:
+        item, user = self._read(session_id, user_id)
         if item is None:
             return None
         values = item.attribute_values
         moment = int(time.time())
-        if not tokens.matches(parsed.secret, values.get("secret_")):
+        if not secret_ok(values.get("secret_")):
             return None
         if moment >= int(values.get("expires_") or 0) or moment >= int(values.get("seen_") or 0) + self.lifetime.idle:
             return None
         record = to_record(self.model, item)
         record[EPOCH] = int(values.get("epoch_") or 0)
-        if record.get("user") != parsed.user_id:
+        if record.get("user") != user_id:
             return None
-        if parsed.user_id is not None:
+        if user_id is not None:
             if user is None or _epoch(user) != int(values.get("epoch_") or 0):
                 return None
             record["roles"] = signed_in_roles(getattr(user, python_name(self.user_model.fields["roles"])))
-        if moment - int(values.get("seen_") or 0) > TOUCH_SECONDS:
+        if touch and moment - int(values.get("seen_") or 0) > TOUCH_SECONDS:
             self._touch(item, moment)
         return record
 

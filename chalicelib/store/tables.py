@@ -25,6 +25,7 @@ from chalicelib.store.changes import VERSION
 from chalicelib.store.limits import LimitChecker, TableKeys, check_limits
 from chalicelib.store.retries import NO_RETRIES, retry_by
 from chalicelib.store.sizes import MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES
+from chalicelib.subscriptions.tables import SubscriptionTables
 
 GUARD_TABLE = "unique-guards"
 EDGE_TABLE = "relation-edges"
@@ -57,6 +58,7 @@ def user_attributes() -> dict[str, Any]:
 
 
 BILLING = "PAY_PER_REQUEST"
+STREAM_VIEW = "NEW_AND_OLD_IMAGES"
 LOCAL_READ_TIMEOUT_SECONDS = 60.0
 
 
@@ -179,6 +181,7 @@ class Tables:
         self.throttle: type[ThrottleBase] = type(
             "Throttle", (ThrottleBase,), {"Meta": self._meta(config.table_prefix + THROTTLE_TABLE)}
         )
+        self.subscriptions = SubscriptionTables(config.table_prefix, self._meta)
         self.backoff = Backoff(call_seconds=config.try_seconds)
         self.connection = Connection(
             region=config.region,
@@ -200,6 +203,7 @@ class Tables:
         yield self.cleanup
         yield self.counter
         yield self.throttle
+        yield from self.subscriptions.classes()
 
     def clients(self) -> list[Any]:
         """Every botocore client the store calls through (one, shared)."""
@@ -263,8 +267,12 @@ class Tables:
         )
 
     def _build(self, model: Model) -> type[PynamoModel]:
+        meta = self._meta(self.config.table_prefix + model.store_name)
+        if not model.is_session:
+            # Every change of a record reaches the subscriptions through its table's stream.
+            meta.stream_view_type = STREAM_VIEW  # type: ignore[attr-defined]
         attrs: dict[str, Any] = {
-            "Meta": self._meta(self.config.table_prefix + model.store_name),
+            "Meta": meta,
             VERSION_ATTRIBUTE: NumberAttribute(null=True, attr_name=VERSION),
         }
         for field in model.stored_fields():

@@ -86,6 +86,7 @@ def test_the_policy_grants_only_this_stages_tables_and_indexes(stage: str, schem
         if f.relation is not None and f.relation.indexed
     }
     allowed.add(f"arn:aws:dynamodb:*:*:table/{prefix}relation-edges/index/backward")
+    allowed.add(f"arn:aws:dynamodb:*:*:table/{prefix}subscriptions/index/by-connection")
     if schema == CITIES_SCHEMA:
         assert f"arn:aws:dynamodb:*:*:table/{prefix}User/index/address-link" in allowed
     for statement in document["Statement"]:
@@ -128,6 +129,9 @@ def test_the_tables_template_has_every_table_with_its_indexes_and_expiry() -> No
         "shoreline-prod-pending-cleanups",
         "shoreline-prod-counters",
         "shoreline-prod-login-throttle",
+        "shoreline-prod-subscription-connections",
+        "shoreline-prod-subscriptions",
+        "shoreline-prod-stream-checkpoints",
     }
     for table in tables.values():
         properties = table["Properties"]
@@ -138,7 +142,17 @@ def test_the_tables_template_has_every_table_with_its_indexes_and_expiry() -> No
     user = tables["shoreline-prod-User"]["Properties"]
     assert {i["IndexName"] for i in user["GlobalSecondaryIndexes"]} == {"email-index", "username-index"}
     expiring = {name for name, t in tables.items() if "TimeToLiveSpecification" in t["Properties"]}
-    assert expiring == {"shoreline-prod-Session", "shoreline-prod-login-throttle"}
+    assert expiring == {
+        "shoreline-prod-Session",
+        "shoreline-prod-login-throttle",
+        "shoreline-prod-subscription-connections",
+        "shoreline-prod-subscriptions",
+    }
+    streamed = {name for name, t in tables.items() if "StreamSpecification" in t["Properties"]}
+    assert streamed == {"shoreline-prod-User", "shoreline-prod-ShopifyShop"}
+    assert tables["shoreline-prod-User"]["Properties"]["StreamSpecification"] == {
+        "StreamViewType": "NEW_AND_OLD_IMAGES"
+    }
     assert all(not r["Properties"]["DeletionProtectionEnabled"] for r in _resources("dev").values())
 
 

@@ -116,6 +116,9 @@ def test_another_dynamodb_endpoint_is_used_instead_of_the_embedded_one(dynamodb:
             "served-pending-cleanups",
             "served-counters",
             "served-login-throttle",
+            "served-subscription-connections",
+            "served-subscriptions",
+            "served-stream-checkpoints",
         }
     finally:
         _stop(process)

@@ -1,0 +1,117 @@
+"""Connections and subscriptions as the stage's tables keep them (subscriptions/tables.py), and
+each stream shard's delivery checkpoint. A transport writes them as clients come and go; delivery
+reads a model's subscriptions, one Query per model an event batch touches."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import PutError
+from pynamodb.expressions.operand import Path
+
+from chalicelib.subscriptions.identity import Identity
+from chalicelib.subscriptions.tables import SubscriptionTables
+
+# API Gateway ends a WebSocket connection after two hours; its state expires a little after.
+LIFETIME_SECONDS = 2 * 3600 + 600
+
+
+@dataclass(frozen=True)
+class Subscription:
+    connection: str
+    id: str
+    model: str
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+    where: dict[str, Any] | None
+    # The record ids the filter names, or None for any record of the model.
+    ids: frozenset[str] | None
+    created: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.connection}#{self.id}"
+
+
+class SubscriptionState:
+    def __init__(self, tables: SubscriptionTables) -> None:
+        self.tables = tables
+
+    def connect(self, connection: str, identity: Identity) -> None:
+        self.tables.connection(connection, identity=identity, ttl=_expiry()).save()
+
+    def identity(self, connection: str) -> Identity | None:
+        cls = self.tables.connection
+        try:
+            found: Identity = cls.get(connection, consistent_read=True).identity
+        except cls.DoesNotExist:
+            return None
+        return found
+
+    def subscribe(self, subscription: Subscription) -> None:
+        cls = self.tables.subscription
+        cls(
+            subscription.model,
+            subscription.key,
+            connection=subscription.connection,
+            subscription=subscription.id,
+            document=subscription.query,
+            variables=subscription.variables,
+            operation_name=subscription.operation_name,
+            where=subscription.where,
+            ids=None if subscription.ids is None else sorted(subscription.ids),
+            created=subscription.created,
+            ttl=_expiry(),
+        ).save()
+
+    def unsubscribe(self, model: str, connection: str, subscription_id: str) -> None:
+        self.tables.subscription(model, f"{connection}#{subscription_id}").delete()
+
+    def disconnect(self, connection: str) -> None:
+        """Forget the connection and every subscription of it."""
+        cls = self.tables.subscription
+        for key in cls.by_connection.query(connection):
+            cls(key.model, key.key).delete()
+        self.tables.connection(connection).delete()
+
+    def of_model(self, model: str) -> Iterator[Subscription]:
+        for item in self.tables.subscription.query(model):
+            yield Subscription(
+                item.connection,
+                item.subscription,
+                item.model,
+                item.document,
+                item.variables,
+                item.operation_name,
+                item.where,
+                None if item.ids is None else frozenset(item.ids),
+                float(item.created),
+            )
+
+    def checkpoint(self, shard: str) -> int:
+        """The last sequence number of `shard` delivered; 0 before any."""
+        cls = self.tables.checkpoint
+        try:
+            return int(cls.get(shard, consistent_read=True).sequence)
+        except cls.DoesNotExist:
+            return 0
+
+    def advance(self, shard: str, read: int, to: int) -> bool:
+        """Move `shard`'s checkpoint from `read` to `to`, unless another reader moved it meanwhile."""
+        cls = self.tables.checkpoint
+        condition = Path("shard").does_not_exist() if read == 0 else cls.sequence == read
+        try:
+            cls(shard, sequence=to).save(condition=condition)
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
+
+def _expiry() -> int:
+    return int(time.time()) + LIFETIME_SECONDS

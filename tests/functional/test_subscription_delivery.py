@@ -1,0 +1,175 @@
+"""Subscriptions without a socket: the protocol's conversation and the delivery of stream records,
+read from the embedded DynamoDB's streams as the local server reads them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.local.streams import StreamReader
+from chalicelib.subscriptions.delivery import Delivery
+from chalicelib.subscriptions.protocol import Conversation
+from chalicelib.subscriptions.state import SubscriptionState
+from tests.conftest import ADMIN, Api
+from tests.functional.helpers import admin, api_on, call, sign_up
+from tests.functional.trust_schema import TRUST_SCHEMA
+
+
+class Client:
+    """One connection's conversation, its messages collected."""
+
+    def __init__(self, hub: Hub, connection: str, auth: str | None) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.closed: tuple[int, str] | None = None
+        self.conversation = Conversation(hub.api.service, hub.state, connection, self.received.append, self._close)
+        hub.clients[connection] = self
+        self.conversation.receive(json.dumps({"type": "connection_init", "payload": {"Authorization": auth}}))
+
+    def _close(self, code: int, reason: str) -> None:
+        self.closed = (code, reason)
+
+    def subscribe(self, sid: str, query: str, variables: dict[str, Any] | None = None) -> None:
+        message = {"id": sid, "type": "subscribe", "payload": {"query": query, "variables": variables}}
+        self.conversation.receive(json.dumps(message))
+
+    def take(self) -> list[dict[str, Any]]:
+        taken = [m for m in self.received if m["type"] in ("next", "error")]
+        self.received[:] = [m for m in self.received if m not in taken]
+        return taken
+
+
+class Hub:
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.state = SubscriptionState(api.service.tables.subscriptions)
+        self.clients: dict[str, Client] = {}
+        self.delivery = Delivery(api.service, self.state, self._send)
+        url = api.service.settings.store.endpoint_url
+        assert url is not None
+        self.reader = StreamReader(self.delivery, url, "us-east-1", notified=False)
+        self.reader.read_changed()  # every shard's place taken before the test writes
+
+    def _send(self, connection: str, message: dict[str, Any]) -> bool:
+        client = self.clients.get(connection)
+        if client is None:
+            return False
+        client.received.append(message)
+        return True
+
+    def flush(self) -> None:
+        self.reader.read_changed()
+
+
+@pytest.fixture
+def hub(make_api: Callable[..., Api], tmp_path: Path) -> Hub:
+    return Hub(api_on(make_api, tmp_path, TRUST_SCHEMA))
+
+
+LABELS = """
+subscription ($where: LabelSubscriptionWhereInput) {
+  label(where: $where) { mutation node { id name } updatedFields previousValues { id name } }
+}
+"""
+
+
+def test_created_updated_deleted_with_previous_values(hub: Hub) -> None:
+    client = Client(hub, "c1", ADMIN["Authorization"])
+    assert client.received == [{"type": "connection_ack"}]
+    client.subscribe("1", LABELS)
+    created = admin(hub.api, 'mutation { createLabel(input: {data: {name: "a"}}) { data { id } } }')
+    label_id = created["createLabel"]["data"]["id"]
+    admin(
+        hub.api,
+        'mutation ($id: ID!) { updateLabel(input: {where: {id: $id}, data: {name: "b"}}) { data { id } } }',
+        {"id": label_id},
+    )
+    admin(hub.api, "mutation ($id: ID!) { deleteLabel(input: {where: {id: $id}}) { data { id } } }", {"id": label_id})
+    hub.flush()
+    payloads = [m["payload"]["data"]["label"] for m in client.take()]
+    assert payloads == [
+        {"mutation": "CREATED", "node": {"id": label_id, "name": "a"}, "updatedFields": None, "previousValues": None},
+        {
+            "mutation": "UPDATED",
+            "node": {"id": label_id, "name": "b"},
+            "updatedFields": ["name"],
+            "previousValues": {"id": label_id, "name": "a"},
+        },
+        {"mutation": "DELETED", "node": None, "updatedFields": None, "previousValues": {"id": label_id, "name": "b"}},
+    ]
+    hub.flush()
+    assert client.take() == []  # each change once
+
+
+def test_filters(hub: Hub) -> None:
+    client = Client(hub, "c1", ADMIN["Authorization"])
+    client.subscribe("created", LABELS, {"where": {"mutation_in": ["CREATED"]}})
+    client.subscribe("named", LABELS, {"where": {"node": {"match": {"name": ["x"]}}}})
+    client.subscribe("any-of", LABELS, {"where": {"updatedFields_contains": ["name", "notes"]}})
+    client.subscribe("every", LABELS, {"where": {"updatedFields_contains_every": ["name", "notes"]}})
+    client.subscribe(
+        "or", LABELS, {"where": {"OR": [{"mutation_in": ["DELETED"]}, {"node": {"match": {"name": ["y"]}}}]}}
+    )
+    label_id = admin(hub.api, 'mutation { createLabel(input: {data: {name: "x"}}) { data { id } } }')["createLabel"][
+        "data"
+    ]["id"]
+    client.subscribe(
+        "by-id", LABELS, {"where": {"node": {"match": {"id": [label_id]}}, "AND": [{"mutation_in": ["UPDATED"]}]}}
+    )
+    admin(
+        hub.api,
+        'mutation ($id: ID!) { updateLabel(input: {where: {id: $id}, data: {name: "y"}}) { data { id } } }',
+        {"id": label_id},
+    )
+    admin(hub.api, "mutation ($id: ID!) { deleteLabel(input: {where: {id: $id}}) { data { id } } }", {"id": label_id})
+    hub.flush()
+    got = [(m["id"], m["payload"]["data"]["label"]["mutation"]) for m in client.take()]
+    assert sorted(got) == sorted(
+        [
+            ("created", "CREATED"),
+            ("named", "CREATED"),
+            ("any-of", "UPDATED"),
+            ("or", "UPDATED"),
+            ("by-id", "UPDATED"),
+            ("or", "DELETED"),
+        ]
+    )
+
+
+def test_owner_only_records_reach_only_their_owner(hub: Hub) -> None:
+    alice, bob = sign_up(hub.api, "alice@example.com"), sign_up(hub.api, "bob@example.com")
+    notes = "subscription { note { mutation node { id slug author { id } } previousValues { slug author_id } } }"
+    watching_alice, watching_bob = Client(hub, "a", alice.auth), Client(hub, "b", bob.auth)
+    watching_alice.subscribe("n", notes)
+    watching_bob.subscribe("n", notes)
+    create = 'mutation { createNote(input: {data: {slug: "mine"}}) { data { id } } }'
+    note_id = call(hub.api, create, auth=alice.auth).data["createNote"]["data"]["id"]
+    hub.flush()
+    assert [m["payload"]["data"]["note"] for m in watching_alice.take()] == [
+        {
+            "mutation": "CREATED",
+            "node": {"id": note_id, "slug": "mine", "author": {"id": alice.user_id}},
+            "previousValues": None,
+        }
+    ]
+    assert watching_bob.take() == []
+
+
+def test_a_subscription_to_an_unreadable_model_is_refused(hub: Hub) -> None:
+    client = Client(hub, "c1", None)
+    client.subscribe("v", "subscription { vault { mutation } }")
+    [error] = client.take()
+    assert error["type"] == "error"
+    assert error["payload"][0]["extensions"]["code"] == "GGT_PERMISSION_DENIED"
+
+
+def test_protocol_errors_close_the_connection(hub: Hub) -> None:
+    client = Client(hub, "c1", "Bearer wrong")
+    assert client.closed == (4403, "Forbidden")
+    other = Client(hub, "c2", None)
+    other.subscribe("1", LABELS)
+    other.subscribe("1", LABELS)
+    assert other.closed == (4409, "Subscriber for 1 already exists")
