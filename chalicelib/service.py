@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any
 
 from chalicelib import passwords
-from chalicelib.access.context import authenticate
+from chalicelib.access.context import RequestContext, authenticate
 from chalicelib.access.permissions import readable
 from chalicelib.api.documents import Documents
 from chalicelib.api.execution import GraphQLResponse, bad_request, execute
@@ -75,6 +75,19 @@ class Service:
                 context.session = session
                 context.user_id = session.get("user")
                 context.roles = frozenset(session.get("roles") or ())
+        return self._execute(data, context, at, queries_only)
+
+    def handle_as(self, data: Any, context: RequestContext) -> GraphQLResponse:
+        """Runs one request as a caller already known (a WebSocket connection's subscriber)."""
+        at = time.monotonic() + self.settings.deadline_seconds
+        with deadline(at):
+            try:
+                return self._execute(data, replace(context, response_headers={}), at, queries_only=False)
+            except GaveUp:
+                busy = unavailable()
+                return bad_request(busy.message, busy.code, status=503)
+
+    def _execute(self, data: Any, context: RequestContext, at: float, queries_only: bool) -> GraphQLResponse:
         context.loader = Loader(
             self.registry, self.store, partial(readable, context), self.settings.page_cap, self.cursors
         )

@@ -2,8 +2,11 @@
 see the change and whose filter holds, out through the transport's `send`.
 
 The same code runs on the deployed stream handler and on the local server's reader of the
-embedded DynamoDB's streams. Streams deliver at least once: a shard's checkpoint (the last
-sequence number delivered) drops the records seen already, so a client sees each change once.
+embedded DynamoDB's streams. Streams deliver at least once, so records seen already are dropped
+and a client sees each change once: the local reader knows its shard, whose checkpoint (the last
+sequence number delivered) says which; a Lambda's batch comes from one shard but does not say
+which, and shards of one stream run side by side, so there each record delivered is noted by its
+event id (`deliver_batch`), a read and a write per batch.
 """
 
 from __future__ import annotations
@@ -61,29 +64,48 @@ class Delivery:
         self._parse = lru_cache(maxsize=DOCUMENTS_CACHED)(parse)
 
     def deliver(self, table_name: str, shard: str, records: list[dict[str, Any]]) -> Report:
-        """Deliver one batch of a shard's records, in order."""
+        """Deliver one batch of a shard's records, in order (the shard's checkpoint drops those
+        delivered before)."""
         report = Report(records=len(records))
-        model = self.models.get(table_name)
-        if model is None or not records:
+        if table_name not in self.models or not records:
             return report
         with deadline(time.monotonic() + self.service.settings.deadline_seconds):
             checkpoint = f"{table_name}/{shard}"
             done = self.state.checkpoint(checkpoint)
-            fresh = [r for r in records if int(r["dynamodb"]["SequenceNumber"]) > done]
-            report.duplicates = len(records) - len(fresh)
-            cls = self.service.tables.model_class(model.name)
-            events = [(e, r) for r in fresh if (e := event_of(model, cls, r)) is not None]
-            report.events = len(events)
-            if events:
-                index = SubscriptionIndex(self.state.of_model(model.name))
-                contexts: dict[str, RequestContext | None] = {}
-                for event, record in events:
-                    self.fan_out(event, _approximate_time(record), index, contexts, report)
+            fresh = [r for r in records if _sequence(r) > done]
+            self._deliver(table_name, fresh, report)
             if fresh:
-                self.state.advance(checkpoint, done, max(int(r["dynamodb"]["SequenceNumber"]) for r in fresh))
-            for connection in report.gone:
-                self.state.disconnect(connection)
+                self.state.advance(checkpoint, done, max(map(_sequence, fresh)))
         return report
+
+    def deliver_batch(self, table_name: str, records: list[dict[str, Any]]) -> Report:
+        """Deliver a batch of stream records as Lambda hands them (from one shard, which it does
+        not name), in order; a record delivered before, by its event id, is dropped."""
+        report = Report(records=len(records))
+        if table_name not in self.models or not records:
+            return report
+        with deadline(time.monotonic() + self.service.settings.deadline_seconds):
+            keys = {f"{table_name}#{r['eventID']}": r for r in records}
+            seen = self.state.delivered(list(keys))
+            fresh = [r for key, r in keys.items() if key not in seen]
+            self._deliver(table_name, fresh, report)
+            if fresh:
+                self.state.mark_delivered({key: _sequence(r) for key, r in keys.items() if key not in seen})
+        return report
+
+    def _deliver(self, table_name: str, fresh: list[dict[str, Any]], report: Report) -> None:
+        model = self.models[table_name]
+        report.duplicates = report.records - len(fresh)
+        cls = self.service.tables.model_class(model.name)
+        events = [(e, r) for r in fresh if (e := event_of(model, cls, r)) is not None]
+        report.events = len(events)
+        if events:
+            index = SubscriptionIndex(self.state.of_model(model.name))
+            contexts: dict[str, RequestContext | None] = {}
+            for event, record in events:
+                self.fan_out(event, _approximate_time(record), index, contexts, report)
+        for connection in report.gone:
+            self.state.disconnect(connection)
 
     def fan_out(
         self,
@@ -148,6 +170,10 @@ class Delivery:
     def _document(self, query: str) -> DocumentNode:
         document: DocumentNode = self._parse(query)
         return document
+
+
+def _sequence(record: dict[str, Any]) -> int:
+    return int(record["dynamodb"]["SequenceNumber"])
 
 
 def _approximate_time(record: dict[str, Any]) -> float | None:

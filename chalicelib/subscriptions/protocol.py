@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import OperationType
 
+from chalicelib.access.context import RequestContext
 from chalicelib.errors import ApiError
-from chalicelib.subscriptions.identity import Identity, context_of, identify
+from chalicelib.subscriptions.identity import ANONYMOUS, Identity, context_of, identify
 from chalicelib.subscriptions.registration import operation, register
-from chalicelib.subscriptions.state import Subscription, SubscriptionState
+from chalicelib.subscriptions.state import SubscriptionState
 
 if TYPE_CHECKING:
     from chalicelib.service import Service
@@ -46,7 +47,21 @@ class Conversation:
         self.identity: Identity | None = None
         # Kept in memory for queries and mutations over the socket; never stored.
         self._authorization: str | None = None
-        self.active: dict[str, Subscription] = {}
+        # The open subscriptions: each id, with its model.
+        self.active: dict[str, str] = {}
+
+    @classmethod
+    def resume(
+        cls, service: Service, state: SubscriptionState, connection: str, send: Send, close: Close
+    ) -> Conversation:
+        """The conversation of a connection whose messages each run in a fresh process (API
+        Gateway's, one Lambda invocation per message): who the subscriber is and what it has
+        open, from the stage's state."""
+        conversation = cls(service, state, connection, send, close)
+        conversation.identity = state.identity(connection)
+        if conversation.identity is not None:
+            conversation.active = state.subscriptions_of(connection)
+        return conversation
 
     @property
     def initialised(self) -> bool:
@@ -118,25 +133,30 @@ class Conversation:
             self._close(FORBIDDEN, "Forbidden")
             return
         if found.kind is not OperationType.SUBSCRIPTION:
-            self._once(subscription_id, request)
+            self._once(subscription_id, request, context)
             return
         opened = register(self.service, self.state, self.connection, subscription_id, context, request, found.document)
         if isinstance(opened, list):
             self._send({"id": subscription_id, "type": "error", "payload": opened})
             return
-        self.active[subscription_id] = opened
+        self.active[subscription_id] = opened.model
 
-    def _once(self, subscription_id: str, request: dict[str, Any]) -> None:
-        """A query or mutation over the socket: executed as over HTTP, with the connection's credential."""
-        headers = {"Authorization": self._authorization} if self._authorization else {}
-        response = self.service.handle(request, headers)
+    def _once(self, subscription_id: str, request: dict[str, Any], context: RequestContext) -> None:
+        """A query or mutation over the socket: executed as over HTTP, with the connection's
+        credential; where it is not at hand (a resumed conversation: it is never stored), as the
+        subscriber it proved to be."""
+        if self._authorization is not None or self.identity == ANONYMOUS:
+            headers = {"Authorization": self._authorization} if self._authorization else {}
+            response = self.service.handle(request, headers)
+        else:
+            response = self.service.handle_as(request, context)
         self._send({"id": subscription_id, "type": "next", "payload": response.body})
         self._send({"id": subscription_id, "type": "complete"})
 
     def _complete(self, subscription_id: Any) -> None:
-        subscription = self.active.pop(subscription_id, None) if isinstance(subscription_id, str) else None
-        if subscription is not None:
-            self.state.unsubscribe(subscription.model, self.connection, subscription.id)
+        model = self.active.pop(subscription_id, None) if isinstance(subscription_id, str) else None
+        if model is not None:
+            self.state.unsubscribe(model, self.connection, subscription_id)
 
 
 def authorization(payload: Mapping[str, Any]) -> str | None:

@@ -17,6 +17,10 @@ from chalicelib.subscriptions.tables import SubscriptionTables
 
 # API Gateway ends a WebSocket connection after two hours; its state expires a little after.
 LIFETIME_SECONDS = 2 * 3600 + 600
+# A DynamoDB Stream keeps a record 24 hours: no copy of it can come later than that.
+STREAM_RETENTION_SECONDS = 24 * 3600
+# BatchGetItem's limit of keys per call.
+KEYS_PER_GET = 100
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,15 @@ class SubscriptionState:
             cls(key.model, key.key).delete()
         self.tables.connection(connection).delete()
 
+    def subscriptions_of(self, connection: str) -> dict[str, str]:
+        """A connection's open subscriptions: each id, with its model (from the connection index)."""
+        prefix = f"{connection}#"
+        return {
+            key.key.removeprefix(prefix): key.model
+            for key in self.tables.subscription.by_connection.query(connection)
+            if key.key.startswith(prefix)
+        }
+
     def of_model(self, model: str) -> Iterator[Subscription]:
         for item in self.tables.subscription.query(model):
             yield Subscription(
@@ -111,6 +124,22 @@ class SubscriptionState:
                 raise
             return False
         return True
+
+    def delivered(self, keys: list[str]) -> set[str]:
+        """Which of these stream records (`<table>#<event id>`) were delivered already."""
+        cls = self.tables.checkpoint
+        found: set[str] = set()
+        for start in range(0, len(keys), KEYS_PER_GET):
+            found.update(item.shard for item in cls.batch_get(keys[start : start + KEYS_PER_GET], consistent_read=True))
+        return found
+
+    def mark_delivered(self, records: dict[str, int]) -> None:
+        """Note these stream records (key: sequence number) as delivered, until the stream forgets them."""
+        cls = self.tables.checkpoint
+        ttl = int(time.time()) + STREAM_RETENTION_SECONDS
+        with cls.batch_write() as batch:
+            for key, sequence in records.items():
+                batch.save(cls(key, sequence=sequence, ttl=ttl))
 
 
 def _expiry() -> int:

@@ -57,10 +57,13 @@ class SubscriptionBase(PynamoModel):
 
 
 class CheckpointBase(PynamoModel):
-    """The last sequence number of a stream shard whose events were delivered."""
+    """The last sequence number of a stream shard whose events were delivered (the local reader);
+    or, keyed `<table>#<event id>`, one stream record the deployed handler delivered, which expires
+    once the stream no longer holds it (a Lambda's batch names no shard: see delivery.py)."""
 
     shard = UnicodeAttribute(hash_key=True)
     sequence = NumberAttribute()
+    ttl = NumberAttribute(null=True, attr_name=TTL)
 
 
 class SubscriptionTables:
