@@ -1,9 +1,10 @@
-"""The Chalice entry point: one Lambda serving the GraphQL API built from `schema.graphql`, and one
-running the cleanup job on a schedule."""
+"""The Chalice entry point: one Lambda serving the GraphQL API built from `schema.graphql`, one
+running the cleanup job on a schedule, the WebSocket API's three, and the stream handler's."""
 
 from chalicelib.startup import collector_paused
 
 with collector_paused():
+    from chalicelib.gateway.routes import STREAM_FUNCTION
     from chalicelib.routes import CLEANUP_FUNCTION, create_app
     from chalicelib.service import Service
     from chalicelib.settings import Settings, with_secrets
@@ -11,3 +12,7 @@ with collector_paused():
     app = create_app(Service(with_secrets(Settings.from_environ())))
     # Lambda finds a scheduled function's handler by its name in this module.
     cleanup = app.handler_map[CLEANUP_FUNCTION]
+    websocket_connect = app.handler_map["websocket_connect"]
+    websocket_message = app.handler_map["websocket_message"]
+    websocket_disconnect = app.handler_map["websocket_disconnect"]
+    stream_delivery = app.handler_map[STREAM_FUNCTION]

@@ -1,6 +1,7 @@
 """HTTP routes: GraphQL over HTTP on `/graphql` (chalicelib/http/ has its rules), the GraphiQL
-explorer for browsers, a health check; and the scheduled cleanup of the links deleted records
-leave (chalicelib/store/cleanup.py)."""
+explorer for browsers, a health check; the scheduled cleanup of the links deleted records
+leave (chalicelib/store/cleanup.py); and the subscriptions' WebSocket API and stream handler
+(chalicelib/gateway/)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from chalicelib import explorer
 from chalicelib.api.decoding import BadJson, loads
 from chalicelib.api.execution import GraphQLResponse, bad_request, too_large
 from chalicelib.api.limits import request_cost
+from chalicelib.gateway import routes as gateway
+from chalicelib.gateway.connections import ConnectionsByEndpoint
 from chalicelib.http import batch
 from chalicelib.http.cors import Cors
 from chalicelib.http.negotiation import response_type, status, unsupported_body
@@ -32,6 +35,8 @@ APP_NAME = "shoreline"
 # and its handler `app.<name>`, which app.py exports.
 CLEANUP_FUNCTION = "cleanup"
 CLEANUP_EVERY_MINUTES = 5
+# Every function beyond the API handler, as Chalice names them (the policy grants their log groups).
+FUNCTIONS = [CLEANUP_FUNCTION, *gateway.FUNCTIONS]
 SET_AUTHORIZATION = batch.SET_AUTHORIZATION
 # Every body type reaches the view, so that an unsupported one is refused in GraphQL's error
 # format (`chalicelib.http.negotiation`) rather than in Chalice's own.
@@ -70,7 +75,9 @@ class Exchange:
         return self.send(status(response, self.media), response.body, response.headers)
 
 
-def create_app(service: Service) -> Chalice:
+def create_app(service: Service, connections: ConnectionsByEndpoint | None = None) -> Chalice:
+    """`connections`: how the subscriptions reach WebSocket connections (by default API Gateway's
+    Management API)."""
     app = Chalice(app_name=APP_NAME)
     settings = service.settings
     max_bytes = settings.max_body_bytes
@@ -190,6 +197,7 @@ def create_app(service: Service) -> Chalice:
     def cleanup(event: CloudWatchEvent) -> dict[str, Any]:  # noqa: ARG001 (Chalice passes the event)
         return run_cleanup(service)
 
+    gateway.add_routes(app, service, connections)
     return app
 
 
