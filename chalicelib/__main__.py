@@ -133,21 +133,32 @@ def tables_command(action: str, stage: str | None, out: str | None) -> None:
 
 def policy_command(stage: str, out: str | None) -> None:
     from chalicelib.deploy.policy import policy
-    from chalicelib.routes import APP_NAME, CLEANUP_FUNCTION
+    from chalicelib.routes import APP_NAME, FUNCTIONS
 
     settings, tables = _tables(stage)
     parameters = settings.api_key_parameter, settings.cursor_secret_parameter
-    _write_json(policy(tables, APP_NAME, stage, *parameters, [CLEANUP_FUNCTION]), out)
+    _write_json(policy(tables, APP_NAME, stage, *parameters, FUNCTIONS), out)
 
 
 def package_files_command(stage: str, out: str) -> None:
     """What `chalice package` merges and carries for the stage (see chalicelib/deploy/package.py)."""
     from chalicelib.deploy.package import copy_schema, template
-    from chalicelib.routes import APP_NAME, CLEANUP_FUNCTION
+    from chalicelib.gateway.routes import STREAM_FUNCTION
+    from chalicelib.routes import APP_NAME, FUNCTIONS
     from chalicelib.settings import PROJECT_ROOT
+    from chalicelib.stages import api_gateway_stage
 
     settings, tables = _tables(stage)
-    _write_json(template(tables, APP_NAME, stage, [CLEANUP_FUNCTION], protect=settings.stage == "prod"), out)
+    merged = template(
+        tables,
+        APP_NAME,
+        stage,
+        FUNCTIONS,
+        protect=settings.stage == "prod",
+        api_stage=api_gateway_stage(stage),
+        stream_function=STREAM_FUNCTION,
+    )
+    _write_json(merged, out)
     print(f"stage {stage}: {copy_schema(settings.schema_path, PROJECT_ROOT)} is {settings.schema_path}")
     prebuild_command(stage)
 

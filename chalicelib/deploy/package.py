@@ -7,6 +7,11 @@ gives when it deploys itself (`<app>-<stage>`, `<app>-<stage>-<function>`): the 
 names them so. It also points every function's `SCHEMA` at the copy of the schema the tables and
 the policy were generated from, packaged beside the code, so that the deployed API serves the
 schema its tables came from, whatever `SCHEMA` the package was made with.
+
+For the subscriptions it adds what Chalice cannot declare before the tables exist: an event
+source mapping from each model table's stream to the stream handler, the handler's endpoint of
+the WebSocket API's connections (`WEBSOCKET_ENDPOINT`), the grant to post to those connections
+(policy.py `manage_connections`), and an output naming the subscriptions' endpoint.
 """
 
 from __future__ import annotations
@@ -15,25 +20,92 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from chalicelib.deploy.policy import function_names
+from chalice.utils import to_cfn_resource_name
+
+from chalicelib.deploy.policy import function_names, manage_connections
+from chalicelib.deploy.tables import logical_id, streamed
 from chalicelib.deploy.tables import template as tables_template
+from chalicelib.gateway.handlers import ENDPOINT_VARIABLE
 from chalicelib.store.tables import Tables
 
 # Where the package carries the schema, relative to the project root (the Lambda's working directory).
 PACKAGED_SCHEMA = Path("chalicelib") / "package-schema.graphql"
-# Chalice's logical id of the API handler; another function's is its name, capitalised.
+# Chalice's logical ids: of the API handler and of the WebSocket API (another function's is its
+# name in CamelCase, `to_cfn_resource_name`, and its role's that of `<name>_role`).
 API_HANDLER = "APIHandler"
+WEBSOCKET_API = "WebsocketAPI"
+# The functions that post to connections: the WebSocket API's messages' and the stream handler's.
+POSTING = ["websocket_message"]
+CONNECTIONS_POLICY = "WebsocketConnectionsPolicy"
+SUBSCRIPTIONS_OUTPUT = "SubscriptionsURL"
+# The stream handler's batches: small enough to deliver well inside its timeout, retried a
+# little (an event is worth less the later it comes), a failing batch halved to find the record
+# at fault rather than holding its shard.
+STREAM_BATCH = {
+    "StartingPosition": "LATEST",
+    "BatchSize": 100,
+    "MaximumBatchingWindowInSeconds": 0,
+    "MaximumRetryAttempts": 3,
+    "BisectBatchOnFunctionError": True,
+}
 
 
-def template(tables: Tables, app_name: str, stage: str, functions: list[str], *, protect: bool) -> dict[str, Any]:
-    """The tables, and the functions' names and schema, to merge into Chalice's template."""
+def template(
+    tables: Tables,
+    app_name: str,
+    stage: str,
+    functions: list[str],
+    *,
+    protect: bool,
+    api_stage: str = "api",
+    stream_function: str | None = None,
+) -> dict[str, Any]:
+    """The tables, and the functions' names and schema, to merge into Chalice's template; with
+    `stream_function` (one of `functions`), the subscriptions' stream mappings and connections,
+    on the WebSocket API's stage `api_stage`."""
     merged = tables_template(tables, protect=protect)
-    ids = [API_HANDLER, *(name.capitalize() for name in functions)]
-    for logical_id, name in zip(ids, function_names(app_name, stage, functions), strict=True):
-        merged["Resources"][logical_id] = {
+    resources = merged["Resources"]
+    ids = [API_HANDLER, *map(to_cfn_resource_name, functions)]
+    for function, name in zip(ids, function_names(app_name, stage, functions), strict=True):
+        resources[function] = {
             "Properties": {"FunctionName": name, "Environment": {"Variables": {"SCHEMA": str(PACKAGED_SCHEMA)}}}
         }
+    if stream_function is not None:
+        _subscriptions(merged, tables, stream_function, api_stage)
     return merged
+
+
+def _subscriptions(merged: dict[str, Any], tables: Tables, stream_function: str, api_stage: str) -> None:
+    resources = merged["Resources"]
+    handler = to_cfn_resource_name(stream_function)
+    host = "${" + WEBSOCKET_API + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/" + api_stage
+    resources[handler]["Properties"]["Environment"]["Variables"][ENDPOINT_VARIABLE] = {"Fn::Sub": f"https://{host}"}
+    resources[CONNECTIONS_POLICY] = {
+        "Type": "AWS::IAM::Policy",
+        "Properties": {
+            "PolicyName": "WebsocketConnections",
+            "PolicyDocument": manage_connections(WEBSOCKET_API, api_stage),
+            "Roles": [{"Ref": to_cfn_resource_name(f"{name}_role")} for name in [*POSTING, stream_function]],
+        },
+    }
+    for cls in streamed(tables):
+        table = logical_id(cls)
+        resources[f"{table}Stream"] = {
+            "Type": "AWS::Lambda::EventSourceMapping",
+            # The first batches post to connections: not before the role may.
+            "DependsOn": [CONNECTIONS_POLICY],
+            "Properties": {
+                "FunctionName": {"Ref": handler},
+                "EventSourceArn": {"Fn::GetAtt": [table, "StreamArn"]},
+                **STREAM_BATCH,
+            },
+        }
+    merged["Outputs"] = {
+        SUBSCRIPTIONS_OUTPUT: {
+            "Description": "Subscriptions: the GraphQL over WebSocket protocol (graphql-transport-ws)",
+            "Value": {"Fn::Sub": f"wss://{host}"},
+        }
+    }
 
 
 def copy_schema(schema: Path, root: Path) -> Path:

@@ -1,11 +1,19 @@
-"""The Lambdas' least-privilege IAM policy (one role: the API and the scheduled cleanup): only the
-DynamoDB actions the code calls, only on this stage's tables and their indexes; their own log
-groups; the parameters holding the API keys and the cursor secret."""
+"""The Lambdas' least-privilege IAM policy (one role: the API, the scheduled cleanup, the WebSocket
+API's functions and the stream handler): only the DynamoDB actions the code calls, only on this
+stage's tables and their indexes; reading the models' tables' streams (what the stream handler's
+event source mappings do with the function's role); their own log groups; the parameters holding
+the API keys and the cursor secret.
+
+Posting to WebSocket connections is granted on this stage's WebSocket API only, whose id exists
+once CloudFormation makes it: that grant is a policy of the packaged template
+(`manage_connections`, attached to the same role by chalicelib/deploy/package.py), not of the
+policy file."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.deploy.tables import streamed
 from chalicelib.store.tables import Tables
 
 # Every DynamoDB operation the store makes (TransactWriteItems is authorised item by item).
@@ -22,6 +30,17 @@ ACTIONS = [
 ]
 
 
+# What an event source mapping of a DynamoDB Stream calls with the function's role.
+STREAM_ACTIONS = [
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+]
+# The Management API's calls: a message to a connection, and closing one.
+CONNECTION_ACTIONS = ["POST", "DELETE"]
+
+
 def table_arn(name: str) -> str:
     return f"arn:aws:dynamodb:*:*:table/{name}"
 
@@ -34,6 +53,28 @@ def index_arns(tables: Tables) -> list[str]:
         for cls in tables.all_classes()
         for index in cls._get_schema()["global_secondary_indexes"]
     ]
+
+
+def stream_arns(tables: Tables) -> list[str]:
+    """Every stream of the models' tables (a table's stream ARN ends in its creation's label)."""
+    return [f"{table_arn(cls.Meta.table_name)}/stream/*" for cls in streamed(tables)]
+
+
+def manage_connections(websocket_api: str, api_stage: str) -> dict[str, Any]:
+    """Posting to and closing the connections of the WebSocket API whose logical id in the
+    template is `websocket_api`, on its stage `api_stage` (a CloudFormation policy document)."""
+    arn = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${%s}/%s/%s/@connections/*"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Connections",
+                "Effect": "Allow",
+                "Action": ["execute-api:ManageConnections"],
+                "Resource": [{"Fn::Sub": arn % (websocket_api, api_stage, method)} for method in CONNECTION_ACTIONS],
+            }
+        ],
+    }
 
 
 def function_names(app_name: str, stage: str, functions: list[str]) -> list[str]:
@@ -50,11 +91,12 @@ def policy(
     cursor_secret_parameter: str | None,
     functions: list[str],
 ) -> dict[str, Any]:
-    """`functions`: the names of the app's functions beyond the API handler (scheduled ones)."""
+    """`functions`: the names of the app's functions beyond the API handler."""
     resources = [table_arn(cls.Meta.table_name) for cls in tables.all_classes()] + index_arns(tables)
     groups = [f"arn:aws:logs:*:*:log-group:/aws/lambda/{name}:*" for name in function_names(app_name, stage, functions)]
     statements: list[dict[str, Any]] = [
         {"Sid": "Tables", "Effect": "Allow", "Action": ACTIONS, "Resource": resources},
+        {"Sid": "Streams", "Effect": "Allow", "Action": STREAM_ACTIONS, "Resource": stream_arns(tables)},
         {
             "Sid": "Logs",
             "Effect": "Allow",

@@ -17,8 +17,13 @@ from chalicelib.store.tables import TTL, Tables
 
 
 def template(tables: Tables, *, protect: bool) -> dict[str, Any]:
-    resources = {_logical_id(cls): _table(cls, tables, protect) for cls in tables.all_classes()}
+    resources = {logical_id(cls): _table(cls, tables, protect) for cls in tables.all_classes()}
     return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
+
+
+def streamed(tables: Tables) -> list[type[PynamoModel]]:
+    """The tables with a stream: the models' (whose changes are the subscriptions' events)."""
+    return [cls for cls in tables.all_classes() if getattr(cls.Meta, "stream_view_type", None) is not None]
 
 
 def expiring(tables: Tables) -> list[type[PynamoModel]]:
@@ -46,9 +51,8 @@ def _table(cls: type[PynamoModel], tables: Tables, protect: bool) -> dict[str, A
     ]
     if indexes:
         properties["GlobalSecondaryIndexes"] = indexes
-    view = getattr(cls.Meta, "stream_view_type", None)
-    if view is not None:
-        properties["StreamSpecification"] = {"StreamViewType": view}
+    if cls in streamed(tables):
+        properties["StreamSpecification"] = {"StreamViewType": cls.Meta.stream_view_type}
     if cls in expiring(tables):
         properties["TimeToLiveSpecification"] = {"AttributeName": TTL, "Enabled": True}
     policy = "Retain" if protect else "Delete"
@@ -65,6 +69,6 @@ def _hash_first(key_schema: list[Any]) -> list[Any]:
     return sorted(key_schema, key=lambda element: element["KeyType"] != "HASH")
 
 
-def _logical_id(cls: type[PynamoModel]) -> str:
+def logical_id(cls: type[PynamoModel]) -> str:
     words = re.split(r"[^A-Za-z0-9]+", cls.__name__)
     return "".join(w[:1].upper() + w[1:] for w in words if w) + "Table"

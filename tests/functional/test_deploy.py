@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.deploy.policy import ACTIONS, policy
+from chalicelib.deploy.policy import ACTIONS, STREAM_ACTIONS, policy
 from chalicelib.deploy.tables import template
-from chalicelib.routes import APP_NAME, CLEANUP_FUNCTION
+from chalicelib.gateway.handlers import ENDPOINT_VARIABLE
+from chalicelib.gateway.routes import STREAM_FUNCTION, WEBSOCKET_FUNCTIONS
+from chalicelib.routes import APP_NAME, CLEANUP_FUNCTION, FUNCTIONS
 from chalicelib.schema import load_schema_file
 from chalicelib.settings import Settings
 from chalicelib.stages import stage_environment
@@ -25,6 +27,7 @@ from chalicelib.store.tables import Tables
 from tests.conftest import CITIES_SCHEMA, ROOT
 
 STAGES = ("dev", "prod")
+ROUTES = ("Connect", "Message", "Disconnect")
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 CHALICE = Path(sys.executable).parent / "chalice"
 
@@ -54,9 +57,7 @@ def _lint(*paths: Path) -> None:
 def test_the_committed_policy_is_the_one_the_schema_gives(stage: str) -> None:
     settings, tables = _stage(stage)
     committed = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
-    expected = policy(
-        tables, APP_NAME, stage, settings.api_key_parameter, settings.cursor_secret_parameter, [CLEANUP_FUNCTION]
-    )
+    expected = policy(tables, APP_NAME, stage, settings.api_key_parameter, settings.cursor_secret_parameter, FUNCTIONS)
     assert committed == expected, "run `make deploy-files`"
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     assert config["autogen_policy"] is False
@@ -67,9 +68,7 @@ def test_the_committed_policy_is_the_one_the_schema_gives(stage: str) -> None:
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_policy_grants_only_this_stages_tables_and_indexes(stage: str, schema: Path) -> None:
     settings, tables = _stage(stage, schema)
-    document = policy(
-        tables, APP_NAME, stage, settings.api_key_parameter, settings.cursor_secret_parameter, [CLEANUP_FUNCTION]
-    )
+    document = policy(tables, APP_NAME, stage, settings.api_key_parameter, settings.cursor_secret_parameter, FUNCTIONS)
     prefix = settings.store.table_prefix
     names = [cls.Meta.table_name for cls in tables.all_classes()]
     allowed = {f"arn:aws:dynamodb:*:*:table/{n}" for n in names}
@@ -99,10 +98,17 @@ def test_the_policy_grants_only_this_stages_tables_and_indexes(stage: str, schem
             assert actions == ACTIONS
             assert set(resources) == allowed
             assert all(f"table/{prefix}" in r for r in resources)
+        elif statement["Sid"] == "Streams":
+            # Exactly the models' tables' streams: the session's and the state tables have none.
+            assert actions == STREAM_ACTIONS
+            models = [tables.model_class(m.name).Meta.table_name for m in tables.registry.crud_models()]
+            assert sorted(resources) == sorted(f"arn:aws:dynamodb:*:*:table/{n}/stream/*" for n in models)
         elif statement["Sid"] == "Logs":
             assert resources == [
                 f"arn:aws:logs:*:*:log-group:/aws/lambda/{APP_NAME}-{stage}:*",
                 f"arn:aws:logs:*:*:log-group:/aws/lambda/{APP_NAME}-{stage}-{CLEANUP_FUNCTION}:*",
+                *(f"arn:aws:logs:*:*:log-group:/aws/lambda/{APP_NAME}-{stage}-{f}:*" for f in WEBSOCKET_FUNCTIONS),
+                f"arn:aws:logs:*:*:log-group:/aws/lambda/{APP_NAME}-{stage}-{STREAM_FUNCTION}:*",
             ]
         elif statement["Sid"] == "ApiKeys":
             assert resources == [f"arn:aws:ssm:*:*:parameter/shoreline/{stage}/api-key-digests"]
@@ -147,6 +153,7 @@ def test_the_tables_template_has_every_table_with_its_indexes_and_expiry() -> No
         "shoreline-prod-login-throttle",
         "shoreline-prod-subscription-connections",
         "shoreline-prod-subscriptions",
+        "shoreline-prod-stream-checkpoints",
     }
     streamed = {name for name, t in tables.items() if "StreamSpecification" in t["Properties"]}
     assert streamed == {"shoreline-prod-User", "shoreline-prod-ShopifyShop"}
@@ -212,6 +219,7 @@ def test_chalice_package_merges_the_tables_and_passes_cfn_lint(tmp_path: Path) -
     module, name = cleanup["Handler"].split(".")
     assert module == "app"
     assert name in _module_names(ROOT / "app.py")
+    _check_subscriptions(sam, committed)
     _lint(out / "sam.json")
     package = zipfile.ZipFile(out / "deployment.zip")
     unzipped = sum(info.file_size for info in package.infolist())
@@ -223,3 +231,46 @@ def test_chalice_package_merges_the_tables_and_passes_cfn_lint(tmp_path: Path) -
     for function in (handler, cleanup):
         served = function["Environment"]["Variables"]["SCHEMA"]
         assert package.read(served) == CITIES_SCHEMA.read_bytes()
+
+
+def _check_subscriptions(sam: dict[str, Any], committed: dict[str, Any]) -> None:
+    """The deployed subscriptions in a packaged template (of the cities schema): the WebSocket API
+    and its routes, a stream mapping per model table, the functions named as their log groups,
+    posting granted on this API's connections only, and the endpoint in the outputs."""
+    resources = sam["Resources"]
+    api = resources["WebsocketAPI"]
+    assert (api["Type"], api["Properties"]["ProtocolType"]) == ("AWS::ApiGatewayV2::Api", "WEBSOCKET")
+    routes = {r["Properties"]["RouteKey"] for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Route"}
+    assert routes == {"$connect", "$default", "$disconnect"}
+    # Every function: its handler exported by app.py, its name one whose log group the policy grants.
+    (logs,) = [s["Resource"] for s in committed["Statement"] if s["Sid"] == "Logs"]
+    functions = {k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::Serverless::Function"}
+    assert set(functions) == {"APIHandler", "Cleanup", "StreamDelivery", *(f"Websocket{r}" for r in ROUTES)}
+    names = {f["FunctionName"] for f in functions.values()}
+    assert {f"arn:aws:logs:*:*:log-group:/aws/lambda/{n}:*" for n in names} == set(logs)
+    exported = _module_names(ROOT / "app.py")
+    for function in functions.values():
+        if function is not functions["APIHandler"]:
+            assert function["Handler"].split(".")[1] in exported
+    # A mapping from each model table's stream (and no other) to the stream handler.
+    streamed = {k for k, r in resources.items() if "StreamSpecification" in r.get("Properties", {})}
+    assert streamed == {"CityTable", "UserTable"}
+    mappings = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert sorted(m["EventSourceArn"]["Fn::GetAtt"][0] for m in mappings) == sorted(streamed)
+    assert all(m["EventSourceArn"]["Fn::GetAtt"][1] == "StreamArn" for m in mappings)
+    assert all(m["FunctionName"] == {"Ref": "StreamDelivery"} for m in mappings)
+    (streams,) = [s for s in committed["Statement"] if s["Sid"] == "Streams"]
+    tables = {resources[t]["Properties"]["TableName"] for t in streamed}
+    assert set(streams["Resource"]) == {f"arn:aws:dynamodb:*:*:table/{t}/stream/*" for t in tables}
+    # The stream handler reaches this API's connections; only the functions that post may.
+    endpoint = functions["StreamDelivery"]["Environment"]["Variables"][ENDPOINT_VARIABLE]["Fn::Sub"]
+    assert endpoint.startswith("https://${WebsocketAPI}.execute-api.")
+    grant = resources["WebsocketConnectionsPolicy"]["Properties"]
+    assert grant["Roles"] == [{"Ref": "WebsocketMessageRole"}, {"Ref": "StreamDeliveryRole"}]
+    (statement,) = grant["PolicyDocument"]["Statement"]
+    assert statement["Action"] == ["execute-api:ManageConnections"]
+    assert all(
+        ":${WebsocketAPI}/api/" in r["Fn::Sub"] and r["Fn::Sub"].endswith("/@connections/*")
+        for r in statement["Resource"]
+    )
+    assert sam["Outputs"]["SubscriptionsURL"]["Value"]["Fn::Sub"] == endpoint.replace("https://", "wss://")
