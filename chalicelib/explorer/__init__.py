@@ -4,8 +4,13 @@ React 18.3.1 from npm, MIT licensed (see static/LICENSES.txt)."""
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
+
+from graphql import GraphQLSchema
+
+from chalicelib.explorer.default_query import default_query
 
 STATIC = Path(__file__).resolve().parent / "static"
 ASSETS = {
@@ -27,18 +32,18 @@ PAGE = r"""<!doctype html>
 </head>
 <body>
   <div id="graphiql">Loading GraphiQL...</div>
+  <script id="explorer-config" type="application/json">__CONFIG__</script>
   <script src="graphql/assets/react.production.min.js"></script>
   <script src="graphql/assets/react-dom.production.min.js"></script>
   <script src="graphql/assets/graphiql.min.js"></script>
   <script>
+    const config = JSON.parse(document.getElementById("explorer-config").textContent);
     const fetcher = GraphiQL.createFetcher({ url: window.location.pathname });
     ReactDOM.createRoot(document.getElementById("graphiql")).render(
       React.createElement(GraphiQL, {
         fetcher,
         defaultEditorToolsVisibility: true,
-        defaultQuery: "# Add your credentials under Headers, e.g.\n" +
-          "# {\"Authorization\": \"Bearer <API key>\"} or {\"Authorization\": \"Session <token>\"}\n\n" +
-          "query {\n  currentSession {\n    id\n    state\n  }\n}\n",
+        defaultQuery: config.defaultQuery,
       })
     );
   </script>
@@ -47,8 +52,11 @@ PAGE = r"""<!doctype html>
 """
 
 
-def page() -> str:
-    return PAGE
+def page(schema: GraphQLSchema) -> str:
+    """The explorer's page for `schema`: its settings travel as JSON in the page itself."""
+    config = {"defaultQuery": default_query(schema)}
+    # `</` could close the script element the JSON sits in; `<\/` is the same JSON string.
+    return PAGE.replace("__CONFIG__", json.dumps(config).replace("</", "<\\/"))
 
 
 @cache
