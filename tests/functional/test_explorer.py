@@ -42,3 +42,49 @@ def test_a_schema_without_lists_opens_with_typename() -> None:
     query = default_query(schema)
     assert query.endswith(TYPENAME_QUERY)
     assert validate(schema, parse(query)) == []
+
+
+INTROSPECTION = """
+{ __schema { types { name description kind
+    fields { name description args { name description } }
+    inputFields { name description }
+    enumValues { name description } } } }
+"""
+
+
+def _undescribed(api: Api) -> list[str]:
+    """Every type, field, argument, input field and enum value of the API without a description."""
+    missing = []
+    for kind in api.data(INTROSPECTION)["__schema"]["types"]:
+        name = kind["name"]
+        if name.startswith("__") or name in {"String", "Int", "Float", "Boolean", "ID"}:
+            continue  # GraphQL's own
+        missing += [] if kind["description"] else [name]
+        for field in kind["fields"] or []:
+            missing += [] if field["description"] else [f"{name}.{field['name']}"]
+            missing += [f"{name}.{field['name']}({a['name']})" for a in field["args"] if not a["description"]]
+        for part in [*(kind["inputFields"] or []), *(kind["enumValues"] or [])]:
+            missing += [] if part["description"] else [f"{name}.{part['name']}"]
+    return missing
+
+
+def test_every_part_of_the_cities_api_is_described(cities: Api) -> None:
+    assert _undescribed(cities) == []
+    types = {t["name"]: t for t in cities.data(INTROSPECTION)["__schema"]["types"]}
+    query = {f["name"]: f for f in types["Query"]["fields"]}
+    assert query["cities"]["description"].startswith("City records: filter with `where`")
+    assert {a["name"]: a["description"] for a in query["cities"]["args"]}["name"] == (
+        "Only the records whose `name` is any of these values (as `where: {match: ...}`)."
+    )
+    city = {f["name"]: f["description"] for f in types["City"]["fields"]}
+    assert city["user"].startswith("The related User records (the other side: User.address)")
+    assert city["name"] == "The City's `name`, a String; never null."
+    nested = {f["name"]: f["description"] for f in types["UserUpdateManyWithoutAddressInput"]["inputFields"]}
+    assert nested["disconnect"] == "Linked User records to unlink (the parent's own only)."
+
+
+def test_every_part_of_the_default_api_is_described_and_the_schemas_own_words_stay(api: Api) -> None:
+    assert _undescribed(api) == []
+    types = {t["name"]: t for t in api.data(INTROSPECTION)["__schema"]["types"]}
+    session = {f["name"]: f["description"] for f in types["Session"]["fields"]}
+    assert session["cart"] == "Domain names in the cart."  # from schema.graphql
