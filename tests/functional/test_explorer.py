@@ -8,7 +8,9 @@ from typing import Any
 
 from graphql import build_schema, parse, validate
 
+from chalicelib.explorer import page
 from chalicelib.explorer.default_query import TYPENAME_QUERY, default_query
+from chalicelib.settings import Settings
 from tests.conftest import Api
 
 
@@ -88,3 +90,22 @@ def test_every_part_of_the_default_api_is_described_and_the_schemas_own_words_st
     types = {t["name"]: t for t in api.data(INTROSPECTION)["__schema"]["types"]}
     session = {f["name"]: f["description"] for f in types["Session"]["fields"]}
     assert session["cart"] == "Domain names in the cart."  # from schema.graphql
+
+
+def test_the_subscriptions_url_comes_from_the_setting_and_cannot_close_its_script(cities: Api) -> None:
+    assert _config(cities)["subscriptionsUrl"] is None  # the page's own host and path
+    url = "wss://example.execute-api.us-east-1.amazonaws.com/dev?x=</script><script>alert(1)</script>"
+    html = page(cities.service.schema, url)
+    assert html.count("</script>") == html.count("<script")
+    found = re.search(r'<script id="explorer-config" type="application/json">(.*?)</script>', html)
+    assert found is not None
+    assert json.loads(found.group(1))["subscriptionsUrl"] == url
+    assert Settings.from_environ({"GRAPHIQL_SUBSCRIPTIONS_URL": url}).graphiql_subscriptions_url == url
+
+
+def test_the_page_loads_graphql_ws_and_its_own_script_from_the_server(cities: Api) -> None:
+    for name in ["graphql-ws.min.js", "explorer.js"]:
+        assert f'src="graphql/assets/{name}"' in page(cities.service.schema)
+        response = cities.client.http.get(f"/graphql/assets/{name}")
+        assert response.status_code == 200
+        assert response.headers["Content-Type"].startswith("application/javascript")
