@@ -88,8 +88,10 @@ def _places(registry: Registry) -> dict[str, Place]:
         places[subscription.payload] = Place("subscription_payload", model)
         places[subscription.previous] = Place("previous", model)
         for field in model.relations():
-            if not registry.polymorphic(field):
-                _add_relation(places, RelationNames(field), registry.model(field.type_name), field)
+            # A relation to an interface or union writes each member through its own inputs.
+            for target in registry.targets(field):
+                narrowed = registry.narrowed(field, target)
+                _add_relation(places, RelationNames(narrowed), target, narrowed)
     for name in registry.enums:
         places[name] = Place("enum")
     return places
@@ -277,9 +279,9 @@ def _argument_text(
     return texts.ARGUMENTS["unique" if unique else "match"].format(field=arg_name)
 
 
-def _record_type(field: GraphQLField) -> GraphQLObjectType | None:
+def _record_type(field: GraphQLField) -> GraphQLObjectType | GraphQLInterfaceType | None:
     """The type of the records a field returns: its own, or a connection's nodes'."""
     returned = get_named_type(field.type)
     if isinstance(returned, GraphQLObjectType) and "edges" in returned.fields and "aggregate" in returned.fields:
         returned = get_named_type(get_named_type(returned.fields["edges"].type).fields["node"].type)
-    return returned if isinstance(returned, GraphQLObjectType) else None
+    return returned if isinstance(returned, GraphQLObjectType | GraphQLInterfaceType) else None

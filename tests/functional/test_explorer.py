@@ -8,10 +8,14 @@ from typing import Any
 
 from graphql import build_schema, parse, validate
 
+from chalicelib.api.descriptions import describe
+from chalicelib.api.sdl import generate_sdl
 from chalicelib.explorer import page
 from chalicelib.explorer.default_query import TYPENAME_QUERY, default_query
+from chalicelib.schema import load_schema
 from chalicelib.settings import Settings
 from tests.conftest import Api
+from tests.functional.test_interfaces import SCHEMA as INTERFACES
 
 
 def _config(api: Api) -> dict[str, Any]:
@@ -109,3 +113,18 @@ def test_the_page_loads_graphql_ws_and_its_own_script_from_the_server(cities: Ap
         response = cities.client.http.get(f"/graphql/assets/{name}")
         assert response.status_code == 200
         assert response.headers["Content-Type"].startswith("application/javascript")
+
+
+def test_the_inputs_of_interfaces_and_unions_are_described() -> None:
+    registry = load_schema(INTERFACES)
+    schema = build_schema(generate_sdl(registry))
+    describe(schema, registry)
+    missing = [name for name, kind in schema.type_map.items() if not name.startswith("__") and not kind.description]
+    assert set(missing) <= {"Boolean", "ID", "String", "Int", "Float"}  # GraphQL's own
+    for kind in schema.type_map.values():
+        if kind.name.startswith("__"):
+            continue  # introspection's own
+        for name, field in getattr(kind, "fields", {}).items():
+            assert field.description, (kind.name, name)
+            for arg_name, arg in getattr(field, "args", {}).items():
+                assert arg.description, (kind.name, name, arg_name)
