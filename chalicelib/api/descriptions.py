@@ -36,7 +36,8 @@ class Place:
 
 
 def describe(schema: GraphQLSchema, registry: Registry) -> None:
-    """Gives whatever in `schema` has no description one."""
+    """Describes, in place, every generated part of `schema` that has no description yet (a
+    hand-written part without one, such as a schema's own enum value, stays as it is)."""
     places = _places(registry)
     roots = {root.name: kind for root, kind in _roots(schema)}
     for name, named in schema.type_map.items():
@@ -47,7 +48,7 @@ def describe(schema: GraphQLSchema, registry: Registry) -> None:
             named.description = _type_text(name, named, place, roots)
         if isinstance(named, GraphQLEnumType):
             for value_name, value in named.values.items():
-                value.description = value.description or texts.COMMON.get((name, value_name), "")
+                value.description = value.description or texts.COMMON.get((name, value_name))
         if isinstance(named, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType):
             for field_name, field in named.fields.items():
                 if not field.description:
