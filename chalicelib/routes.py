@@ -147,7 +147,11 @@ def create_app(service: Service, connections: ConnectionsByEndpoint | None = Non
         if "query" not in params:
             if not settings.graphiql:
                 return _not_found()
-            return Response(explorer.page(), status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+            return Response(
+                explorer.page(service.schema, settings.graphiql_subscriptions_url),
+                status_code=200,
+                headers={"Content-Type": "text/html; charset=utf-8"},
+            )
         # The same limit as a POST body: GET carries the operation in its (here decoded) query string.
         if sum(len(k.encode()) + len(v.encode()) for k, v in params.items()) > max_bytes:
             return call.reply(too_large(max_bytes))

@@ -48,6 +48,9 @@ class Settings:
     # Production guards (off in prod unless configured): schema introspection, the GraphiQL page.
     introspection: bool = True
     graphiql: bool = True
+    # Where GraphiQL opens its subscriptions' WebSocket; None: the page's own host and path (as
+    # `make run` serves them). A deployed stage's WebSocket API has an endpoint of its own.
+    graphiql_subscriptions_url: str | None = None
     # The deepest selection, the costliest query (fields, times the page sizes of the lists they
     # are in) and the largest body a request may have.
     max_query_depth: int = 12
@@ -92,6 +95,7 @@ class Settings:
             ),
             introspection=_flag(env.get("INTROSPECTION"), not production),
             graphiql=_flag(env.get("GRAPHIQL"), not production),
+            graphiql_subscriptions_url=env.get("GRAPHIQL_SUBSCRIPTIONS_URL") or None,
             max_query_depth=int(env.get("MAX_QUERY_DEPTH", 12)),
             max_query_cost=int(env.get("MAX_QUERY_COST", 50_000)),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", 100_000)),

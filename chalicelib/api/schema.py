@@ -12,6 +12,7 @@ from graphql import DocumentNode, GraphQLResolveInfo, GraphQLSchema, assert_vali
 from chalicelib.access.roles import role_object
 from chalicelib.api import ids
 from chalicelib.api.bulk import Bulk
+from chalicelib.api.descriptions import describe
 from chalicelib.api.import_data import ImportData
 from chalicelib.api.mutations import Mutations
 from chalicelib.api.parsed_sdl import parsed_sdl
@@ -71,7 +72,9 @@ def build_schema(
     sdl = generate_sdl(registry) + (extension.sdl if extension is not None else "")
     extra = extension.bindables() if extension is not None else []
     roots = [query, mutation, *([subscription] if any(True for _ in registry.crud_models()) else [])]
-    return _executable(parsed_sdl(sdl), *roots, node, *abstracts, *objects, *SCALARS, *extra)
+    schema = _executable(parsed_sdl(sdl), *roots, node, *abstracts, *objects, *SCALARS, *extra)
+    describe(schema, registry)
+    return schema
 
 
 def _executable(document: DocumentNode, *bindables: SchemaBindables) -> GraphQLSchema:

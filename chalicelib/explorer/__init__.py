@@ -1,11 +1,18 @@
 """The GraphiQL explorer served by `GET /graphql`, with its assets served by the project itself
-(no CDN: the page works offline). The assets in `static/` are the UMD builds of GraphiQL 3.9.0 and
-React 18.3.1 from npm, MIT licensed (see static/LICENSES.txt)."""
+(no CDN: the page works offline). The assets in `static/` are the UMD builds of GraphiQL 3.9.0,
+React 18.3.1 and graphql-ws 6.4.2 from npm, MIT licensed (see static/LICENSES.txt), and the page's
+own script, explorer.js: its fetcher runs subscriptions over graphql-transport-ws and keeps the
+session token the server sets in the Headers pane."""
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
+
+from graphql import GraphQLSchema
+
+from chalicelib.explorer.default_query import default_query
 
 STATIC = Path(__file__).resolve().parent / "static"
 ASSETS = {
@@ -13,6 +20,8 @@ ASSETS = {
     "react-dom.production.min.js": "application/javascript; charset=utf-8",
     "graphiql.min.js": "application/javascript; charset=utf-8",
     "graphiql.min.css": "text/css; charset=utf-8",
+    "graphql-ws.min.js": "application/javascript; charset=utf-8",
+    "explorer.js": "application/javascript; charset=utf-8",
 }
 
 # Asset URLs are relative, so the page works at /graphql locally and at /<stage>/graphql behind API Gateway.
@@ -27,28 +36,24 @@ PAGE = r"""<!doctype html>
 </head>
 <body>
   <div id="graphiql">Loading GraphiQL...</div>
+  <script id="explorer-config" type="application/json">__CONFIG__</script>
   <script src="graphql/assets/react.production.min.js"></script>
   <script src="graphql/assets/react-dom.production.min.js"></script>
   <script src="graphql/assets/graphiql.min.js"></script>
-  <script>
-    const fetcher = GraphiQL.createFetcher({ url: window.location.pathname });
-    ReactDOM.createRoot(document.getElementById("graphiql")).render(
-      React.createElement(GraphiQL, {
-        fetcher,
-        defaultEditorToolsVisibility: true,
-        defaultQuery: "# Add your credentials under Headers, e.g.\n" +
-          "# {\"Authorization\": \"Bearer <API key>\"} or {\"Authorization\": \"Session <token>\"}\n\n" +
-          "query {\n  currentSession {\n    id\n    state\n  }\n}\n",
-      })
-    );
-  </script>
+  <script src="graphql/assets/graphql-ws.min.js"></script>
+  <script src="graphql/assets/explorer.js"></script>
 </body>
 </html>
 """
 
 
-def page() -> str:
-    return PAGE
+def page(schema: GraphQLSchema, subscriptions_url: str | None = None) -> str:
+    """The explorer's page for `schema`: its settings travel as JSON in the page itself.
+    `subscriptions_url` is the WebSocket endpoint; None, the page's own host and path."""
+    config = {"defaultQuery": default_query(schema), "subscriptionsUrl": subscriptions_url}
+    # No `<` in the script element the JSON sits in (`</script>` or `<!--` would end or change it):
+    # `\u003c` is the same JSON string.
+    return PAGE.replace("__CONFIG__", json.dumps(config).replace("<", "\\u003c"))
 
 
 @cache

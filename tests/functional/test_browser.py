@@ -1,6 +1,7 @@
-"""Real browsers: Debian's headless Chromium, driven by selenium, runs a query in the GraphiQL
-explorer served by the local server (its assets too: the machine has no internet), and a page on
-another origin drives Gadget's own client against the server as `make run` serves it."""
+"""Real browsers: Debian's headless Chromium, driven by selenium, runs a query, a subscription and
+a sign-up in the GraphiQL explorer served by the local server (its assets too: the machine has no
+internet), and a page on another origin drives Gadget's own client against the server as `make run`
+serves it."""
 
 from __future__ import annotations
 
@@ -14,16 +15,18 @@ from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import ADMIN, ROOT, Api
-from tests.functional.local_process import serving
+from tests.functional.local_process import KEY, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -84,20 +87,97 @@ def test_graphiql_runs_a_query_in_a_browser(cities: Api, url: str, browser: webd
     assert json.loads(result) == {"data": {"cities": [{"name": "Shoreline City"}]}}
 
 
-def _run_query(browser: webdriver.Chrome, query: str, headers: str, expected: str) -> str:
-    """Types the query and the headers into GraphiQL, runs it, and waits for `expected` in the result."""
+def _run_query(browser: webdriver.Chrome, query: str, headers: str | None, expected: str) -> str:
+    """Types the query (and the headers, unless None) into GraphiQL, runs it, and waits for
+    `expected` in the result."""
     wait = WebDriverWait(browser, WAIT_SECONDS)
     query_editor = wait.until(lambda b: b.find_element(By.CSS_SELECTOR, ".graphiql-query-editor .CodeMirror"))
     browser.execute_script(SET_EDITOR, query_editor, query)
-    headers_tab = next(b for b in browser.find_elements(By.CSS_SELECTOR, "button") if b.text.strip() == "Headers")
-    headers_tab.click()
-    headers_editor = wait.until(
-        lambda b: b.find_element(By.CSS_SELECTOR, ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror")
-    )
-    browser.execute_script(SET_EDITOR, headers_editor, headers)
+    if headers is not None:
+        browser.execute_script(SET_EDITOR, _headers_editor(browser), headers)
     browser.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
     wait.until(lambda b: expected in (b.execute_script(RESULT) or ""))
     return str(browser.execute_script(RESULT))
+
+
+def _headers_editor(browser: webdriver.Chrome) -> WebElement:
+    """The Headers pane's editor, its tab opened."""
+    headers_tab = next(b for b in browser.find_elements(By.CSS_SELECTOR, "button") if b.text.strip() == "Headers")
+    headers_tab.click()
+    return WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror")
+    )
+
+
+def _page_errors(browser: webdriver.Chrome) -> list[str]:
+    return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+@pytest.mark.slow
+def test_graphiql_runs_a_subscription_and_shows_another_clients_write(browser: webdriver.Chrome) -> None:
+    """GraphiQL subscribes over graphql-transport-ws (as `make run` serves it); a mutation from
+    another client, over HTTP, appears in its result pane."""
+    with serving("examples/cities.graphql") as api:
+        browser.get(f"{api}/graphql")
+        wait = WebDriverWait(browser, WAIT_SECONDS)
+        query_editor = wait.until(lambda b: b.find_element(By.CSS_SELECTOR, ".graphiql-query-editor .CodeMirror"))
+        browser.execute_script(SET_EDITOR, query_editor, "subscription { city { mutation node { name } } }")
+        browser.execute_script(SET_EDITOR, _headers_editor(browser), json.dumps({"Authorization": f"Bearer {KEY}"}))
+        browser.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
+        # A change committed before the subscription began is not delivered, and the page cannot
+        # say when it began: write until a write shows.
+        for attempt in range(WAIT_SECONDS):
+            _post(
+                api, f'mutation {{ createCity(input: {{data: {{name: "Live {attempt}"}}}}) {{ data {{ id }} }} }}', KEY
+            )
+            try:
+                WebDriverWait(browser, 1).until(lambda b: "Live " in (b.execute_script(RESULT) or ""))
+                break
+            except TimeoutException:
+                continue
+        else:
+            pytest.fail(f"no event reached GraphiQL; the page's errors: {_page_errors(browser)}")
+        event = json.loads(str(browser.execute_script(RESULT)))
+        assert event["data"]["city"]["mutation"] == "CREATED"
+        assert event["data"]["city"]["node"]["name"].startswith("Live ")
+
+
+@pytest.mark.slow
+def test_graphiql_keeps_the_session_token_so_a_sign_up_signs_the_explorer_in(browser: webdriver.Chrome) -> None:
+    """The explorer puts the token of `x-set-authorization` into its Headers pane: after signUp,
+    its next query runs as the signed-up user, without a header typed."""
+    with serving() as api:
+        browser.get(f"{api}/graphql")
+        signed_up = _run_query(
+            browser,
+            'mutation { signUp(email: "explorer@example.com", password: "long enough") { success session { id } } }',
+            "{}",
+            "success",
+        )
+        session_id = json.loads(signed_up)["data"]["signUp"]["session"]["id"]
+        headers = json.loads(
+            str(browser.execute_script("return arguments[0].CodeMirror.getValue();", _headers_editor(browser)))
+        )
+        assert headers["Authorization"].startswith("Session ")
+        result = _run_query(browser, "{ currentSession { id user { email } } }", None, "explorer@example.com")
+        assert json.loads(result)["data"]["currentSession"] == {
+            "id": session_id,
+            "user": {"email": "explorer@example.com"},
+        }
+        # The pane's token is the session's, seen from outside the browser.
+        answer = _post(api, "{ currentSession { id } }", authorization=headers["Authorization"])
+        assert answer["data"]["currentSession"]["id"] == session_id
+
+
+def _post(api: str, query: str, key: str | None = None, authorization: str | None = None) -> Any:
+    credential = authorization or f"Bearer {key}"
+    request = urllib.request.Request(
+        f"{api}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": credential},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
 
 
 @pytest.mark.slow

@@ -81,7 +81,10 @@ def test_introspection_works_by_default(cities: Api, query: str) -> None:
 
 
 def test_graphiql_page_and_assets_are_not_found_in_production(prod: Api) -> None:
-    for path in ["/graphql", "/graphql/assets/graphiql.min.js", "/graphql/assets/graphiql.min.css"]:
+    for path in [
+        "/graphql",
+        *(f"/graphql/assets/{name}" for name in ["graphiql.min.js", "graphiql.min.css", "explorer.js"]),
+    ]:
         response = prod.client.http.get(path, headers={"Accept": "text/html"})
         assert response.status_code == 404, path
         assert response.headers["Content-Type"] == "text/plain"
