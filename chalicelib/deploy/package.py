@@ -33,6 +33,7 @@ PACKAGED_SCHEMA = Path("chalicelib") / "package-schema.graphql"
 # Chalice's logical ids: of the API handler and of the WebSocket API (another function's is its
 # name in CamelCase, `to_cfn_resource_name`, and its role's that of `<name>_role`).
 API_HANDLER = "APIHandler"
+EXPLORER_VARIABLE = "GRAPHIQL_SUBSCRIPTIONS_URL"
 WEBSOCKET_API = "WebsocketAPI"
 # The functions that post to connections: the WebSocket API's messages' and the stream handler's.
 POSTING = ["websocket_message"]
@@ -80,6 +81,8 @@ def _subscriptions(merged: dict[str, Any], tables: Tables, stream_function: str,
     handler = to_cfn_resource_name(stream_function)
     host = "${" + WEBSOCKET_API + "}.execute-api.${AWS::Region}.${AWS::URLSuffix}/" + api_stage
     resources[handler]["Properties"]["Environment"]["Variables"][ENDPOINT_VARIABLE] = {"Fn::Sub": f"https://{host}"}
+    # The explorer (where a stage serves it) subscribes on this endpoint, not on the page's own host.
+    resources[API_HANDLER]["Properties"]["Environment"]["Variables"][EXPLORER_VARIABLE] = {"Fn::Sub": f"wss://{host}"}
     resources[CONNECTIONS_POLICY] = {
         "Type": "AWS::IAM::Policy",
         "Properties": {

@@ -274,3 +274,6 @@ def _check_subscriptions(sam: dict[str, Any], committed: dict[str, Any]) -> None
         for r in statement["Resource"]
     )
     assert sam["Outputs"]["SubscriptionsURL"]["Value"]["Fn::Sub"] == endpoint.replace("https://", "wss://")
+    # The explorer subscribes on that endpoint.
+    explorer = functions["APIHandler"]["Environment"]["Variables"]["GRAPHIQL_SUBSCRIPTIONS_URL"]
+    assert explorer == sam["Outputs"]["SubscriptionsURL"]["Value"]
