@@ -13,6 +13,7 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
+from pynamodb.exceptions import TableError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model as PynamoModel
 
@@ -242,8 +243,16 @@ class Tables:
         return found
 
     def create_all(self) -> None:
+        """Create the tables that do not exist yet (PynamoDB's `create_table` looks first), and
+        wait until each is active."""
         for cls in self.all_classes():
-            if not cls.exists():
+            try:
+                cls.create_table(billing_mode=BILLING, wait=True)
+            except TableError as error:
+                # A CreateTable whose answer was lost (a timeout on a busy machine) is sent again
+                # by the retry policy, and finds the table the first one made: wait for that one.
+                if error.cause_response_code != "ResourceInUseException":
+                    raise
                 cls.create_table(billing_mode=BILLING, wait=True)
 
     def delete_all(self) -> None:

@@ -146,3 +146,17 @@ def test_a_write_whose_reply_is_lost_succeeds_and_lands_once(
     guards = [guard.key for guard in cities.service.tables.guard.scan()]
     assert len(guards) == len(users)
     assert list(check(cities.service.store)) == []
+
+
+def test_a_table_whose_creation_answer_was_lost_is_created_once(cities: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The resent CreateTable finds the table the first one made: set-up goes on, as on a busy machine."""
+    recorded_waits(cities, monkeypatch)
+    tables = cities.service.tables
+    tables.guard.delete_table()
+    lose = LosingFirstReply("CreateTable")
+    with answering(cities, lose):
+        tables.create_all()
+    assert lose.lost == 1
+    assert tables.guard.exists()
+    cities.data(CREATE_CITY, {"data": WITH_USERS})
+    assert len(list(tables.guard.scan())) == 2
