@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import inspect
+import shutil
 import sys
 import traceback
 from pathlib import Path
@@ -27,6 +28,16 @@ ATTRIBUTE = "hooks"
 
 def hooks_path(schema_path: Path) -> Path:
     return schema_path.with_suffix(".py")
+
+
+def copy_hooks(schema_path: Path, packaged_schema: Path) -> None:
+    """Put the hooks of `schema_path` beside its packaged copy; without any, leave none there (a
+    stale module of another schema would be loaded with this one)."""
+    source, target = hooks_path(schema_path), hooks_path(packaged_schema)
+    if source.exists():
+        shutil.copyfile(source, target)
+    else:
+        target.unlink(missing_ok=True)
 
 
 def load_hooks(schema_path: Path, registry: Registry, store: RecordStore) -> Installed:
