@@ -8,6 +8,8 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from graphql import GraphQLError
+
 from chalicelib import passwords
 from chalicelib.access.context import RequestContext, authenticate
 from chalicelib.access.permissions import readable
@@ -16,13 +18,15 @@ from chalicelib.api.execution import GraphQLResponse, bad_request, execute
 from chalicelib.api.limits import cost_limit, depth_limit
 from chalicelib.api.schema import build_schema
 from chalicelib.errors import ApiError, unavailable
+from chalicelib.hooks.api import HooksApi, Joined
+from chalicelib.hooks.module import load_hooks
 from chalicelib.query.loader import Loader
 from chalicelib.schema import load_schema_file
 from chalicelib.schema.registry import SESSION_MODEL
 from chalicelib.sessions.api import SessionApi
 from chalicelib.sessions.store import Lifetime, SessionStore
 from chalicelib.sessions.throttle import LoginThrottle
-from chalicelib.settings import Settings, stage_cursors
+from chalicelib.settings import Settings, StartupError, stage_cursors
 from chalicelib.store.backoff import GaveUp, deadline
 from chalicelib.store.records import RecordStore
 from chalicelib.store.tables import Tables
@@ -45,7 +49,16 @@ class Service:
             session_api = SessionApi(
                 self.registry, self.store, self.sessions, LoginThrottle(self.tables.throttle), settings.page_cap
             )
-        self.schema = build_schema(self.registry, self.store, settings.page_cap, session_api)
+        # The team's Python beside the schema: a broken module stops the start here, in one line.
+        self.hooks = load_hooks(settings.schema_path, self.registry, self.store)
+        try:
+            extension = Joined(session_api, HooksApi(self.hooks))
+            self.schema = build_schema(self.registry, self.store, settings.page_cap, extension)
+        except (GraphQLError, TypeError) as error:
+            # Only `extend type` can get here: the generated SDL is valid by construction.
+            message = error.message if isinstance(error, GraphQLError) else str(error)
+            raise StartupError(f"{settings.schema_path}: extend type: {' '.join(message.split())}") from None
+        self.hooks.schema = self.schema
         # Production guards: refused at validation, so a refused operation reads nothing.
         self.rules = (depth_limit(settings.max_query_depth), cost_limit(settings.max_query_cost))
         self.documents = Documents(self.schema)
@@ -92,6 +105,7 @@ class Service:
             self.registry, self.store, partial(readable, context), self.settings.page_cap, self.cursors
         )
         context.deadline = at
+        context.hooks = self.hooks if self.hooks.declared else None
         if isinstance(data, dict) and isinstance(data.get("variables"), dict):
             context.variables = data["variables"]
         # The roles the request came with (an action such as logInViaEmail may change them).

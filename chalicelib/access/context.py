@@ -13,6 +13,7 @@ from chalicelib.errors import PERMISSION_DENIED, ApiError
 if TYPE_CHECKING:
     from graphql import GraphQLResolveInfo
 
+    from chalicelib.hooks.installed import Installed
     from chalicelib.query.loader import Loader
 
 
@@ -30,6 +31,8 @@ class RequestContext:
     deadline: float | None = None
     # The variables as the client sent them: their key order is the client's, unlike coerced input.
     variables: dict[str, Any] = field(default_factory=dict)
+    # The team's hooks (chalicelib/hooks), which the writes of this request run; None: no hooks.
+    hooks: Installed | None = None
 
     @property
     def is_admin(self) -> bool:

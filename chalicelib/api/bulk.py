@@ -37,6 +37,7 @@ from chalicelib.api.chunks import Chunk, chunks
 from chalicelib.api.queries import restrict
 from chalicelib.api.writes import WritePlan, simple_update
 from chalicelib.errors import INVALID_INPUT, ApiError, not_unique
+from chalicelib.hooks.events import DELETE, UPDATE
 from chalicelib.query import where as where_grammar
 from chalicelib.query.conditions import compile_where
 from chalicelib.query.loader import FULL_PAGE
@@ -106,7 +107,11 @@ class _Run:
         self.position: Position = (0, None)
         # Deleting by a where-clause no write can change the answer to (none, or on `id` only):
         # records with nothing to unlink need no condition, and go 25 to a BatchWriteItem.
-        self.blind = data is None and _on_ids_only(self.where)
+        # The team's steps see each record as read, and run for each: no blind writes then.
+        self.hooked = context.hooks is not None and context.hooks.hooked(model, UPDATE if data else DELETE)
+        self.blind = data is None and _on_ids_only(self.where) and not self.hooked
+        # Each record's latest plan, by id, whose `after` steps run once its write committed.
+        self.plans: dict[str, WritePlan] = {}
 
     def payload(self) -> dict[str, Any]:
         start = self._resume_at()
@@ -229,6 +234,7 @@ class _Run:
         if chunk.transaction is not None:
             try:
                 chunk.transaction.commit()
+                self._committed(chunk.planned)
                 return len(chunk.records)
             except (ConditionFailed, Conflict, ItemTooLarge):
                 pass  # a record changed since it was read, is being written, or is too large: one at a time
@@ -242,6 +248,7 @@ class _Run:
                 return False
             try:
                 self.bulk.store.write(self._plan(current))
+                self._committed([current])
                 return True
             except ItemTooLarge as error:
                 raise _too_large(self.model, record, error) from error
@@ -257,14 +264,22 @@ class _Run:
 
     def _plan(self, record: Record) -> Changes:
         plan = WritePlan(self.bulk.registry, self.bulk.store, self.context)
+        if self.hooked:
+            self.plans[record["id"]] = plan
         if self.data is None:
             plan.delete(self.model, record)
-        elif simple_update(self.model, self.data) and self.compiled.exact:
+        elif simple_update(self.model, self.data) and self.compiled.exact and not self.hooked:
             plan.update_unread(self.model, record["id"], self.data, record).condition = self.compiled.condition
         else:
             plan.update(self.model, record, self.data)
         _guard_with_where(plan.changes, self.model, record, self.compiled.condition if self.compiled.exact else None)
         return plan.finish()
+
+    def _committed(self, records: list[Record]) -> None:
+        for record in records:
+            plan = self.plans.pop(record["id"], None)
+            if plan is not None:
+                plan.committed()
 
     def _still_matching(self, record_id: str) -> Record | None:
         record = self.bulk.store.get(self.model, record_id)

@@ -120,6 +120,7 @@ class ImportData:
         missing = self._relations(plan, objects, records, by_id, stored)
         self._check_sizes(objects, records)
         self.mutations.commit(plan.finish())
+        plan.committed()
         # What the request had read may be out of date now: the payload reads afresh, each model's
         # records one group, so that their links load together.
         context = request(info)

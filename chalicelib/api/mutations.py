@@ -27,6 +27,7 @@ from chalicelib.errors import (
     not_unique,
     permission_denied,
 )
+from chalicelib.hooks.events import UPDATE
 from chalicelib.query import where as where_grammar
 from chalicelib.query.conditions import compile_where
 from chalicelib.schema.registry import Model, Registry
@@ -62,6 +63,7 @@ class Mutations:
                 plan = WritePlan(self.registry, self.store, request(info))
                 record = plan.create(model, input["data"])
                 self.commit(plan.finish())
+                plan.committed()
                 return record
 
             return self._run(info, model, input, attempt)
@@ -78,7 +80,9 @@ class Mutations:
             simple = set(keys) == {"id"} and simple_update(model, data) and compile_where(model, conditions).exact
             # Without a read, the update cannot tell a record the caller may not read from any other.
             blind = unrestricted(context, model, Action.UPDATE) and unrestricted(context, model, Action.READ)
-            if simple and blind:
+            # The team's steps see the record as read.
+            hooked = context.hooks is not None and context.hooks.hooked(model, UPDATE)
+            if simple and blind and not hooked:
                 if ids.model_of(keys["id"]) != model.name:
                     raise not_found(model.name, f"id {keys['id']!r}", "update")
                 return self._run(
@@ -111,6 +115,7 @@ class Mutations:
                     # Conditions apply to the update only.
                     created = plan.create(model, input["create"])
                     self.commit(plan.finish())
+                    plan.committed()
                     return created
                 return self._update(plan, model, record, input["update"], conditions)
 
@@ -131,6 +136,7 @@ class Mutations:
                 self._check_conditions(plan, model, record, conditions)
                 plan.delete(model, record)
                 self.commit(plan.finish(), model, record, conditions)
+                plan.committed()
                 return record
 
             return self._run(info, model, input, attempt)
@@ -159,6 +165,7 @@ class Mutations:
         self._check_conditions(plan, model, record, conditions)
         new = plan.update(model, record, data)
         self.commit(plan.finish(), model, record, conditions)
+        plan.committed()
         return new
 
     def _existing(self, info: GraphQLResolveInfo, model: Model, keys: dict[str, Any], action: Action) -> Record:

@@ -23,6 +23,8 @@ from chalicelib.access.permissions import Action, allowed, authorize, check_mana
 from chalicelib.api import ids, scalars
 from chalicelib.api.unique import find_unique, unique_keys
 from chalicelib.errors import INVALID_INPUT, ApiError, not_found, permission_denied
+from chalicelib.hooks.events import CREATE, DELETE, UPDATE
+from chalicelib.hooks.installed import Written
 from chalicelib.passwords import hash_password
 from chalicelib.query.reader import Reader
 from chalicelib.query.where import relation_paths
@@ -46,6 +48,8 @@ class WritePlan:
         self._authorized: set[tuple[str, str]] = set()
         # Records whose relation changes with no write of their own (see `_let_go`), by (model name, id).
         self._touched: dict[tuple[str, str], Model] = {}
+        # The records written, for the `after` steps run once the plan has committed (`committed`).
+        self._written: list[Written] = []
 
     def find(self, model: Model, where: dict[str, Any]) -> Record | None:
         keys = unique_keys(model, where)
@@ -67,8 +71,10 @@ class WritePlan:
         """Plan a new record of `model` from create input; returns it as it will be stored."""
         authorize(self.context, model, Action.CREATE)
         check_managed(self.context, model, data)
+        data = self._before(model, CREATE, data, None)
         data = self._owned(model, data)
         record = new_record(model, data)
+        self._wrote(model, CREATE, record, None)
         self.changes.put(model, record)
         for any_field in model.relations():
             if data.get(any_field.name) is None:
@@ -91,12 +97,31 @@ class WritePlan:
             return data
         return {**data, owner: {"connect": {"id": self.context.user_id}}}
 
+    # The team's steps (chalicelib/hooks): `before` as each record is planned, `after` once committed.
+
+    def _before(self, model: Model, action: str, data: dict[str, Any], record: Record | None) -> dict[str, Any]:
+        hooks = self.context.hooks
+        return data if hooks is None else hooks.run_before(self.context, model, action, data, record)
+
+    def _wrote(self, model: Model, action: str, record: Record, previous: Record | None) -> None:
+        hooks = self.context.hooks
+        if hooks is not None and hooks.has_after(model, action):
+            self._written.append((model, action, record, previous))
+
+    def committed(self) -> None:
+        """Run the `after` steps of the records written: call once the plan's transaction has
+        committed, and only then (a plan that conflicted is dropped, and its steps with it)."""
+        written, self._written = self._written, []
+        if written and self.context.hooks is not None:
+            self.context.hooks.run_after(self.context, written)
+
     # Updating.
 
     def update(self, model: Model, record: Record, data: dict[str, Any]) -> Record:
         """Plan changes to `record` (as read) from update input; returns it as it will be stored."""
         authorize(self.context, model, Action.UPDATE, record)
         check_managed(self.context, model, data)
+        data = self._before(model, UPDATE, data, record)
         self._authorized.add((model.name, record["id"]))
         update = self.changes.update(model, record["id"])
         update.version = record.get(VERSION) or 0
@@ -114,6 +139,7 @@ class WritePlan:
         _touch(model, update, new, data)
         if model.access.owner_field in data:
             self._no_impersonation(model, new, Action.UPDATE)
+        self._wrote(model, UPDATE, new, record)
         return new
 
     def update_unread(self, model: Model, record_id: str, data: dict[str, Any], record: Record | None = None) -> Update:
@@ -354,7 +380,9 @@ class WritePlan:
         authorize(self.context, model, Action.DELETE, record)
         if self.changes.deleted(model, record["id"]):
             return
+        self._before(model, DELETE, {}, record)
         self.changes.remove(model, record)
+        self._wrote(model, DELETE, record, None)
         for field in model.relations():
             if field.relation is None or field.relation.inverse is None:
                 continue

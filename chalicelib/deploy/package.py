@@ -26,6 +26,7 @@ from chalicelib.deploy.policy import function_names, manage_connections
 from chalicelib.deploy.tables import logical_id, streamed
 from chalicelib.deploy.tables import template as tables_template
 from chalicelib.gateway.handlers import ENDPOINT_VARIABLE
+from chalicelib.hooks.module import copy_hooks
 from chalicelib.store.tables import Tables
 
 # Where the package carries the schema, relative to the project root (the Lambda's working directory).
@@ -115,4 +116,6 @@ def copy_schema(schema: Path, root: Path) -> Path:
     """Put the stage's schema where the package carries it."""
     target = root / PACKAGED_SCHEMA
     shutil.copyfile(schema, target)
+    # The hooks travel with it, found beside it as beside the original (chalicelib/hooks/module.py).
+    copy_hooks(schema, target)
     return target

@@ -37,6 +37,7 @@ from graphql import (
 from graphql.validation.validate import validate_sdl
 
 from chalicelib.schema.directives import FIELD_DIRECTIVES, TYPE_DIRECTIVES, prelude
+from chalicelib.schema.extensions import check_extensions, split_extensions
 from chalicelib.schema.naming import generated_root_fields, generated_type_names
 from chalicelib.schema.plurals import pluralize
 from chalicelib.schema.registry import (
@@ -84,10 +85,15 @@ def load_schema(source: str, origin: str = "schema.graphql") -> Registry:
         document = parse(source)
     except GraphQLError as error:
         raise SchemaError(f"{origin}: {_located(error)}") from None
+    # `extend type` declares what the team's Python resolves (schema/extensions.py), not models.
+    models_source, extensions = split_extensions(source, document)
     try:
-        return _Loader(document, source).load()
-    except SchemaError as error:
+        registry = _Loader(parse(models_source) if extensions.fields else document, models_source).load()
+        models = {m.name: set(m.fields) for m in registry.crud_models()}
+        check_extensions(models, document)
+    except (SchemaError, ValueError) as error:
         raise SchemaError(f"{origin}: {error}") from None
+    return replace(registry, extensions=extensions) if extensions.fields else registry
 
 
 def _located(error: GraphQLError) -> str:

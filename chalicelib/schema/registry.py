@@ -7,6 +7,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from chalicelib.schema.extensions import Extensions
+
 # Scalars with a fixed meaning. `Password` is write-only, `RecordState` is Gadget's JSON state.
 BUILTIN_SCALARS = (
     "ID",
@@ -286,6 +288,8 @@ class Registry:
     enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     source: str = ""
     abstracts: Mapping[str, Abstract] = field(default_factory=dict)
+    # What `extend type` adds for the team's Python to resolve (schema/extensions.py).
+    extensions: Extensions = field(default_factory=Extensions)
 
     def __iter__(self) -> Iterator[Model]:
         return iter(self.models.values())

@@ -132,13 +132,15 @@ class SessionApi:
             return _invalid("email" if "email" in str(error) else "password", str(error), {"email": email})
         data.update({k: v for k, v in (("name", name), ("username", username)) if v is not None})
         # Signing up is the one way a caller creates a user without the right to create users.
-        plan = WritePlan(self.registry, self.store, RequestContext(roles=frozenset({SYSTEM_ADMIN})))
+        admin = RequestContext(roles=frozenset({SYSTEM_ADMIN}), hooks=request(info).hooks, _loader=request(info).loader)
+        plan = WritePlan(self.registry, self.store, admin)
         user = plan.create(self.user, data)
         try:
             self.store.write(plan.finish())
         except ConditionFailed as failure:
             field = failure.label.field or "email"
             return _invalid(field, "is already taken", {k: v for k, v in data.items() if k != "password"})
+        plan.committed()
         return {"success": True, "errors": None, "session": self._log_in(request(info), Account(user, 0))}
 
     def change_password(
