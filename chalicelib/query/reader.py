@@ -102,8 +102,7 @@ class Reader:
         where.validate(model, args.where, self.registry)
         source = plan_source(model, args.where)
         if source.ids is None and not count:
-            skip_last = bool(args.skip and args.last is not None)
-            ordered = sorted_reads.plan(model, args.where, args.order, skip_last, self._resolve)
+            ordered = sorted_reads.plan(model, args.where, args.order, self._resolve)
             if ordered is not None:
                 return self._ordered(model, args, ordered)
         if args.streams and source.streams and not count:
@@ -135,8 +134,7 @@ class Reader:
         assert field.relation is not None
         inverse = field.relation.inverse if field.storage is Storage.CHILDREN else None
         if inverse is not None and not count and not self.registry.polymorphic(field):
-            skip_last = bool(args.skip and args.last is not None)
-            ordered = sorted_reads.plan_related(model, inverse, record["id"], args.where, args.order, skip_last)
+            ordered = sorted_reads.plan_related(model, inverse, record["id"], args.where, args.order)
             if ordered is not None:
                 return self._ordered(model, args, ordered)
         try:
@@ -239,24 +237,42 @@ class Reader:
 
     def _ordered(self, model: Model, args: ListArgs, plan: sorted_reads.Plan) -> Slice:
         """A page through an ordered index (query/sorted_reads.py): read forward from `after` for
-        `first`, or backward from `before` for `last`, as far as the page needs."""
+        `first`, or backward from `before` for `last`, as far as the page needs.
+
+        `skip` counts from the list's start, before the cursors: with no cursor and no `last` the
+        read drops its first matches; otherwise the skip-th match is read first, and the page
+        starts past it or past `after`, whichever is later. `hasPreviousPage` and `hasNextPage`
+        are exact: where the read stops at a cursor, whether a match stands there is asked of the
+        cursor's record, or else of the index (see `_reaches`)."""
+        after = self._cursor(model, args, plan, args.after)
+        before = self._cursor(model, args, plan, args.before)
         reverse = args.last is not None and args.first is None
-        after = plan.cursor_key(model, cursors.decode(args.after, 2)) if args.after else None
-        before = plan.cursor_key(model, cursors.decode(args.before, 2)) if args.before else None
-        wanted = args.last if reverse else None if args.first is None else (args.skip or 0) + args.first
+        read = Tally()
+        seen: dict[str, Record] = {}
+        lower, dropped, skipped = after, 0, False
+        if args.skip and (after is not None or reverse):
+            nth, found = self._nth_match(model, args, plan, args.skip, read)
+            if nth is None:
+                return Slice([], [], has_next=False, has_previous=found > 0)  # every match is skipped
+            skipped = True
+            if lower is None or order.compare(args.order, nth, lower) > 0:
+                lower = nth
+        elif args.skip:
+            dropped = args.skip
+        wanted = args.last if reverse else None if args.first is None else dropped + args.first
         size = max(1, min(self.page_cap, FULL_PAGE if wanted is None else wanted + 1))
-        candidates = self._index_records(model, plan, plan.reading(after, before, reverse), size, {after, before})
+        # One past the page tells whether there is more; a read from a cursor reads its record too.
+        query_size = size + ((before if reverse else lower) is not None)
+        candidates = self._in_order(model, args.order, plan, lower, before, reverse, query_size, read, seen=seen)
         records: list[Record] = []
-        examined = 0
         resume: str | None = None
         capped = False
         while wanted is None or len(records) <= wanted:
             chunk = list(itertools.islice(candidates, size))
             if not chunk:
                 break
-            examined += len(chunk)
             records += self._filter(model, args.where, chunk)
-            if examined >= self.page_cap and (wanted is None or len(records) <= wanted):
+            if read.count >= self.page_cap and (wanted is None or len(records) <= wanted):
                 if reverse or wanted is None:
                     raise too_many(model, self.page_cap)
                 # Stopped by the read cap, not by `first`: resume after the last record examined.
@@ -267,14 +283,18 @@ class Reader:
             assert args.last is not None
             more = len(records) > args.last
             chosen = list(reversed(records[: args.last]))
-            has_next, has_previous = args.before is not None, more or args.after is not None
+            has_previous = more or skipped or self._reaches(model, args, plan, after, seen, size, read, forward=False)
+            has_next = self._reaches(model, args, plan, before, seen, size, read, forward=True)
         else:
-            skip = args.skip or 0
-            chosen = records[skip:]
+            chosen = records[dropped:]
             more = args.first is not None and len(chosen) > args.first
             chosen = chosen if args.first is None else chosen[: args.first]
-            has_next = more or capped or args.before is not None
-            has_previous = args.after is not None or (skip > 0 and bool(records))
+            has_next = more or capped or self._reaches(model, args, plan, before, seen, size, read, forward=True)
+            has_previous = (
+                skipped
+                or (dropped > 0 and bool(records))
+                or self._reaches(model, args, plan, after, seen, size, read, forward=False)
+            )
             if args.last is not None:
                 has_previous = has_previous or len(chosen) > args.last
                 chosen = chosen[max(0, len(chosen) - args.last) :]
@@ -283,16 +303,106 @@ class Reader:
         positions = [cursors.encode(order.position(args.order, r)) for r in chosen]
         return Slice(chosen, positions, has_next=has_next, has_previous=has_previous, resume=resume)
 
+    def _cursor(
+        self, model: Model, args: ListArgs, plan: sorted_reads.Plan, cursor: str | None
+    ) -> cursors.Position | None:
+        if cursor is None:
+            return None
+        position = cursors.decode(cursor, len(args.order) + 1)
+        plan.cursor_bounds(model, args.order, position)  # refuses a position the index cannot hold
+        return position
+
+    def _nth_match(
+        self, model: Model, args: ListArgs, plan: sorted_reads.Plan, n: int, read: Tally
+    ) -> tuple[cursors.Position | None, int]:
+        """The position of the list's `n`th match (None when there are fewer), and how many were found."""
+        size = max(1, min(self.page_cap, n))
+        candidates = self._in_order(model, args.order, plan, None, None, False, size, read)
+        found = 0
+        while chunk := list(itertools.islice(candidates, size)):
+            matches = self._filter(model, args.where, chunk)
+            if found + len(matches) >= n:
+                return order.position(args.order, matches[n - found - 1]), n
+            found += len(matches)
+            if read.count >= self.page_cap:
+                raise too_many(model, self.page_cap)
+        return None, found
+
+    def _reaches(
+        self,
+        model: Model,
+        args: ListArgs,
+        plan: sorted_reads.Plan,
+        cursor: cursors.Position | None,
+        seen: dict[str, Record],
+        size: int,
+        read: Tally,
+        *,
+        forward: bool,
+    ) -> bool:
+        """Whether a match stands at the cursor's position or past it (`forward`), or at it or
+        before it: false without a cursor (the read reached the list's end). Asked only once the
+        page's read has reached the cursor, so the cursor's record, if it still stands there, is in
+        `seen`: when it matches, that tells. Else the index is read from the cursor on to the first
+        match. Past the read cap it is unknown: true, as Relay allows."""
+        if cursor is None:
+            return False
+        record = seen.get(cursor[-1])
+        if record is not None and self._filter(model, args.where, [record]):
+            return True
+        # Without a where-clause to judge by, the first record read is a match.
+        size = 1 if not args.where and len(args.order) == 1 else size
+        low, high = (cursor, None) if forward else (None, cursor)
+        candidates = self._in_order(model, args.order, plan, low, high, not forward, size, read, inclusive=True)
+        while read.count < self.page_cap:
+            chunk = list(itertools.islice(candidates, size))
+            if not chunk:
+                return False
+            if self._filter(model, args.where, chunk):
+                return True
+        return True
+
+    def _in_order(
+        self,
+        model: Model,
+        order_by: order.OrderBy,
+        plan: sorted_reads.Plan,
+        after: cursors.Position | None,
+        before: cursors.Position | None,
+        reverse: bool,
+        size: int,
+        read: Tally,
+        *,
+        inclusive: bool = False,
+        seen: dict[str, Record] | None = None,
+    ) -> Iterator[Record]:
+        """The records of `plan` between the positions `after` and `before` (exclusive, or
+        `inclusive`), in the list's order, or backward when `reverse`; read `size` a Query, not
+        yet judged by the where-clause. A record found at a bound's very position goes to `seen`."""
+        segments = plan.reading(
+            None if after is None else plan.cursor_bounds(model, order_by, after),
+            None if before is None else plan.cursor_bounds(model, order_by, before),
+            reverse,
+        )
+        for record in read.counted(self._index_records(model, plan, segments, size)):
+            at = order.position(order_by, record)
+            beyond = [order.compare(order_by, at, after)] if after is not None else []
+            beyond += [order.compare(order_by, before, at)] if before is not None else []
+            if 0 in beyond and seen is not None:
+                seen[record["id"]] = record
+            if any(_past(compared, inclusive) for compared in beyond):
+                continue
+            yield record
+
     def _index_records(
         self,
         model: Model,
         plan: sorted_reads.Plan,
         segments: list[tuple[sorted_reads.Segment, bool]],
         page_size: int,
-        excluded: set[str | None],
     ) -> Iterator[Record]:
         """The records of `segments` in reading order, each segment one Query per partition merged
-        by range key; the cursors' own records (`excluded`) left out: cursors are exclusive."""
+        by range key."""
         for segment, forward in segments:
             streams = [
                 _records(
@@ -302,10 +412,7 @@ class Reader:
                 )
                 for partition in plan.partitions
             ]
-            merged = heapq.merge(*streams, key=lambda r: plan.range_key(model, r), reverse=not forward)
-            for record in merged:
-                if plan.range_key(model, record) not in excluded:
-                    yield record
+            yield from heapq.merge(*streams, key=lambda r: plan.range_key(model, r), reverse=not forward)
 
     def _page_size(self, wanted: int | None, where_: where.Where | None) -> int:
         size = FULL_PAGE if where_ or wanted is None else wanted + 1
@@ -320,6 +427,23 @@ class Reader:
             return
         for value in source.values:
             yield from self.store.index_pages(model, source.index, value, condition, start, page_size)
+
+
+@dataclass
+class Tally:
+    """The items one ordered read has taken from its index, against the read cap."""
+
+    count: int = 0
+
+    def counted(self, records: Iterator[Record]) -> Iterator[Record]:
+        for record in records:
+            self.count += 1
+            yield record
+
+
+def _past(compared: int, inclusive: bool) -> bool:
+    """Whether a record `compared` to a bound (negative: on the near side) is left out by it."""
+    return compared < 0 or (compared == 0 and not inclusive)
 
 
 def _records(pages: Iterator[Page]) -> Iterator[Record]:

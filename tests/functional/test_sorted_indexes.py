@@ -443,3 +443,62 @@ def test_a_to_one_named_by_its_unique_field_is_resolved_to_its_id_first(blog: Ap
     # A field that is not unique is no equality on the relation: the read falls back, and agrees.
     by_name = page(blog, where={"author": {"match": {"name": ["ann"]}}}, orderBy={"createdAt": "DESC"}, first=2)
     assert node_ids(by_name) == node_ids(by_id)
+
+
+DELETE_POST = "mutation ($id: ID!) { deletePost(input: {where: {id: $id}}) { data { id } } }"
+NEWEST = {"createdAt": "DESC"}
+
+
+def dated_posts(api: Api, author: str, count: int) -> list[str]:
+    """`count` posts of `author`, newest first."""
+    posts = [new_post(api, f"p{n}", author, createdAt=f"2024-04-{1 + n:02d}T00:00:00.000Z") for n in range(count)]
+    return list(reversed(posts))
+
+
+def test_skip_counts_from_the_start_before_a_cursor_and_with_last(blog: Api) -> None:
+    newest = dated_posts(blog, new_user(blog, "ann"), 8)
+    cursors = [edge["cursor"] for edge in page(blog, orderBy=NEWEST, first=8)["edges"]]
+    with blog.calls() as calls:
+        # The three skipped are the list's first three, whether or not a cursor is past some of them.
+        assert node_ids(page(blog, orderBy=NEWEST, skip=3, after=cursors[0], first=2)) == newest[3:5]
+        assert node_ids(page(blog, orderBy=NEWEST, skip=3, after=cursors[4], first=2)) == newest[5:7]
+        found = page(blog, orderBy=NEWEST, skip=3, last=2)
+        assert node_ids(found) == newest[6:]
+        assert (found["pageInfo"]["hasPreviousPage"], found["pageInfo"]["hasNextPage"]) == (True, False)
+        assert node_ids(page(blog, orderBy=NEWEST, skip=6, last=4)) == newest[6:]
+        assert node_ids(page(blog, orderBy=NEWEST, skip=2, last=2, before=cursors[5])) == newest[3:5]
+        found = page(blog, orderBy=NEWEST, skip=9, last=2)
+        assert node_ids(found) == []
+        assert (found["pageInfo"]["hasPreviousPage"], found["pageInfo"]["hasNextPage"]) == (True, False)
+    assert "Scan" not in calls.counts
+
+
+def test_page_info_at_a_cursor_is_exact_and_free_while_its_record_stands_there(blog: Api) -> None:
+    newest = dated_posts(blog, new_user(blog, "ann"), 6)
+    cursors = [edge["cursor"] for edge in page(blog, orderBy=NEWEST, first=6)["edges"]]
+
+    def info(found: dict[str, Any]) -> tuple[bool, bool]:
+        return found["pageInfo"]["hasPreviousPage"], found["pageInfo"]["hasNextPage"]
+
+    with blog.calls() as calls:
+        forward = page(blog, orderBy=NEWEST, first=2, after=cursors[0])
+    assert (node_ids(forward), info(forward)) == (newest[1:3], (True, True))
+    # The cursor's own record is read at the start of the page, and tells: one Query per shard.
+    assert dict(calls.counts) == {"Query": 4}
+    backward = page(blog, orderBy=NEWEST, last=2, before=cursors[5])
+    assert (node_ids(backward), info(backward)) == (newest[3:5], (True, True))
+
+    for gone in (newest[0], newest[5]):
+        blog.data(DELETE_POST, {"id": gone})
+    with blog.calls() as calls:
+        forward = page(blog, orderBy=NEWEST, first=2, after=cursors[0])
+    assert (node_ids(forward), info(forward)) == (newest[1:3], (False, True))
+    # Nothing stands at the cursor any more: the index is read from it backward, one item a shard.
+    assert dict(calls.counts) == {"Query": 8}
+    backward = page(blog, orderBy=NEWEST, last=2, before=cursors[5])
+    assert (node_ids(backward), info(backward)) == (newest[3:5], (True, False))
+    # Between two cursors, both ends tell.
+    between = page(blog, orderBy=NEWEST, first=5, after=cursors[0], before=cursors[5])
+    assert (node_ids(between), info(between)) == (newest[1:5], (False, False))
+    between = page(blog, orderBy=NEWEST, first=2, after=cursors[1], before=cursors[4])
+    assert (node_ids(between), info(between)) == (newest[2:4], (True, True))
