@@ -350,7 +350,7 @@ class Reader:
         record = seen.get(cursor[-1])
         if record is not None and self._filter(model, args.where, [record]):
             return True
-        # Without a where-clause to judge by, the first record read is a match.
+        # Without a where-clause to judge by, the first record read is a match (a tie is read whole).
         size = 1 if not args.where and len(args.order) == 1 else size
         low, high = (cursor, None) if forward else (None, cursor)
         candidates = self._in_order(model, args.order, plan, low, high, not forward, size, read, inclusive=True)
@@ -384,7 +384,10 @@ class Reader:
             None if before is None else plan.cursor_bounds(model, order_by, before),
             reverse,
         )
-        for record in read.counted(self._index_records(model, plan, segments, size)):
+        records = read.counted(self._index_records(model, plan, segments, size))
+        if len(order_by) > 1:
+            records = self._ties_sorted(model, order_by, records, reverse)
+        for record in records:
             at = order.position(order_by, record)
             beyond = [order.compare(order_by, at, after)] if after is not None else []
             beyond += [order.compare(order_by, before, at)] if before is not None else []
@@ -393,6 +396,25 @@ class Reader:
             if any(_past(compared, inclusive) for compared in beyond):
                 continue
             yield record
+
+    def _ties_sorted(
+        self, model: Model, order_by: order.OrderBy, records: Iterator[Record], reverse: bool
+    ) -> Iterator[Record]:
+        """`records` in the index's order (the first order key, then the id) in the full order:
+        each run of records that tie on the first key is read whole, one past its end, and sorted
+        by the rest (backward when `reverse`). A tie past the read cap is refused, like any read
+        that needs more than the cap to answer."""
+        name = order_by[0][0].name
+        tie: list[Record] = []
+        for record in itertools.chain(records, [None]):
+            if tie and (record is None or record.get(name) != tie[0].get(name)):
+                ordered = order.sort(order_by, tie)
+                yield from reversed(ordered) if reverse else ordered
+                tie = []
+            if record is not None:
+                tie.append(record)
+                if len(tie) > self.page_cap:
+                    raise too_many(model, self.page_cap)
 
     def _index_records(
         self,

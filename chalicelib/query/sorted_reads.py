@@ -2,8 +2,9 @@
 
 An index serves a read when the where-clause is equality on all of its `fields` (`match` with
 values, or for a to-one relation `{match: {id: [...]}}`, or a relation list read through that
-to-one), and `orderBy` is its `sortBy` alone, in either direction. An optional `range` on
-`sortBy` narrows the key condition. What remains of the where-clause is checked on what comes
+to-one), and `orderBy` starts with its `sortBy`, in either direction. Further order keys order
+the records that tie on `sortBy`: the reader reads each tie whole and sorts it in memory. An
+optional `range` on `sortBy` narrows the key condition. What remains of the where-clause is checked on what comes
 back. A plan reads one partition per combination of the equality values (at most
 `MAX_PARTITIONS`), or every shard of an index without `fields`, and merges them.
 
@@ -62,8 +63,9 @@ class Plan:
         return sorted_keys.range_key(model, self.index, record.get(self.index.sort_by), record["id"])
 
     def cursor_bounds(self, model: Model, order_by: order.OrderBy, position: list[Any]) -> Bounds:
-        """The range keys a cursor's position bounds a read with: its own key. A position no record
-        of this index could hold is a client error."""
+        """The range keys a cursor's position bounds a read with: its own key; or, when more order
+        keys follow the index's, every key of its sortBy value, whose records those keys order in
+        memory. A position no record of this index could hold is a client error."""
         if not order.comparable(order_by, position):
             raise _not_a_position()
         value, record_id = position[0], position[-1]
@@ -73,7 +75,11 @@ class Plan:
             raise _not_a_position() from None
         if not record_id or len(key.encode()) > MAX_SORT_KEY_BYTES:
             raise _not_a_position()  # longer than any key a write lets through
-        return key, key
+        if len(order_by) == 1:
+            return key, key
+        field = model.fields[self.index.sort_by]
+        start = sorted_keys.NULL_PREFIX if value is None else sorted_keys.value_prefix(field, value)
+        return start, start + LAST_CHAR
 
     def reading(self, after: Bounds | None, before: Bounds | None, reverse: bool) -> list[tuple[Segment, bool]]:
         """The segments to read, in reading order, each with its physical direction (forward or
@@ -121,7 +127,7 @@ def plan(
 
     A to-one named by a unique field of its target (`author: {match: {email: [...]}}`) is
     resolved to ids by `resolve`, only when an index would use it."""
-    if len(order_by) != 1:
+    if not order_by:
         return None
     sort_field, descending = order_by[0]
     equal = _equalities(model, where_)
@@ -156,7 +162,7 @@ def plan_related(
     model: Model, inverse: str, record_id: str, where_: where.Where | None, order_by: order.OrderBy
 ) -> Plan | None:
     """A list read through the to-one `inverse` of `model`: equality on it, to `record_id`."""
-    if len(order_by) != 1:
+    if not order_by:
         return None
     sort_field, descending = order_by[0]
     for number, index in enumerate(model.sorted_indexes):

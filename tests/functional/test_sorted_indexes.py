@@ -502,3 +502,51 @@ def test_page_info_at_a_cursor_is_exact_and_free_while_its_record_stands_there(b
     assert (node_ids(between), info(between)) == (newest[1:5], (False, False))
     between = page(blog, orderBy=NEWEST, first=2, after=cursors[1], before=cursors[4])
     assert (node_ids(between), info(between)) == (newest[2:4], (True, True))
+
+
+@pytest.mark.parametrize(("created", "title"), [("DESC", "ASC"), ("ASC", "DESC")])
+def test_further_order_keys_order_the_ties_of_the_first_and_cursors_resume_inside_a_tie(
+    many: tuple[Api, list[dict[str, Any]], list[str]], created: str, title: str
+) -> None:
+    api, records, (ann, _) = many
+    fields = load_schema(SCHEMA).model("Post").fields
+    by = [(fields["createdAt"], created == "DESC"), (fields["title"], title == "DESC")]
+    every = [r["id"] for r in order.sort(by, records)]
+    order_by = {"createdAt": created, "title": title}
+    with api.calls() as calls:
+        first = page(api, orderBy=order_by, first=20)
+    assert node_ids(first) == every[:20]
+    # The page's last tie is read to its end, one past it: still one Query per shard.
+    assert dict(calls.counts) == {"Query": 4}
+    # Pages of 7 end inside ties (of up to 4 posts, and 16 nulls): each resumes exactly.
+    seen: list[str] = []
+    after = None
+    while True:
+        found = page(api, orderBy=order_by, first=7, after=after)
+        seen += node_ids(found)
+        if not found["pageInfo"]["hasNextPage"]:
+            break
+        after = found["pageInfo"]["endCursor"]
+    assert seen == every
+    cursors = [edge["cursor"] for edge in page(api, orderBy=order_by, first=1000, skip=500)["edges"]]
+    backward = page(api, orderBy=order_by, last=5, before=cursors[3])
+    assert node_ids(backward) == every[498:503]
+    assert (backward["pageInfo"]["hasPreviousPage"], backward["pageInfo"]["hasNextPage"]) == (True, True)
+    assert node_ids(page(api, orderBy=order_by, last=3)) == every[-3:]
+    assert node_ids(page(api, orderBy=order_by, skip=2, last=3, after=cursors[0])) == every[-3:]
+    # Through the relation too, the further key in the order written.
+    anns = [r["id"] for r in order.sort(by, [r for r in records if r["author"] == ann])]
+    listed = api.data(USER_POSTS, {"id": ann, "orderBy": order_by, "first": 9})["user"]["posts"]
+    assert [p["id"] for p in listed] == anns[:9]
+
+
+def test_a_tie_longer_than_the_read_cap_is_refused(make_api: Callable[..., Api], tmp_path: Path) -> None:
+    api = api_on(make_api, tmp_path, SCHEMA, page_cap=5)
+    for number in range(6):
+        new_post(api, f"p{number}", createdAt="2024-05-01T00:00:00.000Z")
+    new_post(api, "later", createdAt="2024-05-02T00:00:00.000Z")
+    # Ordered by the index's key alone, the tie is read a page at a time.
+    assert len(node_ids(page(api, orderBy={"createdAt": "DESC"}, first=2))) == 2
+    result = api.query(POSTS, {"orderBy": {"createdAt": "DESC", "title": "ASC"}, "first": 2})
+    assert result["errors"][0]["extensions"]["code"] == INVALID_INPUT
+    assert "needs more than 5 records" in result["errors"][0]["message"]
