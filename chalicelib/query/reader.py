@@ -136,7 +136,9 @@ class Reader:
         if inverse is not None and not count and not self.registry.polymorphic(field):
             ordered = sorted_reads.plan_related(model, inverse, record["id"], args.where, args.order)
             if ordered is not None:
-                return self._ordered(model, args, ordered)
+                # The same list of the other records of the group is read alongside (see `_ordered`).
+                group = [ordered.partition(model, [r["id"]]) for r in self.loader.group_of(field, record)]
+                return self._ordered(model, args, ordered, [p for p in group if p is not None])
         try:
             related = self.loader.related(field, record)
         except ApiError as error:
@@ -235,7 +237,7 @@ class Reader:
         found = (self.store.find_unique(target, unique, value) for value in values)
         return [record["id"] for record in found if record is not None]
 
-    def _ordered(self, model: Model, args: ListArgs, plan: sorted_reads.Plan) -> Slice:
+    def _ordered(self, model: Model, args: ListArgs, plan: sorted_reads.Plan, group: list[str] | None = None) -> Slice:
         """A page through an ordered index (query/sorted_reads.py): read forward from `after` for
         `first`, or backward from `before` for `last`, as far as the page needs.
 
@@ -243,7 +245,11 @@ class Reader:
         read drops its first matches; otherwise the skip-th match is read first, and the page
         starts past it or past `after`, whichever is later. `hasPreviousPage` and `hasNextPage`
         are exact: where the read stops at a cursor, whether a match stands there is asked of the
-        cursor's record, or else of the index (see `_reaches`)."""
+        cursor's record, or else of the index (see `_reaches`).
+
+        A relation list names the partitions of its parent's `group`: a read from the start of the
+        list reads the first page of each of them at once, concurrently (Loader.prefetch_sorted),
+        so that a list of parents costs one round of Queries, not one Query after another."""
         after = self._cursor(model, args, plan, args.after)
         before = self._cursor(model, args, plan, args.before)
         reverse = args.last is not None and args.first is None
@@ -263,12 +269,25 @@ class Reader:
         size = max(1, min(self.page_cap, FULL_PAGE if wanted is None else wanted + 1))
         # One past the page tells whether there is more; a read from a cursor reads its record too.
         query_size = size + ((before if reverse else lower) is not None)
-        candidates = self._in_order(model, args.order, plan, lower, before, reverse, query_size, read, seen=seen)
+        from_start = lower is None and before is None
+        candidates = self._in_order(
+            model,
+            args.order,
+            plan,
+            lower,
+            before,
+            reverse,
+            query_size,
+            read,
+            seen=seen,
+            group=group if from_start else None,
+        )
         records: list[Record] = []
         resume: str | None = None
         capped = False
         while wanted is None or len(records) <= wanted:
-            chunk = list(itertools.islice(candidates, size))
+            # No more than the page still lacks: a record past them could start another Query.
+            chunk = list(itertools.islice(candidates, size if wanted is None else wanted + 1 - len(records)))
             if not chunk:
                 break
             records += self._filter(model, args.where, chunk)
@@ -375,15 +394,19 @@ class Reader:
         *,
         inclusive: bool = False,
         seen: dict[str, Record] | None = None,
+        group: list[str] | None = None,
     ) -> Iterator[Record]:
         """The records of `plan` between the positions `after` and `before` (exclusive, or
         `inclusive`), in the list's order, or backward when `reverse`; read `size` a Query, not
-        yet judged by the where-clause. A record found at a bound's very position goes to `seen`."""
+        yet judged by the where-clause. A record found at a bound's very position goes to `seen`;
+        the first pages of the `group`'s partitions are read ahead with this one's."""
         segments = plan.reading(
             None if after is None else plan.cursor_bounds(model, order_by, after),
             None if before is None else plan.cursor_bounds(model, order_by, before),
             reverse,
         )
+        if group:
+            self.loader.prefetch_sorted(model, plan, segments, size, group)
         records = read.counted(self._index_records(model, plan, segments, size))
         if len(order_by) > 1:
             records = self._ties_sorted(model, order_by, records, reverse)
@@ -427,11 +450,7 @@ class Reader:
         by range key."""
         for segment, forward in segments:
             streams = [
-                _records(
-                    self.store.sorted_pages(
-                        model, plan.number, partition, (segment.low, segment.high), forward, page_size
-                    )
-                )
+                _records(self.loader.sorted_pages(model, plan, partition, segment, forward, page_size))
                 for partition in plan.partitions
             ]
             yield from heapq.merge(*streams, key=lambda r: plan.range_key(model, r), reverse=not forward)

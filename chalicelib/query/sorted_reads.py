@@ -62,6 +62,11 @@ class Plan:
     def range_key(self, model: Model, record: dict[str, Any]) -> str:
         return sorted_keys.range_key(model, self.index, record.get(self.index.sort_by), record["id"])
 
+    def partition(self, model: Model, values: list[Any]) -> str | None:
+        """The partition of the records whose `fields` hold `values` (for a relation list, its
+        parent's id)."""
+        return sorted_keys.equality_key(model, self.index, values)
+
     def cursor_bounds(self, model: Model, order_by: order.OrderBy, position: list[Any]) -> Bounds:
         """The range keys a cursor's position bounds a read with: its own key; or, when more order
         keys follow the index's, every key of its sortBy value, whose records those keys order in

@@ -627,10 +627,18 @@ def test_connection_pages_the_ordered_matches(
 
 # The same schema with ordered indexes on every field `orderBy` takes but the id: orders whose
 # first key is one of them are then read through its index (query/sorted_reads.py), the further
-# keys ordering its ties, and must answer the same.
-INDEXED_CITIES = CITIES_SCHEMA.read_text().replace(
-    "type City {",
-    'type City @index(sortBy: "name") @index(sortBy: "population", shards: 3) @index(sortBy: "founded", shards: 1) {',
+# keys ordering its ties, and must answer the same. A city's users likewise, by their address.
+INDEXED_CITIES = (
+    CITIES_SCHEMA.read_text()
+    .replace(
+        "type City {",
+        'type City @index(sortBy: "name") @index(sortBy: "population", shards: 3)'
+        ' @index(sortBy: "founded", shards: 1) {',
+    )
+    .replace(
+        "type User {",
+        'type User @index(fields: ["address"], sortBy: "displayname") @index(fields: ["address"], sortBy: "email") {',
+    )
 )
 
 
@@ -653,6 +661,87 @@ def test_indexed_connection_pages_the_ordered_matches(
     world = load(indexed, dataset)
     for generated, order_by, page in queries:
         check_page(indexed, world, resolve(generated, world), order_by, page, indexed=True)
+
+
+CITY_USERS = """
+query ($where: UserWhereInput, $orderBy: UserOrderByInput, $first: Int, $last: Int, $skip: Int,
+       $after: String, $before: String) {
+  cities {
+    id
+    user(where: $where, orderBy: $orderBy, first: $first, last: $last, skip: $skip, after: $after, before: $before) {
+      id
+    }
+  }
+}
+"""
+# Orders of a city's users that an index serves: displayname or email first.
+user_order_bys: st.SearchStrategy[OrderBy] = st.lists(
+    st.tuples(st.sampled_from(["displayname", "email", "id"]), st.sampled_from(DIRECTIONS)),
+    min_size=1,
+    max_size=2,
+    unique_by=lambda t: t[0],
+).filter(lambda order_by: order_by[0][0] != "id")
+
+
+@contextmanager
+def sent_queries(api: Api) -> Iterator[list[dict[str, Any]]]:
+    """The parameters of every Query sent inside the block."""
+    sent: list[dict[str, Any]] = []
+
+    def hook(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "Query":
+            sent.append(params)
+
+    clients = api.service.tables.clients()
+    for client in clients:
+        client.meta.events.register("provide-client-params.dynamodb", hook)
+    try:
+        yield sent
+    finally:
+        for client in clients:
+            client.meta.events.unregister("provide-client-params.dynamodb", hook)
+
+
+@SETTINGS
+@given(
+    dataset=datasets(min_cities=1),
+    queries=st.lists(st.tuples(st.none() | user_wheres(1), user_order_bys, page_args), min_size=1, max_size=4),
+)
+def test_indexed_relation_lists_page_each_parents_ordered_matches(
+    indexed: Api, dataset: Dataset, queries: list[tuple[Where | None, OrderBy, PageArgs]]
+) -> None:
+    """`cities { user(...) }` reads each city's users through the index of their address, the
+    first pages of every city at once. Cursors are positions in the order, so one taken from the
+    list of every user pages each city's list."""
+    world = load(indexed, dataset)
+    for generated, order_by, page in queries:
+        where = resolve(generated, world)
+        every = connection(indexed, "User", count=False, orderBy=order_input(order_by))
+        universe = edge_ids(every)
+        assert universe == [u["id"] for u in ordered(list(world.users.values()), order_by)]
+        cursors = [e["cursor"] for e in every["edges"]]
+        after = None if page.after is None or not cursors else page.after % len(cursors)
+        before = None if page.before is None or not cursors else page.before % len(cursors)
+        at = PageArgs(page.skip, page.first, page.last, after, before, foreign=True)
+        variables = {
+            "where": where,
+            "orderBy": order_input(order_by),
+            "skip": at.skip,
+            "first": at.first,
+            "last": at.last,
+            "after": None if after is None else cursors[after],
+            "before": None if before is None else cursors[before],
+        }
+        with sent_queries(indexed) as sent:
+            found = indexed.data(CITY_USERS, variables)["cities"]
+        if "address" not in json.dumps(where):
+            # Each city's list is read through an ordered index (a relation filter reads other lists).
+            assert all(q.get("IndexName", "").startswith("sorted-") for q in sent), sent
+        for city in found:
+            users = [u for u in world.users_of(world.cities[city["id"]]) if holds(world, "User", where or {}, u)]
+            expected = paged([u["id"] for u in ordered(users, order_by)], at, universe)
+            coverage(expected.ids, len(users))
+            assert [u["id"] for u in city["user"]] == expected.ids, (where, order_by, at, city["id"])
 
 
 class Refused(Exception):

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ import pytest
 from chalicelib.api import ids
 from chalicelib.errors import INVALID_INPUT
 from chalicelib.query import order
+from chalicelib.query.loader import CONCURRENT_QUERIES
 from chalicelib.schema.loader import SchemaError, load_schema
 from chalicelib.store import sorted_keys
 from tests.conftest import Api
@@ -550,3 +554,71 @@ def test_a_tie_longer_than_the_read_cap_is_refused(make_api: Callable[..., Api],
     result = api.query(POSTS, {"orderBy": {"createdAt": "DESC", "title": "ASC"}, "first": 2})
     assert result["errors"][0]["extensions"]["code"] == INVALID_INPUT
     assert "needs more than 5 records" in result["errors"][0]["message"]
+
+
+USERS_POSTS = """
+query ($orderBy: PostOrderByInput, $first: Int, $where: PostWhereInput) {
+  users(first: 20) { id posts(orderBy: $orderBy, first: $first, where: $where) { id } }
+}
+"""
+
+
+@contextmanager
+def queries_in_flight(api: Api) -> Iterator[list[int]]:
+    """The most Queries in flight at once inside the block, in a list of one. Each is held 20 ms
+    before it is sent, so that Queries sent together overlap however fast the embedded DynamoDB is."""
+    lock = threading.Lock()
+    now, peak = [0], [0]
+
+    def before(model: Any, **_: Any) -> None:
+        if model.name == "Query":
+            with lock:
+                now[0] += 1
+                peak[0] = max(peak[0], now[0])
+            time.sleep(0.02)
+
+    def after(model: Any, **_: Any) -> None:
+        if model.name == "Query":
+            with lock:
+                now[0] -= 1
+
+    clients = api.service.tables.clients()
+    for client in clients:
+        client.meta.events.register("before-call.dynamodb", before)
+        client.meta.events.register("after-call.dynamodb", after)
+    try:
+        yield peak
+    finally:
+        for client in clients:
+            client.meta.events.unregister("before-call.dynamodb", before)
+            client.meta.events.unregister("after-call.dynamodb", after)
+
+
+def test_a_list_of_parents_reads_each_ones_ordered_page_with_one_query_all_sent_together(blog: Api) -> None:
+    users = [new_user(blog, f"u{n}") for n in range(12)]
+    # Four posts each: a page of three and one more to tell that there is more.
+    newest = {user: dated_posts(blog, user, 4) for user in users}
+    for direction in ("DESC", "ASC"):
+        with blog.calls() as calls, queries_in_flight(blog) as peak:
+            found = blog.data(USERS_POSTS, {"orderBy": {"createdAt": direction}, "first": 3})["users"]
+        for user in found:
+            expected = newest[user["id"]] if direction == "DESC" else list(reversed(newest[user["id"]]))
+            assert [p["id"] for p in user["posts"]] == expected[:3]
+        # The users' Scan, then one Query per user's partition of the index: no more.
+        assert dict(calls.counts) == {"Scan": 1, "Query": len(users)}
+        # Sent together, as many at once as the loader allows.
+        assert 1 < peak[0] <= CONCURRENT_QUERIES
+
+
+def test_a_parents_page_read_ahead_goes_on_where_it_ended(blog: Api) -> None:
+    users = [new_user(blog, f"u{n}") for n in range(3)]
+    newest = {user: dated_posts(blog, user, 7) for user in users}
+    titles = {f"p{n}" for n in range(7) if n % 3}
+    where = {"match": {"title": sorted(titles)}}
+    with blog.calls() as calls:
+        found = blog.data(USERS_POSTS, {"orderBy": {"createdAt": "DESC"}, "first": 3, "where": where})["users"]
+    kept = {p["id"] for p in blog.data("{ posts { id title } }")["posts"] if p["title"] in titles}
+    for user in found:
+        assert [p["id"] for p in user["posts"]] == [p for p in newest[user["id"]] if p in kept][:3]
+    # A first page of four read ahead for each user holds fewer than four matches: each reads on, once.
+    assert dict(calls.counts) == {"Scan": 1, "Query": 2 * len(users)}
