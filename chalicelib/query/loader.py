@@ -214,12 +214,18 @@ class Loader:
             yield Page([r for r in page.records if r["id"] != last_id], page.last_key, page.scanned)
 
     def prefetch_sorted(
-        self, model: Model, plan: Plan, segments: list[tuple[Segment, bool]], page_size: int, partitions: list[str]
+        self,
+        model: Model,
+        plan: Plan,
+        segments: list[tuple[Segment, bool]],
+        page_size: int,
+        partitions: list[str],
+        needed: int,
     ) -> None:
         """Read ahead, concurrently, the first page of each of `partitions` (the lists of a group's
         records) that a read of `segments` takes first: of the first segment, and of the next ones
-        while the pages so far end short of `page_size` records (a descending read that reaches the
-        nulls)."""
+        while the pages so far end short of the `needed` records (a descending read that reaches
+        the nulls)."""
         if not segments:
             return
         segment, forward = segments[0]
@@ -235,7 +241,7 @@ class Loader:
                 bounds = (segment.low, segment.high)
                 pages_of = self.store.sorted_pages(model, plan.number, partition, bounds, forward, page_size)
                 pages.append(next(pages_of, None) or Page([], None, 0))
-                if pages[-1].last_key is not None or sum(len(p.records) for p in pages) >= page_size:
+                if pages[-1].last_key is not None or sum(len(p.records) for p in pages) >= needed:
                     break
             return pages
 

@@ -267,8 +267,9 @@ class Reader:
             dropped = args.skip
         wanted = args.last if reverse else None if args.first is None else dropped + args.first
         size = max(1, min(self.page_cap, FULL_PAGE if wanted is None else wanted + 1))
-        # One past the page tells whether there is more; a read from a cursor reads its record too.
-        query_size = size + ((before if reverse else lower) is not None)
+        # One past the page tells whether there is more; a read from a cursor reads its record too,
+        # and with further order keys one more tells that the page's last tie has ended.
+        query_size = size + ((before if reverse else lower) is not None) + (len(args.order) > 1)
         from_start = lower is None and before is None
         candidates = self._in_order(
             model,
@@ -281,6 +282,7 @@ class Reader:
             read,
             seen=seen,
             group=group if from_start else None,
+            needed=size,
         )
         records: list[Record] = []
         resume: str | None = None
@@ -335,10 +337,11 @@ class Reader:
         self, model: Model, args: ListArgs, plan: sorted_reads.Plan, n: int, read: Tally
     ) -> tuple[cursors.Position | None, int]:
         """The position of the list's `n`th match (None when there are fewer), and how many were found."""
-        size = max(1, min(self.page_cap, n))
+        # With further order keys, one more tells that the nth record's tie has ended.
+        size = max(1, min(self.page_cap, n)) + (len(args.order) > 1)
         candidates = self._in_order(model, args.order, plan, None, None, False, size, read)
         found = 0
-        while chunk := list(itertools.islice(candidates, size)):
+        while chunk := list(itertools.islice(candidates, n - found)):
             matches = self._filter(model, args.where, chunk)
             if found + len(matches) >= n:
                 return order.position(args.order, matches[n - found - 1]), n
@@ -395,22 +398,21 @@ class Reader:
         inclusive: bool = False,
         seen: dict[str, Record] | None = None,
         group: list[str] | None = None,
+        needed: int = 0,
     ) -> Iterator[Record]:
         """The records of `plan` between the positions `after` and `before` (exclusive, or
         `inclusive`), in the list's order, or backward when `reverse`; read `size` a Query, not
         yet judged by the where-clause. A record found at a bound's very position goes to `seen`;
-        the first pages of the `group`'s partitions are read ahead with this one's."""
+        the first pages of the `group`'s partitions are read ahead with this one's, as far as
+        `needed` records."""
         segments = plan.reading(
             None if after is None else plan.cursor_bounds(model, order_by, after),
             None if before is None else plan.cursor_bounds(model, order_by, before),
             reverse,
         )
         if group:
-            self.loader.prefetch_sorted(model, plan, segments, size, group)
-        records = read.counted(self._index_records(model, plan, segments, size))
-        if len(order_by) > 1:
-            records = self._ties_sorted(model, order_by, records, reverse)
-        for record in records:
+            self.loader.prefetch_sorted(model, plan, segments, size, group, needed)
+        for record in self._segments_in_order(model, order_by, plan, segments, reverse, size, read):
             at = order.position(order_by, record)
             beyond = [order.compare(order_by, at, after)] if after is not None else []
             beyond += [order.compare(order_by, before, at)] if before is not None else []
@@ -419,6 +421,25 @@ class Reader:
             if any(_past(compared, inclusive) for compared in beyond):
                 continue
             yield record
+
+    def _segments_in_order(
+        self,
+        model: Model,
+        order_by: order.OrderBy,
+        plan: sorted_reads.Plan,
+        segments: list[tuple[sorted_reads.Segment, bool]],
+        reverse: bool,
+        size: int,
+        read: Tally,
+    ) -> Iterator[Record]:
+        """The records of `segments` in the list's order (the index's, its ties sorted by the
+        further keys), or backward when `reverse`; each segment read only once the ones before it
+        are: a tie never spans two (values and nulls)."""
+        for segment, forward in segments:
+            records = read.counted(self._index_records(model, plan, segment, forward, size))
+            if len(order_by) > 1:
+                records = self._ties_sorted(model, order_by, records, reverse)
+            yield from records
 
     def _ties_sorted(
         self, model: Model, order_by: order.OrderBy, records: Iterator[Record], reverse: bool
@@ -440,20 +461,14 @@ class Reader:
                     raise too_many(model, self.page_cap)
 
     def _index_records(
-        self,
-        model: Model,
-        plan: sorted_reads.Plan,
-        segments: list[tuple[sorted_reads.Segment, bool]],
-        page_size: int,
+        self, model: Model, plan: sorted_reads.Plan, segment: sorted_reads.Segment, forward: bool, page_size: int
     ) -> Iterator[Record]:
-        """The records of `segments` in reading order, each segment one Query per partition merged
-        by range key."""
-        for segment, forward in segments:
-            streams = [
-                _records(self.loader.sorted_pages(model, plan, partition, segment, forward, page_size))
-                for partition in plan.partitions
-            ]
-            yield from heapq.merge(*streams, key=lambda r: plan.range_key(model, r), reverse=not forward)
+        """The records of `segment` in reading order: one Query per partition, merged by range key."""
+        streams = [
+            _records(self.loader.sorted_pages(model, plan, partition, segment, forward, page_size))
+            for partition in plan.partitions
+        ]
+        return heapq.merge(*streams, key=lambda r: plan.range_key(model, r), reverse=not forward)
 
     def _page_size(self, wanted: int | None, where_: where.Where | None) -> int:
         size = FULL_PAGE if where_ or wanted is None else wanted + 1
