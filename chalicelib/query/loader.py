@@ -3,8 +3,10 @@
 Records resolved together (the items of one list) form a group. The first time a relation field
 is resolved on any record of a group, the related records of the whole group are loaded at once:
 to-one ids 100 per BatchGetItem; to-many lists one Query per record (DynamoDB has no multi-key
-Query), sent concurrently, at most `CONCURRENT_QUERIES` at a time. The loaded records form the
-next group. Records already loaded in the request are not read again.
+Query), sent concurrently, at most `CONCURRENT_QUERIES` at a time. A page of a to-many is read
+the same way: its first page for every record of the group at once, whether in id order or
+through an ordered index (query/sorted_reads.py). The loaded records form the next group.
+Records already loaded in the request are not read again.
 
 A to-many loaded whole (for a relation filter, `exists`, a count, raw data) reads at most
 `cap` links per record; past that the request is refused, never answered from part of a list.
@@ -27,7 +29,9 @@ from typing import TypeVar
 from chalicelib.api import ids
 from chalicelib.errors import INVALID_INPUT, ApiError
 from chalicelib.query.cursors import Cursors
+from chalicelib.query.sorted_reads import Plan, Segment
 from chalicelib.schema.registry import Field, Model, Registry, Storage
+from chalicelib.store import sorted_keys
 from chalicelib.store.record import Record
 from chalicelib.store.records import Page, RecordStore, linked_model
 
@@ -74,6 +78,8 @@ class Loader:
         self._lists: dict[tuple[str, str], list[str]] = {}
         # The first page of to-many lists, by (field name, record id, page size).
         self._first_pages: dict[tuple[str, str, int], Page] = {}
+        # The first page of a stretch of an ordered index's partition, by `_sorted_key`.
+        self._first_sorted: dict[SortedKey, Page] = {}
 
     def load(self, model: Model, ids: Iterable[str]) -> dict[str, Record]:
         """The records of `ids` that exist, reading only those not read yet in this request."""
@@ -189,6 +195,65 @@ class Loader:
         if first.last_key is not None:
             yield from self.store.related_pages(field, record["id"], first.last_key["id"]["S"], page_size)
 
+    def sorted_pages(
+        self, model: Model, plan: Plan, partition: str, segment: Segment, forward: bool, page_size: int
+    ) -> Iterator[Page]:
+        """One partition of `plan`'s index within `segment`, page by page (see
+        `RecordStore.sorted_pages`). A first page read ahead for the group (`prefetch_sorted`) is
+        not read again: the read goes on from its last key."""
+        bounds = (segment.low, segment.high)
+        first = self._first_sorted.get(_sorted_key(model, plan, partition, segment, forward, page_size))
+        if first is None:
+            yield from self.store.sorted_pages(model, plan.number, partition, bounds, forward, page_size)
+            return
+        yield first
+        if first.last_key is None:
+            return
+        # The store reads from a bound, not a start key: from the last key read, inclusive, without its record.
+        last = first.last_key[sorted_keys.range_attribute(model, plan.index)]["S"]
+        rest = segment.clipped(last, None) if forward else segment.clipped(None, last)
+        if rest is None:
+            return
+        last_id = first.last_key["id"]["S"]
+        for page in self.store.sorted_pages(model, plan.number, partition, (rest.low, rest.high), forward, page_size):
+            yield Page([r for r in page.records if r["id"] != last_id], page.last_key, page.scanned)
+
+    def prefetch_sorted(
+        self,
+        model: Model,
+        plan: Plan,
+        segments: list[tuple[Segment, bool]],
+        page_size: int,
+        partitions: list[str],
+        needed: int,
+    ) -> None:
+        """Read ahead, concurrently, the first page of each of `partitions` (the lists of a group's
+        records) that a read of `segments` takes first: of the first segment, and of the next ones
+        while the pages so far end short of the `needed` records (a descending read that reaches
+        the nulls)."""
+        if not segments:
+            return
+        segment, forward = segments[0]
+        wanted = [
+            p
+            for p in dict.fromkeys(partitions)
+            if _sorted_key(model, plan, p, segment, forward, page_size) not in self._first_sorted
+        ]
+
+        def first_pages(partition: str) -> list[Page]:
+            pages: list[Page] = []
+            for segment, forward in segments:
+                bounds = (segment.low, segment.high)
+                pages_of = self.store.sorted_pages(model, plan.number, partition, bounds, forward, page_size)
+                pages.append(next(pages_of, None) or Page([], None, 0))
+                if pages[-1].last_key is not None or sum(len(p.records) for p in pages) >= needed:
+                    break
+            return pages
+
+        for partition, pages in zip(wanted, concurrently(first_pages, wanted), strict=True):
+            for (segment, forward), page in zip(segments, pages, strict=False):
+                self._first_sorted[_sorted_key(model, plan, partition, segment, forward, page_size)] = page
+
     def fresh(self) -> Loader:
         """A loader for the same caller that has read nothing yet."""
         return Loader(self.registry, self.store, self.readable, self.cap, self.cursors)
@@ -206,6 +271,15 @@ class Loader:
             if model.fields.get(field.name) is field:
                 return model
         raise KeyError(f"no model has field {field.name} of record {record.get('id')}")
+
+
+# A stretch of an ordered index's partition read a page at a time: model, index, partition, bounds,
+# direction, page size.
+SortedKey = tuple[str, int, str, str | None, str | None, bool, int]
+
+
+def _sorted_key(model: Model, plan: Plan, partition: str, segment: Segment, forward: bool, page_size: int) -> SortedKey:
+    return (model.name, plan.number, partition, segment.low, segment.high, forward, page_size)
 
 
 def too_many(model: Model, cap: int) -> ApiError:

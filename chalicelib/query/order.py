@@ -6,6 +6,7 @@ The id as a last key makes every order total, so pages never overlap or skip a r
 
 from __future__ import annotations
 
+import math
 from functools import cmp_to_key
 from typing import Any
 
@@ -26,6 +27,23 @@ def parse_order(fields: dict[str, Field], order_by: dict[str, str] | None, writt
 
 def position(order: OrderBy, record: Record) -> list[Any]:
     return [record.get(field.name) for field, _ in order] + [record["id"]]
+
+
+def comparable(order: OrderBy, position: list[Any]) -> bool:
+    """Whether a position from a client's cursor holds values `compare` can set against the
+    records' (a tampered cursor may hold a list, or a string for a number)."""
+    for (field, _), value in zip(order, position, strict=False):
+        if value is None:
+            continue
+        if field.type_name == "Boolean":
+            ok = isinstance(value, bool)
+        elif field.type_name in ("Int", "Float"):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        else:
+            ok = isinstance(value, str)
+        if not ok:
+            return False
+    return isinstance(position[-1], str)
 
 
 def compare(order: OrderBy, left: list[Any], right: list[Any]) -> int:

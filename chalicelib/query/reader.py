@@ -27,7 +27,7 @@ from typing import Any
 from chalicelib.errors import INVALID_INPUT, ApiError
 from chalicelib.query import counts, order, sorted_reads, where
 from chalicelib.query.conditions import compile_where
-from chalicelib.query.cursors import ListCursors
+from chalicelib.query.cursors import ListCursors, Position
 from chalicelib.query.loader import FULL_PAGE, Loader, too_many
 from chalicelib.schema.registry import Field, Model, Registry, Storage
 from chalicelib.store import counters
@@ -110,8 +110,7 @@ class Reader:
         cursors = self.cursors.of_list(model.name, args.order)
         source = plan_source(model, args.where)
         if source.ids is None and not count:
-            skip_last = bool(args.skip and args.last is not None)
-            ordered = sorted_reads.plan(model, args.where, args.order, skip_last, self._resolve)
+            ordered = sorted_reads.plan(model, args.where, args.order, self._resolve)
             if ordered is not None:
                 return self._ordered(model, args, ordered, cursors)
         if args.streams and source.streams and not count:
@@ -139,7 +138,9 @@ class Reader:
             counted = self._counted(counts.plan(model, args.where, self._resolve, fixed), model)
             if counted is not None:
                 return self._with_count(model, args, counted, page, lambda: self.read_related(field, record, args))
-        cursors = self.cursors.of_list(f"relation {field.name} to {field.type_name}", args.order)
+        # Its cursors are its records' model's: a position in the same order means the same in
+        # any list of that model (a page of every user resumes each city's users).
+        cursors = self.cursors.of_list(field.type_name, args.order)
         if args.streams and not count:
             after = cursors.decode(args.after, 1)[0] if args.after else None
             if after is not None and not (isinstance(after, str) and 0 < len(after.encode()) <= MAX_SORT_KEY_BYTES):
@@ -152,10 +153,11 @@ class Reader:
         # A list of children is equality on their pointer back: an index on it may serve the order.
         inverse = field.relation.inverse if field.storage is Storage.CHILDREN else None
         if inverse is not None and not count and not self.registry.polymorphic(field):
-            skip_last = bool(args.skip and args.last is not None)
-            ordered = sorted_reads.plan_related(model, inverse, record["id"], args.where, args.order, skip_last)
+            ordered = sorted_reads.plan_related(model, inverse, record["id"], args.where, args.order)
             if ordered is not None:
-                return self._ordered(model, args, ordered, cursors)
+                # The same list of the other records of the group is read alongside (see `_ordered`).
+                group = [ordered.partition(model, [r["id"]]) for r in self.loader.group_of(field, record)]
+                return self._ordered(model, args, ordered, cursors, [p for p in group if p is not None])
         try:
             related = self.loader.related(field, record)
         except ApiError as error:
@@ -275,26 +277,70 @@ class Reader:
         found = (self.store.find_unique(target, unique, value) for value in values)
         return [record["id"] for record in found if record is not None]
 
-    def _ordered(self, model: Model, args: ListArgs, plan: sorted_reads.Plan, cursors: ListCursors) -> Slice:
+    def _ordered(
+        self,
+        model: Model,
+        args: ListArgs,
+        plan: sorted_reads.Plan,
+        cursors: ListCursors,
+        group: list[str] | None = None,
+    ) -> Slice:
         """A page through an ordered index (query/sorted_reads.py): read forward from `after` for
-        `first`, or backward from `before` for `last`, as far as the page needs."""
+        `first`, or backward from `before` for `last`, as far as the page needs.
+
+        `skip` counts from the list's start, before the cursors: with no cursor and no `last` the
+        read drops its first matches; otherwise the skip-th match is read first, and the page
+        starts past it or past `after`, whichever is later. `hasPreviousPage` and `hasNextPage`
+        are exact: where the read stops at a cursor, whether a match stands there is asked of the
+        cursor's record, or else of the index (see `_reaches`).
+
+        A relation list names the partitions of its parent's `group`: a read from the start of the
+        list reads the first page of each of them at once, concurrently (Loader.prefetch_sorted),
+        so that a list of parents costs one round of Queries, not one Query after another."""
+        after = self._cursor(model, args, plan, cursors, args.after)
+        before = self._cursor(model, args, plan, cursors, args.before)
         reverse = args.last is not None and args.first is None
-        after = plan.cursor_key(model, cursors.decode(args.after, 2)) if args.after else None
-        before = plan.cursor_key(model, cursors.decode(args.before, 2)) if args.before else None
-        wanted = args.last if reverse else None if args.first is None else (args.skip or 0) + args.first
+        read = Tally()
+        seen: dict[str, Record] = {}
+        lower, dropped, skipped = after, 0, False
+        if args.skip and (after is not None or reverse):
+            nth, found = self._nth_match(model, args, plan, args.skip, read)
+            if nth is None:
+                return Slice([], [], has_next=False, has_previous=found > 0)  # every match is skipped
+            skipped = True
+            if lower is None or order.compare(args.order, nth, lower) > 0:
+                lower = nth
+        elif args.skip:
+            dropped = args.skip
+        wanted = args.last if reverse else None if args.first is None else dropped + args.first
         size = max(1, min(self.page_cap, FULL_PAGE if wanted is None else wanted + 1))
-        candidates = self._index_records(model, plan, plan.reading(after, before, reverse), size, {after, before})
+        # One past the page tells whether there is more; a read from a cursor reads its record too,
+        # and with further order keys one more tells that the page's last tie has ended.
+        query_size = size + ((before if reverse else lower) is not None) + (len(args.order) > 1)
+        from_start = lower is None and before is None
+        candidates = self._in_order(
+            model,
+            args.order,
+            plan,
+            lower,
+            before,
+            reverse,
+            query_size,
+            read,
+            seen=seen,
+            group=group if from_start else None,
+            needed=size,
+        )
         records: list[Record] = []
-        examined = 0
         resume: str | None = None
         capped = False
         while wanted is None or len(records) <= wanted:
-            chunk = list(itertools.islice(candidates, size))
+            # No more than the page still lacks: a record past them could start another Query.
+            chunk = list(itertools.islice(candidates, size if wanted is None else wanted + 1 - len(records)))
             if not chunk:
                 break
-            examined += len(chunk)
             records += self._filter(model, args.where, chunk)
-            if examined >= self.page_cap and (wanted is None or len(records) <= wanted):
+            if read.count >= self.page_cap and (wanted is None or len(records) <= wanted):
                 if reverse or wanted is None:
                     raise too_many(model, self.page_cap)
                 # Stopped by the read cap, not by `first`: resume after the last record examined.
@@ -305,14 +351,18 @@ class Reader:
             assert args.last is not None
             more = len(records) > args.last
             chosen = list(reversed(records[: args.last]))
-            has_next, has_previous = args.before is not None, more or args.after is not None
+            has_previous = more or skipped or self._reaches(model, args, plan, after, seen, size, read, forward=False)
+            has_next = self._reaches(model, args, plan, before, seen, size, read, forward=True)
         else:
-            skip = args.skip or 0
-            chosen = records[skip:]
+            chosen = records[dropped:]
             more = args.first is not None and len(chosen) > args.first
             chosen = chosen if args.first is None else chosen[: args.first]
-            has_next = more or capped or args.before is not None
-            has_previous = args.after is not None or (skip > 0 and bool(records))
+            has_next = more or capped or self._reaches(model, args, plan, before, seen, size, read, forward=True)
+            has_previous = (
+                skipped
+                or (dropped > 0 and bool(records))
+                or self._reaches(model, args, plan, after, seen, size, read, forward=False)
+            )
             if args.last is not None:
                 has_previous = has_previous or len(chosen) > args.last
                 chosen = chosen[max(0, len(chosen) - args.last) :]
@@ -321,29 +371,151 @@ class Reader:
         positions = [cursors.encode(order.position(args.order, r)) for r in chosen]
         return Slice(chosen, positions, has_next=has_next, has_previous=has_previous, resume=resume)
 
-    def _index_records(
+    def _cursor(
+        self, model: Model, args: ListArgs, plan: sorted_reads.Plan, cursors: ListCursors, cursor: str | None
+    ) -> Position | None:
+        if cursor is None:
+            return None
+        position = cursors.decode(cursor, len(args.order) + 1)
+        plan.cursor_bounds(model, args.order, position)  # refuses a position the index cannot hold
+        return position
+
+    def _nth_match(
+        self, model: Model, args: ListArgs, plan: sorted_reads.Plan, n: int, read: Tally
+    ) -> tuple[Position | None, int]:
+        """The position of the list's `n`th match (None when there are fewer), and how many were found."""
+        # With further order keys, one more tells that the nth record's tie has ended.
+        size = max(1, min(self.page_cap, n)) + (len(args.order) > 1)
+        candidates = self._in_order(model, args.order, plan, None, None, False, size, read)
+        found = 0
+        while chunk := list(itertools.islice(candidates, n - found)):
+            matches = self._filter(model, args.where, chunk)
+            if found + len(matches) >= n:
+                return order.position(args.order, matches[n - found - 1]), n
+            found += len(matches)
+            if read.count >= self.page_cap:
+                raise too_many(model, self.page_cap)
+        return None, found
+
+    def _reaches(
         self,
         model: Model,
+        args: ListArgs,
+        plan: sorted_reads.Plan,
+        cursor: Position | None,
+        seen: dict[str, Record],
+        size: int,
+        read: Tally,
+        *,
+        forward: bool,
+    ) -> bool:
+        """Whether a match stands at the cursor's position or past it (`forward`), or at it or
+        before it: false without a cursor (the read reached the list's end). Asked only once the
+        page's read has reached the cursor, so the cursor's record, if it still stands there, is in
+        `seen`: when it matches, that tells. Else the index is read from the cursor on to the first
+        match. Past the read cap it is unknown: true, as Relay allows."""
+        if cursor is None:
+            return False
+        record = seen.get(cursor[-1])
+        if record is not None and self._filter(model, args.where, [record]):
+            return True
+        # Without a where-clause to judge by, the first record read is a match (a tie is read whole).
+        size = 1 if not args.where and len(args.order) == 1 else size
+        low, high = (cursor, None) if forward else (None, cursor)
+        candidates = self._in_order(model, args.order, plan, low, high, not forward, size, read, inclusive=True)
+        while read.count < self.page_cap:
+            chunk = list(itertools.islice(candidates, size))
+            if not chunk:
+                return False
+            if self._filter(model, args.where, chunk):
+                return True
+        return True
+
+    def _in_order(
+        self,
+        model: Model,
+        order_by: order.OrderBy,
+        plan: sorted_reads.Plan,
+        after: Position | None,
+        before: Position | None,
+        reverse: bool,
+        size: int,
+        read: Tally,
+        *,
+        inclusive: bool = False,
+        seen: dict[str, Record] | None = None,
+        group: list[str] | None = None,
+        needed: int = 0,
+    ) -> Iterator[Record]:
+        """The records of `plan` between the positions `after` and `before` (exclusive, or
+        `inclusive`), in the list's order, or backward when `reverse`; read `size` a Query, not
+        yet judged by the where-clause. A record found at a bound's very position goes to `seen`;
+        the first pages of the `group`'s partitions are read ahead with this one's, as far as
+        `needed` records."""
+        segments = plan.reading(
+            None if after is None else plan.cursor_bounds(model, order_by, after),
+            None if before is None else plan.cursor_bounds(model, order_by, before),
+            reverse,
+        )
+        if group:
+            self.loader.prefetch_sorted(model, plan, segments, size, group, needed)
+        for record in self._segments_in_order(model, order_by, plan, segments, reverse, size, read):
+            at = order.position(order_by, record)
+            beyond = [order.compare(order_by, at, after)] if after is not None else []
+            beyond += [order.compare(order_by, before, at)] if before is not None else []
+            if 0 in beyond and seen is not None:
+                seen[record["id"]] = record
+            if any(_past(compared, inclusive) for compared in beyond):
+                continue
+            yield record
+
+    def _segments_in_order(
+        self,
+        model: Model,
+        order_by: order.OrderBy,
         plan: sorted_reads.Plan,
         segments: list[tuple[sorted_reads.Segment, bool]],
-        page_size: int,
-        excluded: set[str | None],
+        reverse: bool,
+        size: int,
+        read: Tally,
     ) -> Iterator[Record]:
-        """The records of `segments` in reading order, each segment one Query per partition merged
-        by range key; the cursors' own records (`excluded`) left out: cursors are exclusive."""
+        """The records of `segments` in the list's order (the index's, its ties sorted by the
+        further keys), or backward when `reverse`; each segment read only once the ones before it
+        are: a tie never spans two (values and nulls)."""
         for segment, forward in segments:
-            streams = [
-                _records(
-                    self.store.sorted_pages(
-                        model, plan.number, partition, (segment.low, segment.high), forward, page_size
-                    )
-                )
-                for partition in plan.partitions
-            ]
-            merged = heapq.merge(*streams, key=lambda r: plan.range_key(model, r), reverse=not forward)
-            for record in merged:
-                if plan.range_key(model, record) not in excluded:
-                    yield record
+            records = read.counted(self._index_records(model, plan, segment, forward, size))
+            if len(order_by) > 1:
+                records = self._ties_sorted(model, order_by, records, reverse)
+            yield from records
+
+    def _ties_sorted(
+        self, model: Model, order_by: order.OrderBy, records: Iterator[Record], reverse: bool
+    ) -> Iterator[Record]:
+        """`records` in the index's order (the first order key, then the id) in the full order:
+        each run of records that tie on the first key is read whole, one past its end, and sorted
+        by the rest (backward when `reverse`). A tie past the read cap is refused, like any read
+        that needs more than the cap to answer."""
+        name = order_by[0][0].name
+        tie: list[Record] = []
+        for record in itertools.chain(records, [None]):
+            if tie and (record is None or record.get(name) != tie[0].get(name)):
+                ordered = order.sort(order_by, tie)
+                yield from reversed(ordered) if reverse else ordered
+                tie = []
+            if record is not None:
+                tie.append(record)
+                if len(tie) > self.page_cap:
+                    raise too_many(model, self.page_cap)
+
+    def _index_records(
+        self, model: Model, plan: sorted_reads.Plan, segment: sorted_reads.Segment, forward: bool, page_size: int
+    ) -> Iterator[Record]:
+        """The records of `segment` in reading order: one Query per partition, merged by range key."""
+        streams = [
+            _records(self.loader.sorted_pages(model, plan, partition, segment, forward, page_size))
+            for partition in plan.partitions
+        ]
+        return heapq.merge(*streams, key=lambda r: plan.range_key(model, r), reverse=not forward)
 
     def _page_size(self, wanted: int | None, where_: where.Where | None) -> int:
         size = FULL_PAGE if where_ or wanted is None else wanted + 1
@@ -358,6 +530,23 @@ class Reader:
             return
         for value in source.values:
             yield from self.store.index_pages(model, source.index, value, condition, start, page_size)
+
+
+@dataclass
+class Tally:
+    """The items one ordered read has taken from its index, against the read cap."""
+
+    count: int = 0
+
+    def counted(self, records: Iterator[Record]) -> Iterator[Record]:
+        for record in records:
+            self.count += 1
+            yield record
+
+
+def _past(compared: int, inclusive: bool) -> bool:
+    """Whether a record `compared` to a bound (negative: on the near side) is left out by it."""
+    return compared < 0 or (compared == 0 and not inclusive)
 
 
 def _records(pages: Iterator[Page]) -> Iterator[Record]:

@@ -2,8 +2,9 @@
 
 An index serves a read when the where-clause is equality on all of its `fields` (`match` with
 values, or for a to-one relation `{match: {id: [...]}}`, or a relation list read through that
-to-one), and `orderBy` is its `sortBy` alone, in either direction. An optional `range` on
-`sortBy` narrows the key condition. What remains of the where-clause is checked on what comes
+to-one), and `orderBy` starts with its `sortBy`, in either direction. Further order keys order
+the records that tie on `sortBy`: the reader reads each tie whole and sorts it in memory. An
+optional `range` on `sortBy` narrows the key condition. What remains of the where-clause is checked on what comes
 back. A plan reads one partition per combination of the equality values (at most
 `MAX_PARTITIONS`), or every shard of an index without `fields`, and merges them.
 
@@ -24,11 +25,14 @@ from chalicelib.errors import INVALID_INPUT, ApiError
 from chalicelib.query import order, where
 from chalicelib.schema.registry import Field, Model, SortedIndex
 from chalicelib.store import sorted_keys
+from chalicelib.store.sizes import MAX_SORT_KEY_BYTES
 
 # The most partitions one read merges for the equality values it names (`match: {f: [a, b]}`).
 MAX_PARTITIONS = 10
 # Above every character an encoded value or an id holds: the end of a value's keys.
 LAST_CHAR = "\U0010ffff"
+# The inclusive range keys a cursor bounds a read with, lowest first (see `Plan.cursor_bounds`).
+Bounds = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -58,41 +62,62 @@ class Plan:
     def range_key(self, model: Model, record: dict[str, Any]) -> str:
         return sorted_keys.range_key(model, self.index, record.get(self.index.sort_by), record["id"])
 
-    def cursor_key(self, model: Model, position: list[Any]) -> str:
-        value = position[0]
-        if value is not None and not isinstance(value, (str, int, float)):
-            raise ApiError(INVALID_INPUT, "the cursor is not a position in this list")
-        try:
-            return sorted_keys.range_key(model, self.index, value, position[-1])
-        except (TypeError, ValueError, OverflowError):
-            raise ApiError(INVALID_INPUT, "the cursor is not a position in this list") from None
+    def partition(self, model: Model, values: list[Any]) -> str | None:
+        """The partition of the records whose `fields` hold `values` (for a relation list, its
+        parent's id)."""
+        return sorted_keys.equality_key(model, self.index.fields, values)
 
-    def reading(self, after: str | None, before: str | None, reverse: bool) -> list[tuple[Segment, bool]]:
+    def cursor_bounds(self, model: Model, order_by: order.OrderBy, position: list[Any]) -> Bounds:
+        """The range keys a cursor's position bounds a read with: its own key; or, when more order
+        keys follow the index's, every key of its sortBy value, whose records those keys order in
+        memory. A position no record of this index could hold is a client error."""
+        if not order.comparable(order_by, position):
+            raise _not_a_position()
+        value, record_id = position[0], position[-1]
+        try:
+            key = sorted_keys.range_key(model, self.index, value, record_id)
+        except (TypeError, ValueError, OverflowError):
+            raise _not_a_position() from None
+        if not record_id or len(key.encode()) > MAX_SORT_KEY_BYTES:
+            raise _not_a_position()  # longer than any key a write lets through
+        if len(order_by) == 1:
+            return key, key
+        field = model.fields[self.index.sort_by]
+        start = sorted_keys.NULL_PREFIX if value is None else sorted_keys.value_prefix(field, value)
+        return start, start + LAST_CHAR
+
+    def reading(self, after: Bounds | None, before: Bounds | None, reverse: bool) -> list[tuple[Segment, bool]]:
         """The segments to read, in reading order, each with its physical direction (forward or
-        not): between the exclusive cursor keys `after` and `before`, backward when `reverse`."""
+        not): from the cursors' bounds `after` and `before` (inclusive: the caller drops what is
+        not strictly between the cursors), backward when `reverse`."""
         forward = not self.descending
         kept: list[tuple[Segment, bool]] = []
         for segment in self.segments:
             # An inverted range reads nothing (DynamoDB refuses a BETWEEN whose ends are swapped).
             clipped: Segment | None = segment.clipped(None, None)
-            for key, start in ((after, True), (before, False)):
-                if clipped is None or key is None:
+            for bounds, start in ((after, True), (before, False)):
+                if clipped is None or bounds is None:
                     continue
-                null = key.startswith(sorted_keys.NULL_PREFIX)
+                low, high = bounds
+                null = low.startswith(sorted_keys.NULL_PREFIX)
                 if clipped.kind == "values" and null:
                     # Nulls come after every value: past a null, no value is left; before one, all are.
                     clipped = None if start else clipped
                 elif clipped.kind == "nulls" and not null:
                     clipped = clipped if start else None
                 elif start == forward:
-                    clipped = clipped.clipped(key, None)
+                    clipped = clipped.clipped(low, None)
                 else:
-                    clipped = clipped.clipped(None, key)
+                    clipped = clipped.clipped(None, high)
             if clipped is not None:
                 kept.append((clipped, forward))
         if reverse:
             kept = [(segment, not direction) for segment, direction in reversed(kept)]
         return kept
+
+
+def _not_a_position() -> ApiError:
+    return ApiError(INVALID_INPUT, "the cursor is not a position in this list")
 
 
 # The ids of the records of a to-one relation's target whose unique field holds one of some
@@ -101,14 +126,13 @@ Resolve = Callable[[Field, str, list[Any]], list[str] | None]
 
 
 def plan(
-    model: Model, where_: where.Where | None, order_by: order.OrderBy, skip_last: bool, resolve: Resolve | None = None
+    model: Model, where_: where.Where | None, order_by: order.OrderBy, resolve: Resolve | None = None
 ) -> Plan | None:
-    """The plan of the cheapest index that serves the read, None if none does (nor a read that
-    both skips from the front and takes the `last`, which needs the whole list's length).
+    """The plan of the cheapest index that serves the read, None if none does.
 
     A to-one named by a unique field of its target (`author: {match: {email: [...]}}`) is
     resolved to ids by `resolve`, only when an index would use it."""
-    if len(order_by) != 1 or skip_last:
+    if not order_by:
         return None
     sort_field, descending = order_by[0]
     equal = _equalities(model, where_)
@@ -140,10 +164,10 @@ def plan(
 
 
 def plan_related(
-    model: Model, inverse: str, record_id: str, where_: where.Where | None, order_by: order.OrderBy, skip_last: bool
+    model: Model, inverse: str, record_id: str, where_: where.Where | None, order_by: order.OrderBy
 ) -> Plan | None:
     """A list read through the to-one `inverse` of `model`: equality on it, to `record_id`."""
-    if len(order_by) != 1 or skip_last:
+    if not order_by:
         return None
     sort_field, descending = order_by[0]
     for number, index in enumerate(model.sorted_indexes):

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ import pytest
 from chalicelib.api import ids
 from chalicelib.errors import INVALID_INPUT
 from chalicelib.query import order
+from chalicelib.query.loader import CONCURRENT_QUERIES
 from chalicelib.schema.loader import SchemaError, load_schema
 from chalicelib.store import sorted_keys
 from tests.conftest import Api
@@ -468,3 +472,182 @@ def test_a_to_one_named_by_its_unique_field_is_resolved_to_its_id_first(blog: Ap
     # A field that is not unique is no equality on the relation: the read falls back, and agrees.
     by_name = page(blog, where={"author": {"match": {"name": ["ann"]}}}, orderBy={"createdAt": "DESC"}, first=2)
     assert node_ids(by_name) == node_ids(by_id)
+
+
+DELETE_POST = "mutation ($id: ID!) { deletePost(input: {where: {id: $id}}) { data { id } } }"
+NEWEST = {"createdAt": "DESC"}
+
+
+def dated_posts(api: Api, author: str, count: int) -> list[str]:
+    """`count` posts of `author`, newest first."""
+    posts = [new_post(api, f"p{n}", author, createdAt=f"2024-04-{1 + n:02d}T00:00:00.000Z") for n in range(count)]
+    return list(reversed(posts))
+
+
+def test_skip_counts_from_the_start_before_a_cursor_and_with_last(blog: Api) -> None:
+    newest = dated_posts(blog, new_user(blog, "ann"), 8)
+    cursors = [edge["cursor"] for edge in page(blog, orderBy=NEWEST, first=8)["edges"]]
+    with blog.calls() as calls:
+        # The three skipped are the list's first three, whether or not a cursor is past some of them.
+        assert node_ids(page(blog, orderBy=NEWEST, skip=3, after=cursors[0], first=2)) == newest[3:5]
+        assert node_ids(page(blog, orderBy=NEWEST, skip=3, after=cursors[4], first=2)) == newest[5:7]
+        found = page(blog, orderBy=NEWEST, skip=3, last=2)
+        assert node_ids(found) == newest[6:]
+        assert (found["pageInfo"]["hasPreviousPage"], found["pageInfo"]["hasNextPage"]) == (True, False)
+        assert node_ids(page(blog, orderBy=NEWEST, skip=6, last=4)) == newest[6:]
+        assert node_ids(page(blog, orderBy=NEWEST, skip=2, last=2, before=cursors[5])) == newest[3:5]
+        found = page(blog, orderBy=NEWEST, skip=9, last=2)
+        assert node_ids(found) == []
+        assert (found["pageInfo"]["hasPreviousPage"], found["pageInfo"]["hasNextPage"]) == (True, False)
+    assert "Scan" not in calls.counts
+
+
+def test_page_info_at_a_cursor_is_exact_and_free_while_its_record_stands_there(blog: Api) -> None:
+    newest = dated_posts(blog, new_user(blog, "ann"), 6)
+    cursors = [edge["cursor"] for edge in page(blog, orderBy=NEWEST, first=6)["edges"]]
+
+    def info(found: dict[str, Any]) -> tuple[bool, bool]:
+        return found["pageInfo"]["hasPreviousPage"], found["pageInfo"]["hasNextPage"]
+
+    with blog.calls() as calls:
+        forward = page(blog, orderBy=NEWEST, first=2, after=cursors[0])
+    assert (node_ids(forward), info(forward)) == (newest[1:3], (True, True))
+    # The cursor's own record is read at the start of the page, and tells: one Query per shard.
+    assert dict(calls.counts) == {"Query": 4}
+    backward = page(blog, orderBy=NEWEST, last=2, before=cursors[5])
+    assert (node_ids(backward), info(backward)) == (newest[3:5], (True, True))
+
+    for gone in (newest[0], newest[5]):
+        blog.data(DELETE_POST, {"id": gone})
+    with blog.calls() as calls:
+        forward = page(blog, orderBy=NEWEST, first=2, after=cursors[0])
+    assert (node_ids(forward), info(forward)) == (newest[1:3], (False, True))
+    # Nothing stands at the cursor any more: the index is read from it backward, one item a shard.
+    assert dict(calls.counts) == {"Query": 8}
+    backward = page(blog, orderBy=NEWEST, last=2, before=cursors[5])
+    assert (node_ids(backward), info(backward)) == (newest[3:5], (True, False))
+    # Between two cursors, both ends tell.
+    between = page(blog, orderBy=NEWEST, first=5, after=cursors[0], before=cursors[5])
+    assert (node_ids(between), info(between)) == (newest[1:5], (False, False))
+    between = page(blog, orderBy=NEWEST, first=2, after=cursors[1], before=cursors[4])
+    assert (node_ids(between), info(between)) == (newest[2:4], (True, True))
+
+
+@pytest.mark.parametrize(("created", "title"), [("DESC", "ASC"), ("ASC", "DESC")])
+def test_further_order_keys_order_the_ties_of_the_first_and_cursors_resume_inside_a_tie(
+    many: tuple[Api, list[dict[str, Any]], list[str]], created: str, title: str
+) -> None:
+    api, records, (ann, _) = many
+    fields = load_schema(SCHEMA).model("Post").fields
+    by = [(fields["createdAt"], created == "DESC"), (fields["title"], title == "DESC")]
+    every = [r["id"] for r in order.sort(by, records)]
+    order_by = {"createdAt": created, "title": title}
+    with api.calls() as calls:
+        first = page(api, orderBy=order_by, first=20)
+    assert node_ids(first) == every[:20]
+    # The page's last tie is read to its end, one past it: still one Query per shard.
+    assert dict(calls.counts) == {"Query": 4}
+    # Pages of 7 end inside ties (of up to 4 posts, and 16 nulls): each resumes exactly.
+    seen: list[str] = []
+    after = None
+    while True:
+        found = page(api, orderBy=order_by, first=7, after=after)
+        seen += node_ids(found)
+        if not found["pageInfo"]["hasNextPage"]:
+            break
+        after = found["pageInfo"]["endCursor"]
+    assert seen == every
+    cursors = [edge["cursor"] for edge in page(api, orderBy=order_by, first=1000, skip=500)["edges"]]
+    backward = page(api, orderBy=order_by, last=5, before=cursors[3])
+    assert node_ids(backward) == every[498:503]
+    assert (backward["pageInfo"]["hasPreviousPage"], backward["pageInfo"]["hasNextPage"]) == (True, True)
+    assert node_ids(page(api, orderBy=order_by, last=3)) == every[-3:]
+    assert node_ids(page(api, orderBy=order_by, skip=2, last=3, after=cursors[0])) == every[-3:]
+    # Through the relation too, the further key in the order written.
+    anns = [r["id"] for r in order.sort(by, [r for r in records if r["author"] == ann])]
+    listed = api.data(USER_POSTS, {"id": ann, "orderBy": order_by, "first": 9})["user"]["posts"]
+    assert [p["id"] for p in listed] == anns[:9]
+
+
+def test_a_tie_longer_than_the_read_cap_is_refused(make_api: Callable[..., Api], tmp_path: Path) -> None:
+    api = api_on(make_api, tmp_path, SCHEMA, page_cap=5)
+    for number in range(6):
+        new_post(api, f"p{number}", createdAt="2024-05-01T00:00:00.000Z")
+    new_post(api, "later", createdAt="2024-05-02T00:00:00.000Z")
+    # Ordered by the index's key alone, the tie is read a page at a time.
+    assert len(node_ids(page(api, orderBy={"createdAt": "DESC"}, first=2))) == 2
+    result = api.query(POSTS, {"orderBy": {"createdAt": "DESC", "title": "ASC"}, "first": 2})
+    assert result["errors"][0]["extensions"]["code"] == INVALID_INPUT
+    assert "needs more than 5 records" in result["errors"][0]["message"]
+
+
+USERS_POSTS = """
+query ($orderBy: PostOrderByInput, $first: Int, $where: PostWhereInput) {
+  users(first: 20) { id posts(orderBy: $orderBy, first: $first, where: $where) { id } }
+}
+"""
+
+
+# A further key, which no tie here needs: the page's last tie is seen to end within its Query.
+TWO_KEYS = {"createdAt": "DESC", "title": "ASC"}
+
+
+@contextmanager
+def queries_in_flight(api: Api) -> Iterator[list[int]]:
+    """The most Queries in flight at once inside the block, in a list of one. Each is held 20 ms
+    before it is sent, so that Queries sent together overlap however fast the embedded DynamoDB is."""
+    lock = threading.Lock()
+    now, peak = [0], [0]
+
+    def before(model: Any, **_: Any) -> None:
+        if model.name == "Query":
+            with lock:
+                now[0] += 1
+                peak[0] = max(peak[0], now[0])
+            time.sleep(0.02)
+
+    def after(model: Any, **_: Any) -> None:
+        if model.name == "Query":
+            with lock:
+                now[0] -= 1
+
+    clients = api.service.tables.clients()
+    for client in clients:
+        client.meta.events.register("before-call.dynamodb", before)
+        client.meta.events.register("after-call.dynamodb", after)
+    try:
+        yield peak
+    finally:
+        for client in clients:
+            client.meta.events.unregister("before-call.dynamodb", before)
+            client.meta.events.unregister("after-call.dynamodb", after)
+
+
+def test_a_list_of_parents_reads_each_ones_ordered_page_with_one_query_all_sent_together(blog: Api) -> None:
+    users = [new_user(blog, f"u{n}") for n in range(12)]
+    # Four posts each: a page of three and one more to tell that there is more.
+    newest = {user: dated_posts(blog, user, 4) for user in users}
+    for direction, order_by in (("DESC", {"createdAt": "DESC"}), ("ASC", {"createdAt": "ASC"}), ("DESC", TWO_KEYS)):
+        with blog.calls() as calls, queries_in_flight(blog) as peak:
+            found = blog.data(USERS_POSTS, {"orderBy": order_by, "first": 3})["users"]
+        for user in found:
+            expected = newest[user["id"]] if direction == "DESC" else list(reversed(newest[user["id"]]))
+            assert [p["id"] for p in user["posts"]] == expected[:3]
+        # The users' Scan, then one Query per user's partition of the index: no more.
+        assert dict(calls.counts) == {"Scan": 1, "Query": len(users)}
+        # Sent together, as many at once as the loader allows.
+        assert 1 < peak[0] <= CONCURRENT_QUERIES
+
+
+def test_a_parents_page_read_ahead_goes_on_where_it_ended(blog: Api) -> None:
+    users = [new_user(blog, f"u{n}") for n in range(3)]
+    newest = {user: dated_posts(blog, user, 7) for user in users}
+    titles = {f"p{n}" for n in range(7) if n % 3}
+    where = {"match": {"title": sorted(titles)}}
+    with blog.calls() as calls:
+        found = blog.data(USERS_POSTS, {"orderBy": {"createdAt": "DESC"}, "first": 3, "where": where})["users"]
+    kept = {p["id"] for p in blog.data("{ posts { id title } }")["posts"] if p["title"] in titles}
+    for user in found:
+        assert [p["id"] for p in user["posts"]] == [p for p in newest[user["id"]] if p in kept][:3]
+    # A first page of four read ahead for each user holds fewer than four matches: each reads on, once.
+    assert dict(calls.counts) == {"Scan": 1, "Query": 2 * len(users)}
