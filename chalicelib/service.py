@@ -17,6 +17,10 @@ from chalicelib.api.limits import cost_limit, depth_limit
 from chalicelib.api.schema import build_schema
 from chalicelib.errors import ApiError, unavailable
 from chalicelib.query.loader import Loader
+from chalicelib.ratelimit.answer import too_many_requests
+from chalicelib.ratelimit.callers import caller_key
+from chalicelib.ratelimit.limiter import Limiter
+from chalicelib.ratelimit.windows import WindowCounts
 from chalicelib.schema import load_schema_file
 from chalicelib.schema.registry import SESSION_MODEL
 from chalicelib.sessions.api import SessionApi
@@ -49,22 +53,37 @@ class Service:
         # Production guards: refused at validation, so a refused operation reads nothing.
         self.rules = (depth_limit(settings.max_query_depth), cost_limit(settings.max_query_cost))
         self.documents = Documents(self.schema)
+        self.limiter: Limiter | None = None
+        if settings.rate_limits is not None:
+            counts = WindowCounts(
+                self.tables.connection.client, self.tables.throttle.Meta.table_name, settings.rate_limits.window_seconds
+            )
+            self.limiter = Limiter(settings.rate_limits, counts)
 
     def handle(
-        self, data: Any, headers: Mapping[str, str], *, queries_only: bool = False, at: float | None = None
+        self,
+        data: Any,
+        headers: Mapping[str, str],
+        *,
+        queries_only: bool = False,
+        at: float | None = None,
+        address: str | None = None,
     ) -> GraphQLResponse:
         """Runs one request; `at` (a time.monotonic() value) is its deadline when it shares one
-        with others (a batch), else it has `Settings.deadline_seconds` from now."""
+        with others (a batch), else it has `Settings.deadline_seconds` from now. `address`: the
+        client's, which an anonymous request's rate limit counts by."""
         at = time.monotonic() + self.settings.deadline_seconds if at is None else at
         with deadline(at):
             try:
-                return self._handle(data, headers, at, queries_only)
+                return self._handle(data, headers, at, queries_only, address)
             except GaveUp:
                 # Only the session lookup gets here: GraphQL execution reports it as the field's error.
                 busy = unavailable()
                 return bad_request(busy.message, busy.code, status=503)
 
-    def _handle(self, data: Any, headers: Mapping[str, str], at: float, queries_only: bool) -> GraphQLResponse:
+    def _handle(
+        self, data: Any, headers: Mapping[str, str], at: float, queries_only: bool, address: str | None
+    ) -> GraphQLResponse:
         try:
             context, token = authenticate(headers, self.settings.api_keys)
         except ApiError as error:
@@ -75,6 +94,12 @@ class Service:
                 context.session = session
                 context.user_id = session.get("user")
                 context.roles = frozenset(session.get("roles") or ())
+        # Once the caller is known, before any work: a refused request reads and writes nothing.
+        caller = caller_key(context, headers, address) if self.limiter is not None else None
+        if caller is not None and self.limiter is not None:
+            decision = self.limiter.admit(caller)
+            if not decision.admitted:
+                return too_many_requests(decision.retry_after)
         return self._execute(data, context, at, queries_only)
 
     def handle_as(self, data: Any, context: RequestContext) -> GraphQLResponse:

@@ -12,6 +12,7 @@ from chalicelib.http.cors import Cors
 from chalicelib.parameters import read_parameter
 from chalicelib.passwords import Cost
 from chalicelib.query.cursors import Cursors
+from chalicelib.ratelimit.limiter import RateLimits
 from chalicelib.store.tables import StoreConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +65,8 @@ class Settings:
     # neither, a stage other than prod signs with a development secret, and prod does not start.
     cursor_secret: str | None = field(default=None, repr=False)
     cursor_secret_parameter: str | None = None
+    # Requests per caller per window (chalicelib/ratelimit/); None: no limit (what tests build).
+    rate_limits: RateLimits | None = None
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -100,7 +103,23 @@ class Settings:
             api_key_parameter=env.get("API_KEY_PARAMETER") or None,
             cursor_secret=env.get("CURSOR_SECRET") or None,
             cursor_secret_parameter=env.get("CURSOR_SECRET_PARAMETER") or None,
+            rate_limits=_rate_limits(env),
         )
+
+
+def _rate_limits(env: Mapping[str, str]) -> RateLimits | None:
+    """`RATE_LIMIT` requests per caller per `RATE_LIMIT_WINDOW_SECONDS` (`RATE_LIMIT_API_KEY` for
+    API keys), counted in DynamoDB every `RATE_LIMIT_SYNC_EVERY` requests; `RATE_LIMIT=0`: none."""
+    default = RateLimits()
+    limits = RateLimits(
+        requests=int(env.get("RATE_LIMIT", default.requests)),
+        api_key_requests=int(env.get("RATE_LIMIT_API_KEY", default.api_key_requests)),
+        window_seconds=int(env.get("RATE_LIMIT_WINDOW_SECONDS", default.window_seconds)),
+        sync_every=int(env.get("RATE_LIMIT_SYNC_EVERY", default.sync_every)),
+    )
+    if limits.window_seconds < 1 or limits.sync_every < 1:
+        raise StartupError("RATE_LIMIT_WINDOW_SECONDS and RATE_LIMIT_SYNC_EVERY must be at least 1")
+    return limits if limits.requests > 0 else None
 
 
 def _flag(value: str | None, default: bool) -> bool:
