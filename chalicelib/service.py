@@ -11,11 +11,14 @@ from typing import Any
 from chalicelib import passwords
 from chalicelib.access.context import RequestContext, authenticate
 from chalicelib.access.permissions import readable
+from chalicelib.accounts.api import AccountApi, WithAccounts
 from chalicelib.api.documents import Documents
 from chalicelib.api.execution import GraphQLResponse, bad_request, execute
 from chalicelib.api.limits import cost_limit, depth_limit
 from chalicelib.api.schema import build_schema
 from chalicelib.errors import ApiError, unavailable
+from chalicelib.mail.message import Sender
+from chalicelib.mail.senders import MailSettingsError, sender_for
 from chalicelib.query.loader import Loader
 from chalicelib.ratelimit.answer import too_many_requests
 from chalicelib.ratelimit.callers import caller_key
@@ -26,7 +29,7 @@ from chalicelib.schema.registry import SESSION_MODEL
 from chalicelib.sessions.api import SessionApi
 from chalicelib.sessions.store import Lifetime, SessionStore
 from chalicelib.sessions.throttle import LoginThrottle
-from chalicelib.settings import Settings, stage_cursors
+from chalicelib.settings import Settings, StartupError, stage_cursors
 from chalicelib.store.backoff import GaveUp, deadline
 from chalicelib.store.records import RecordStore
 from chalicelib.store.tables import Tables
@@ -49,7 +52,20 @@ class Service:
             session_api = SessionApi(
                 self.registry, self.store, self.sessions, LoginThrottle(self.tables.throttle), settings.page_cap
             )
-        self.schema = build_schema(self.registry, self.store, settings.page_cap, session_api)
+        extension: WithAccounts | None = None
+        # How the account lifecycle's email goes out (tests and `make run` read the outbox through it).
+        self.sender: Sender | None = None
+        if session_api is not None:
+            try:
+                sender = sender_for(
+                    settings.mail_sender, settings.mail_from, settings.store.region, settings.outbox_dir
+                )
+            except MailSettingsError as error:
+                raise StartupError(str(error)) from None
+            self.sender = sender
+            accounts = AccountApi(self.registry, self.store, sender, settings.accounts)
+            extension = WithAccounts(session_api, accounts)
+        self.schema = build_schema(self.registry, self.store, settings.page_cap, extension)
         # Production guards: refused at validation, so a refused operation reads nothing.
         self.rules = (depth_limit(settings.max_query_depth), cost_limit(settings.max_query_cost))
         self.documents = Documents(self.schema)

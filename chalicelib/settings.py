@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from chalicelib.access.api_keys import ApiKeys
+from chalicelib.accounts.settings import AccountSettings
 from chalicelib.http.cors import Cors
 from chalicelib.parameters import read_parameter
 from chalicelib.passwords import Cost
@@ -67,6 +68,17 @@ class Settings:
     cursor_secret_parameter: str | None = None
     # Requests per caller per window (chalicelib/ratelimit/); None: no limit (what tests build).
     rate_limits: RateLimits | None = None
+    # Email (chalicelib/mail/): `ses` from `mail_from`, or `outbox`, a folder of the project.
+    mail_sender: str = "outbox"
+    mail_from: str | None = None
+    outbox_dir: Path = PROJECT_ROOT / ".outbox"
+    # Password reset and email verification (chalicelib/accounts/).
+    accounts: AccountSettings = field(default_factory=AccountSettings)
+
+    @property
+    def ses_from(self) -> str | None:
+        """The address the stage sends from through SES, if it mails through SES (its policy grants it)."""
+        return self.mail_from if self.mail_sender == "ses" else None
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +116,16 @@ class Settings:
             cursor_secret=env.get("CURSOR_SECRET") or None,
             cursor_secret_parameter=env.get("CURSOR_SECRET_PARAMETER") or None,
             rate_limits=_rate_limits(env),
+            # Deployed stages mail through SES; the local server keeps its mail in the outbox.
+            mail_sender=env.get("MAIL_SENDER") or ("outbox" if stage == "local" else "ses"),
+            mail_from=env.get("MAIL_FROM") or None,
+            outbox_dir=Path(env["OUTBOX_DIR"]) if env.get("OUTBOX_DIR") else PROJECT_ROOT / ".outbox",
+            accounts=AccountSettings(
+                reset_seconds=int(env.get("RESET_TOKEN_SECONDS", AccountSettings.reset_seconds)),
+                verify_seconds=int(env.get("VERIFY_TOKEN_SECONDS", AccountSettings.verify_seconds)),
+                link_url=env.get("ACCOUNT_LINK_URL") or None,
+                answer_seconds=float(env.get("ACCOUNT_ANSWER_SECONDS", AccountSettings.answer_seconds)),
+            ),
         )
 
 
