@@ -162,7 +162,9 @@ class CounterBase(PynamoModel):
 
 
 class ThrottleBase(PynamoModel):
-    """Failed logins of one account in one time window; DynamoDB's TTL removes old windows."""
+    """Failed logins of one account in one time window; DynamoDB's TTL removes old windows. The
+    rate limits' request windows share the table, under keys and an attribute of their own
+    (chalicelib/ratelimit/windows.py)."""
 
     key = UnicodeAttribute(hash_key=True)
     failures = NumberAttribute(default=0)
