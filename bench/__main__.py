@@ -1,12 +1,12 @@
-"""`python -m bench [all|queries|bulk|coldstart|load|embedded|relations|reads|hooks] [--repeat N]`:
-print the benchmark figures."""
+"""`python -m bench [all|queries|bulk|coldstart|load|embedded|relations|reads|hooks|ratelimit]
+[--repeat N]`: print the benchmark figures."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
-from bench import bulk, coldstart, embedded, hooks, load, queries, reads, relations
+from bench import bulk, coldstart, embedded, hooks, load, queries, ratelimit, reads, relations
 
 
 def main() -> None:
@@ -15,7 +15,7 @@ def main() -> None:
         "suite",
         nargs="?",
         default="all",
-        choices=["all", "queries", "bulk", "coldstart", "load", "embedded", "relations", "reads", "hooks"],
+        choices=["all", "queries", "bulk", "coldstart", "load", "embedded", "relations", "reads", "hooks", "ratelimit"],
     )
     parser.add_argument("--repeat", type=int, default=300, help="timed requests per measurement")
     args = parser.parse_args()
@@ -43,6 +43,9 @@ def main() -> None:
     if args.suite in ("all", "hooks"):
         print()
         hooks.main(args.repeat)
+    if args.suite in ("all", "ratelimit"):
+        print()
+        ratelimit.main(args.repeat)
 
 
 if __name__ == "__main__":

@@ -137,7 +137,7 @@ def policy_command(stage: str, out: str | None) -> None:
 
     settings, tables = _tables(stage)
     parameters = settings.api_key_parameter, settings.cursor_secret_parameter
-    _write_json(policy(tables, APP_NAME, stage, *parameters, FUNCTIONS), out)
+    _write_json(policy(tables, APP_NAME, stage, *parameters, FUNCTIONS, settings.ses_from), out)
 
 
 def package_files_command(stage: str, out: str) -> None:

@@ -61,6 +61,13 @@ class Exchange:
         media = response_type(request.headers.get("accept"))
         return cls(request, media, request_id(lambda_id), trace(request.headers), cors)
 
+    @property
+    def address(self) -> str | None:
+        """The client's address as API Gateway saw it (what an anonymous caller's rate limit counts by)."""
+        identity = (self.request.context or {}).get("identity") or {}
+        address = identity.get("sourceIp")
+        return address if isinstance(address, str) and address else None
+
     def send(self, code: int, body: Any, headers: Mapping[str, str]) -> Response:
         sent: dict[str, str | list[str]] = {
             **self.cors.headers(self.request.headers.get("origin")),
@@ -91,7 +98,7 @@ def create_app(service: Service, connections: ConnectionsByEndpoint | None = Non
         if isinstance(data, list) and not queries_only:
             return run_batch(call, data)
         with observe(call.request_id, call.trace, data) as seen:
-            response = service.handle(data, call.request.headers, queries_only=queries_only)
+            response = service.handle(data, call.request.headers, queries_only=queries_only, address=call.address)
             seen.response, seen.status = response, status(response, call.media)
         return call.reply(response)
 
@@ -103,7 +110,7 @@ def create_app(service: Service, connections: ConnectionsByEndpoint | None = Non
         def run_one(index: int, entry: Any, headers: Mapping[str, str], at: float) -> GraphQLResponse:
             with observe(call.request_id, call.trace, entry) as seen:
                 seen.batch = (index, len(entries))
-                response = service.handle(entry, headers, at=at)
+                response = service.handle(entry, headers, at=at, address=call.address)
                 seen.response, seen.status = response, status(response, call.media)
             return response
 

@@ -13,6 +13,7 @@ from graphql import GraphQLError
 from chalicelib import passwords
 from chalicelib.access.context import RequestContext, authenticate
 from chalicelib.access.permissions import readable
+from chalicelib.accounts.api import AccountApi
 from chalicelib.api.documents import Documents
 from chalicelib.api.execution import GraphQLResponse, bad_request, execute
 from chalicelib.api.limits import cost_limit, depth_limit
@@ -20,7 +21,13 @@ from chalicelib.api.schema import build_schema
 from chalicelib.errors import ApiError, unavailable
 from chalicelib.hooks.api import HooksApi, Joined
 from chalicelib.hooks.module import load_hooks
+from chalicelib.mail.message import Sender
+from chalicelib.mail.senders import MailSettingsError, sender_for
 from chalicelib.query.loader import Loader
+from chalicelib.ratelimit.answer import too_many_requests
+from chalicelib.ratelimit.callers import caller_key
+from chalicelib.ratelimit.limiter import Limiter
+from chalicelib.ratelimit.windows import WindowCounts
 from chalicelib.schema import load_schema_file
 from chalicelib.schema.registry import SESSION_MODEL
 from chalicelib.sessions.api import SessionApi
@@ -49,10 +56,22 @@ class Service:
             session_api = SessionApi(
                 self.registry, self.store, self.sessions, LoginThrottle(self.tables.throttle), settings.page_cap
             )
+        # How the account lifecycle's email goes out (tests and `make run` read the outbox through it).
+        self.sender: Sender | None = None
+        accounts: AccountApi | None = None
+        if session_api is not None:
+            try:
+                sender = sender_for(
+                    settings.mail_sender, settings.mail_from, settings.store.region, settings.outbox_dir
+                )
+            except MailSettingsError as error:
+                raise StartupError(str(error)) from None
+            self.sender = sender
+            accounts = AccountApi(self.registry, self.store, sender, settings.accounts)
         # The team's Python beside the schema: a broken module stops the start here, in one line.
         self.hooks = load_hooks(settings.schema_path, self.registry, self.store)
         try:
-            extension = Joined(session_api, HooksApi(self.hooks))
+            extension = Joined(session_api, accounts, HooksApi(self.hooks))
             self.schema = build_schema(self.registry, self.store, settings.page_cap, extension)
         except (GraphQLError, TypeError) as error:
             # Only `extend type` can get here: the generated SDL is valid by construction.
@@ -62,22 +81,37 @@ class Service:
         # Production guards: refused at validation, so a refused operation reads nothing.
         self.rules = (depth_limit(settings.max_query_depth), cost_limit(settings.max_query_cost))
         self.documents = Documents(self.schema)
+        self.limiter: Limiter | None = None
+        if settings.rate_limits is not None:
+            counts = WindowCounts(
+                self.tables.connection.client, self.tables.throttle.Meta.table_name, settings.rate_limits.window_seconds
+            )
+            self.limiter = Limiter(settings.rate_limits, counts)
 
     def handle(
-        self, data: Any, headers: Mapping[str, str], *, queries_only: bool = False, at: float | None = None
+        self,
+        data: Any,
+        headers: Mapping[str, str],
+        *,
+        queries_only: bool = False,
+        at: float | None = None,
+        address: str | None = None,
     ) -> GraphQLResponse:
         """Runs one request; `at` (a time.monotonic() value) is its deadline when it shares one
-        with others (a batch), else it has `Settings.deadline_seconds` from now."""
+        with others (a batch), else it has `Settings.deadline_seconds` from now. `address`: the
+        client's, which an anonymous request's rate limit counts by."""
         at = time.monotonic() + self.settings.deadline_seconds if at is None else at
         with deadline(at):
             try:
-                return self._handle(data, headers, at, queries_only)
+                return self._handle(data, headers, at, queries_only, address)
             except GaveUp:
                 # Only the session lookup gets here: GraphQL execution reports it as the field's error.
                 busy = unavailable()
                 return bad_request(busy.message, busy.code, status=503)
 
-    def _handle(self, data: Any, headers: Mapping[str, str], at: float, queries_only: bool) -> GraphQLResponse:
+    def _handle(
+        self, data: Any, headers: Mapping[str, str], at: float, queries_only: bool, address: str | None
+    ) -> GraphQLResponse:
         try:
             context, token = authenticate(headers, self.settings.api_keys)
         except ApiError as error:
@@ -88,6 +122,12 @@ class Service:
                 context.session = session
                 context.user_id = session.get("user")
                 context.roles = frozenset(session.get("roles") or ())
+        # Once the caller is known, before any work: a refused request reads and writes nothing.
+        caller = caller_key(context, headers, address) if self.limiter is not None else None
+        if caller is not None and self.limiter is not None:
+            decision = self.limiter.admit(caller)
+            if not decision.admitted:
+                return too_many_requests(decision.retry_after)
         return self._execute(data, context, at, queries_only)
 
     def handle_as(self, data: Any, context: RequestContext) -> GraphQLResponse:

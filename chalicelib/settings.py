@@ -8,10 +8,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from chalicelib.access.api_keys import ApiKeys
+from chalicelib.accounts.settings import AccountSettings
 from chalicelib.http.cors import Cors
 from chalicelib.parameters import read_parameter
 from chalicelib.passwords import Cost
 from chalicelib.query.cursors import Cursors
+from chalicelib.ratelimit.limiter import RateLimits
 from chalicelib.store.tables import StoreConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +69,19 @@ class Settings:
     # neither, a stage other than prod signs with a development secret, and prod does not start.
     cursor_secret: str | None = field(default=None, repr=False)
     cursor_secret_parameter: str | None = None
+    # Requests per caller per window (chalicelib/ratelimit/); None: no limit (what tests build).
+    rate_limits: RateLimits | None = None
+    # Email (chalicelib/mail/): `ses` from `mail_from`, or `outbox`, a folder of the project.
+    mail_sender: str = "outbox"
+    mail_from: str | None = None
+    outbox_dir: Path = PROJECT_ROOT / ".outbox"
+    # Password reset and email verification (chalicelib/accounts/).
+    accounts: AccountSettings = field(default_factory=AccountSettings)
+
+    @property
+    def ses_from(self) -> str | None:
+        """The address the stage sends from through SES, if it mails through SES (its policy grants it)."""
+        return self.mail_from if self.mail_sender == "ses" else None
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,7 +119,33 @@ class Settings:
             api_key_parameter=env.get("API_KEY_PARAMETER") or None,
             cursor_secret=env.get("CURSOR_SECRET") or None,
             cursor_secret_parameter=env.get("CURSOR_SECRET_PARAMETER") or None,
+            rate_limits=_rate_limits(env),
+            # Deployed stages mail through SES; the local server keeps its mail in the outbox.
+            mail_sender=env.get("MAIL_SENDER") or ("outbox" if stage == "local" else "ses"),
+            mail_from=env.get("MAIL_FROM") or None,
+            outbox_dir=Path(env["OUTBOX_DIR"]) if env.get("OUTBOX_DIR") else PROJECT_ROOT / ".outbox",
+            accounts=AccountSettings(
+                reset_seconds=int(env.get("RESET_TOKEN_SECONDS", AccountSettings.reset_seconds)),
+                verify_seconds=int(env.get("VERIFY_TOKEN_SECONDS", AccountSettings.verify_seconds)),
+                link_url=env.get("ACCOUNT_LINK_URL") or None,
+                answer_seconds=float(env.get("ACCOUNT_ANSWER_SECONDS", AccountSettings.answer_seconds)),
+            ),
         )
+
+
+def _rate_limits(env: Mapping[str, str]) -> RateLimits | None:
+    """`RATE_LIMIT` requests per caller per `RATE_LIMIT_WINDOW_SECONDS` (`RATE_LIMIT_API_KEY` for
+    API keys), counted in DynamoDB every `RATE_LIMIT_SYNC_EVERY` requests; `RATE_LIMIT=0`: none."""
+    default = RateLimits()
+    limits = RateLimits(
+        requests=int(env.get("RATE_LIMIT", default.requests)),
+        api_key_requests=int(env.get("RATE_LIMIT_API_KEY", default.api_key_requests)),
+        window_seconds=int(env.get("RATE_LIMIT_WINDOW_SECONDS", default.window_seconds)),
+        sync_every=int(env.get("RATE_LIMIT_SYNC_EVERY", default.sync_every)),
+    )
+    if limits.window_seconds < 1 or limits.sync_every < 1:
+        raise StartupError("RATE_LIMIT_WINDOW_SECONDS and RATE_LIMIT_SYNC_EVERY must be at least 1")
+    return limits if limits.requests > 0 else None
 
 
 def _flag(value: str | None, default: bool) -> bool:

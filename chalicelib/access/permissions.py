@@ -16,7 +16,10 @@ from typing import Any
 
 from chalicelib.access.context import RequestContext
 from chalicelib.errors import permission_denied
-from chalicelib.schema.registry import OWNER, Field, Model
+from chalicelib.schema.registry import OWNER, USER_MODEL, Field, Model
+
+# A User field the account lifecycle manages, where the schema declares it (a Boolean).
+EMAIL_VERIFIED = "emailVerified"
 
 
 class Action(enum.Enum):
@@ -80,11 +83,17 @@ def owns(model: Model, record: dict[str, Any], user_id: str) -> bool:
     return owner is not None and record.get(owner) == user_id
 
 
+def _managed(model: Model, field: Field) -> bool:
+    """Managed by type (roles, state, passwords), or by the account lifecycle: a user's verified
+    address is set by verifyEmail alone (chalicelib/accounts/)."""
+    return field.managed or (model.name == USER_MODEL and field.name == EMAIL_VERIFIED)
+
+
 def check_managed(context: RequestContext, model: Model, data: dict[str, Any]) -> None:
     """Managed fields (roles, record state, passwords) are written only by system-admin or by the
     action that manages them (signUp, changePassword), which acts as system-admin for that write."""
     if context.is_admin:
         return
-    field: Field | None = next((model.fields[n] for n in data if model.fields[n].managed), None)
+    field: Field | None = next((model.fields[n] for n in data if _managed(model, model.fields[n])), None)
     if field is not None:
         raise permission_denied("set", f"{model.name}.{field.name}; it is managed by the server")

@@ -90,8 +90,10 @@ def policy(
     api_key_parameter: str | None,
     cursor_secret_parameter: str | None,
     functions: list[str],
+    mail_from: str | None = None,
 ) -> dict[str, Any]:
-    """`functions`: the names of the app's functions beyond the API handler."""
+    """`functions`: the names of the app's functions beyond the API handler; `mail_from`: the
+    address the stage sends its account email from through SES, if it does."""
     resources = [table_arn(cls.Meta.table_name) for cls in tables.all_classes()] + index_arns(tables)
     groups = [f"arn:aws:logs:*:*:log-group:/aws/lambda/{name}:*" for name in function_names(app_name, stage, functions)]
     statements: list[dict[str, Any]] = [
@@ -122,4 +124,19 @@ def policy(
                 "Resource": f"arn:aws:ssm:*:*:parameter{cursor_secret_parameter}",
             }
         )
+    if mail_from:
+        statements.append(send_mail(mail_from))
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def send_mail(mail_from: str) -> dict[str, Any]:
+    """SES's SendEmail from the stage's address only. SES authorises a message against the
+    identities it involves (the sender's address or domain, and in the sandbox the recipient's),
+    so the resource is any identity, and the condition holds the sender to `mail_from`."""
+    return {
+        "Sid": "AccountMail",
+        "Effect": "Allow",
+        "Action": ["ses:SendEmail"],
+        "Resource": "arn:aws:ses:*:*:identity/*",
+        "Condition": {"StringEquals": {"ses:FromAddress": mail_from}},
+    }

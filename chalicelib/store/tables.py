@@ -52,10 +52,18 @@ def session_attributes() -> dict[str, Any]:
 
 
 def user_attributes() -> dict[str, Any]:
-    """What a user stores beyond its fields: its session epoch. Every session records the epoch it
+    """What a user stores beyond its fields: its session epoch, its account tokens. Every session records the epoch it
     logged in at; raising the epoch (a password change, an admin ending them) ends them all at once,
     however many there are, in one write."""
-    return {"epoch_": NumberAttribute(null=True, attr_name="_epoch")}
+    return {
+        "epoch_": NumberAttribute(null=True, attr_name="_epoch"),
+        # The user's password reset and email verification tokens: a hash, and when it stops working
+        # (chalicelib/accounts/tokens.py).
+        "reset_": UnicodeAttribute(null=True, attr_name="_reset"),
+        "reset_expires_": NumberAttribute(null=True, attr_name="_resetExpires"),
+        "verify_": UnicodeAttribute(null=True, attr_name="_verify"),
+        "verify_expires_": NumberAttribute(null=True, attr_name="_verifyExpires"),
+    }
 
 
 BILLING = "PAY_PER_REQUEST"
@@ -155,7 +163,9 @@ class CounterBase(PynamoModel):
 
 
 class ThrottleBase(PynamoModel):
-    """Failed logins of one account in one time window; DynamoDB's TTL removes old windows."""
+    """Failed logins of one account in one time window; DynamoDB's TTL removes old windows. The
+    rate limits' request windows share the table, under keys and an attribute of their own
+    (chalicelib/ratelimit/windows.py)."""
 
     key = UnicodeAttribute(hash_key=True)
     failures = NumberAttribute(default=0)

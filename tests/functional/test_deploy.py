@@ -57,7 +57,15 @@ def _lint(*paths: Path) -> None:
 def test_the_committed_policy_is_the_one_the_schema_gives(stage: str) -> None:
     settings, tables = _stage(stage)
     committed = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
-    expected = policy(tables, APP_NAME, stage, settings.api_key_parameter, settings.cursor_secret_parameter, FUNCTIONS)
+    expected = policy(
+        tables,
+        APP_NAME,
+        stage,
+        settings.api_key_parameter,
+        settings.cursor_secret_parameter,
+        FUNCTIONS,
+        settings.ses_from,
+    )
     assert committed == expected, "run `make deploy-files`"
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     assert config["autogen_policy"] is False
@@ -68,7 +76,15 @@ def test_the_committed_policy_is_the_one_the_schema_gives(stage: str) -> None:
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_policy_grants_only_this_stages_tables_and_indexes(stage: str, schema: Path) -> None:
     settings, tables = _stage(stage, schema)
-    document = policy(tables, APP_NAME, stage, settings.api_key_parameter, settings.cursor_secret_parameter, FUNCTIONS)
+    document = policy(
+        tables,
+        APP_NAME,
+        stage,
+        settings.api_key_parameter,
+        settings.cursor_secret_parameter,
+        FUNCTIONS,
+        settings.ses_from,
+    )
     prefix = settings.store.table_prefix
     names = [cls.Meta.table_name for cls in tables.all_classes()]
     allowed = {f"arn:aws:dynamodb:*:*:table/{n}" for n in names}
@@ -112,6 +128,11 @@ def test_the_policy_grants_only_this_stages_tables_and_indexes(stage: str, schem
             ]
         elif statement["Sid"] == "ApiKeys":
             assert resources == [f"arn:aws:ssm:*:*:parameter/shoreline/{stage}/api-key-digests"]
+        elif statement["Sid"] == "AccountMail":
+            # Sending only, and only from the stage's own address.
+            assert actions == ["ses:SendEmail"]
+            assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": settings.mail_from}}
+            assert settings.mail_from
         else:
             assert statement["Sid"] == "CursorSecret"
             assert resources == [f"arn:aws:ssm:*:*:parameter/shoreline/{stage}/cursor-secret"]
