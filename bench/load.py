@@ -55,7 +55,9 @@ class Served:
 def server(settings: dict[str, str]) -> Iterator[Served]:
     """The API as `make run` runs it (`python -m chalicelib serve`), with `settings` in its environment."""
     port = _free_port()
-    env = {**os.environ, "PORT": str(port), "ADMIN_API_KEY": KEY, "POWERTOOLS_METRICS_DISABLED": "true", **settings}
+    # The embedded DynamoDB, as under `make run`, unless `settings` names another.
+    inherited = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL_DYNAMODB"}
+    env = {**inherited, "PORT": str(port), "ADMIN_API_KEY": KEY, "POWERTOOLS_METRICS_DISABLED": "true", **settings}
     process = subprocess.Popen(
         [sys.executable, "-m", "chalicelib", "serve"],
         cwd=ROOT,

@@ -13,7 +13,7 @@ from pynamodb.exceptions import PutError
 from pynamodb.expressions.operand import Path
 
 from chalicelib.subscriptions.identity import Identity
-from chalicelib.subscriptions.tables import SubscriptionTables
+from chalicelib.subscriptions.tables import ConnectionBase, SubscriptionBase, SubscriptionTables
 
 # API Gateway ends a WebSocket connection after two hours; its state expires a little after.
 LIFETIME_SECONDS = 2 * 3600 + 600
@@ -46,7 +46,11 @@ class SubscriptionState:
         self.tables = tables
 
     def connect(self, connection: str, identity: Identity) -> None:
-        self.tables.connection(connection, identity=identity, ttl=_expiry()).save()
+        self.connection_item(connection, identity).save()
+
+    def connection_item(self, connection: str, identity: Identity) -> ConnectionBase:
+        """The item `connect` writes."""
+        return self.tables.connection(connection, identity=identity, ttl=_expiry())
 
     def identity(self, connection: str) -> Identity | None:
         cls = self.tables.connection
@@ -57,8 +61,11 @@ class SubscriptionState:
         return found
 
     def subscribe(self, subscription: Subscription) -> None:
-        cls = self.tables.subscription
-        cls(
+        self.subscription_item(subscription).save()
+
+    def subscription_item(self, subscription: Subscription) -> SubscriptionBase:
+        """The item `subscribe` writes."""
+        return self.tables.subscription(
             subscription.model,
             subscription.key,
             connection=subscription.connection,
@@ -70,7 +77,7 @@ class SubscriptionState:
             ids=None if subscription.ids is None else sorted(subscription.ids),
             created=subscription.created,
             ttl=_expiry(),
-        ).save()
+        )
 
     def unsubscribe(self, model: str, connection: str, subscription_id: str) -> None:
         self.tables.subscription(model, f"{connection}#{subscription_id}").delete()
