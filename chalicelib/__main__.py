@@ -16,6 +16,7 @@ from chalicelib.access.api_keys import generate_key
 
 if TYPE_CHECKING:
     from chalicelib.schema import Registry
+    from chalicelib.service import Service
     from chalicelib.settings import Settings
     from chalicelib.store.records import RecordStore
     from chalicelib.store.tables import Tables
@@ -38,9 +39,14 @@ def serve(host: str, port: int) -> None:
     if not os.environ.get("ADMIN_API_KEY"):
         os.environ["ADMIN_API_KEY"] = generate_key()
         print(f"Generated API key (role system-admin): {os.environ['ADMIN_API_KEY']}", flush=True)
-    service = Service(Settings.from_environ())
-    service.tables.create_all()
-    server = make_server(create_app(service), host, port)
+    try:
+        service = Service(Settings.from_environ())
+        _bring_up(service, embedded=dynamodb is not None)
+        server = make_server(create_app(service), host, port)
+    except BaseException:
+        if dynamodb is not None:
+            dynamodb.stop()
+        raise
     try:
         # Inside the try: a signal that lands right after the announcement still stops cleanly.
         print(f"Shoreline API ready at http://{host}:{port}/graphql", flush=True)
@@ -52,6 +58,20 @@ def serve(host: str, port: int) -> None:
         if dynamodb is not None:
             dynamodb.stop()
         print("Stopped.", flush=True)
+
+
+def _bring_up(service: Service, *, embedded: bool) -> None:
+    """The embedded DynamoDB starts empty, as does a stage with no tables yet: their tables are
+    created for the schema, which they then match. Any other stage is served only if it records
+    the schema (StaleStage otherwise: `migrate` first)."""
+    from chalicelib.migrations import state
+
+    tables = service.tables
+    if embedded or not any(cls.exists() for cls in tables.all_classes()):
+        tables.create_all()
+        state.record(tables, tables.registry)
+        return
+    state.require_current(tables, service.settings)
 
 
 def _stop_with_parent() -> None:
@@ -253,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     prebuild = commands.add_parser("prebuild", help="parse the stage's generated SDL ahead, for its package")
     prebuild.add_argument("--stage", required=True)
     args = parser.parse_args(argv)
+    from chalicelib.schema import SchemaError
     from chalicelib.settings import StartupError
     from chalicelib.transfer import TransferError
 
@@ -274,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
             export(args.file, args.stage, args.types.split(",") if args.types else None)
         else:
             import_(args.file, args.stage, args.resume)
-    except (TransferError, StartupError, KeyError, OSError) as error:
+    except (TransferError, StartupError, SchemaError, KeyError, OSError) as error:
         print(f"python -m chalicelib {args.command}: {error}", file=sys.stderr)
         return 1
     return 0

@@ -1,5 +1,6 @@
 """PynamoDB model classes built from the registry: one table per model, and the stage's own
-tables: unique guards, relation edges, pending cleanups, counters, login throttle windows.
+tables: unique guards, relation edges, pending cleanups, counters, login throttle windows, and
+the schema the stage's tables and data were brought to (chalicelib/migrations).
 
 Table names are `<prefix><model store name>`; the stage's own are hyphenated (`<prefix>unique-guards`),
 names no model can take since GraphQL names have no hyphen.
@@ -31,6 +32,7 @@ EDGE_TABLE = "relation-edges"
 CLEANUP_TABLE = "pending-cleanups"
 COUNTER_TABLE = "counters"
 THROTTLE_TABLE = "login-throttle"
+SCHEMA_STATE_TABLE = "schema-state"
 EDGE_INDEX = "backward"
 VERSION_ATTRIBUTE = "version_"
 # The attribute DynamoDB's TTL deletes expired items by (sessions, throttle windows).
@@ -159,6 +161,16 @@ class ThrottleBase(PynamoModel):
     ttl = NumberAttribute(null=True, attr_name=TTL)
 
 
+class SchemaStateBase(PynamoModel):
+    """What schema the stage's tables and data match: one item (chalicelib/migrations/state.py),
+    written by `python -m chalicelib migrate`, read once when the API starts."""
+
+    key = UnicodeAttribute(hash_key=True)
+    fingerprint = UnicodeAttribute(null=True)
+    layout = UnicodeAttribute(null=True)  # JSON: the storage layout the fingerprint is of
+    progress = UnicodeAttribute(null=True)  # JSON: how far an unfinished migration went
+
+
 class Tables:
     """The PynamoDB classes of one stage: `Tables(registry, config).model_class("City")`."""
 
@@ -178,6 +190,9 @@ class Tables:
         )
         self.throttle: type[ThrottleBase] = type(
             "Throttle", (ThrottleBase,), {"Meta": self._meta(config.table_prefix + THROTTLE_TABLE)}
+        )
+        self.state: type[SchemaStateBase] = type(
+            "SchemaState", (SchemaStateBase,), {"Meta": self._meta(config.table_prefix + SCHEMA_STATE_TABLE)}
         )
         self.backoff = Backoff(call_seconds=config.try_seconds)
         self.connection = Connection(
@@ -200,6 +215,7 @@ class Tables:
         yield self.cleanup
         yield self.counter
         yield self.throttle
+        yield self.state
 
     def clients(self) -> list[Any]:
         """Every botocore client the store calls through (one, shared)."""

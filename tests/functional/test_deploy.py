@@ -128,6 +128,7 @@ def test_the_tables_template_has_every_table_with_its_indexes_and_expiry() -> No
         "shoreline-prod-pending-cleanups",
         "shoreline-prod-counters",
         "shoreline-prod-login-throttle",
+        "shoreline-prod-schema-state",
     }
     for table in tables.values():
         properties = table["Properties"]

@@ -116,6 +116,7 @@ def test_another_dynamodb_endpoint_is_used_instead_of_the_embedded_one(dynamodb:
             "served-pending-cleanups",
             "served-counters",
             "served-login-throttle",
+            "served-schema-state",
         }
     finally:
         _stop(process)
