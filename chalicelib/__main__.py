@@ -1,6 +1,6 @@
-"""Command line: `serve` runs the API locally (what `make run` does); `export` and `import` move a
-stage's records to and from a JSON Lines file; `check` audits a stage and `cleanup` removes the
-links its deleted records left."""
+"""Command line: `serve` runs the API locally (what `make run` does); `migrate` brings a stage's
+tables and data to the schema; `export` and `import` move a stage's records to and from a JSON
+Lines file; `check` audits a stage and `cleanup` removes the links its deleted records left."""
 
 from __future__ import annotations
 
@@ -65,11 +65,13 @@ def _bring_up(service: Service, *, embedded: bool) -> None:
     created for the schema, which they then match. Any other stage is served only if it records
     the schema (StaleStage otherwise: `migrate` first)."""
     from chalicelib.migrations import state
+    from chalicelib.migrations.apply import apply
+    from chalicelib.migrations.plan import plan
 
     tables = service.tables
     if embedded or not any(cls.exists() for cls in tables.all_classes()):
-        tables.create_all()
-        state.record(tables, tables.registry)
+        # Nothing stored, so nothing can block it: it creates the tables and records the schema.
+        apply(tables, plan(tables, "", ""), say=lambda _: None)
         return
     state.require_current(tables, service.settings)
 
@@ -114,14 +116,17 @@ def _write_json(document: Any, out: str | None) -> None:
             handle.write(text)
 
 
-def tables_command(action: str, stage: str | None, out: str | None) -> None:
+def tables_command(action: str, stage: str | None, out: str | None) -> int:
     from chalicelib.deploy.tables import expiring, template
 
     settings, tables = _tables(stage)
     if action == "template":
         _write_json(template(tables, protect=settings.stage == "prod"), out)
-        return
-    tables.create_all()
+        return 0
+    # The tables, their indexes and the data brought to the schema, which the stage then records.
+    migrated = migrate_command(stage, apply=True)
+    if migrated:
+        return migrated
     client = tables.connection.client
     for cls in tables.all_classes():
         client.update_continuous_backups(
@@ -135,6 +140,7 @@ def tables_command(action: str, stage: str | None, out: str | None) -> None:
                 TableName=cls.Meta.table_name, TimeToLiveSpecification={"AttributeName": "_ttl", "Enabled": True}
             )
     print(f"tables of stage {settings.stage} ready: {', '.join(c.Meta.table_name for c in tables.all_classes())}")
+    return 0
 
 
 def policy_command(stage: str, out: str | None) -> None:
@@ -186,6 +192,26 @@ def check_command(stage: str | None) -> int:
             "(not inconsistencies: `python -m chalicelib cleanup` removes them)"
         )
     return 1 if problems else 0
+
+
+def migrate_command(stage: str | None, apply: bool) -> int:
+    """Print the plan; with `apply`, carry it out. 1 when something blocks it."""
+    from chalicelib.migrations.apply import apply as carry_out
+    from chalicelib.migrations.plan import plan
+
+    settings, tables = _tables(stage)
+    label = f"stage {settings.stage} (tables {settings.store.table_prefix}*)"
+    found = plan(tables, label, settings.schema_path.name)
+    print(found.text(), flush=True)
+    if found.blocked:
+        print("Nothing written: fix these records (or the schema), then run again.")
+        return 1
+    if found.current:
+        return 0
+    if not apply:
+        print("Nothing written: run again with --apply to carry it out.")
+        return 0
+    return 0 if carry_out(tables, found) else 1
 
 
 def cleanup_command(stage: str | None, writes: int | None, seconds: float | None, min_age: float) -> int:
@@ -270,6 +296,11 @@ def main(argv: list[str] | None = None) -> int:
         default=60.0,
         help="leave deletions younger than this many seconds for a later run (default: 60)",
     )
+    migrate = commands.add_parser(
+        "migrate", help="plan (and with --apply, make) the changes that bring a stage's tables and data to the schema"
+    )
+    migrate.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
+    migrate.add_argument("--apply", action="store_true", help="carry the plan out (default: print it only)")
     prebuild = commands.add_parser("prebuild", help="parse the stage's generated SDL ahead, for its package")
     prebuild.add_argument("--stage", required=True)
     args = parser.parse_args(argv)
@@ -283,10 +314,12 @@ def main(argv: list[str] | None = None) -> int:
             serve(args.host, args.port)
         elif args.command == "check":
             return check_command(args.stage)
+        elif args.command == "migrate":
+            return migrate_command(args.stage, args.apply)
         elif args.command == "cleanup":
             return cleanup_command(args.stage, args.max_writes, args.max_seconds, args.min_age)
         elif args.command == "tables":
-            tables_command(args.action, args.stage, args.out)
+            return tables_command(args.action, args.stage, args.out)
         elif args.command == "policy":
             policy_command(args.stage, args.out)
         elif args.command == "prebuild":

@@ -15,7 +15,7 @@ import hashlib
 import json
 from typing import Any
 
-from chalicelib.schema.registry import Field, FieldKind, Model, Registry
+from chalicelib.schema.registry import Field, FieldKind, Model, Registry, Storage
 
 # Raised when this code stores the same schema differently (a new shadow attribute, a new key
 # encoding): every stage then needs a migration.
@@ -70,4 +70,8 @@ def _field(registry: Registry, field: Field) -> dict[str, Any]:
             described["linkIndexed"] = True
         if field.relation.edge_key:
             described["edge"] = field.relation.edge_key
+        if field.relation.storage is Storage.CHILDREN:
+            # Its links are the pointers of the records it lists: its inverse's.
+            assert field.relation.inverse is not None
+            described["inverse"] = registry.model(field.type_name).fields[field.relation.inverse].store_name
     return described
