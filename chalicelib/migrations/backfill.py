@@ -5,10 +5,12 @@ A record's item is brought to what `to_item` would write for it now: its shadow 
 of `@unique` / `@index` fields, ordered index keys) set where they differ and removed where the
 schema has none, the `@default` of a field made required filled in where it is null, and the
 value of a retyped field stored as its new type (migrations/conversions.py). Only
-those attributes are written, in an UpdateItem conditioned on the record's version (`_v`) being
-the one read: a write of the record in between (a mutation, the cleanup job) makes it fail, and
-the record is read again and examined afresh, so nothing a concurrent write changed is lost.
-Filling in a default or converting a value changes a field, so it bumps the version, as every write of a field does;
+those attributes are written, in an update conditioned on the record's version (`_v`) being the
+one read: a write of the record in between (a mutation, the cleanup job) makes it fail, and the
+record is read again and examined afresh, so nothing a concurrent write changed is lost. A page's
+updates and guards go together, up to 100 items a TransactWriteItems (fewer round trips than one
+call each); a transaction DynamoDB cancels is done again record by record. Filling in a default
+or converting a value changes a field, so it bumps the version, as every write of a field does;
 shadow keys alone do not (they change nothing a mutation reads).
 
 A unique guard is put on condition that no guard of that value exists, or that it is already the
@@ -31,9 +33,10 @@ from botocore.exceptions import ClientError
 from chalicelib.migrations.changes import ModelChange
 from chalicelib.migrations.conversions import converted
 from chalicelib.schema.registry import Field, Model
-from chalicelib.store import sorted_keys
+from chalicelib.store import batch, sorted_keys
 from chalicelib.store.attributes import INDEX_KEY_PREFIX
 from chalicelib.store.changes import VERSION
+from chalicelib.store.limits import MAX_TRANSACTION_ITEMS
 from chalicelib.store.record import Record
 from chalicelib.store.records import guard_key, to_item, to_record
 from chalicelib.store.sizes import ItemTooLarge
@@ -178,21 +181,77 @@ class Backfill:
                 return
 
     def page(self, items: list[RawItem], tally: Tally) -> None:
-        for raw in items:
-            self.record(raw, tally)
+        """Bring one page of records to the schema: their writes together, in transactions of up to
+        100 items, each record's update with its guards; a transaction DynamoDB cancels (a record
+        changed since it was read, a guard held by another record) is done again record by record,
+        each read again where it changed."""
+        examined = [examine(self.tables, self.change, raw) for raw in items]
+        tally.examined += len(examined)
+        owners = guard_owners(self.tables, [key for e in examined for _, key in e.guards])
+        chunk: list[Examined] = []
+        alone: list[Examined] = []
+        keys: set[str] = set()
+        for record in examined:
+            if record.problems:
+                tally.problems += record.problems
+                continue
+            record.guards = [(unique, key) for unique, key in record.guards if owners.get(key) != record.record_id]
+            actions = int(record.writes) + len(record.guards)
+            claimed = {key for _, key in record.guards}
+            if not actions:
+                continue
+            if claimed & keys:
+                alone.append(record)  # two records of the page claim one value: one item twice is refused
+                continue
+            if sum(int(r.writes) + len(r.guards) for r in chunk) + actions > MAX_TRANSACTION_ITEMS:
+                self._together(chunk, tally)
+                chunk, keys = [], set()
+            chunk.append(record)
+            keys |= claimed
+        self._together(chunk, tally)
+        for record in alone:
+            self._alone(record, tally)
 
-    def record(self, raw: RawItem | None, tally: Tally) -> None:
+    def record(self, raw: RawItem, tally: Tally) -> None:
+        """Bring one record to the schema, on its own."""
         tally.examined += 1
+        self._alone(examine(self.tables, self.change, raw), tally)
+
+    def _together(self, chunk: list[Examined], tally: Tally) -> None:
+        if not chunk:
+            return
+        actions = []
+        for record in chunk:
+            if record.writes:
+                actions.append({"Update": {"TableName": self.table, **self._update_params(record)}})
+            actions += [
+                {"Put": {"TableName": self.guard_table, **_guard_params(key, record.record_id, None)}}
+                for _, key in record.guards
+            ]
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except ClientError as error:
+            if _code(error) not in ("TransactionCanceledException", "TransactionConflictException"):
+                raise
+            for record in chunk:
+                self._alone(record, tally)
+            return
+        tally.written += sum(1 for record in chunk if record.writes)
+        tally.guards += sum(len(record.guards) for record in chunk)
+
+    def _alone(self, examined: Examined, tally: Tally) -> None:
+        """Write one record's update, reading it again while it changes under the write, then its
+        guards one by one."""
         for _ in range(ATTEMPTS):
-            if raw is None:
-                return  # deleted meanwhile: nothing to bring
-            examined = examine(self.tables, self.change, raw)
             if examined.problems:
                 tally.problems += examined.problems
                 return
             if not examined.writes or self._update(examined):
                 break
             raw = self._read(examined.record_id)
+            if raw is None:
+                return  # deleted meanwhile: nothing to bring
+            examined = examine(self.tables, self.change, raw)
         else:
             tally.problems.append(f"{_named(self.change.model, examined.record_id)} kept changing: run again")
             return
@@ -207,6 +266,16 @@ class Backfill:
 
     def _update(self, examined: Examined) -> bool:
         """Write what the record needs, if its version is still the one read; whether it was."""
+        try:
+            self.client.update_item(TableName=self.table, **self._update_params(examined))
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _update_params(self, examined: Examined) -> dict[str, Any]:
+        """The UpdateItem of what the record needs, on condition that its version is the one read."""
         names: dict[str, str] = {"#v": VERSION, "#id": "id"}
         values: dict[str, Any] = {}
         sets, removes = [], []
@@ -229,20 +298,13 @@ class Backfill:
             values[":read"] = {"N": str(examined.version)}
         else:
             condition = "attribute_exists(#id) AND attribute_not_exists(#v)"
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key={"id": {"S": examined.record_id}},
-                UpdateExpression=expression.strip(),
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                **({"ExpressionAttributeValues": values} if values else {}),
-            )
-        except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return {
+            "Key": {"id": {"S": examined.record_id}},
+            "UpdateExpression": expression.strip(),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            **({"ExpressionAttributeValues": values} if values else {}),
+        }
 
     def _read(self, record_id: str) -> RawItem | None:
         item: RawItem | None = self.client.get_item(
@@ -278,26 +340,38 @@ class Backfill:
         return f"{_named(model, owner)}: the guard of its {unique.name} kept changing: run again"
 
     def _put_guard(self, key: str, owner: str, expected: str | None) -> bool:
-        """Put the guard of `key` for `owner`, if there is none or it is `owner`'s already, or with
-        `expected` if it is that record's; whether it was put."""
-        if expected is None:
-            condition, values = "attribute_not_exists(#k) OR #o = :owner", {":owner": {"S": owner}}
-        else:
-            condition, values = "#o = :expected", {":expected": {"S": expected}}
-        names = {"#o": "owner", **({"#k": "key"} if "#k" in condition else {})}
+        """Put the guard of `key` for `owner` (see `_guard_params`); whether it was put."""
         try:
-            self.client.put_item(
-                TableName=self.guard_table,
-                Item={"key": {"S": key}, "owner": {"S": owner}},
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
+            self.client.put_item(TableName=self.guard_table, **_guard_params(key, owner, expected))
         except ClientError as error:
             if _code(error) == "ConditionalCheckFailedException":
                 return False
             raise
         return True
+
+
+def guard_owners(tables: Tables, keys: list[str]) -> dict[str, str]:
+    """The owner of each guard of `keys` that exists (a re-run finds most of them there): one
+    BatchGetItem per 100 keys."""
+    requests = [{"key": {"S": key}} for key in dict.fromkeys(keys)]
+    found = batch.batch_get(tables.connection.client, tables.guard.Meta.table_name, requests, tables.backoff)
+    return {item["key"]["S"]: item["owner"]["S"] for item in found}
+
+
+def _guard_params(key: str, owner: str, expected: str | None) -> dict[str, Any]:
+    """The PutItem of the guard of `key` for `owner`, if there is none or it is `owner`'s already,
+    or with `expected`, if it is that record's."""
+    if expected is None:
+        condition, values = "attribute_not_exists(#k) OR #o = :owner", {":owner": {"S": owner}}
+    else:
+        condition, values = "#o = :expected", {":expected": {"S": expected}}
+    names = {"#o": "owner", **({"#k": "key"} if "#k" in condition else {})}
+    return {
+        "Item": {"key": {"S": key}, "owner": {"S": owner}},
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
 
 
 def _code(error: ClientError) -> Any:

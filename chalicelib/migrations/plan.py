@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.migrations import state
-from chalicelib.migrations.backfill import PAGE, Backfill, RawItem, examine
+from chalicelib.migrations.backfill import PAGE, Backfill, RawItem, examine, guard_owners
 from chalicelib.migrations.changes import Changes, ModelChange, Relink, changes
 from chalicelib.migrations.layout import schema_fingerprint
 from chalicelib.migrations.state import State
 from chalicelib.migrations.structure import Found, compare, describe
-from chalicelib.store import batch
 from chalicelib.store.tables import Tables
 
 # Problems listed in full; past this many, the rest are counted.
@@ -180,7 +179,7 @@ def _read(tables: Tables, work: Work, blockers: list[str]) -> None:
     for items, _ in Backfill(tables, work.change).pages(None):
         work.items += len(items)
         examined = [examine(tables, work.change, raw) for raw in items]
-        owners = _guard_owners(tables, [key for e in examined for _, key in e.guards])
+        owners = guard_owners(tables, [key for e in examined for _, key in e.guards])
         for record in examined:
             blockers += record.problems
             if record.problems:
@@ -196,14 +195,6 @@ def _read(tables: Tables, work: Work, blockers: list[str]) -> None:
                     )
                 elif owners.get(key) != record.record_id:
                     work.guards += 1
-
-
-def _guard_owners(tables: Tables, keys: list[str]) -> dict[str, str]:
-    table = tables.guard.Meta.table_name
-    found = batch.batch_get(
-        tables.connection.client, table, [{"key": {"S": k}} for k in dict.fromkeys(keys)], tables.backoff
-    )
-    return {item["key"]["S"]: item["owner"]["S"] for item in found}
 
 
 def _holders(tables: Tables, relink: Relink, change: ModelChange) -> list[str]:

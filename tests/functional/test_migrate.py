@@ -316,6 +316,15 @@ def test_a_to_one_turned_into_a_list_is_refused_while_links_are_stored(stage: St
 # Running it.
 
 
+def _written(params: dict[str, Any], table: str) -> list[str]:
+    """The records of `table` a TransactWriteItems updates."""
+    return [
+        action["Update"]["Key"]["id"]["S"]
+        for action in params["TransactItems"]
+        if "Update" in action and action["Update"]["TableName"] == table
+    ]
+
+
 def test_an_interrupted_apply_resumes_where_it_stopped(stage: Stage, monkeypatch: pytest.MonkeyPatch) -> None:
     old = stage.start(SORTED)
     ann = create(old, "User", name="ann")
@@ -323,36 +332,36 @@ def test_an_interrupted_apply_resumes_where_it_stopped(stage: Stage, monkeypatch
     monkeypatch.setattr("chalicelib.migrations.backfill.PAGE", 3)
     path = stage.schema(SORTED_V2)
     tables = stage.tables(path)
-    updates: list[str] = []
+    events = tables.connection.client.meta.events
+    written: list[str] = []
 
     def crash(params: dict[str, Any], **_: Any) -> None:
-        if params["TableName"] == "test-Post":
-            updates.append(params["Key"]["id"]["S"])
-        if len(updates) == 5:
+        # The second page's transaction never reaches DynamoDB: the process dies first.
+        if written:
             raise KeyboardInterrupt
+        written.extend(_written(params, "test-Post"))
 
-    tables.connection.client.meta.events.register("provide-client-params.dynamodb.UpdateItem", crash)
+    events.register("provide-client-params.dynamodb.TransactWriteItems", crash)
     with pytest.raises(KeyboardInterrupt):
         apply(tables, plan(tables, "stage", path.name), say=lambda _: None)
-    progress = state.read(tables)
-    assert progress is not None
-    assert progress.progress is not None
-    assert progress.progress["cursors"]["backfill Post"] is not None  # the first page of 3 was finished
+    events.unregister("provide-client-params.dynamodb.TransactWriteItems", crash)
+    assert len(written) == 3
+    stored = state.read(tables)
+    assert stored is not None
+    assert stored.progress is not None
+    assert stored.progress["cursors"]["backfill Post"] is not None  # after the first page
+    assert stored.fingerprint == state.stored_fingerprint(old.service.tables)  # still the old schema's
     _, out = stage.migrate()
     assert "backfill Post (about 7 records): index keys (resumes where it stopped)" in out
-    tables.connection.client.meta.events.unregister("provide-client-params.dynamodb.UpdateItem", crash)
-    updates.clear()
-
-    def count(params: dict[str, Any], **_: Any) -> None:
-        if params["TableName"] == "test-Post":
-            updates.append(params["Key"]["id"]["S"])
-
-    tables.connection.client.meta.events.register("provide-client-params.dynamodb.UpdateItem", count)
+    resumed: list[str] = []
+    events.register(
+        "provide-client-params.dynamodb.TransactWriteItems",
+        lambda params, **_: resumed.extend(_written(params, "test-Post")),
+    )
     apply(tables, plan(tables, "stage", path.name), say=lambda _: None)
-    # 4 records were written before the crash: the first page's 3, which is not read again, and one of
-    # the second, which is read again and left alone. The other 3 are written now.
-    assert len(updates) == 3
-    assert set(updates) <= set(posts)
+    # The first page is not read again; the other 4 posts are written now.
+    assert len(resumed) == 4
+    assert sorted(written + resumed) == sorted(posts)
     stage.check()
     assert "Nothing to do." in stage.migrate()[1]
 
@@ -364,14 +373,15 @@ def test_a_write_during_the_backfill_is_not_lost(stage: Stage) -> None:
     tables = stage.tables(path)
     raced: list[bool] = []
 
-    def concurrent_write(params: dict[str, Any], **_: Any) -> None:
+    def concurrent_write(**_: Any) -> None:
         # Between the backfill's read of the record and its write, a mutation changes the record.
-        if params["TableName"] == "test-City" and not raced:
+        if not raced:
             raced.append(True)
             old.data(UPDATE_CITY, {"id": city, "data": {"name": "during", "population": 7}})
 
-    tables.connection.client.meta.events.register("provide-client-params.dynamodb.UpdateItem", concurrent_write)
+    tables.connection.client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", concurrent_write)
     assert apply(tables, plan(tables, "stage", path.name), say=lambda _: None)
+    assert raced
     item = raw_item(old, "City", city)
     assert item["name"] == {"S": "during"}
     assert item["population"] == {"N": "7"}
