@@ -194,14 +194,14 @@ def check_command(stage: str | None) -> int:
     return 1 if problems else 0
 
 
-def migrate_command(stage: str | None, apply: bool) -> int:
+def migrate_command(stage: str | None, apply: bool, data_only: bool = False) -> int:
     """Print the plan; with `apply`, carry it out. 1 when something blocks it."""
     from chalicelib.migrations.apply import apply as carry_out
     from chalicelib.migrations.plan import plan
 
     settings, tables = _tables(stage)
     label = f"stage {settings.stage} (tables {settings.store.table_prefix}*)"
-    found = plan(tables, label, settings.schema_path.name)
+    found = plan(tables, label, settings.schema_path.name, data_only=data_only)
     print(found.text(), flush=True)
     if found.blocked:
         print("Nothing written: fix these records (or the schema), then run again.")
@@ -301,6 +301,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     migrate.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
     migrate.add_argument("--apply", action="store_true", help="carry the plan out (default: print it only)")
+    migrate.add_argument(
+        "--data-only",
+        action="store_true",
+        help="create and delete no table or index (CloudFormation's): a missing one blocks the plan",
+    )
     prebuild = commands.add_parser("prebuild", help="parse the stage's generated SDL ahead, for its package")
     prebuild.add_argument("--stage", required=True)
     args = parser.parse_args(argv)
@@ -315,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "check":
             return check_command(args.stage)
         elif args.command == "migrate":
-            return migrate_command(args.stage, args.apply)
+            return migrate_command(args.stage, args.apply, args.data_only)
         elif args.command == "cleanup":
             return cleanup_command(args.stage, args.max_writes, args.max_seconds, args.min_age)
         elif args.command == "tables":

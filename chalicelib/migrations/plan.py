@@ -128,12 +128,20 @@ class Plan:
         return "\n".join(lines)
 
 
-def plan(tables: Tables, label: str, schema: str) -> Plan:
+def plan(tables: Tables, label: str, schema: str, *, data_only: bool = False) -> Plan:
+    """With `data_only`, tables and indexes are another's to make (CloudFormation's): one missing
+    blocks the plan, one no longer declared is left where it is."""
     registry = tables.registry
     target = schema_fingerprint(registry)
     stored = state.read(tables)
     found = compare(tables)
     result = Plan(label, schema, target, stored, found)
+    if data_only:
+        result.blockers += [f"{step}: not there yet (update the stack first)" for step in found.steps]
+        result.kept += [
+            f"{step.index} of {step.table}, no longer declared (the stack's to delete)" for step in found.deletions
+        ]
+        found.steps, found.deletions = [], []
     if result.at_target:
         return result
     known = stored.layout if stored is not None and stored.fingerprint else None

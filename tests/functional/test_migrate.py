@@ -16,6 +16,7 @@ from chalicelib.local.dynamodb import LocalDynamoDB
 from chalicelib.migrations import state
 from chalicelib.migrations.apply import apply
 from chalicelib.migrations.plan import plan
+from chalicelib.migrations.structure import carry_out, compare
 from chalicelib.schema import load_schema_file
 from chalicelib.store.tables import StoreConfig, Tables
 from tests.conftest import Api
@@ -424,3 +425,25 @@ def test_tables_create_brings_a_new_stage_to_the_schema(stage: Stage) -> None:
     tables = stage.tables(path)
     assert state.stored_fingerprint(tables) is not None
     state.require_current(tables, stage.api(path).service.settings)
+
+
+def test_data_only_leaves_tables_and_indexes_to_the_stack(stage: Stage) -> None:
+    """CloudFormation owns the tables: `--data-only` creates and deletes none, and waits for them."""
+    old = stage.start(CITY.replace("population: Int", "population: Int @index"))
+    city = create(old, "City", name="A", population=3)
+    path = stage.schema(CITY.replace("name: String", "name: String @index"))
+    status, out = stage.migrate("--apply", "--data-only")
+    assert status == 1
+    assert "add index name-index to test-City: not there yet (update the stack first)" in out
+    # The stack update adds the index, and deletes none (the old one stays until a later update).
+    tables = stage.tables(path)
+    (added,) = [step for step in compare(tables).steps if step.index == "name-index"]
+    carry_out(tables, added, lambda _: None)
+    status, out = stage.migrate("--apply", "--data-only")
+    assert status == 0, out
+    assert "Kept: population-index of test-City, no longer declared (the stack's to delete)" in out
+    described = old.service.store.client.describe_table(TableName="test-City")["Table"]
+    assert {i["IndexName"] for i in described["GlobalSecondaryIndexes"]} == {"name-index", "population-index"}
+    assert raw_item(old, "City", city)["_ix_name"] == {"S": "=A"}
+    assert "_ix_population" not in raw_item(old, "City", city)
+    stage.check()
