@@ -1,12 +1,12 @@
-"""`python -m bench [all|queries|bulk|coldstart|load|embedded|relations|reads] [--repeat N]`: print the
-benchmark figures."""
+"""`python -m bench [all|queries|bulk|coldstart|load|embedded|relations|reads|migrate] [--repeat N]`: print
+the benchmark figures."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
-from bench import bulk, coldstart, embedded, load, queries, reads, relations
+from bench import bulk, coldstart, embedded, load, migrate, queries, reads, relations
 
 
 def main() -> None:
@@ -15,7 +15,7 @@ def main() -> None:
         "suite",
         nargs="?",
         default="all",
-        choices=["all", "queries", "bulk", "coldstart", "load", "embedded", "relations", "reads"],
+        choices=["all", "queries", "bulk", "coldstart", "load", "embedded", "relations", "reads", "migrate"],
     )
     parser.add_argument("--repeat", type=int, default=300, help="timed requests per measurement")
     args = parser.parse_args()
@@ -40,6 +40,9 @@ def main() -> None:
     if args.suite in ("all", "reads"):
         print()
         reads.main()
+    if args.suite in ("all", "migrate"):
+        print()
+        migrate.main()
 
 
 if __name__ == "__main__":
