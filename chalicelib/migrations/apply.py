@@ -1,12 +1,14 @@
-"""Carrying a plan out: expand, backfill, then switch.
+"""Carrying a plan out: expand, backfill, switch, then contract.
 
 1. Tables are created and indexes added, one at a time, each waited for until ACTIVE.
 2. Each model's records are brought to the schema (migrations/backfill.py), page by page; after
    each page the scan's position is recorded in the stage's state item, so that a run stopped
    anywhere (Ctrl-C, a crash, a lost connection) resumes after the last page it finished.
-3. Guards no record needs are removed, new counters computed, and counters no longer kept removed.
-4. Indexes the schema no longer has are deleted, and the schema is recorded as the stage's, last:
-   until then, a server of the new schema refuses to start, and one of the old keeps serving.
+3. Guards of the fields just guarded that no record holds are removed; new counters computed.
+4. The schema is recorded as the stage's: until then a server of the new schema refuses to start,
+   and the old one serves, with everything it reads still there.
+5. What only the old schema needed is taken away: guards of fields no longer unique, counters no
+   longer kept, indexes no longer declared. The state item lists these steps until they are done.
 
 A backfill that finds what blocks it (two records sharing a value of a field made unique, found
 while writing its guards) goes on to the end of its model, to name every such record, then stops
@@ -36,10 +38,31 @@ Say = Callable[[str], None]
 
 def apply(tables: Tables, plan: Plan, say: Say = print, sleep: Sleep = time.sleep) -> bool:
     """Carry `plan` out; whether it was (False: blocked by the records, reported through `say`)."""
-    progress = plan.progress
     for step in plan.found.steps:
         say(str(step))
         carry_out(tables, step, say, sleep)
+    if not plan.at_target:
+        if not _expand(tables, plan, say):
+            return False
+        state.record(tables, tables.registry, plan.contract)
+        say(f"the stage is at schema {plan.target[:12]}")
+    contract = list(plan.contract)
+    if "guards" in contract:
+        say(f"removed {guards.sweep(tables, (), stale=True):,} unique guards of fields no longer unique")
+        contract.remove("guards")
+        state.save_progress(tables, {**plan.progress, "target": plan.target, "contract": contract})
+    if "counters" in contract:
+        say(f"removed {counts.drop_unkept(tables):,} counter items the schema does not keep")
+    for step in plan.found.deletions:
+        say(str(step))
+        carry_out(tables, step, say, sleep)
+    state.finish(tables)
+    return True
+
+
+def _expand(tables: Tables, plan: Plan, say: Say) -> bool:
+    """Steps 2 and 3: the backfill, the orphan guards, the new counters; whether they were done."""
+    progress = plan.progress
     blockers: list[str] = []
     for work in plan.backfills:
         if work.step in progress["done"]:
@@ -51,19 +74,12 @@ def apply(tables: Tables, plan: Plan, say: Say = print, sleep: Sleep = time.slee
             say(f"  {problem}")
         say("Fix these records, then run again: the rest is done, and is not done again.")
         return False
-    checked = [(w.change.model.name, f.name) for w in plan.backfills for f in w.change.guards]
-    if (plan.stale_guards or checked) and "guards" not in progress["done"]:
-        say(f"removed {guards.sweep(tables, checked):,} unique guards of no record or of no unique field")
+    if plan.checked and "guards" not in progress["done"]:
+        say(f"removed {guards.sweep(tables, plan.checked, stale=False):,} guards that no record holds")
         _done(tables, progress, "guards")
-    if (plan.counted or plan.stale_counters) and "counters" not in progress["done"]:
-        written = counts.recount(tables, plan.counted, plan.stale_counters)
-        say(f"counters: {written:,} computed from the records, those the schema does not keep removed")
+    if plan.counted and "counters" not in progress["done"]:
+        say(f"computed {counts.recount(tables, plan.counted):,} counters from the records")
         _done(tables, progress, "counters")
-    for step in plan.found.deletions:
-        say(str(step))
-        carry_out(tables, step, say, sleep)
-    state.record(tables, tables.registry)
-    say(f"the stage is at schema {plan.target[:12]}")
     return True
 
 

@@ -2,9 +2,11 @@
 writing it (`Backfill`), safely while the API writes the same records.
 
 A record's item is brought to what `to_item` would write for it now: its shadow keys (index keys
-of `@unique` / `@index` fields, ordered index keys) set where they differ and removed where the
-schema has none, the `@default` of a field made required filled in where it is null, and the
-value of a retyped field stored as its new type (migrations/conversions.py). Only
+of `@unique` / `@index` fields, ordered index keys) set where they differ, the `@default` of a
+field made required filled in where it is null, and the value of a retyped field stored as its new
+type (migrations/conversions.py). Shadow keys the schema no longer has are left in the item: the
+old schema's server reads through their indexes until the switch, and once the index is deleted
+they are inert. Only
 those attributes are written, in an update conditioned on the record's version (`_v`) being the
 one read: a write of the record in between (a mutation, the cleanup job) makes it fail, and the
 record is read again and examined afresh, so nothing a concurrent write changed is lost. A page's
@@ -55,14 +57,13 @@ RawItem = dict[str, Any]
 
 @dataclass
 class Examined:
-    """What one record needs: attributes to set and remove, guards (field, key) it must own, and
-    what blocks it (then nothing is to be written)."""
+    """What one record needs: attributes to set, guards (field, key) it must own, and what blocks
+    it (then nothing is to be written)."""
 
     record_id: str
     version: int
     record: Record
     assign: RawItem = field(default_factory=dict)
-    remove: list[str] = field(default_factory=list)
     guards: list[tuple[Field, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     # Whether a field's value changes (a default filled in): the write bumps the version.
@@ -70,7 +71,7 @@ class Examined:
 
     @property
     def writes(self) -> bool:
-        return bool(self.assign or self.remove)
+        return bool(self.assign)
 
 
 def examine(tables: Tables, change: ModelChange, raw: RawItem) -> Examined:
@@ -114,7 +115,6 @@ def examine(tables: Tables, change: ModelChange, raw: RawItem) -> Examined:
     for name, stored in expected.items():
         if name.startswith(DERIVED) and raw.get(name) != stored:
             examined.assign[name] = stored
-    examined.remove = sorted(name for name in raw if name.startswith(DERIVED) and name not in expected)
     for unique in change.guards:
         value = record.get(unique.name)
         if value is not None:
@@ -278,18 +278,11 @@ class Backfill:
         """The UpdateItem of what the record needs, on condition that its version is the one read."""
         names: dict[str, str] = {"#v": VERSION, "#id": "id"}
         values: dict[str, Any] = {}
-        sets, removes = [], []
+        sets = []
         for number, (name, value) in enumerate(examined.assign.items()):
             names[f"#a{number}"], values[f":a{number}"] = name, value
             sets.append(f"#a{number} = :a{number}")
-        for number, name in enumerate(examined.remove):
-            names[f"#r{number}"] = name
-            removes.append(f"#r{number}")
-        expression = ""
-        if sets:
-            expression += "SET " + ", ".join(sets)
-        if removes:
-            expression += " REMOVE " + ", ".join(removes)
+        expression = "SET " + ", ".join(sets)
         if examined.changes_value:
             expression += " ADD #v :one"
             values[":one"] = {"N": "1"}

@@ -140,7 +140,8 @@ def _unknown(model: Model) -> ModelChange:
 def _model(model: Model, before: dict[str, Any], after: dict[str, Any], stored: Layout) -> ModelChange:
     by_store = {f.store_name: f for f in model.fields.values()}
     old_fields: dict[str, Any] = before["fields"]
-    keys = _keyed(before) != _keyed(after)
+    # Keys of an index removed stay, inert (see migrations/backfill.py): only new ones are written.
+    keys = bool(_keyed(after) - _keyed(before))
     guards, defaults, required, converted, relinked = [], [], [], [], []
     for store, described in after["fields"].items():
         field = by_store[store]
@@ -198,16 +199,21 @@ def _retyped(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return bool(set(old.get("values", ())) - set(new.get("values", ())))
 
 
-def _keyed(described: dict[str, Any]) -> Any:
-    """What a model's shadow keys are computed from: its indexed fields' types, its ordered indexes
-    and the types of their fields."""
+def _keyed(described: dict[str, Any]) -> set[Any]:
+    """What a model's shadow keys are computed from: each indexed field and its type, each ordered
+    index and the types of its fields."""
     fields = described["fields"]
-    indexed = {s: fields[s]["type"] for s, f in fields.items() if f.get("unique") or f.get("indexed")}
-    ordered = [
-        (index["fields"], index["sortBy"], index["shards"], [fields[s]["type"] for s in index["fields"]])
+    indexed = {(s, fields[s]["type"]) for s, f in fields.items() if f.get("unique") or f.get("indexed")}
+    ordered = {
+        (
+            tuple(index["fields"]),
+            index["sortBy"],
+            index["shards"],
+            tuple(fields[s]["type"] for s in (*index["fields"], index["sortBy"])),
+        )
         for index in described["sorted"]
-    ]
-    return indexed, ordered
+    }
+    return indexed | ordered
 
 
 def _guarded(described: dict[str, Any] | None) -> set[tuple[str, str, str]]:

@@ -1,5 +1,6 @@
 """Counters a migration starts (store/counters.py): computed from the records and written whole at
-the end, as the command-line import does; and counters the schema no longer keeps, removed.
+the end of the backfill, as the command-line import does; and, after the switch, counters the
+schema no longer keeps, removed (the old schema's server moves them until then).
 
 Only new counters are computed (a type-level `@index` added, or its `fields` changed): no server
 keeps them yet, so nothing else writes them meanwhile. Counters the stage already kept are left
@@ -9,6 +10,7 @@ to the writes that keep them.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from chalicelib.migrations.backfill import Backfill
@@ -21,34 +23,46 @@ from chalicelib.store.tables import Tables
 PAGE = 500
 
 
-def recount(tables: Tables, counted: list[ModelChange], sweep: bool) -> int:
-    """Compute the counters of `counted` and write them; with `sweep`, also remove every counter
-    item the schema does not keep. The number of counters written."""
+def recount(tables: Tables, counted: list[ModelChange]) -> int:
+    """Compute the counters of `counted` from the records and write them (their shards but one
+    emptied); the number of counters written."""
     computed: Counter[str] = Counter()
     for change in counted:
         cls = tables.model_class(change.model.name)
         for items, _ in Backfill(tables, change).pages(None):
             for raw in items:
                 computed.update(change.counters_of(to_record(change.model, cls.from_raw_data(raw))))
-    client, table = tables.connection.client, tables.counter.Meta.table_name
-    stale, written = [], {}
-    for item in _items(client, table):
+    stale, right = [], set()
+    for item in _items(tables):
         key = item["key"]["S"]
         counter, _, shard = key.rpartition("#")
-        if _fresh(counter, counted):
-            if shard == "0" and computed.get(counter) == int(item.get("n", {}).get("N", "0")):
-                written[counter] = computed[counter]  # already right
-            else:
-                stale.append(key)
-        elif sweep and not _kept(counter, tables.registry):
+        if not _fresh(counter, counted):
+            continue
+        if shard == "0" and computed.get(counter) == int(item.get("n", {}).get("N", "0")):
+            right.add(counter)
+        else:
             stale.append(key)
-    requests = [{"DeleteRequest": {"Key": {"key": {"S": key}}}} for key in stale]
-    batch.batch_write(client, table, requests, tables.backoff)
-    counters.write_counts(tables, {c: n for c, n in computed.items() if written.get(c) != n})
+    _delete(tables, stale)
+    counters.write_counts(tables, {c: n for c, n in computed.items() if c not in right})
     return len(computed)
 
 
-def _items(client: Any, table: str) -> Any:
+def drop_unkept(tables: Tables) -> int:
+    """Remove every counter item the schema does not keep; the number removed."""
+    stale = [
+        item["key"]["S"] for item in _items(tables) if not _kept(item["key"]["S"].rpartition("#")[0], tables.registry)
+    ]
+    _delete(tables, stale)
+    return len(stale)
+
+
+def _delete(tables: Tables, keys: list[str]) -> None:
+    requests = [{"DeleteRequest": {"Key": {"key": {"S": key}}}} for key in keys]
+    batch.batch_write(tables.connection.client, tables.counter.Meta.table_name, requests, tables.backoff)
+
+
+def _items(tables: Tables) -> Iterator[dict[str, Any]]:
+    client, table = tables.connection.client, tables.counter.Meta.table_name
     start = None
     while True:
         params: dict[str, Any] = {"TableName": table, "Limit": PAGE, "ConsistentRead": True}

@@ -1,7 +1,8 @@
-"""Unique guards no record needs, removed after a backfill: those of fields no longer `@unique`
-(or of models no longer in the schema), and, of the fields whose guards were just written, those
-whose record is gone or holds another value now (it changed while the schema kept no guards for
-the field). Each is deleted on condition that it is still as read: a guard taken meanwhile stays.
+"""Unique guards no record needs: of the fields whose guards a backfill just wrote, those whose
+record is gone or holds another value now (it changed while the schema kept no guards for the
+field), removed before the switch; and those of fields no longer `@unique` (or of models no longer
+in the schema), removed after it, as the old schema's server keeps them until then. Each is
+deleted on condition that it is still as read: a guard taken meanwhile stays.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from chalicelib.store.tables import Tables
 PAGE = 500
 
 
-def sweep(tables: Tables, checked: Iterable[tuple[str, str]]) -> int:
-    """Delete the guards of no unique field, and the orphans among those of `checked` ((model name,
-    field name) pairs); the number deleted."""
+def sweep(tables: Tables, checked: Iterable[tuple[str, str]], *, stale: bool) -> int:
+    """Delete the orphans among the guards of `checked` ((model name, field name) pairs) and, with
+    `stale`, the guards of no unique field; the number deleted."""
     owners: dict[str, tuple[Model, Field]] = {
         f"{model.store_name}#{field.store_name}#": (model, field)
         for model in tables.registry
@@ -38,13 +39,14 @@ def sweep(tables: Tables, checked: Iterable[tuple[str, str]]) -> int:
         if start is not None:
             params["ExclusiveStartKey"] = start
         page = client.scan(**params)
-        stale: list[tuple[str, str]] = []
+        gone: list[tuple[str, str]] = []
         orphans: dict[str, list[tuple[str, str, Field]]] = {}
         for item in page.get("Items", ()):
             key, owner = item["key"]["S"], item["owner"]["S"]
             prefix = next((p for p in owners if key.startswith(p)), None)
             if prefix is None:
-                stale.append((key, owner))
+                if stale:
+                    gone.append((key, owner))
                 continue
             model, field = owners[prefix]
             if (model.name, field.name) in checked:
@@ -55,8 +57,8 @@ def sweep(tables: Tables, checked: Iterable[tuple[str, str]]) -> int:
             for key, owner, field in guards:
                 value = records.get(owner, {}).get(field.name)
                 if value is None or guard_key(model, field, value) != key:
-                    stale.append((key, owner))
-        deleted += sum(_delete(client, table, key, owner) for key, owner in stale)
+                    gone.append((key, owner))
+        deleted += sum(_delete(client, table, key, owner) for key, owner in gone)
         start = page.get("LastEvaluatedKey")
         if start is None:
             return deleted

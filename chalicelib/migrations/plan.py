@@ -75,7 +75,7 @@ class Plan:
     @property
     def current(self) -> bool:
         """Whether there is nothing to do."""
-        return self.at_target and not self.found.steps and not self.found.deletions
+        return self.at_target and not (self.found.steps or self.found.deletions or self.contract)
 
     @property
     def blocked(self) -> bool:
@@ -89,6 +89,16 @@ class Plan:
             return {"target": self.target, "done": [], "cursors": {}}
         return found
 
+    @property
+    def checked(self) -> list[tuple[str, str]]:
+        """The (model, field) pairs whose guards the backfill writes: their orphans are removed."""
+        return [(w.change.model.name, f.name) for w in self.backfills for f in w.change.guards]
+
+    @property
+    def contract(self) -> list[str]:
+        """What is taken away once the schema's server serves: stale "guards", unkept "counters"."""
+        return [name for name, due in (("guards", self.stale_guards), ("counters", self.stale_counters)) if due]
+
     def steps(self) -> list[str]:
         """Every step, in the order --apply takes them."""
         done = set(self.progress["done"])
@@ -97,16 +107,18 @@ class Plan:
             cursor = self.progress["cursors"].get(work.step)
             note = " (done)" if work.step in done else " (resumes where it stopped)" if cursor else ""
             lines.append(str(work) + note)
-        if self.stale_guards or any(w.change.guards for w in self.backfills):
-            lines.append("remove unique guards of no record or of no unique field")
+        if self.checked:
+            lines.append("remove the guards of those fields that no record holds")
         if self.counted:
             names = ", ".join(c.model.name for c in self.counted)
             lines.append(f"compute counters of {names} from their records")
-        if self.stale_counters or self.counted:
+        if not self.at_target:
+            lines.append(f"record schema {self.target[:12]} as the stage's: from here, its server serves")
+        if self.stale_guards:
+            lines.append("remove unique guards of fields no longer unique")
+        if self.stale_counters:
             lines.append("remove counters the schema does not keep")
         lines += [str(step) for step in self.found.deletions]
-        if not self.current:
-            lines.append(f"record schema {self.target[:12]} as the stage's")
         return lines
 
     def text(self) -> str:
@@ -136,6 +148,10 @@ def plan(tables: Tables, label: str, schema: str, *, data_only: bool = False) ->
     stored = state.read(tables)
     found = compare(tables)
     result = Plan(label, schema, target, stored, found)
+    if result.at_target:
+        # Recorded already: what may be left is taking away what the old schema's server needed.
+        contract = result.progress.get("contract", [])
+        result.stale_guards, result.stale_counters = "guards" in contract, "counters" in contract
     if data_only:
         result.blockers += [f"{step}: not there yet (update the stack first)" for step in found.steps]
         result.kept += [

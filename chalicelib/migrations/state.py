@@ -81,12 +81,21 @@ def save_progress(tables: Tables, progress: dict[str, Any]) -> None:
     tables.state(KEY).update(actions=[tables.state.progress.set(json.dumps(progress, sort_keys=True))])
 
 
-def record(tables: Tables, registry: Registry) -> str:
-    """The stage is at `registry`'s schema: its fingerprint and layout, no migration under way."""
+def record(tables: Tables, registry: Registry, contract: list[str] | None = None) -> str:
+    """The stage is at `registry`'s schema: its fingerprint and layout, and the `contract` steps
+    still to take once the schema's server serves (migrations/apply.py), if any."""
     at = layout(registry)
     found = fingerprint(at)
-    tables.state(KEY, fingerprint=found, layout=json.dumps(at, sort_keys=True)).save()
+    item = tables.state(KEY, fingerprint=found, layout=json.dumps(at, sort_keys=True))
+    if contract:
+        item.progress = json.dumps({"target": found, "done": [], "cursors": {}, "contract": contract})
+    item.save()
     return found
+
+
+def finish(tables: Tables) -> None:
+    """No migration is under way any more."""
+    tables.state(KEY).update(actions=[tables.state.progress.remove()])
 
 
 def require_current(tables: Tables, settings: Settings) -> None:
