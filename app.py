@@ -1,6 +1,8 @@
 """The Chalice entry point: one Lambda serving the GraphQL API built from `schema.graphql`, and one
 running the cleanup job on a schedule."""
 
+import os
+
 from chalicelib.startup import collector_paused, refusing
 
 with collector_paused():
@@ -11,8 +13,11 @@ with collector_paused():
 
     with refusing():
         service = Service(with_secrets(Settings.from_environ()))
-        # Never serve tables that do not match the schema (chalicelib/migrations): one GetItem.
-        require_current(service.tables, service.settings)
+        # A function instance never serves tables that do not match its schema (chalicelib/migrations):
+        # one GetItem. Chalice's own commands (package, deploy) import this module too, away from the
+        # stage's DynamoDB: only Lambda, which names the function, checks.
+        if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+            require_current(service.tables, service.settings)
     app = create_app(service)
     # Lambda finds a scheduled function's handler by its name in this module.
     cleanup = app.handler_map[CLEANUP_FUNCTION]

@@ -30,6 +30,8 @@ def _start_app(dynamodb: LocalDynamoDB, prefix: str, schema: Path) -> subprocess
         "TABLE_PREFIX": prefix,
         "SCHEMA": str(schema),
         "POWERTOOLS_METRICS_DISABLED": "true",
+        # As Lambda runs it: Chalice's own commands import app.py too, and do not check.
+        "AWS_LAMBDA_FUNCTION_NAME": "shoreline-local",
     }
     env.pop("STAGE", None)
     code = f"import app; print({STARTED!r})"
@@ -93,6 +95,25 @@ def test_the_api_refuses_a_stage_at_another_schema(dynamodb: LocalDynamoDB, tmp_
     old, new = schema_fingerprint(tables.registry), schema_fingerprint(load_schema_file(changed))
     assert f"is at schema {old[:12]}, not at changed.graphql ({new[:12]})" in line
     assert "python -m chalicelib migrate --apply" in line
+
+
+def test_chalice_commands_import_the_app_without_reaching_the_stage(dynamodb: LocalDynamoDB) -> None:
+    """`chalice package` imports app.py with the stage's settings, on a machine that may not reach
+    its DynamoDB: only a function instance checks the stage."""
+    prefix = f"state{uuid.uuid4().hex[:8]}-"
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb.url,
+        "TABLE_PREFIX": prefix,
+        "SCHEMA": str(CITIES_SCHEMA),
+    }
+    env.pop("AWS_LAMBDA_FUNCTION_NAME", None)
+    code = f"import app; print({STARTED!r})"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert STARTED in result.stdout
 
 
 def test_a_bad_schema_is_one_line(dynamodb: LocalDynamoDB, tmp_path: Path) -> None:
