@@ -174,17 +174,23 @@ def _store(stage: str | None) -> tuple[Registry, RecordStore]:
 def check_command(stage: str | None) -> int:
     """Prints each inconsistency; links awaiting the cleanup job are counted, not listed (a large
     deletion leaves many), and do not fail the check."""
-    from chalicelib.consistency import Problem, audit, pending_count
+    from chalicelib.consistency import Kept, Problem, audit, pending_count
+    from chalicelib.migrations import state
 
     _, store = _store(stage)
-    problems = pending = 0
-    for finding in audit(store):
+    stored = state.read(store.tables)
+    problems = pending = kept = 0
+    for finding in audit(store, stored.retired if stored is not None else frozenset()):
         if isinstance(finding, Problem):
             problems += 1
             print(finding)
+        elif isinstance(finding, Kept):
+            kept += 1
         else:
             pending += 1
     print(f"{problems} inconsistencies found")
+    if kept:
+        print(f"{kept} links of relations the schema no longer has are kept (`migrate` keeps removed data)")
     deleted = pending_count(store)
     if pending or deleted:
         print(

@@ -44,7 +44,7 @@ def apply(tables: Tables, plan: Plan, say: Say = print, sleep: Sleep = time.slee
     if not plan.at_target:
         if not _expand(tables, plan, say):
             return False
-        state.record(tables, tables.registry, plan.contract)
+        state.record(tables, tables.registry, plan.contract, plan.retired)
         say(f"the stage is at schema {plan.target[:12]}")
     contract = list(plan.contract)
     if "guards" in contract:

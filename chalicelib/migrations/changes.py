@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.migrations.layout import Layout, layout
+from chalicelib.migrations.layout import Layout, edge_keys, layout
 from chalicelib.schema.registry import Field, Model, Registry
 from chalicelib.store import counters
 
@@ -100,6 +100,8 @@ class Changes:
     stale_guards: bool
     # Whether counter items the schema no longer keeps may be stored.
     stale_counters: bool
+    # Edge keys of relations the schema no longer has: their links are kept.
+    retired: frozenset[str] = frozenset()
 
 
 def changes(registry: Registry, stored: Layout | None) -> Changes:
@@ -122,7 +124,7 @@ def changes(registry: Registry, stored: Layout | None) -> Changes:
             stale_guards = True
         if _counted(before) - _counted(after):
             stale_counters = True
-    return Changes(found, removed, stale_guards, stale_counters)
+    return Changes(found, removed, stale_guards, stale_counters, frozenset(edge_keys(stored) - edge_keys(target)))
 
 
 def _unknown(model: Model) -> ModelChange:

@@ -37,6 +37,11 @@ def schema_fingerprint(registry: Registry) -> str:
     return fingerprint(layout(registry))
 
 
+def edge_keys(of: Layout) -> set[str]:
+    """The keys under which the layout's relations store edges (see `Relation.edge_key`)."""
+    return {f["edge"] for model in of["models"].values() for f in model["fields"].values() if "edge" in f}
+
+
 def _model(registry: Registry, model: Model) -> dict[str, Any]:
     return {
         "table": model.store_name,

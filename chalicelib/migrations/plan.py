@@ -67,6 +67,8 @@ class Plan:
     stale_counters: bool = False
     kept: list[str] = field(default_factory=list)
     blockers: list[str] = field(default_factory=list)
+    # Edge keys of relations no longer in the schema whose links the stage keeps.
+    retired: frozenset[str] = frozenset()
 
     @property
     def at_target(self) -> bool:
@@ -148,6 +150,7 @@ def plan(tables: Tables, label: str, schema: str, *, data_only: bool = False) ->
     stored = state.read(tables)
     found = compare(tables)
     result = Plan(label, schema, target, stored, found)
+    result.retired = stored.retired if stored is not None else frozenset()
     if result.at_target:
         # Recorded already: what may be left is taking away what the old schema's server needed.
         contract = result.progress.get("contract", [])
@@ -163,6 +166,8 @@ def plan(tables: Tables, label: str, schema: str, *, data_only: bool = False) ->
     known = stored.layout if stored is not None and stored.fingerprint else None
     changed = changes(registry, known)
     _removed(tables, result, changed, known)
+    result.retired |= changed.retired
+    result.kept += [f"links of relation {key}, which the schema no longer has" for key in sorted(changed.retired)]
     result.stale_guards, result.stale_counters = changed.stale_guards, changed.stale_counters
     for change in changed.models:
         table = tables.model_class(change.model.name).Meta.table_name

@@ -11,12 +11,13 @@ every call it makes.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.migrations.layout import Layout, fingerprint, layout
+from chalicelib.migrations.layout import Layout, edge_keys, fingerprint, layout
 from chalicelib.schema.registry import Registry
 from chalicelib.settings import Settings, StartupError
 from chalicelib.stages import CONFIG, stage_environment
@@ -35,6 +36,8 @@ class State:
     fingerprint: str | None
     layout: Layout | None
     progress: dict[str, Any] | None
+    # Edge keys of relations the schema no longer has, whose links are kept (see `record`).
+    retired: frozenset[str] = frozenset()
 
 
 class StaleStage(StartupError):
@@ -73,6 +76,7 @@ def read(tables: Tables) -> State | None:
         item.fingerprint,
         json.loads(item.layout) if item.layout else None,
         json.loads(item.progress) if item.progress else None,
+        frozenset(json.loads(item.retired)) if item.retired else frozenset(),
     )
 
 
@@ -81,12 +85,16 @@ def save_progress(tables: Tables, progress: dict[str, Any]) -> None:
     tables.state(KEY).update(actions=[tables.state.progress.set(json.dumps(progress, sort_keys=True))])
 
 
-def record(tables: Tables, registry: Registry, contract: list[str] | None = None) -> str:
-    """The stage is at `registry`'s schema: its fingerprint and layout, and the `contract` steps
-    still to take once the schema's server serves (migrations/apply.py), if any."""
+def record(tables: Tables, registry: Registry, contract: list[str] | None = None, retired: Iterable[str] = ()) -> str:
+    """The stage is at `registry`'s schema: its fingerprint and layout, the `contract` steps still to
+    take once the schema's server serves (migrations/apply.py), if any, and the edge keys of
+    relations no longer in the schema whose links the stage keeps (`check` counts them apart)."""
     at = layout(registry)
     found = fingerprint(at)
     item = tables.state(KEY, fingerprint=found, layout=json.dumps(at, sort_keys=True))
+    kept = sorted(set(retired) - edge_keys(at))
+    if kept:
+        item.retired = json.dumps(kept)
     if contract:
         item.progress = json.dumps({"target": found, "done": [], "cursors": {}, "contract": contract})
     item.save()

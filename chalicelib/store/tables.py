@@ -169,6 +169,7 @@ class SchemaStateBase(PynamoModel):
     fingerprint = UnicodeAttribute(null=True)
     layout = UnicodeAttribute(null=True)  # JSON: the storage layout the fingerprint is of
     progress = UnicodeAttribute(null=True)  # JSON: how far an unfinished migration went
+    retired = UnicodeAttribute(null=True)  # JSON: edge keys of relations gone from the schema, links kept
 
 
 class Tables:

@@ -479,3 +479,41 @@ def test_data_only_leaves_tables_and_indexes_to_the_stack(stage: Stage) -> None:
     assert raw_item(old, "City", city)["_ix_name"] == {"S": "=A"}
     assert raw_item(old, "City", city)["_ix_population"] == {"S": "=3"}  # inert once the stack deletes its index
     stage.check()
+
+
+TAGGED = """
+type City @model { id: ID! name: String tags: [Tag] }
+type Tag @model { id: ID! label: String @unique cities: [City] }
+"""
+
+
+def test_a_model_removed_keeps_its_links_and_check_counts_them_apart(stage: Stage) -> None:
+    old = stage.start(TAGGED)
+    tag = create(old, "Tag", label="old")
+    create(old, "City", name="A", tags={"connect": [{"id": tag}]})
+    stage.schema(CITY)
+    _, out = stage.migrate()
+    assert "Kept: table test-Tag of Tag, no longer in the schema (about 1 records)" in out
+    assert "Kept: links of relation City.tags, which the schema no longer has" in out
+    new = stage.to(CITY)
+    assert len(list(new.service.tables.edge.scan())) == 1
+    assert "1 links of relations the schema no longer has are kept" in stage.check()
+    stored = state.read(new.service.tables)
+    assert stored is not None
+    assert stored.retired == {"City.tags"}
+    # Brought back, the relation is the schema's again.
+    stage.to(TAGGED)
+    stored = state.read(new.service.tables)
+    assert stored is not None
+    assert stored.retired == frozenset()
+
+
+def test_a_list_turned_into_a_to_one_is_refused_while_edges_are_stored(stage: Stage) -> None:
+    old = stage.start(TAGGED)
+    tag = create(old, "Tag", label="old")
+    city = create(old, "City", name="A", tags={"connect": [{"id": tag}]})
+    stage.schema(TAGGED.replace("tags: [Tag]", "tags: Tag").replace("cities: [City]", "cities: [City] @connection"))
+    status, out = stage.migrate()
+    assert status == 1
+    dropped = "1 links stored the old way would be dropped"
+    assert f"City.tags: was a list stored as edges, stored another way now; {dropped} ({city})" in out
