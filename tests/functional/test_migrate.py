@@ -517,3 +517,17 @@ def test_a_list_turned_into_a_to_one_is_refused_while_edges_are_stored(stage: St
     assert status == 1
     dropped = "1 links stored the old way would be dropped"
     assert f"City.tags: was a list stored as edges, stored another way now; {dropped} ({city})" in out
+
+
+def test_a_one_to_many_turned_into_a_one_to_one_is_refused_while_children_point_at_parents(stage: Stage) -> None:
+    many = "type User @model { id: ID! posts: [Post] } type Post @model { id: ID! title: String author: User }"
+    old = stage.start(many)
+    user = create(old, "User")
+    post = create(old, "Post", title="p", author={"connect": {"id": user}})
+    stage.schema(many.replace("posts: [Post]", "posts: Post"))
+    status, out = stage.migrate()
+    assert status == 1
+    assert (
+        f"User.posts: was a one-to-many, stored another way now; 1 links stored the old way would be dropped ({post})"
+        in out
+    )
