@@ -531,3 +531,29 @@ def test_a_one_to_many_turned_into_a_one_to_one_is_refused_while_children_point_
         f"User.posts: was a one-to-many, stored another way now; 1 links stored the old way would be dropped ({post})"
         in out
     )
+
+
+def test_a_field_renamed_keeping_its_stored_name_needs_nothing(stage: Stage) -> None:
+    old = stage.start(CITY)
+    city = create(old, "City", name="A")
+    renamed = CITY.replace("name: String", 'title: String @storeName(value: "name")')
+    path = stage.schema(renamed)
+    status, out = stage.migrate()
+    assert (status, out.splitlines()[-1]) == (0, "Nothing to do.")
+    new = stage.api(path)
+    assert new.data("query ($id: ID!) { city(id: $id) { title } }", {"id": city})["city"] == {"title": "A"}
+
+
+def test_a_relation_added_gets_the_index_of_its_list(stage: Stage) -> None:
+    two = CITY + "\ntype Person @model { id: ID! name: String }"
+    old = stage.start(two)
+    city = create(old, "City", name="A")
+    linked = two.replace("name: String }", "name: String city: City }").replace(
+        "population: Int", "population: Int people: [Person]"
+    )
+    new = stage.to(linked)
+    person = create(new, "Person", name="p", city={"connect": {"id": city}})
+    found = new.data("query ($id: ID!) { city(id: $id) { people { id } } }", {"id": city})["city"]
+    assert found == {"people": [{"id": person}]}
+    described = new.service.store.client.describe_table(TableName="test-Person")["Table"]
+    assert [i["IndexName"] for i in described["GlobalSecondaryIndexes"]] == ["city-link"]
