@@ -7,7 +7,7 @@ import argparse
 import logging
 from collections.abc import Callable
 
-from bench import bulk, coldstart, embedded, hooks, load, queries, ratelimit, reads, relations, subscriptions
+from bench import bulk, coldstart, embedded, hooks, load, migrate, queries, ratelimit, reads, relations, subscriptions
 
 # Each part, given the number of timed requests per measurement (`--repeat`), which some take.
 PARTS: dict[str, Callable[[int], None]] = {
@@ -21,6 +21,7 @@ PARTS: dict[str, Callable[[int], None]] = {
     "hooks": hooks.main,
     "ratelimit": ratelimit.main,
     "subscriptions": lambda _: subscriptions.main(),
+    "migrate": lambda _: migrate.main(),
 }
 
 

@@ -1,6 +1,6 @@
-"""Command line: `serve` runs the API locally (what `make run` does); `export` and `import` move a
-stage's records to and from a JSON Lines file; `check` audits a stage and `cleanup` removes the
-links its deleted records left."""
+"""Command line: `serve` runs the API locally (what `make run` does); `migrate` brings a stage's
+tables and data to the schema; `export` and `import` move a stage's records to and from a JSON
+Lines file; `check` audits a stage and `cleanup` removes the links its deleted records left."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from chalicelib.access.api_keys import generate_key
 
 if TYPE_CHECKING:
     from chalicelib.schema import Registry
+    from chalicelib.service import Service
     from chalicelib.settings import Settings
     from chalicelib.store.records import RecordStore
     from chalicelib.store.tables import Tables
@@ -41,18 +42,23 @@ def serve(host: str, port: int) -> None:
     if not os.environ.get("ADMIN_API_KEY"):
         os.environ["ADMIN_API_KEY"] = generate_key()
         print(f"Generated API key (role system-admin): {os.environ['ADMIN_API_KEY']}", flush=True)
-    service = Service(Settings.from_environ())
-    service.tables.create_all()
-    # Subscriptions: the tables' streams read as the embedded DynamoDB (or every half second,
-    # another one) says they changed, delivered to the WebSocket connections of the same port.
-    hub = Hub(service)
-    reader = StreamReader(
-        hub.delivery, os.environ["AWS_ENDPOINT_URL_DYNAMODB"], service.settings.store.region, dynamodb is not None
-    )
-    if dynamodb is not None:
-        moto_streams.listen(reader.note)
-    reader.start()
-    server = make_server(create_app(service), host, port, websockets=hub)
+    try:
+        service = Service(Settings.from_environ())
+        _bring_up(service, embedded=dynamodb is not None)
+        # Subscriptions: the tables' streams read as the embedded DynamoDB (or every half second,
+        # another one) says they changed, delivered to the WebSocket connections of the same port.
+        hub = Hub(service)
+        reader = StreamReader(
+            hub.delivery, os.environ["AWS_ENDPOINT_URL_DYNAMODB"], service.settings.store.region, dynamodb is not None
+        )
+        if dynamodb is not None:
+            moto_streams.listen(reader.note)
+        reader.start()
+        server = make_server(create_app(service), host, port, websockets=hub)
+    except BaseException:
+        if dynamodb is not None:
+            dynamodb.stop()
+        raise
     try:
         # Inside the try: a signal that lands right after the announcement still stops cleanly.
         print(f"Subscriptions at ws://{host}:{port}/graphql (graphql-transport-ws)", flush=True)
@@ -66,6 +72,22 @@ def serve(host: str, port: int) -> None:
         if dynamodb is not None:
             dynamodb.stop()
         print("Stopped.", flush=True)
+
+
+def _bring_up(service: Service, *, embedded: bool) -> None:
+    """The embedded DynamoDB starts empty, as does a stage with no tables yet: their tables are
+    created for the schema, which they then match. Any other stage is served only if it records
+    the schema (StaleStage otherwise: `migrate` first)."""
+    from chalicelib.migrations import state
+    from chalicelib.migrations.apply import apply
+    from chalicelib.migrations.plan import plan
+
+    tables = service.tables
+    if embedded or not any(cls.exists() for cls in tables.all_classes()):
+        # Nothing stored, so nothing can block it: it creates the tables and records the schema.
+        apply(tables, plan(tables, "", ""), say=lambda _: None)
+        return
+    state.require_current(tables, service.settings)
 
 
 def _stop_with_parent() -> None:
@@ -108,14 +130,17 @@ def _write_json(document: Any, out: str | None) -> None:
             handle.write(text)
 
 
-def tables_command(action: str, stage: str | None, out: str | None) -> None:
+def tables_command(action: str, stage: str | None, out: str | None) -> int:
     from chalicelib.deploy.tables import expiring, template
 
     settings, tables = _tables(stage)
     if action == "template":
         _write_json(template(tables, protect=settings.stage == "prod"), out)
-        return
-    tables.create_all()
+        return 0
+    # The tables, their indexes and the data brought to the schema, which the stage then records.
+    migrated = migrate_command(stage, apply=True)
+    if migrated:
+        return migrated
     client = tables.connection.client
     for cls in tables.all_classes():
         client.update_continuous_backups(
@@ -129,6 +154,7 @@ def tables_command(action: str, stage: str | None, out: str | None) -> None:
                 TableName=cls.Meta.table_name, TimeToLiveSpecification={"AttributeName": "_ttl", "Enabled": True}
             )
     print(f"tables of stage {settings.stage} ready: {', '.join(c.Meta.table_name for c in tables.all_classes())}")
+    return 0
 
 
 def policy_command(stage: str, out: str | None) -> None:
@@ -200,17 +226,23 @@ def _store(stage: str | None) -> tuple[Registry, RecordStore]:
 def check_command(stage: str | None) -> int:
     """Prints each inconsistency; links awaiting the cleanup job are counted, not listed (a large
     deletion leaves many), and do not fail the check."""
-    from chalicelib.consistency import Problem, audit, pending_count
+    from chalicelib.consistency import Kept, Problem, audit, pending_count
+    from chalicelib.migrations import state
 
     _, store = _store(stage)
-    problems = pending = 0
-    for finding in audit(store):
+    stored = state.read(store.tables)
+    problems = pending = kept = 0
+    for finding in audit(store, stored.retired if stored is not None else frozenset()):
         if isinstance(finding, Problem):
             problems += 1
             print(finding)
+        elif isinstance(finding, Kept):
+            kept += 1
         else:
             pending += 1
     print(f"{problems} inconsistencies found")
+    if kept:
+        print(f"{kept} links of relations the schema no longer has are kept (`migrate` keeps removed data)")
     deleted = pending_count(store)
     if pending or deleted:
         print(
@@ -218,6 +250,26 @@ def check_command(stage: str | None) -> int:
             "(not inconsistencies: `python -m chalicelib cleanup` removes them)"
         )
     return 1 if problems else 0
+
+
+def migrate_command(stage: str | None, apply: bool, data_only: bool = False) -> int:
+    """Print the plan; with `apply`, carry it out. 1 when something blocks it."""
+    from chalicelib.migrations.apply import apply as carry_out
+    from chalicelib.migrations.plan import plan
+
+    settings, tables = _tables(stage)
+    label = f"stage {settings.stage} (tables {settings.store.table_prefix}*)"
+    found = plan(tables, label, settings.schema_path.name, data_only=data_only)
+    print(found.text(), flush=True)
+    if found.blocked:
+        print("Nothing written: fix these records (or the schema), then run again.")
+        return 1
+    if found.current:
+        return 0
+    if not apply:
+        print("Nothing written: run again with --apply to carry it out.")
+        return 0
+    return 0 if carry_out(tables, found) else 1
 
 
 def cleanup_command(stage: str | None, writes: int | None, seconds: float | None, min_age: float) -> int:
@@ -302,6 +354,16 @@ def main(argv: list[str] | None = None) -> int:
         default=60.0,
         help="leave deletions younger than this many seconds for a later run (default: 60)",
     )
+    migrate = commands.add_parser(
+        "migrate", help="plan (and with --apply, make) the changes that bring a stage's tables and data to the schema"
+    )
+    migrate.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
+    migrate.add_argument("--apply", action="store_true", help="carry the plan out (default: print it only)")
+    migrate.add_argument(
+        "--data-only",
+        action="store_true",
+        help="create and delete no table or index (CloudFormation's): a missing one blocks the plan",
+    )
     prebuild = commands.add_parser("prebuild", help="parse the stage's generated SDL ahead, for its package")
     prebuild.add_argument("--stage", required=True)
     sdl = commands.add_parser("sdl", help="the API's schema as clients see it (GraphQL SDL), for code generators")
@@ -313,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     package.add_argument("--stage", required=True)
     package.add_argument("--out", required=True, help="write the template to merge to this file")
     args = parser.parse_args(argv)
+    from chalicelib.schema import SchemaError
     from chalicelib.settings import StartupError
     from chalicelib.transfer import TransferError
 
@@ -322,10 +385,12 @@ def main(argv: list[str] | None = None) -> int:
             serve(args.host, args.port)
         elif args.command == "check":
             return check_command(args.stage)
+        elif args.command == "migrate":
+            return migrate_command(args.stage, args.apply, args.data_only)
         elif args.command == "cleanup":
             return cleanup_command(args.stage, args.max_writes, args.max_seconds, args.min_age)
         elif args.command == "tables":
-            tables_command(args.action, args.stage, args.out)
+            return tables_command(args.action, args.stage, args.out)
         elif args.command == "policy":
             policy_command(args.stage, args.out)
         elif args.command == "prebuild":
@@ -338,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
             export(args.file, args.stage, args.types.split(",") if args.types else None)
         else:
             import_(args.file, args.stage, args.resume)
-    except (TransferError, StartupError, KeyError, OSError) as error:
+    except (TransferError, StartupError, SchemaError, KeyError, OSError) as error:
         print(f"python -m chalicelib {args.command}: {error}", file=sys.stderr)
         return 1
     return 0

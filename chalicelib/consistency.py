@@ -12,6 +12,9 @@ What every write keeps true, and what this verifies, table page by table page:
 - every edge is of a relation of the schema, between records that exist;
 - every counter (store/counters.py) holds the number of records it counts.
 
+An edge of a relation a migration took out of the schema (with its model, or alone) is kept, as
+migrations keep data, and found as `Kept` where the stage's state lists its key.
+
 A link to a deleted record is not an inconsistency while the deletion's pending-cleanup item is
 there: the cleanup job (chalicelib/store/cleanup.py) has yet to remove it. Such links are found as
 `Pending`, apart from the `Problem`s; without the item, the link is broken.
@@ -61,7 +64,20 @@ class Pending:
         return f"pending cleanup: {self.model} {self.record_id}: {self.detail}"
 
 
-Finding = Problem | Pending
+@dataclass(frozen=True)
+class Kept:
+    """A link of a relation the schema no longer has, which the stage keeps (a model or relation
+    removed by `migrate`, which keeps data): not an inconsistency."""
+
+    key: str
+    source_id: str
+    target_id: str
+
+    def __str__(self) -> str:
+        return f"kept: edge {self.key} {self.source_id} -> {self.target_id}"
+
+
+Finding = Problem | Pending | Kept
 
 
 def check(store: RecordStore) -> Iterator[Problem]:
@@ -69,8 +85,10 @@ def check(store: RecordStore) -> Iterator[Problem]:
     return (finding for finding in audit(store) if isinstance(finding, Problem))
 
 
-def audit(store: RecordStore) -> Iterator[Finding]:
-    """The inconsistencies of the stage, and the links that await the cleanup job, as found."""
+def audit(store: RecordStore, kept: frozenset[str] = frozenset()) -> Iterator[Finding]:
+    """The inconsistencies of the stage, and the links that await the cleanup job, as found; edges
+    under the keys `kept` (of relations the schema no longer has, see chalicelib/migrations) are
+    found as kept."""
     registry = store.tables.registry
     owners: dict[str, tuple[Model, Field]] = {}
     for model in registry:
@@ -83,7 +101,7 @@ def audit(store: RecordStore) -> Iterator[Finding]:
             yield from _records(store, model, page.records)
             for record in page.records:
                 counted.update(counters.counters_of(model, record))
-    yield from _edges(store)
+    yield from _edges(store, kept)
     yield from _guards(store, owners)
     yield from _counters(store, counted)
 
@@ -182,14 +200,18 @@ def _relations(store: RecordStore, model: Model, records: list[Record]) -> Itera
                 yield Problem("relation", model.name, record_id, detail)
 
 
-def _edges(store: RecordStore) -> Iterator[Finding]:
-    """Every edge: of a relation of the schema, and between records that exist or await cleanup."""
+def _edges(store: RecordStore, kept: frozenset[str]) -> Iterator[Finding]:
+    """Every edge: of a relation of the schema (or one kept), and between records that exist or
+    await cleanup."""
     relations = edges.relations(store.tables.registry)
     for page in store.tables.edge.scan(page_size=PAGE, consistent_read=True).page_iter:
         items = [store.tables.edge.from_raw_data(raw) for raw in page.get("Items", ())]
         by_key: dict[str, list[EdgeBase]] = {}
         for item in items:
             key = item.source[: -len(item.source_id) - 1]
+            if key in kept and key not in relations:
+                yield Kept(key, item.source_id, item.target_id)
+                continue
             if (
                 key not in relations
                 or item.source != f"{key}#{item.source_id}"

@@ -1,4 +1,4 @@
-"""Start-up with the garbage collector paused.
+"""Start-up: with the garbage collector paused, and refusing in one line what cannot start.
 
 Building the service makes a few hundred thousand objects (modules, the registry, the schema, its
 resolvers) that live as long as the process. While they are being made, the collector would walk
@@ -22,3 +22,17 @@ def collector_paused() -> Iterator[None]:
         gc.freeze()
     finally:
         gc.enable()
+
+
+@contextmanager
+def refusing() -> Iterator[None]:
+    """A stage that cannot start (a StartupError: a secret missing, tables not at the schema) or a
+    bad schema stops the process with its one-line message, and no traceback: the message says
+    what to do, a traceback would only bury it."""
+    from chalicelib.schema import SchemaError
+    from chalicelib.settings import StartupError
+
+    try:
+        yield
+    except (StartupError, SchemaError) as error:
+        raise SystemExit(f"shoreline: {error}") from None

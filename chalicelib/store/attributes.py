@@ -22,6 +22,8 @@ from pynamodb.attributes import (
 from chalicelib.schema.registry import Field, FieldKind
 
 INTERNAL_PREFIX = "_"
+# The shadow attribute of an `@unique` / `@index` field's index key.
+INDEX_KEY_PREFIX = f"{INTERNAL_PREFIX}ix_"
 
 
 def python_name(field: Field) -> str:
@@ -30,7 +32,7 @@ def python_name(field: Field) -> str:
 
 
 def index_attribute_name(field: Field) -> str:
-    return f"{INTERNAL_PREFIX}ix_{field.store_name}"
+    return f"{INDEX_KEY_PREFIX}{field.store_name}"
 
 
 def index_name(field: Field) -> str:

@@ -25,6 +25,9 @@ from typing import Any
 from chalicelib.schema.registry import Field, Model, SortedIndex
 from chalicelib.store.attributes import INTERNAL_PREFIX, index_key
 
+# The shadow attributes of an ordered index: its hash, its range.
+HASH_PREFIX = f"{INTERNAL_PREFIX}sh_"
+RANGE_PREFIX = f"{INTERNAL_PREFIX}sr_"
 VALUE_PREFIX = "v"
 NULL_PREFIX = "w"
 # Ends the encoded value: below every code point an escaped value holds, so a value sorts before
@@ -40,11 +43,11 @@ def index_name(model: Model, index: SortedIndex) -> str:
 
 
 def hash_attribute(model: Model, index: SortedIndex) -> str:
-    return f"{INTERNAL_PREFIX}sh_{index_name(model, index)}"
+    return f"{HASH_PREFIX}{index_name(model, index)}"
 
 
 def range_attribute(model: Model, index: SortedIndex) -> str:
-    return f"{INTERNAL_PREFIX}sr_{index_name(model, index)}"
+    return f"{RANGE_PREFIX}{index_name(model, index)}"
 
 
 def shard(index: SortedIndex, record_id: str) -> str:

@@ -1,5 +1,6 @@
 """PynamoDB model classes built from the registry: one table per model, and the stage's own
-tables: unique guards, relation edges, pending cleanups, counters, login throttle windows.
+tables: unique guards, relation edges, pending cleanups, counters, login throttle windows, and
+the schema the stage's tables and data were brought to (chalicelib/migrations).
 
 Table names are `<prefix><model store name>`; the stage's own are hyphenated (`<prefix>unique-guards`),
 names no model can take since GraphQL names have no hyphen.
@@ -33,6 +34,7 @@ EDGE_TABLE = "relation-edges"
 CLEANUP_TABLE = "pending-cleanups"
 COUNTER_TABLE = "counters"
 THROTTLE_TABLE = "login-throttle"
+SCHEMA_STATE_TABLE = "schema-state"
 EDGE_INDEX = "backward"
 VERSION_ATTRIBUTE = "version_"
 # The attribute DynamoDB's TTL deletes expired items by (sessions, throttle windows).
@@ -172,6 +174,17 @@ class ThrottleBase(PynamoModel):
     ttl = NumberAttribute(null=True, attr_name=TTL)
 
 
+class SchemaStateBase(PynamoModel):
+    """What schema the stage's tables and data match: one item (chalicelib/migrations/state.py),
+    written by `python -m chalicelib migrate`, read once when the API starts."""
+
+    key = UnicodeAttribute(hash_key=True)
+    fingerprint = UnicodeAttribute(null=True)
+    layout = UnicodeAttribute(null=True)  # JSON: the storage layout the fingerprint is of
+    progress = UnicodeAttribute(null=True)  # JSON: how far an unfinished migration went
+    retired = UnicodeAttribute(null=True)  # JSON: edge keys of relations gone from the schema, links kept
+
+
 class Tables:
     """The PynamoDB classes of one stage: `Tables(registry, config).model_class("City")`."""
 
@@ -193,6 +206,9 @@ class Tables:
             "Throttle", (ThrottleBase,), {"Meta": self._meta(config.table_prefix + THROTTLE_TABLE)}
         )
         self.subscriptions = SubscriptionTables(config.table_prefix, self._meta)
+        self.state: type[SchemaStateBase] = type(
+            "SchemaState", (SchemaStateBase,), {"Meta": self._meta(config.table_prefix + SCHEMA_STATE_TABLE)}
+        )
         self.backoff = Backoff(call_seconds=config.try_seconds)
         self.connection = Connection(
             region=config.region,
@@ -215,6 +231,7 @@ class Tables:
         yield self.counter
         yield self.throttle
         yield from self.subscriptions.classes()
+        yield self.state
 
     def clients(self) -> list[Any]:
         """Every botocore client the store calls through (one, shared)."""

@@ -159,6 +159,7 @@ def test_the_tables_template_has_every_table_with_its_indexes_and_expiry() -> No
         "shoreline-prod-subscription-connections",
         "shoreline-prod-subscriptions",
         "shoreline-prod-stream-checkpoints",
+        "shoreline-prod-schema-state",
     }
     for table in tables.values():
         properties = table["Properties"]

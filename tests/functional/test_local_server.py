@@ -119,6 +119,7 @@ def test_another_dynamodb_endpoint_is_used_instead_of_the_embedded_one(dynamodb:
             "served-subscription-connections",
             "served-subscriptions",
             "served-stream-checkpoints",
+            "served-schema-state",
         }
     finally:
         _stop(process)

@@ -1,0 +1,281 @@
+"""The plan of a migration: what must change for a stage's tables and data to match the schema,
+and what blocks it, found without writing anything.
+
+Tables and indexes come from DescribeTable (one per table of the schema); what records need comes
+from the layout the stage recorded at its last migration (migrations/changes.py). A change that
+can be refused by the data (a field made `@unique`, or required without a default, or retyped, a
+relation stored another way) is checked by reading the records: duplicates, records lacking a
+value, values the new type does not read and links that would be dropped are named. Other
+backfills are sized by DescribeTable's item count (which DynamoDB refreshes about every six hours).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.migrations import state
+from chalicelib.migrations.backfill import PAGE, Backfill, RawItem, examine, guard_owners
+from chalicelib.migrations.changes import Changes, ModelChange, Relink, changes
+from chalicelib.migrations.layout import schema_fingerprint
+from chalicelib.migrations.state import State
+from chalicelib.migrations.structure import Found, compare, describe
+from chalicelib.store.tables import Tables
+
+# Problems listed in full; past this many, the rest are counted.
+SHOWN_PROBLEMS = 50
+# Records named per link check (a relation stored another way).
+SHOWN_HOLDERS = 3
+
+
+@dataclass
+class Work:
+    """One model's records to bring to the schema. `read`: whether the plan read them (a change the
+    data may refuse), and if so how many need writing and how many guards are missing."""
+
+    change: ModelChange
+    table: str
+    items: int
+    read: bool = False
+    to_write: int = 0
+    guards: int = 0
+
+    @property
+    def step(self) -> str:
+        return f"backfill {self.change.model.name}"
+
+    def __str__(self) -> str:
+        parts = ", ".join(self.change.parts())
+        if self.read:
+            size = f"{self.items:,} records, {self.to_write:,} to write, {self.guards:,} guards to write"
+        else:
+            size = f"about {self.items:,} records"
+        return f"{self.step} ({size}): {parts}"
+
+
+@dataclass
+class Plan:
+    label: str  # the stage, in words
+    schema: str  # the schema file's name
+    target: str  # the schema's fingerprint
+    stored: State | None
+    found: Found
+    backfills: list[Work] = field(default_factory=list)
+    counted: list[ModelChange] = field(default_factory=list)
+    stale_guards: bool = False
+    stale_counters: bool = False
+    kept: list[str] = field(default_factory=list)
+    blockers: list[str] = field(default_factory=list)
+    # Edge keys of relations no longer in the schema whose links the stage keeps.
+    retired: frozenset[str] = frozenset()
+
+    @property
+    def at_target(self) -> bool:
+        return self.stored is not None and self.stored.fingerprint == self.target
+
+    @property
+    def current(self) -> bool:
+        """Whether there is nothing to do."""
+        return self.at_target and not (self.found.steps or self.found.deletions or self.contract)
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.blockers)
+
+    @property
+    def progress(self) -> dict[str, Any]:
+        """How far an earlier run of this migration went (nothing, if it was of another schema)."""
+        found = self.stored.progress if self.stored is not None else None
+        if found is None or found.get("target") != self.target:
+            return {"target": self.target, "done": [], "cursors": {}}
+        return found
+
+    @property
+    def checked(self) -> list[tuple[str, str]]:
+        """The (model, field) pairs whose guards the backfill writes: their orphans are removed."""
+        return [(w.change.model.name, f.name) for w in self.backfills for f in w.change.guards]
+
+    @property
+    def contract(self) -> list[str]:
+        """What is taken away once the schema's server serves: stale "guards", unkept "counters"."""
+        return [name for name, due in (("guards", self.stale_guards), ("counters", self.stale_counters)) if due]
+
+    def steps(self) -> list[str]:
+        """Every step, in the order --apply takes them."""
+        done = set(self.progress["done"])
+        lines = [str(step) for step in self.found.steps]
+        for work in self.backfills:
+            cursor = self.progress["cursors"].get(work.step)
+            note = " (done)" if work.step in done else " (resumes where it stopped)" if cursor else ""
+            lines.append(str(work) + note)
+        if self.checked:
+            lines.append("remove the guards of those fields that no record holds")
+        if self.counted:
+            names = ", ".join(c.model.name for c in self.counted)
+            lines.append(f"compute counters of {names} from their records")
+        if not self.at_target:
+            lines.append(f"record schema {self.target[:12]} as the stage's: from here, its server serves")
+        if self.stale_guards:
+            lines.append("remove unique guards of fields no longer unique")
+        if self.stale_counters:
+            lines.append("remove counters the schema does not keep")
+        lines += [str(step) for step in self.found.deletions]
+        return lines
+
+    def text(self) -> str:
+        fingerprint = self.stored.fingerprint if self.stored is not None else None
+        at = f"is at schema {fingerprint[:12]}" if fingerprint else "records no schema"
+        lines = [f"{self.label} {at}; {self.schema} is {self.target[:12]}."]
+        if self.current:
+            lines.append("Nothing to do.")
+            return "\n".join(lines)
+        lines.append("Plan:")
+        lines += [f"  {number}. {line}" for number, line in enumerate(self.steps(), start=1)]
+        for line in self.kept:
+            lines.append(f"Kept: {line}")
+        if self.blockers:
+            lines.append("Blocked:")
+            lines += [f"  {problem}" for problem in self.blockers[:SHOWN_PROBLEMS]]
+            if len(self.blockers) > SHOWN_PROBLEMS:
+                lines.append(f"  ... and {len(self.blockers) - SHOWN_PROBLEMS:,} more")
+        return "\n".join(lines)
+
+
+def plan(tables: Tables, label: str, schema: str, *, data_only: bool = False) -> Plan:
+    """With `data_only`, tables and indexes are another's to make (CloudFormation's): one missing
+    blocks the plan, one no longer declared is left where it is."""
+    registry = tables.registry
+    target = schema_fingerprint(registry)
+    stored = state.read(tables)
+    found = compare(tables)
+    result = Plan(label, schema, target, stored, found)
+    result.retired = stored.retired if stored is not None else frozenset()
+    if result.at_target:
+        # Recorded already: what may be left is taking away what the old schema's server needed.
+        contract = result.progress.get("contract", [])
+        result.stale_guards, result.stale_counters = "guards" in contract, "counters" in contract
+    if data_only:
+        result.blockers += [f"{step}: not there yet (update the stack first)" for step in found.steps]
+        result.kept += [
+            f"{step.index} of {step.table}, no longer declared (the stack's to delete)" for step in found.deletions
+        ]
+        found.steps, found.deletions = [], []
+    if result.at_target:
+        return result
+    known = stored.layout if stored is not None and stored.fingerprint else None
+    changed = changes(registry, known)
+    _removed(tables, result, changed, known)
+    result.retired |= changed.retired
+    result.kept += [f"links of relation {key}, which the schema no longer has" for key in sorted(changed.retired)]
+    result.stale_guards, result.stale_counters = changed.stale_guards, changed.stale_counters
+    for change in changed.models:
+        table = tables.model_class(change.model.name).Meta.table_name
+        if found.created(table):
+            continue  # a new table: no records to bring, none to count
+        if change.writes or change.checks:
+            work = Work(change, table, found.items.get(table, 0))
+            if change.checks:
+                _read(tables, work, result.blockers)
+            result.backfills.append(work)
+        if change.counted:
+            result.counted.append(change)
+        for relink in change.relinked:
+            if relink.table != change.model.store_name or relink.edge_key is not None:
+                result.blockers += _holders(tables, relink, change)
+    return result
+
+
+def _removed(tables: Tables, result: Plan, changed: Changes, known: Any) -> None:
+    """What is kept of the models the schema no longer has: their tables, records and links."""
+    for name in changed.removed:
+        table = tables.config.table_prefix + known["models"][name]["table"]
+        count = result.found.items.get(table)
+        if count is None:
+            described = describe(tables.connection.client, table)
+            count = None if described is None else int(described.get("ItemCount", 0))
+        if count is not None:
+            result.kept.append(f"table {table} of {name}, no longer in the schema (about {count:,} records)")
+
+
+def _read(tables: Tables, work: Work, blockers: list[str]) -> None:
+    """Read the model's records as the backfill would, writing nothing: what each needs, what
+    blocks it, and which of them share a value of a field made unique."""
+    work.read = True
+    work.items = 0
+    seen: dict[str, str] = {}
+    model = work.change.model
+    for items, _ in Backfill(tables, work.change).pages(None):
+        work.items += len(items)
+        examined = [examine(tables, work.change, raw) for raw in items]
+        owners = guard_owners(tables, [key for e in examined for _, key in e.guards])
+        for record in examined:
+            blockers += record.problems
+            if record.problems:
+                continue
+            work.to_write += record.writes
+            for unique, key in record.guards:
+                first = seen.setdefault(key, record.record_id)
+                if first != record.record_id:
+                    value = record.record[unique.name]
+                    blockers.append(
+                        f"{model.name}.{unique.name}: @unique, but {value!r} is held by"
+                        f" {model.name} {first} and {model.name} {record.record_id}"
+                    )
+                elif owners.get(key) != record.record_id:
+                    work.guards += 1
+
+
+def _holders(tables: Tables, relink: Relink, change: ModelChange) -> list[str]:
+    """The links stored the old way of a relation stored another way now, named (a few)."""
+    model, name = change.model, relink.field.name
+    if relink.edge_key is not None:
+        holders = list(_edge_sources(tables, relink.edge_key))
+    elif relink.table is not None and relink.attribute is not None:
+        holders = list(_pointing(tables, tables.config.table_prefix + relink.table, relink.attribute))
+    else:
+        return []
+    if not holders:
+        return []
+    shown = ", ".join(holders[:SHOWN_HOLDERS]) + (", ..." if len(holders) > SHOWN_HOLDERS else "")
+    return [
+        f"{model.name}.{name}: was {relink.was}, stored another way now; {len(holders):,} links stored"
+        f" the old way would be dropped ({shown}): unlink them first, or keep the relation as it was"
+    ]
+
+
+def _pointing(tables: Tables, table: str, attribute: str) -> Iterator[str]:
+    yield from _scan_ids(tables, table, "attribute_exists(#a)", {"#a": attribute}, {}, "id")
+
+
+def _edge_sources(tables: Tables, edge_key: str) -> Iterator[str]:
+    table = tables.edge.Meta.table_name
+    values = {":k": {"S": edge_key + "#"}}
+    yield from _scan_ids(tables, table, "begins_with(#s, :k)", {"#s": "source"}, values, "source_id")
+
+
+def _scan_ids(
+    tables: Tables, table: str, condition: str, names: dict[str, str], values: dict[str, Any], id_name: str
+) -> Iterator[str]:
+    client = tables.connection.client
+    start: RawItem | None = None
+    while True:
+        params: dict[str, Any] = {
+            "TableName": table,
+            "Limit": PAGE,
+            "FilterExpression": condition,
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            params["ExpressionAttributeValues"] = values
+        if start is not None:
+            params["ExclusiveStartKey"] = start
+        try:
+            page = client.scan(**params)
+        except client.exceptions.ResourceNotFoundException:
+            return
+        for item in page.get("Items", ()):
+            yield item[id_name]["S"]
+        start = page.get("LastEvaluatedKey")
+        if start is None:
+            return
