@@ -29,7 +29,7 @@ from chalicelib.schema.registry import Model
 from chalicelib.store.backoff import deadline
 from chalicelib.subscriptions.events import Event, Mutation, event_of
 from chalicelib.subscriptions.filters import holds
-from chalicelib.subscriptions.identity import context_of, with_loader
+from chalicelib.subscriptions.identity import Identity, context_of, with_loader
 from chalicelib.subscriptions.index import SubscriptionIndex
 from chalicelib.subscriptions.payload import payload
 from chalicelib.subscriptions.state import Subscription, SubscriptionState
@@ -101,9 +101,12 @@ class Delivery:
         report.events = len(events)
         if events:
             index = SubscriptionIndex(self.state.of_model(model.name))
+            # Who the candidates' subscribers are, read together for the batch (not one by one).
+            wanted = {s.connection for event, _ in events for s in index.candidates(model.name, event.record_id)}
+            identities = self.state.identities(sorted(wanted))
             contexts: dict[str, RequestContext | None] = {}
             for event, record in events:
-                self.fan_out(event, _approximate_time(record), index, contexts, report)
+                self.fan_out(event, _approximate_time(record), index, identities, contexts, report)
         for connection in report.gone:
             self.state.disconnect(connection)
 
@@ -112,6 +115,7 @@ class Delivery:
         event: Event,
         at: float | None,
         index: SubscriptionIndex,
+        identities: dict[str, Identity],
         contexts: dict[str, RequestContext | None],
         report: Report,
     ) -> None:
@@ -123,7 +127,7 @@ class Delivery:
             if at is not None and at < int(subscription.created):
                 continue
             if subscription.connection not in contexts:
-                identity = self.state.identity(subscription.connection)
+                identity = identities.get(subscription.connection)
                 contexts[subscription.connection] = None if identity is None else context_of(self.service, identity)
             context = contexts[subscription.connection]
             if context is None:

@@ -52,6 +52,11 @@ class SubscriptionState:
         """The item `connect` writes."""
         return self.tables.connection(connection, identity=identity, ttl=_expiry())
 
+    def identities(self, connections: list[str]) -> dict[str, Identity]:
+        """Who each of `connections` is, for those still open: one BatchGetItem per 100."""
+        cls = self.tables.connection
+        return {item.id: item.identity for item in cls.batch_get(connections, consistent_read=True)}
+
     def identity(self, connection: str) -> Identity | None:
         cls = self.tables.connection
         try:
