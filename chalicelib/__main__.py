@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def serve(host: str, port: int) -> None:
-    from chalicelib.local import moto_streams
+    from chalicelib.local import discovery, moto_streams
     from chalicelib.local.dynamodb import LocalDynamoDB
     from chalicelib.local.server import make_server
     from chalicelib.local.streams import StreamReader
@@ -45,6 +45,9 @@ def serve(host: str, port: int) -> None:
     try:
         service = Service(Settings.from_environ())
         _bring_up(service, embedded=dynamodb is not None)
+        if dynamodb is not None:
+            # The command line finds this DynamoDB while the server runs (chalicelib/local/discovery.py).
+            discovery.announce(dynamodb.url, service.settings.store.table_prefix)
         # Subscriptions: the tables' streams read as the embedded DynamoDB (or every half second,
         # another one) says they changed, delivered to the WebSocket connections of the same port.
         hub = Hub(service)
@@ -70,6 +73,7 @@ def serve(host: str, port: int) -> None:
         server.server.server_close()
         reader.stop()
         if dynamodb is not None:
+            discovery.withdraw()
             dynamodb.stop()
         print("Stopped.", flush=True)
 
@@ -88,6 +92,9 @@ def _bring_up(service: Service, *, embedded: bool) -> None:
         apply(tables, plan(tables, "", ""), say=lambda _: None)
         return
     state.require_current(tables, service.settings)
+
+
+LOCAL_HELP = "the local server's DynamoDB (`make run`; the default when it runs and nothing else is named)"
 
 
 def _stop_with_parent() -> None:
@@ -328,24 +335,29 @@ def main(argv: list[str] | None = None) -> int:
     out = commands.add_parser("export", help="write every record of a stage to a JSON Lines file")
     out.add_argument("file")
     out.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
+    out.add_argument("--local", action="store_true", help=LOCAL_HELP)
     out.add_argument("--types", help="comma-separated models (default: all)")
     into = commands.add_parser("import", help="restore a JSON Lines export into an empty stage")
     into.add_argument("file")
     into.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
+    into.add_argument("--local", action="store_true", help=LOCAL_HELP)
     into.add_argument("--resume", action="store_true", help="go on with an interrupted import")
     tables = commands.add_parser(
         "tables", help="the stage's DynamoDB tables: a CloudFormation template, or create them"
     )
     tables.add_argument("action", choices=["template", "create"])
     tables.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
+    tables.add_argument("--local", action="store_true", help=LOCAL_HELP)
     tables.add_argument("--out", help="write the template to this file (default: standard output)")
     iam = commands.add_parser("policy", help="the stage's least-privilege IAM policy, for iam_policy_file")
     iam.add_argument("--stage", required=True)
     iam.add_argument("--out", help="write the policy to this file (default: standard output)")
     audit = commands.add_parser("check", help="report guard, relation and index inconsistencies of a stage")
     audit.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
+    audit.add_argument("--local", action="store_true", help=LOCAL_HELP)
     clean = commands.add_parser("cleanup", help="remove the links deleted records left (children, edges)")
     clean.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
+    clean.add_argument("--local", action="store_true", help=LOCAL_HELP)
     clean.add_argument("--max-writes", type=int, help="stop after about this many items written (default: no limit)")
     clean.add_argument("--max-seconds", type=float, help="start no new step after this long (default: no limit)")
     clean.add_argument(
@@ -358,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         "migrate", help="plan (and with --apply, make) the changes that bring a stage's tables and data to the schema"
     )
     migrate.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
+    migrate.add_argument("--local", action="store_true", help=LOCAL_HELP)
     migrate.add_argument("--apply", action="store_true", help="carry the plan out (default: print it only)")
     migrate.add_argument(
         "--data-only",
@@ -375,11 +388,23 @@ def main(argv: list[str] | None = None) -> int:
     package.add_argument("--stage", required=True)
     package.add_argument("--out", required=True, help="write the template to merge to this file")
     args = parser.parse_args(argv)
+    from botocore.exceptions import BotoCoreError, ClientError
+    from pynamodb.exceptions import PynamoDBException
+
+    from chalicelib.local.discovery import NoLocalServer, find
     from chalicelib.schema import SchemaError
     from chalicelib.settings import StartupError
     from chalicelib.transfer import TransferError
 
     try:
+        if getattr(args, "local", False) and args.stage is not None:
+            raise StartupError("--local and --stage name two places: give one")
+        if (
+            hasattr(args, "local")
+            and args.stage is None
+            and not (args.command == "tables" and args.action == "template")
+        ):
+            find(insist=args.local)
         if args.command == "serve":
             _stop_with_parent()
             serve(args.host, args.port)
@@ -403,8 +428,12 @@ def main(argv: list[str] | None = None) -> int:
             export(args.file, args.stage, args.types.split(",") if args.types else None)
         else:
             import_(args.file, args.stage, args.resume)
-    except (TransferError, StartupError, SchemaError, KeyError, OSError) as error:
+    except (TransferError, StartupError, SchemaError, NoLocalServer, KeyError, OSError) as error:
         print(f"python -m chalicelib {args.command}: {error}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError, PynamoDBException) as error:
+        # What DynamoDB (or reaching it) refused, in one line: no credentials, no endpoint, no table.
+        print(f"python -m chalicelib {args.command}: DynamoDB: {' '.join(str(error).split())}", file=sys.stderr)
         return 1
     return 0
 

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -132,3 +133,48 @@ def test_a_generated_key_is_printed_when_none_is_set() -> None:
         assert any("Generated API key (role system-admin): shk_" in line for line in lines)
     finally:
         _stop(process)
+
+
+def _cli(*args: str, announcement: Path) -> subprocess.CompletedProcess[str]:
+    """The command line as a developer without AWS credentials runs it beside `make run`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_PREFIX"}
+    env.update(
+        LOCAL_SERVER_FILE=str(announcement),
+        SCHEMA="examples/cities.graphql",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "chalicelib", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.slow
+def test_the_command_line_finds_the_local_server_and_says_its_errors_in_one_line(tmp_path: Path) -> None:
+    announcement = tmp_path / "server.json"
+    process, port, _ = _start({"LOCAL_SERVER_FILE": str(announcement)})
+    try:
+        assert json.loads(announcement.read_text())["pid"] == process.pid
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        body = json.dumps({"query": 'mutation { createCity(input: {data: {name: "Here"}}) { data { id } } }'})
+        connection.request(
+            "POST", "/graphql", body, {"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"}
+        )
+        assert "errors" not in json.loads(connection.getresponse().read())
+        exported = tmp_path / "export.jsonl"
+        for args in (("export", str(exported)), ("check",), ("check", "--local")):
+            result = _cli(*args, announcement=announcement)
+            assert result.returncode == 0, result.stderr
+            assert "Traceback" not in result.stderr
+        assert [json.loads(line)["name"] for line in exported.read_text().splitlines()] == ["Here"]
+        refused = _cli("check", "--local", "--stage", "dev", announcement=announcement)
+        assert (refused.returncode, refused.stderr.count("\n")) == (1, 1)
+    finally:
+        _stop(process)
+    # Once it has stopped: --local says so; a stage without credentials says why, in one line each.
+    for args in (("check", "--local"), ("check", "--stage", "dev")):
+        result = _cli(*args, announcement=announcement)
+        assert result.returncode == 1
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith("python -m chalicelib check: ")
