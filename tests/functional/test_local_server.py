@@ -163,7 +163,8 @@ def test_the_command_line_finds_the_local_server_and_says_its_errors_in_one_line
         )
         assert "errors" not in json.loads(connection.getresponse().read())
         exported = tmp_path / "export.jsonl"
-        for args in (("export", str(exported)), ("check",), ("check", "--local")):
+        served: list[tuple[str, ...]] = [("export", str(exported)), ("check",), ("check", "--local")]
+        for args in served:
             result = _cli(*args, announcement=announcement)
             assert result.returncode == 0, result.stderr
             assert "Traceback" not in result.stderr
@@ -173,7 +174,8 @@ def test_the_command_line_finds_the_local_server_and_says_its_errors_in_one_line
     finally:
         _stop(process)
     # Once it has stopped: --local says so; a stage without credentials says why, in one line each.
-    for args in (("check", "--local"), ("check", "--stage", "dev")):
+    stopped: list[tuple[str, ...]] = [("check", "--local"), ("check", "--stage", "dev")]
+    for args in stopped:
         result = _cli(*args, announcement=announcement)
         assert result.returncode == 1
         assert result.stderr.count("\n") == 1, result.stderr
