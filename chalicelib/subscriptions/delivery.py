@@ -100,7 +100,7 @@ class Delivery:
         events = [(e, r) for r in fresh if (e := event_of(model, cls, r)) is not None]
         report.events = len(events)
         if events:
-            index = SubscriptionIndex(self.state.of_model(model.name))
+            index = SubscriptionIndex(self.state.candidates(model.name, [event.record_id for event, _ in events]))
             # Who the candidates' subscribers are, read together for the batch (not one by one).
             wanted = {s.connection for event, _ in events for s in index.candidates(model.name, event.record_id)}
             identities = self.state.identities(sorted(wanted))

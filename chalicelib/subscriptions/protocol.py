@@ -156,7 +156,7 @@ class Conversation:
     def _complete(self, subscription_id: Any) -> None:
         model = self.active.pop(subscription_id, None) if isinstance(subscription_id, str) else None
         if model is not None:
-            self.state.unsubscribe(model, self.connection, subscription_id)
+            self.state.unsubscribe(self.connection, subscription_id)
 
 
 def authorization(payload: Mapping[str, Any]) -> str | None:

@@ -5,7 +5,7 @@ reads a model's subscriptions, one Query per model an event batch touches."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,12 +66,19 @@ class SubscriptionState:
         return found
 
     def subscribe(self, subscription: Subscription) -> None:
-        self.subscription_item(subscription).save()
+        with self.tables.subscription.batch_write() as batch:
+            for item in self.subscription_items(subscription):
+                batch.save(item)
 
-    def subscription_item(self, subscription: Subscription) -> SubscriptionBase:
-        """The item `subscribe` writes."""
+    def subscription_items(self, subscription: Subscription) -> list[SubscriptionBase]:
+        """The items `subscribe` writes: one per record id the filter names, else one."""
+        names = [subscription.model] if subscription.ids is None else sorted(subscription.ids)
+        partitions = names if subscription.ids is None else [f"{subscription.model}#{i}" for i in names]
+        return [self._item(subscription, partition) for partition in partitions]
+
+    def _item(self, subscription: Subscription, partition: str) -> SubscriptionBase:
         return self.tables.subscription(
-            subscription.model,
+            partition,
             subscription.key,
             connection=subscription.connection,
             subscription=subscription.id,
@@ -84,38 +91,49 @@ class SubscriptionState:
             ttl=_expiry(),
         )
 
-    def unsubscribe(self, model: str, connection: str, subscription_id: str) -> None:
-        self.tables.subscription(model, f"{connection}#{subscription_id}").delete()
+    def unsubscribe(self, connection: str, subscription_id: str) -> None:
+        """Forget a subscription, every item of it (found through the connection index)."""
+        cls = self.tables.subscription
+        key = f"{connection}#{subscription_id}"
+        for found in cls.by_connection.query(connection, type(cls.by_connection).key == key):
+            cls(found.partition, found.key).delete()
 
     def disconnect(self, connection: str) -> None:
         """Forget the connection and every subscription of it."""
         cls = self.tables.subscription
         for key in cls.by_connection.query(connection):
-            cls(key.model, key.key).delete()
+            cls(key.partition, key.key).delete()
         self.tables.connection(connection).delete()
 
     def subscriptions_of(self, connection: str) -> dict[str, str]:
         """A connection's open subscriptions: each id, with its model (from the connection index)."""
         prefix = f"{connection}#"
         return {
-            key.key.removeprefix(prefix): key.model
+            key.key.removeprefix(prefix): key.partition.split("#", 1)[0]
             for key in self.tables.subscription.by_connection.query(connection)
             if key.key.startswith(prefix)
         }
 
-    def of_model(self, model: str) -> Iterator[Subscription]:
-        for item in self.tables.subscription.query(model):
-            yield Subscription(
-                item.connection,
-                item.subscription,
-                item.model,
-                item.document,
-                item.variables,
-                item.operation_name,
-                item.where,
-                None if item.ids is None else frozenset(item.ids),
-                float(item.created),
-            )
+    def candidates(self, model: str, record_ids: Iterable[str]) -> Iterator[Subscription]:
+        """The subscriptions of `model` that an event of one of `record_ids` may match: those that
+        name no record (one Query), and those that name one of these (one Query per id); a
+        subscription naming several of them comes once per id."""
+        for partition in [model, *(f"{model}#{i}" for i in dict.fromkeys(record_ids))]:
+            for item in self.tables.subscription.query(partition):
+                yield self._subscription(model, item)
+
+    def _subscription(self, model: str, item: SubscriptionBase) -> Subscription:
+        return Subscription(
+            item.connection,
+            item.subscription,
+            model,
+            item.document,
+            item.variables,
+            item.operation_name,
+            item.where,
+            None if item.ids is None else frozenset(item.ids),
+            float(item.created),
+        )
 
     def checkpoint(self, shard: str) -> int:
         """The last sequence number of `shard` delivered; 0 before any."""

@@ -38,9 +38,11 @@ class ByConnection(GlobalSecondaryIndex["SubscriptionBase"]):
 
 
 class SubscriptionBase(PynamoModel):
-    """One subscription, filed by its model: an event reads its model's subscriptions, never all."""
+    """One subscription, filed by its model and, when its filter names records, by each of their
+    ids (`<model>#<record id>`, one item per id; `<model>` otherwise): an event reads the
+    subscriptions of its model that name no record and those that name its own, never the rest."""
 
-    model = UnicodeAttribute(hash_key=True)
+    partition = UnicodeAttribute(hash_key=True)
     key = UnicodeAttribute(range_key=True)  # `<connection id>#<subscription id>`
     connection = UnicodeAttribute()
     subscription = UnicodeAttribute()

@@ -173,3 +173,25 @@ def test_protocol_errors_close_the_connection(hub: Hub) -> None:
     other.subscribe("1", LABELS)
     other.subscribe("1", LABELS)
     assert other.closed == (4409, "Subscriber for 1 already exists")
+
+
+def test_an_event_reads_only_the_subscriptions_that_may_match_it(hub: Hub) -> None:
+    """Subscriptions naming records are filed under those records' ids: an event of another record
+    never reads them, and one naming several records is read once for the record that changed."""
+    create = "mutation ($n: String!) { createLabel(input: {data: {name: $n}}) { data { id } } }"
+    first, second, third = (admin(hub.api, create, {"n": n})["createLabel"]["data"]["id"] for n in "abc")
+    hub.flush()  # their creation delivered, to no one
+    client = Client(hub, "c1", ADMIN["Authorization"])
+    client.subscribe("first", LABELS, {"where": {"node": {"match": {"id": [first]}}}})
+    client.subscribe("both", LABELS, {"where": {"node": {"match": {"id": [first, second]}}}})
+    client.subscribe("any", LABELS, {"where": {"mutation_in": ["UPDATED"]}})
+    assert sorted(s.id for s in hub.state.candidates("Label", [third])) == ["any"]
+    assert sorted(s.id for s in hub.state.candidates("Label", [second])) == ["any", "both"]
+    update = 'mutation ($id: ID!) { updateLabel(input: {where: {id: $id}, data: {name: "z"}}) { data { id } } }'
+    admin(hub.api, update, {"id": first})
+    hub.flush()
+    assert sorted(m["id"] for m in client.take()) == ["any", "both", "first"]
+    # Completing a subscription forgets every item it was filed under.
+    client.conversation.receive(json.dumps({"id": "both", "type": "complete"}))
+    assert sorted(s.id for s in hub.state.candidates("Label", [first, second])) == ["any", "first"]
+    assert hub.state.subscriptions_of("c1") == {"first": "Label", "any": "Label"}
