@@ -10,6 +10,7 @@ import pytest
 from ariadne import make_executable_schema
 from graphql import parse, print_ast, print_schema
 
+from chalicelib.accounts.sdl import ACCOUNT_SDL
 from chalicelib.api import parsed_sdl as module
 from chalicelib.api.descriptions import describe
 from chalicelib.api.parsed_sdl import parsed_sdl
@@ -82,7 +83,7 @@ def test_the_executable_schema_is_the_one_ariadne_builds_from_the_text(
     services: Callable[..., Service], schema: Path
 ) -> None:
     first, again = services(schema), services(schema)
-    sdl = generate_sdl(first.registry) + (SESSION_SDL if first.sessions is not None else "")
+    sdl = generate_sdl(first.registry) + (SESSION_SDL + ACCOUNT_SDL if first.sessions is not None else "")
     from_text = make_executable_schema(sdl)
     describe(from_text, first.registry)  # as the service does: descriptions for what has none
     assert print_schema(first.schema) == print_schema(again.schema) == print_schema(from_text)
