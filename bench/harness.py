@@ -53,13 +53,19 @@ def paired_medians(
     for _ in range(warmup):
         a()
         b()
+    samples = paired(a, b, repeat)
+    return statistics.median(samples[0]), statistics.median(samples[1])
+
+
+def paired(a: Callable[[], object], b: Callable[[], object], repeat: int) -> tuple[list[float], list[float]]:
+    """Seconds of each run of `a` and of `b`, alternately, so that drift in the machine hits both alike."""
     samples: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeat):
         for action, into in ((a, samples[0]), (b, samples[1])):
             start = time.perf_counter()
             action()
             into.append(time.perf_counter() - start)
-    return statistics.median(samples[0]), statistics.median(samples[1])
+    return samples
 
 
 def calls_text(log: CallLog) -> str:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
-from bench.harness import ADMIN, counting, run, service
+from bench.harness import ADMIN, counting, paired, run, service
 from chalicelib.local.dynamodb import LocalDynamoDB
 from chalicelib.ratelimit.limiter import Limiter, RateLimits
 from chalicelib.service import Service
@@ -24,17 +23,6 @@ from chalicelib.service import Service
 LIMITS = RateLimits(requests=10**9, api_key_requests=10**9, window_seconds=3600, sync_every=10)
 EMPTY = "{ __typename }"
 READ = "query ($id: ID!) { user(id: $id) { email } }"
-
-
-def paired(a: Callable[[], object], b: Callable[[], object], repeat: int) -> tuple[list[float], list[float]]:
-    """Seconds of each run of `a` and of `b`, alternately, so that drift in the machine hits both alike."""
-    samples: tuple[list[float], list[float]] = ([], [])
-    for _ in range(repeat):
-        for action, into in ((a, samples[0]), (b, samples[1])):
-            start = time.perf_counter()
-            action()
-            into.append(time.perf_counter() - start)
-    return samples
 
 
 def decision_micros(limiter: Limiter, repeat: int) -> float:
