@@ -517,10 +517,9 @@ def new_record(model: Model, data: dict[str, Any]) -> Record:
 def simple_update(model: Model, data: dict[str, Any]) -> bool:
     """Whether an update needs no read: scalars that are not unique nor counted (in an ordered
     index's `fields`), and lists only set or appended."""
-    counted = {name for index in model.sorted_indexes for name in index.fields}
     for name, value in data.items():
         field = model.fields[name]
-        if field.is_relation or field.unique or name in counted:
+        if field.is_relation or field.unique or name in model.counted_fields:
             return False
         if field.is_list and value is not None and value.get("pull"):
             return False

@@ -228,6 +228,11 @@ class Model:
     sorted_indexes: tuple[SortedIndex, ...] = ()
 
     @property
+    def counted_fields(self) -> frozenset[str]:
+        """The fields of its type-level indexes: a record is counted by their values (store/counters.py)."""
+        return frozenset(name for index in self.sorted_indexes for name in index.fields)
+
+    @property
     def is_session(self) -> bool:
         return self.name == SESSION_MODEL
 
