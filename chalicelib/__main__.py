@@ -165,12 +165,9 @@ def tables_command(action: str, stage: str | None, out: str | None) -> int:
 
 
 def policy_command(stage: str, out: str | None) -> None:
-    from chalicelib.deploy.policy import policy
-    from chalicelib.routes import APP_NAME, FUNCTIONS
+    from chalicelib.deploy.policy import stage_policy
 
-    settings, tables = _tables(stage)
-    parameters = settings.api_key_parameter, settings.cursor_secret_parameter
-    _write_json(policy(tables, APP_NAME, stage, *parameters, FUNCTIONS, settings.ses_from), out)
+    _write_json(stage_policy(*_tables(stage)), out)
 
 
 def package_files_command(stage: str, out: str) -> None:

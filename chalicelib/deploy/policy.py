@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.deploy.tables import streamed
+from chalicelib.routes import APP_NAME, FUNCTIONS
+from chalicelib.settings import Settings
 from chalicelib.store.tables import Tables
 
 # Every DynamoDB operation the store makes (TransactWriteItems is authorised item by item).
@@ -81,6 +83,12 @@ def function_names(app_name: str, stage: str, functions: list[str]) -> list[str]
     """The Lambda functions of a stage: Chalice names the API's `<app>-<stage>` and each other
     function `<app>-<stage>-<function>`."""
     return [f"{app_name}-{stage}", *(f"{app_name}-{stage}-{name}" for name in functions)]
+
+
+def stage_policy(settings: Settings, tables: Tables) -> dict[str, Any]:
+    """The policy of the app's functions for a stage, as its settings name its parameters and sender."""
+    parameters = settings.api_key_parameter, settings.cursor_secret_parameter
+    return policy(tables, APP_NAME, settings.stage, *parameters, FUNCTIONS, settings.ses_from)
 
 
 def policy(

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.deploy.policy import ACTIONS, STREAM_ACTIONS, policy
+from chalicelib.deploy.policy import ACTIONS, STREAM_ACTIONS, stage_policy
 from chalicelib.deploy.tables import template
 from chalicelib.gateway.handlers import ENDPOINT_VARIABLE
 from chalicelib.gateway.routes import STREAM_FUNCTION, WEBSOCKET_FUNCTIONS
-from chalicelib.routes import APP_NAME, CLEANUP_FUNCTION, FUNCTIONS
+from chalicelib.routes import APP_NAME, CLEANUP_FUNCTION
 from chalicelib.schema import load_schema_file
 from chalicelib.settings import Settings
 from chalicelib.stages import stage_environment
@@ -57,16 +57,7 @@ def _lint(*paths: Path) -> None:
 def test_the_committed_policy_is_the_one_the_schema_gives(stage: str) -> None:
     settings, tables = _stage(stage)
     committed = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
-    expected = policy(
-        tables,
-        APP_NAME,
-        stage,
-        settings.api_key_parameter,
-        settings.cursor_secret_parameter,
-        FUNCTIONS,
-        settings.ses_from,
-    )
-    assert committed == expected, "run `make deploy-files`"
+    assert committed == stage_policy(settings, tables), "run `make deploy-files`"
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     assert config["autogen_policy"] is False
     assert config["stages"][stage]["iam_policy_file"] == f"policy-{stage}.json"
@@ -76,15 +67,7 @@ def test_the_committed_policy_is_the_one_the_schema_gives(stage: str) -> None:
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_policy_grants_only_this_stages_tables_and_indexes(stage: str, schema: Path) -> None:
     settings, tables = _stage(stage, schema)
-    document = policy(
-        tables,
-        APP_NAME,
-        stage,
-        settings.api_key_parameter,
-        settings.cursor_secret_parameter,
-        FUNCTIONS,
-        settings.ses_from,
-    )
+    document = stage_policy(settings, tables)
     prefix = settings.store.table_prefix
     names = [cls.Meta.table_name for cls in tables.all_classes()]
     allowed = {f"arn:aws:dynamodb:*:*:table/{n}" for n in names}
