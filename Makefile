@@ -68,7 +68,7 @@ deploy-files: $(INSTALLED)
 	$(BIN)/python -m chalicelib policy --stage prod --out .chalice/policy-prod.json
 
 # The package carries the schema its tables and policy come from (`SCHEMA`, default the stage's),
-# the functions named as the policy expects (chalicelib/deploy/package.py), and what a cold start
+# the functions named as the policy expects (tooling/deploy/package.py), and what a cold start
 # would otherwise redo: the stage's generated SDL parsed (chalicelib/.sdl-cache, by hash: never
 # stale) and chalicelib's bytecode (checked against the source's hash, as Lambda's read-only file
 # system lets no start write it).

@@ -7,14 +7,14 @@ from chalicelib.startup import collector_paused, refusing
 
 with collector_paused():
     from chalicelib.gateway.routes import STREAM_FUNCTION
-    from chalicelib.migrations.state import require_current
     from chalicelib.routes import CLEANUP_FUNCTION, create_app
+    from chalicelib.schema_state import require_current
     from chalicelib.service import Service
     from chalicelib.settings import Settings, with_secrets
 
     with refusing():
         service = Service(with_secrets(Settings.from_environ()))
-        # A function instance never serves tables that do not match its schema (chalicelib/migrations):
+        # A function instance never serves tables that do not match its schema (tooling/migrations):
         # one GetItem. Chalice's own commands (package, deploy) import this module too, away from the
         # stage's DynamoDB: only Lambda, which names the function, checks.
         if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):

@@ -19,11 +19,11 @@ from pathlib import Path
 from bench.harness import KEY, ROOT, calls_text, counting, run
 from chalicelib.access.api_keys import ApiKeys
 from chalicelib.api import ids
-from chalicelib.local.dynamodb import LOCAL_CREDENTIALS
 from chalicelib.service import Service
 from chalicelib.settings import DEFAULT_PAGE_CAP, Settings
 from chalicelib.store.tables import StoreConfig
-from chalicelib.transfer import export_lines, import_lines
+from tooling.local.dynamodb import LOCAL_CREDENTIALS
+from tooling.transfer import export_lines, import_lines
 
 SCHEMA = "type Item { id: ID! n: Int tag: String }\n"
 SIZES = (2_000, 10_000)
@@ -35,7 +35,7 @@ UPDATE_TARGET = 3_000
 def dynamodb_process() -> Iterator[str]:
     for name, value in LOCAL_CREDENTIALS.items():
         os.environ.setdefault(name, value)
-    code = "from chalicelib.local.dynamodb import serve_forever; serve_forever(0)"
+    code = "from tooling.local.dynamodb import serve_forever; serve_forever(0)"
     process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None

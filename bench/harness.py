@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.access.api_keys import ApiKeys
-from chalicelib.local.dynamodb import LocalDynamoDB
 from chalicelib.service import Service
 from chalicelib.settings import Settings
 from chalicelib.store.calls import CallLog
 from chalicelib.store.calls import counting as store_counting
 from chalicelib.store.tables import StoreConfig
+from tooling.local.dynamodb import LocalDynamoDB
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "bench-key"

@@ -17,8 +17,8 @@ from bench.harness import paired_medians, run, service
 from chalicelib.access.context import RequestContext
 from chalicelib.access.roles import SYSTEM_ADMIN
 from chalicelib.api.writes import WritePlan
-from chalicelib.local.dynamodb import LocalDynamoDB
 from chalicelib.service import Service
+from tooling.local.dynamodb import LocalDynamoDB
 
 SCHEMA = "type Post @model { id: ID! title: String body: String }\n"
 EMPTY_HOOKS = """

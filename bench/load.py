@@ -25,10 +25,10 @@ from typing import Any
 
 from bench.bulk import dynamodb_process
 from bench.harness import ROOT
-from chalicelib.consistency import check
 from chalicelib.schema import load_schema_file
 from chalicelib.store.records import RecordStore
 from chalicelib.store.tables import StoreConfig, Tables
+from tooling.consistency import check
 
 CLIENTS = 8
 OPERATIONS_PER_CLIENT = 150

@@ -26,16 +26,16 @@ from pathlib import Path
 from typing import TypeVar
 
 from bench.bulk import dynamodb_process, items_service
+from chalicelib import schema_state as state
 from chalicelib.api import ids
-from chalicelib.consistency import check
-from chalicelib.migrations import state
-from chalicelib.migrations.apply import apply
-from chalicelib.migrations.plan import plan
 from chalicelib.schema import load_schema_file
 from chalicelib.store.calls import counting
 from chalicelib.store.changes import VERSION
 from chalicelib.store.records import RecordStore
 from chalicelib.store.tables import StoreConfig, Tables
+from tooling.consistency import check
+from tooling.migrations.apply import apply
+from tooling.migrations.plan import plan
 
 USER = "type User @model { id: ID! name: String posts: [Post] }\n"
 POST = "type Post @model {} {{ id: ID! title: String slug: String{} score: Int author: User }}\n"

@@ -7,8 +7,8 @@ from typing import Any
 from ariadne import QueryType, graphql_sync, make_executable_schema
 
 from bench.harness import calls_text, counting, paired_medians, run, service
-from chalicelib.local.dynamodb import LocalDynamoDB
 from chalicelib.service import Service
+from tooling.local.dynamodb import LocalDynamoDB
 
 USERS = 50
 CITIES = 5

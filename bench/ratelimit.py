@@ -15,9 +15,9 @@ from dataclasses import replace
 from functools import partial
 
 from bench.harness import ADMIN, counting, paired, run, service
-from chalicelib.local.dynamodb import LocalDynamoDB
 from chalicelib.ratelimit.limiter import Limiter, RateLimits
 from chalicelib.service import Service
+from tooling.local.dynamodb import LocalDynamoDB
 
 # High enough that no request of the benchmark is refused: what is measured is the admitting path.
 LIMITS = RateLimits(requests=10**9, api_key_requests=10**9, window_seconds=3600, sync_every=10)

@@ -31,10 +31,10 @@ from bench.bulk import items_service
 from bench.harness import ADMIN
 from bench.relations import Observed, create, observing
 from chalicelib.api import ids
-from chalicelib.local.dynamodb import LocalDynamoDB
 from chalicelib.service import Service
 from chalicelib.store import counters
 from chalicelib.store.changes import VERSION
+from tooling.local.dynamodb import LocalDynamoDB
 
 USER = "type User @model { id: ID! email: String @unique posts: [Post] }\n"
 INDEXES = '@index(sortBy: "createdAt") @index(fields: ["author"], sortBy: "createdAt")'

@@ -31,11 +31,11 @@ from typing import Any
 from bench.bulk import items_service
 from bench.harness import run
 from chalicelib.api import ids
-from chalicelib.local.dynamodb import LocalDynamoDB
 from chalicelib.service import Service
 from chalicelib.store import batch, edges
 from chalicelib.store.changes import VERSION
 from chalicelib.store.sizes import item_size, value_size
+from tooling.local.dynamodb import LocalDynamoDB
 
 SCHEMA = """
 type User @model { id: ID! name: String posts: [Post] }

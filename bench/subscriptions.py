@@ -41,14 +41,14 @@ from bench.load import KEY as SERVER_KEY
 from bench.load import server
 from bench.relations import Observed, observing
 from chalicelib.api import ids
-from chalicelib.local.dynamodb import LocalDynamoDB
-from chalicelib.local.streams import POLL_SECONDS
 from chalicelib.service import Service
 from chalicelib.subscriptions.delivery import Delivery, Report
 from chalicelib.subscriptions.identity import Identity, identify
 from chalicelib.subscriptions.registration import Operation, operation, register
 from chalicelib.subscriptions.state import Subscription, SubscriptionState
 from chalicelib.subscriptions.tables import ConnectionBase, SubscriptionBase, SubscriptionTables
+from tooling.local.dynamodb import LocalDynamoDB
+from tooling.local.streams import POLL_SECONDS
 
 SCHEMA = ROOT / "examples" / "cities.graphql"
 WARMUP = 5

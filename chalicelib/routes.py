@@ -155,7 +155,7 @@ def create_app(service: Service, connections: ConnectionsByEndpoint | None = Non
             if not settings.graphiql:
                 return _not_found()
             return Response(
-                explorer.page(service.schema, settings.graphiql_subscriptions_url),
+                explorer.page(service.schema, settings.graphiql_subscriptions_url, settings.graphiql_libraries_url),
                 status_code=200,
                 headers={"Content-Type": "text/html; charset=utf-8"},
             )
@@ -181,11 +181,13 @@ def create_app(service: Service, connections: ConnectionsByEndpoint | None = Non
 
     @app.route("/graphql/assets/{name}", methods=["GET"])
     def graphql_asset(name: str) -> Response:
-        found = explorer.asset(name) if settings.graphiql else None
-        if found is None:
+        if name != explorer.SCRIPT or not settings.graphiql:
             return _not_found()
-        text, content_type = found
-        return Response(text, status_code=200, headers={"Content-Type": content_type, "Cache-Control": "max-age=86400"})
+        headers: dict[str, str | list[str]] = {
+            "Content-Type": "application/javascript; charset=utf-8",
+            "Cache-Control": "max-age=86400",
+        }
+        return Response(explorer.script(), status_code=200, headers=headers)
 
     @app.route("/health", methods=["GET"])
     def health() -> Response:

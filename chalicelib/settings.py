@@ -25,6 +25,8 @@ DEFAULT_SESSION_MAX_SECONDS = 30 * 24 * 3600
 # Apollo's BatchHttpLink sends at most 10 operations in a batch unless told otherwise.
 DEFAULT_MAX_BATCH_SIZE = 10
 PRODUCTION = "prod"
+# Where a deployed stage's GraphiQL page loads its libraries from (chalicelib/explorer).
+NPM_MIRROR = "https://cdn.jsdelivr.net/npm/"
 # Written here for all to read, so it keeps no cursor from being forged: stages other than prod only.
 DEVELOPMENT_CURSOR_SECRET = b"shoreline development cursor secret"
 
@@ -53,6 +55,9 @@ class Settings:
     # Where GraphiQL opens its subscriptions' WebSocket; None: the page's own host and path (as
     # `make run` serves them). A deployed stage's WebSocket API has an endpoint of its own.
     graphiql_subscriptions_url: str | None = None
+    # The npm mirror GraphiQL's libraries load from (chalicelib/explorer); None: the server that
+    # serves the page, as the local server does (the Lambda package carries none of them).
+    graphiql_libraries_url: str | None = None
     # The deepest selection, the costliest query (fields, times the page sizes of the lists they
     # are in) and the largest body a request may have.
     max_query_depth: int = 12
@@ -111,6 +116,7 @@ class Settings:
             introspection=_flag(env.get("INTROSPECTION"), not production),
             graphiql=_flag(env.get("GRAPHIQL"), not production),
             graphiql_subscriptions_url=env.get("GRAPHIQL_SUBSCRIPTIONS_URL") or None,
+            graphiql_libraries_url=env.get("GRAPHIQL_LIBRARIES_URL") or (None if stage == "local" else NPM_MIRROR),
             max_query_depth=int(env.get("MAX_QUERY_DEPTH", 12)),
             max_query_cost=int(env.get("MAX_QUERY_COST", 50_000)),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", 100_000)),

@@ -14,8 +14,6 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.access.api_keys import ApiKeys
-from chalicelib.local.dynamodb import LocalDynamoDB
-from chalicelib.local.server import make_server, server_port
 from chalicelib.passwords import Cost
 from chalicelib.routes import create_app
 from chalicelib.service import Service
@@ -23,6 +21,8 @@ from chalicelib.settings import Settings
 from chalicelib.store.calls import CallLog, counting
 from chalicelib.store.limits import LimitChecker
 from chalicelib.store.tables import StoreConfig
+from tooling.local.dynamodb import LocalDynamoDB
+from tooling.local.server import make_server, server_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCHEMA = ROOT / "schema.graphql"

@@ -1,7 +1,7 @@
 """The deployed transport's Lambda entry points on the Chalice app: the WebSocket API's three
 routes (Chalice makes one function of each: `<app>-<stage>-websocket_connect`, `_message`,
 `_disconnect`) and the stream handler (`<app>-<stage>-<STREAM_FUNCTION>`), whose event source
-mappings, one per model table, the packaged template adds (chalicelib/deploy/package.py), as
+mappings, one per model table, the packaged template adds (tooling/deploy/package.py), as
 Chalice's own `on_dynamodb_record` needs a stream ARN fixed before the tables exist."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """PynamoDB model classes built from the registry: one table per model, and the stage's own
 tables: unique guards, relation edges, pending cleanups, counters, login throttle windows, and
-the schema the stage's tables and data were brought to (chalicelib/migrations).
+the schema the stage's tables and data were brought to (tooling/migrations).
 
 Table names are `<prefix><model store name>`; the stage's own are hyphenated (`<prefix>unique-guards`),
 names no model can take since GraphQL names have no hyphen.
@@ -175,7 +175,7 @@ class ThrottleBase(PynamoModel):
 
 
 class SchemaStateBase(PynamoModel):
-    """What schema the stage's tables and data match: one item (chalicelib/migrations/state.py),
+    """What schema the stage's tables and data match: one item (chalicelib/schema_state.py),
     written by `python -m chalicelib migrate`, read once when the API starts."""
 
     key = UnicodeAttribute(hash_key=True)

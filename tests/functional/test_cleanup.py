@@ -11,13 +11,13 @@ import pytest
 from chalice.test import Client
 from pynamodb.expressions.operand import Path as Attribute
 
-from chalicelib.__main__ import main
 from chalicelib.api import ids
-from chalicelib.consistency import Pending, Problem, audit, check
 from chalicelib.routes import CLEANUP_FUNCTION, create_app
 from chalicelib.store import cleanup, edges
 from chalicelib.store.cleanup import Budget, Report
 from tests.conftest import Api
+from tooling.cli import main
+from tooling.consistency import Pending, Problem, audit, check
 
 SCHEMA = """
 type City { id: ID! name: String! users: [User] tags: [Tag] }

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from pynamodb.expressions.operand import Path
 
-from chalicelib.__main__ import main
-from chalicelib.consistency import check
 from chalicelib.store import sorted_keys
 from tests.conftest import Api
 from tests.functional.helpers import api_on, create_mutation, update_mutation
+from tooling.cli import main
+from tooling.consistency import check
 
 CREATE = """
 mutation ($i: Int!, $name: String!, $email: String!) {

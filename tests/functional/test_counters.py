@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 
-from chalicelib import transfer
-from chalicelib.consistency import check
 from chalicelib.store import counters
 from chalicelib.store.cleanup import Budget
 from chalicelib.store.cleanup import run as run_cleanup
@@ -18,6 +16,8 @@ from tests.conftest import ADMIN, Api
 from tests.dynamodb_answers import Declining, answering, recorded_waits
 from tests.functional.helpers import api_on, call, create_mutation, sign_up, update_mutation
 from tests.functional.trust_schema import TRUST_SCHEMA
+from tooling import transfer
+from tooling.consistency import check
 
 SCHEMA = """
 enum Status { DRAFT LIVE }

@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.deploy.policy import ACTIONS, STREAM_ACTIONS, stage_policy
-from chalicelib.deploy.tables import template
+from chalicelib.explorer import LIBRARIES
 from chalicelib.gateway.handlers import ENDPOINT_VARIABLE
 from chalicelib.gateway.routes import STREAM_FUNCTION, WEBSOCKET_FUNCTIONS
 from chalicelib.routes import APP_NAME, CLEANUP_FUNCTION
@@ -25,6 +24,8 @@ from chalicelib.stages import stage_environment
 from chalicelib.store.attributes import index_name, link_index_name
 from chalicelib.store.tables import Tables
 from tests.conftest import CITIES_SCHEMA, ROOT
+from tooling.deploy.policy import ACTIONS, STREAM_ACTIONS, stage_policy
+from tooling.deploy.tables import template
 
 STAGES = ("dev", "prod")
 ROUTES = ("Connect", "Message", "Disconnect")
@@ -183,7 +184,11 @@ def test_chalice_package_merges_the_tables_and_passes_cfn_lint(tmp_path: Path) -
     schema it serves the one its tables and policy came from."""
     project = tmp_path / "project"
     shutil.copytree(
-        ROOT, project, ignore=shutil.ignore_patterns(".venv", ".git", "build", "deployments", "__pycache__")
+        ROOT,
+        project,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "build", "deployments", "__pycache__", ".sdl-cache", "node_modules"
+        ),
     )
     env = {
         **os.environ,
@@ -232,6 +237,15 @@ def test_chalice_package_merges_the_tables_and_passes_cfn_lint(tmp_path: Path) -
     # Lambda's limits: 50 MB zipped for a direct upload, 250 MB unzipped.
     assert zipped < 25 * 2**20
     assert unzipped < 100 * 2**20
+    # What requests need and nothing else: no command line, local server, deploy generators or
+    # migrations (tooling/), no GraphiQL libraries (a deployed page loads them from npm's mirror).
+    names = package.namelist()
+    assert "app.py" in names
+    assert "chalicelib/explorer/static/explorer.js" in names
+    assert not [n for n in names if n.startswith("tooling/")]
+    assert not [n for n in names if Path(n).name in {lib.name for lib in LIBRARIES}]
+    ours = sum(i.file_size for i in package.infolist() if i.filename.startswith("chalicelib/"))
+    assert ours < 2**20, ours
     # Both functions serve the schema the tables came from, which the package carries.
     for function in (handler, cleanup):
         served = function["Environment"]["Variables"]["SCHEMA"]

@@ -11,8 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.dynamodb.models import DynamoDBBackend
 
-from chalicelib.local.dynamodb import LocalDynamoDB
-from chalicelib.local.moto_patch import PINS
+from tooling.local.dynamodb import LocalDynamoDB
+from tooling.local.moto_patch import PINS
 
 TABLE = "tokens"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from typing import Any
@@ -10,12 +12,13 @@ from graphql import build_schema, parse, validate
 
 from chalicelib.api.descriptions import describe
 from chalicelib.api.sdl import generate_sdl
-from chalicelib.explorer import page
+from chalicelib.explorer import LIBRARIES, page
 from chalicelib.explorer.default_query import TYPENAME_QUERY, default_query
 from chalicelib.schema import load_schema
 from chalicelib.settings import Settings
 from tests.conftest import Api
 from tests.functional.test_interfaces import SCHEMA as INTERFACES
+from tooling.local.server import GRAPHIQL
 
 
 def _config(api: Api) -> dict[str, Any]:
@@ -107,12 +110,33 @@ def test_the_subscriptions_url_comes_from_the_setting_and_cannot_close_its_scrip
     assert Settings.from_environ({"GRAPHIQL_SUBSCRIPTIONS_URL": url}).graphiql_subscriptions_url == url
 
 
-def test_the_page_loads_graphql_ws_and_its_own_script_from_the_server(cities: Api) -> None:
-    for name in ["graphql-ws.min.js", "explorer.js"]:
-        assert f'src="graphql/assets/{name}"' in page(cities.service.schema)
-        response = cities.client.http.get(f"/graphql/assets/{name}")
-        assert response.status_code == 200
-        assert response.headers["Content-Type"].startswith("application/javascript")
+def test_the_page_serves_its_own_script_and_loads_the_libraries_beside_it_locally(cities: Api) -> None:
+    html = page(cities.service.schema)
+    for library in LIBRARIES:
+        assert f'"graphql/assets/{library.name}"' in html
+    assert 'src="graphql/assets/explorer.js"' in html
+    response = cities.client.http.get("/graphql/assets/explorer.js")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/javascript")
+    # The libraries are the local server's to serve (tests/functional/test_local_server.py): the
+    # Lambda package has none of them.
+    assert cities.client.http.get("/graphql/assets/graphiql.min.js").status_code == 404
+
+
+def test_a_deployed_page_loads_the_pinned_libraries_from_npm_with_their_integrity(cities: Api) -> None:
+    settings = Settings.from_environ({"STAGE": "dev"})
+    assert settings.graphiql_libraries_url == "https://cdn.jsdelivr.net/npm/"
+    html = page(cities.service.schema, None, settings.graphiql_libraries_url)
+    for library in LIBRARIES:
+        # The hash is the one of the file the local server serves, byte for byte the one on npm.
+        digest = base64.b64encode(hashlib.sha384((GRAPHIQL / library.name).read_bytes()).digest()).decode()
+        assert library.integrity == f"sha384-{digest}"
+        url = f"https://cdn.jsdelivr.net/npm/{library.npm_path}"
+        assert f'"{url}" integrity="{library.integrity}" crossorigin="anonymous"' in html
+    assert "graphql/assets/graphiql" not in html
+    assert Settings.from_environ({}).graphiql_libraries_url is None  # the local stage: served beside the page
+    mirror = Settings.from_environ({"STAGE": "dev", "GRAPHIQL_LIBRARIES_URL": "https://npm.example/"})
+    assert mirror.graphiql_libraries_url == "https://npm.example/"
 
 
 def test_the_inputs_of_interfaces_and_unions_are_described() -> None:

@@ -9,7 +9,7 @@ of creates with nested users, conditional updates, connects that move users, nes
 and pulls, deletes, and updateMany / deleteMany runs (a deadline as good as past, so every call
 handles one record and hands back a cursor) runs under it. Then, with the faults off:
 
-- the store is consistent (`chalicelib.consistency.check`): guards match records, both sides of
+- the store is consistent (`tooling.consistency.check`): guards match records, both sides of
   every relation agree, nothing is half applied;
 - every reported success happened: a model of the expected state, changed only by what the API
   reported (successes, and conditions reported as failed), matches the store for every field no
@@ -40,9 +40,9 @@ from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from chalicelib import errors
 from chalicelib.api.bulk import MARGIN_SECONDS
 from chalicelib.api.errors import LOGGER
-from chalicelib.consistency import check
 from tests.conftest import CITIES_SCHEMA, Api
 from tests.dynamodb_answers import error_response, operation_of, recorded_waits
+from tooling.consistency import check
 
 # What an injected error says: an ARN and a table name, which must never reach a client.
 BAIT = "arn:aws:dynamodb:us-east-1:123456789012:table/test-City (botocore)"

@@ -99,7 +99,7 @@ def test_get_with_a_query_still_executes_without_graphiql(prod: Api) -> None:
 
 
 def test_graphiql_is_served_by_default(cities: Api) -> None:
-    response = cities.client.http.get("/graphql/assets/graphiql.min.js")
+    response = cities.client.http.get("/graphql/assets/explorer.js")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/javascript")
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from chalicelib.consistency import check
 from chalicelib.schema.loader import SchemaError
 from chalicelib.store import cleanup
 from chalicelib.store.cleanup import Budget
 from tests.conftest import Api
 from tests.functional.helpers import call, sign_up
 from tests.functional.trust_schema import SESSION_TYPE
+from tooling.consistency import check
 
 SCHEMA = """
 interface Submission {

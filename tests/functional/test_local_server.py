@@ -16,8 +16,10 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.local.dynamodb import LocalDynamoDB
+from chalicelib.explorer import LIBRARIES
 from tests.conftest import ROOT
+from tooling.local.dynamodb import LocalDynamoDB
+from tooling.local.server import GRAPHIQL
 
 KEY = "local-test-key"
 
@@ -87,6 +89,12 @@ def test_create_city_and_read_it_back_over_http(server: tuple[subprocess.Popen[s
     }
     node = post("query ($id: ID!) { node(id: $id) { __typename id } }", {"id": city_id})
     assert node == {"node": {"__typename": "City", "id": city_id}}
+    # GraphiQL's libraries, which the Lambda package leaves out, come from the local server.
+    for library in LIBRARIES:
+        connection.request("GET", f"/graphql/assets/{library.name}")
+        response = connection.getresponse()
+        assert response.status == 200
+        assert response.read() == (GRAPHIQL / library.name).read_bytes()
     connection.close()
 
     process.send_signal(signal.SIGTERM)

@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 
-from chalicelib.__main__ import main
-from chalicelib.local.dynamodb import LocalDynamoDB
-from chalicelib.migrations import state
-from chalicelib.migrations.apply import apply
-from chalicelib.migrations.plan import plan
-from chalicelib.migrations.structure import carry_out, compare
+from chalicelib import schema_state as state
 from chalicelib.schema import load_schema_file
 from chalicelib.store.tables import StoreConfig, Tables
 from tests.conftest import Api
 from tests.functional.helpers import create_mutation, update_mutation
+from tooling.cli import main
+from tooling.local.dynamodb import LocalDynamoDB
+from tooling.migrations.apply import apply
+from tooling.migrations.plan import plan
+from tooling.migrations.structure import carry_out, compare
 
 PREFIX = "test-"  # make_api's
 
@@ -361,7 +361,7 @@ def test_an_interrupted_apply_resumes_where_it_stopped(stage: Stage, monkeypatch
     old = stage.start(SORTED)
     ann = create(old, "User", name="ann")
     posts = [create(old, "Post", title=f"p{n}", score=n, author={"connect": {"id": ann}}) for n in range(7)]
-    monkeypatch.setattr("chalicelib.migrations.backfill.PAGE", 3)
+    monkeypatch.setattr("tooling.migrations.backfill.PAGE", 3)
     path = stage.schema(SORTED_V2)
     tables = stage.tables(path)
     events = tables.connection.client.meta.events

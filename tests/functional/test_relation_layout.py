@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from chalicelib.api import ids
-from chalicelib.local.dynamodb import LocalDynamoDB
 from chalicelib.store.tables import StoreConfig
 from tests.conftest import Api
 from tests.functional.helpers import api_on, create_mutation, update_mutation
+from tooling.local.dynamodb import LocalDynamoDB
 
 SCHEMA = """
 type User @model {

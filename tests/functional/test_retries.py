@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from chalicelib import errors
-from chalicelib.consistency import check
-from chalicelib.local.dynamodb import LocalDynamoDB
 from chalicelib.store.tables import StoreConfig
 from tests.conftest import CITIES_SCHEMA, Api
 from tests.dynamodb_answers import Declining, LosingFirstReply, answering, recorded_waits
+from tooling.consistency import check
+from tooling.local.dynamodb import LocalDynamoDB
 
 CREATE_CITY = "mutation ($data: CityCreateInput!) { createCity(input: {data: $data}) { data { id name } } }"
 CITY = "query ($id: ID!) { city(id: $id) { id name } }"

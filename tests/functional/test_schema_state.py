@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.local.dynamodb import LocalDynamoDB
-from chalicelib.migrations import state
-from chalicelib.migrations.layout import layout, schema_fingerprint
+from chalicelib import schema_state as state
 from chalicelib.schema import load_schema, load_schema_file
+from chalicelib.schema.layout import layout, schema_fingerprint
 from chalicelib.store.tables import StoreConfig, Tables
 from tests.conftest import CITIES_SCHEMA, DEFAULT_SCHEMA, ROOT, Api, make_settings
+from tooling.local.dynamodb import LocalDynamoDB
 
 STARTED = "started"
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from chalicelib.local.streams import StreamReader
 from chalicelib.subscriptions.delivery import Delivery
 from chalicelib.subscriptions.protocol import Conversation
 from chalicelib.subscriptions.state import SubscriptionState
 from tests.conftest import ADMIN, Api
 from tests.functional.helpers import admin, api_on, call, sign_up
 from tests.functional.trust_schema import TRUST_SCHEMA
+from tooling.local.streams import StreamReader
 
 
 class Client:

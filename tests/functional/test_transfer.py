@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from chalicelib.__main__ import main
 from chalicelib.api import ids
-from chalicelib.local.dynamodb import LocalDynamoDB
 from chalicelib.service import Service
 from chalicelib.store.records import RecordStore
 from chalicelib.store.tables import StoreConfig
 from tests.conftest import CITIES_SCHEMA, Api, make_settings
+from tooling.cli import main
+from tooling.local.dynamodb import LocalDynamoDB
 
 CITIES = 20
 

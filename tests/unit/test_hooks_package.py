@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chalicelib.deploy.package import PACKAGED_SCHEMA, copy_schema
 from chalicelib.hooks.module import hooks_path
 from chalicelib.schema import load_schema_file
+from tooling.deploy.package import PACKAGED_SCHEMA, copy_schema
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

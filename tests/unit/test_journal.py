@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chalicelib.local.journal import Journal
 from tests.unit.moto_tables import backend, key, put, state, update
+from tooling.local.journal import Journal
 
 
 def test_rolling_back_restores_updated_deleted_and_created_items_exactly() -> None:

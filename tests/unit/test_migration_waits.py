@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 from botocore.stub import Stubber
 
-from chalicelib.migrations.structure import POLL_SECONDS, wait
+from tooling.migrations.structure import POLL_SECONDS, wait
 
 
 def _described(index_status: str | None, *, backfilling: bool = False, table: str = "ACTIVE") -> dict[str, Any]:

@@ -27,9 +27,9 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
-from chalicelib.local import moto_expressions, moto_patch, moto_serializer
-from chalicelib.local.moto_patch import MOTO_VERSION, PINS, MotoChanged, Pin, verify
 from tests.unit.moto_tables import backend, key, put, state, update, with_condition
+from tooling.local import moto_expressions, moto_patch, moto_serializer
+from tooling.local.moto_patch import MOTO_VERSION, PINS, MotoChanged, Pin, verify
 
 ONE = {":one": {"N": "1"}}
 WRITES = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.local.request_tokens import WINDOW_SECONDS, IdempotentParameterMismatch, RequestTokens
+from tooling.local.request_tokens import WINDOW_SECONDS, IdempotentParameterMismatch, RequestTokens
 
 REQUEST = {"TransactItems": [{"Put": {"TableName": "t", "Item": {"id": {"S": "1"}}}}]}
 OTHER = {"TransactItems": [{"Put": {"TableName": "t", "Item": {"id": {"S": "2"}}}}]}

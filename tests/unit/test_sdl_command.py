@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from graphql import build_schema
 
-from chalicelib.__main__ import main
 from tests.conftest import CITIES_SCHEMA
+from tooling.cli import main
 
 
 def test_sdl_prints_the_generated_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,7 @@ from moto.backends import get_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from chalicelib.local import moto_patch
+from tooling.local import moto_patch
 
 # moto accepts any credentials; botocore only needs some to sign requests.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}

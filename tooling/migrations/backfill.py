@@ -32,8 +32,6 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.migrations.changes import ModelChange
-from chalicelib.migrations.conversions import converted
 from chalicelib.schema.registry import Field, Model
 from chalicelib.store import batch, sorted_keys
 from chalicelib.store.attributes import INDEX_KEY_PREFIX
@@ -43,6 +41,8 @@ from chalicelib.store.record import Record
 from chalicelib.store.records import guard_key, to_item, to_record
 from chalicelib.store.sizes import ItemTooLarge
 from chalicelib.store.tables import Tables
+from tooling.migrations.changes import ModelChange
+from tooling.migrations.conversions import converted
 
 # Attributes derived from a record's values (store/attributes.py, store/sorted_keys.py).
 DERIVED = (INDEX_KEY_PREFIX, sorted_keys.HASH_PREFIX, sorted_keys.RANGE_PREFIX)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.migrations.layout import Layout, edge_keys, layout
+from chalicelib.schema.layout import Layout, edge_keys, layout
 from chalicelib.schema.registry import Field, Model, Registry
 from chalicelib.store import counters
 

@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.migrations import state
-from chalicelib.migrations.backfill import PAGE, Backfill, RawItem, examine, guard_owners
-from chalicelib.migrations.changes import Changes, ModelChange, Relink, changes
-from chalicelib.migrations.layout import schema_fingerprint
-from chalicelib.migrations.state import State
-from chalicelib.migrations.structure import Found, compare, describe
+from chalicelib import schema_state as state
+from chalicelib.schema.layout import schema_fingerprint
+from chalicelib.schema_state import State
 from chalicelib.store.tables import Tables
+from tooling.migrations.backfill import PAGE, Backfill, RawItem, examine, guard_owners
+from tooling.migrations.changes import Changes, ModelChange, Relink, changes
+from tooling.migrations.structure import Found, compare, describe
 
 # Problems listed in full; past this many, the rest are counted.
 SHOWN_PROBLEMS = 50

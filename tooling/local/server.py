@@ -3,15 +3,31 @@
 Chalice's own handler writes headers and body in separate sends; on a kept-alive connection,
 Nagle's algorithm holds the second send until the client's delayed ACK, about 40-50 ms per
 request. Setting TCP_NODELAY on each connection removes that stall.
+
+It also serves GraphiQL's libraries, which the Lambda package leaves out (chalicelib/explorer), so
+the explorer works offline.
 """
 
 from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from chalice import Chalice
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, LocalChalice, LocalDevServer, ThreadedHTTPServer
 
-from chalicelib.local.websocket import Hub
+from chalicelib.explorer import LIBRARIES
+from tooling.local.websocket import Hub
+
+GRAPHIQL = Path(__file__).resolve().parent / "graphiql"
+CONTENT_TYPES = {".js": "application/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+
+
+@cache
+def _library(name: str) -> bytes:
+    return (GRAPHIQL / name).read_bytes()
 
 
 class NoDelayRequestHandler(ChaliceRequestHandler):
@@ -24,7 +40,21 @@ class NoDelayRequestHandler(ChaliceRequestHandler):
             self.close_connection = True
             self.websockets.serve(self)
             return
+        path = urlsplit(self.path).path
+        for library in LIBRARIES:
+            if path == f"/graphql/assets/{library.name}":
+                self._send_library(library.name)
+                return
         self._generic_handle()
+
+    def _send_library(self, name: str) -> None:
+        body = _library(name)
+        self.send_response(200)
+        self.send_header("Content-Type", CONTENT_TYPES[Path(name).suffix])
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "max-age=86400")
+        self.end_headers()
+        self.wfile.write(body)
 
 
 class Server(ThreadedHTTPServer):

@@ -13,12 +13,12 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from chalicelib.migrations.backfill import Backfill
-from chalicelib.migrations.changes import TOTAL, ModelChange
 from chalicelib.schema.registry import Registry
 from chalicelib.store import batch, counters
 from chalicelib.store.records import to_record
 from chalicelib.store.tables import Tables
+from tooling.migrations.backfill import Backfill
+from tooling.migrations.changes import TOTAL, ModelChange
 
 PAGE = 500
 

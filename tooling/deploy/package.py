@@ -22,12 +22,12 @@ from typing import Any
 
 from chalice.utils import to_cfn_resource_name
 
-from chalicelib.deploy.policy import function_names, manage_connections
-from chalicelib.deploy.tables import logical_id, streamed
-from chalicelib.deploy.tables import template as tables_template
 from chalicelib.gateway.handlers import ENDPOINT_VARIABLE
 from chalicelib.hooks.module import copy_hooks
 from chalicelib.store.tables import Tables
+from tooling.deploy.policy import function_names, manage_connections
+from tooling.deploy.tables import logical_id, streamed
+from tooling.deploy.tables import template as tables_template
 
 # Where the package carries the schema, relative to the project root (the Lambda's working directory).
 PACKAGED_SCHEMA = Path("chalicelib") / "package-schema.graphql"

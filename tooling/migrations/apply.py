@@ -27,11 +27,12 @@ from typing import Any
 
 from tqdm import tqdm
 
-from chalicelib.migrations import counts, guards, state
-from chalicelib.migrations.backfill import Backfill, Tally
-from chalicelib.migrations.plan import Plan, Work
-from chalicelib.migrations.structure import Sleep, carry_out
+from chalicelib import schema_state as state
 from chalicelib.store.tables import Tables
+from tooling.migrations import counts, guards
+from tooling.migrations.backfill import Backfill, Tally
+from tooling.migrations.plan import Plan, Work
+from tooling.migrations.structure import Sleep, carry_out
 
 Say = Callable[[str], None]
 

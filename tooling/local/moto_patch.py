@@ -43,9 +43,9 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
-from chalicelib.local import moto_expressions, moto_serializer, moto_streams
-from chalicelib.local.journal import Journal
-from chalicelib.local.request_tokens import RequestTokens
+from tooling.local import moto_expressions, moto_serializer, moto_streams
+from tooling.local.journal import Journal
+from tooling.local.request_tokens import RequestTokens
 
 MOTO_VERSION = "5.2.5"
 

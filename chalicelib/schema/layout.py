@@ -5,7 +5,7 @@ defaults and timestamps change nothing stored, so changing them needs no migrati
 is named as stored (`@storeName`), so a field renamed with `@storeName` keeping its stored name
 keeps its data. Models are keyed by their GraphQL name: ids and cleanup keys carry it.
 
-The fingerprint is a digest of the layout; the stage keeps both (migrations/state.py), the layout
+The fingerprint is a digest of the layout; the stage keeps both (chalicelib/schema_state.py), the layout
 so that the next migration knows what changed.
 """
 

@@ -6,17 +6,17 @@ the API keys and the cursor secret.
 
 Posting to WebSocket connections is granted on this stage's WebSocket API only, whose id exists
 once CloudFormation makes it: that grant is a policy of the packaged template
-(`manage_connections`, attached to the same role by chalicelib/deploy/package.py), not of the
+(`manage_connections`, attached to the same role by tooling/deploy/package.py), not of the
 policy file."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.deploy.tables import streamed
 from chalicelib.routes import APP_NAME, FUNCTIONS
 from chalicelib.settings import Settings
 from chalicelib.store.tables import Tables
+from tooling.deploy.tables import streamed
 
 # Every DynamoDB operation the store makes (TransactWriteItems is authorised item by item).
 ACTIONS = [

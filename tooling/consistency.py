@@ -87,7 +87,7 @@ def check(store: RecordStore) -> Iterator[Problem]:
 
 def audit(store: RecordStore, kept: frozenset[str] = frozenset()) -> Iterator[Finding]:
     """The inconsistencies of the stage, and the links that await the cleanup job, as found; edges
-    under the keys `kept` (of relations the schema no longer has, see chalicelib/migrations) are
+    under the keys `kept` (of relations the schema no longer has, see tooling/migrations) are
     found as kept."""
     registry = store.tables.registry
     owners: dict[str, tuple[Model, Field]] = {}

@@ -1,6 +1,6 @@
 """WebSockets on the local server's own port: `ws://127.0.0.1:$PORT/graphql` speaks the GraphQL
 over WebSocket protocol (subscriptions/protocol.py), framed by wsproto (a development requirement,
-as all of chalicelib/local is). Chalice's local server has no WebSocket; its request handler hands
+as all of tooling/local is). Chalice's local server has no WebSocket; its request handler hands
 an upgrade request here, and the connection's thread then reads its messages until it closes.
 The stream reader's thread sends the events, each connection's writes held in turn by its lock."""
 

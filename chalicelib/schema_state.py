@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.migrations.layout import Layout, edge_keys, fingerprint, layout
+from chalicelib.schema.layout import Layout, edge_keys, fingerprint, layout
 from chalicelib.schema.registry import Registry
 from chalicelib.settings import Settings, StartupError
 from chalicelib.stages import CONFIG, stage_environment
