@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,3 +100,18 @@ def opened(cursor: str) -> tuple[bytes, list[Any]]:
 def forged(position: list[Any], tag: bytes = b"") -> str:
     """A cursor a client made up: `position` behind `tag` (none: as unsigned cursors were)."""
     return base64.urlsafe_b64encode(tag + json.dumps(position).encode()).decode().rstrip("=")
+
+
+@contextmanager
+def hooked(api: Api, handlers: Mapping[str, Callable[..., Any]]) -> Iterator[None]:
+    """botocore's event `handlers` (event name: handler) on every client of the store for the block."""
+    clients = api.service.tables.clients()
+    for client in clients:
+        for event, handler in handlers.items():
+            client.meta.events.register(event, handler)
+    try:
+        yield
+    finally:
+        for client in clients:
+            for event, handler in handlers.items():
+                client.meta.events.unregister(event, handler)

@@ -12,7 +12,7 @@ from chalicelib.schema.registry import SESSION_MODEL
 from chalicelib.sessions import api as sessions_api
 from chalicelib.store.changes import Changes
 from tests.conftest import Api
-from tests.functional.helpers import PASSWORD, admin, call, sign_up
+from tests.functional.helpers import PASSWORD, admin, call, hooked, sign_up
 
 WHO = "{ currentSession { userId roles { key } } }"
 LOG_IN = """
@@ -168,7 +168,6 @@ def test_logging_in_keeps_the_cart(api: Api) -> None:
 def test_a_concurrent_session_change_is_not_lost(api: Api) -> None:
     """Two updateSession of one session at once: the second to land is refused, not written over."""
     ada = sign_up(api, "ada@example.com")
-    client = api.service.tables.connection.client
     model = api.service.registry.model(SESSION_MODEL)
     concurrent: list[bool] = []
 
@@ -184,11 +183,8 @@ def test_a_concurrent_session_change_is_not_lost(api: Api) -> None:
         update.version = current["_v"]
         api.service.store.write(changes)
 
-    client.meta.events.register("before-call.dynamodb.UpdateItem", meanwhile)
-    try:
+    with hooked(api, {"before-call.dynamodb.UpdateItem": meanwhile}):
         reply = call(api, SET_CART, None, ada.auth)
-    finally:
-        client.meta.events.unregister("before-call.dynamodb.UpdateItem", meanwhile)
     assert reply.codes == [INVALID_INPUT], reply.body
     assert call(api, CART, None, ada.auth).data["currentSession"]["cart"] == ["theirs.com"]
 

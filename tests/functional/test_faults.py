@@ -42,6 +42,7 @@ from chalicelib.api.bulk import MARGIN_SECONDS
 from chalicelib.api.errors import LOGGER
 from tests.conftest import CITIES_SCHEMA, Api
 from tests.dynamodb_answers import error_response, operation_of, recorded_waits
+from tests.functional.helpers import hooked
 from tooling.consistency import check
 
 # What an injected error says: an ARN and a table name, which must never reach a client.
@@ -200,19 +201,15 @@ class Faults:
 def injecting(api: Api, faults: Faults) -> Iterator[Faults]:
     """The hooks on the store's one botocore client for the block (the faults still off: set
     `faults.active`). Internal errors are expected here by the hundred: their log is silenced."""
-    (client,) = api.service.tables.clients()
     logger = logging.getLogger(LOGGER)
     disabled = logger.disabled
-    client.meta.events.register("before-send.dynamodb", faults.before)
-    client.meta.events.register("after-call.dynamodb", faults.after)
     logger.disabled = True
     try:
-        yield faults
+        with hooked(api, {"before-send.dynamodb": faults.before, "after-call.dynamodb": faults.after}):
+            yield faults
     finally:
         faults.active = False
         logger.disabled = disabled
-        client.meta.events.unregister("before-send.dynamodb", faults.before)
-        client.meta.events.unregister("after-call.dynamodb", faults.after)
 
 
 # Checking an answer.

@@ -14,7 +14,7 @@ import pytest
 from chalicelib.api import ids
 from chalicelib.store.tables import StoreConfig
 from tests.conftest import Api
-from tests.functional.helpers import api_on, create_mutation, update_mutation
+from tests.functional.helpers import api_on, create_mutation, hooked, update_mutation
 from tooling.local.dynamodb import LocalDynamoDB
 
 SCHEMA = """
@@ -310,15 +310,11 @@ def test_a_page_of_children_queries_the_index_without_a_filter(blog: Api) -> Non
     def record(params: dict[str, Any], **_kwargs: Any) -> None:
         sent.append(params)
 
-    (client,) = blog.service.tables.clients()
-    client.meta.events.register("before-call.dynamodb.Query", record)
-    try:
+    with hooked(blog, {"before-call.dynamodb.Query": record}):
         where = f'{{match: {{id: ["{posts[1]}"]}}, range: {{title: ["p1", null]}}}}'
         found = blog.data(
             f'{{ user(id: "{ann}") {{ posts(first: 2, where: {where}) {{ edges {{ node {{ id }} }} }} }} }}'
         )
-    finally:
-        client.meta.events.unregister("before-call.dynamodb.Query", record)
     assert [edge["node"]["id"] for edge in found["user"]["posts"]["edges"]] == [posts[1]]
     assert sent
     assert all("FilterExpression" not in params for params in sent)

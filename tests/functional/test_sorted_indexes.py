@@ -21,7 +21,7 @@ from chalicelib.query.loader import CONCURRENT_QUERIES
 from chalicelib.schema.loader import SchemaError, load_schema
 from chalicelib.store import sorted_keys
 from tests.conftest import Api
-from tests.functional.helpers import api_on, create_mutation, flipped, forged, opened, update_mutation
+from tests.functional.helpers import api_on, create_mutation, flipped, forged, hooked, opened, update_mutation
 
 SCHEMA = """
 enum Status { DRAFT LIVE }
@@ -611,16 +611,8 @@ def queries_in_flight(api: Api) -> Iterator[list[int]]:
             with lock:
                 now[0] -= 1
 
-    clients = api.service.tables.clients()
-    for client in clients:
-        client.meta.events.register("before-call.dynamodb", before)
-        client.meta.events.register("after-call.dynamodb", after)
-    try:
+    with hooked(api, {"before-call.dynamodb": before, "after-call.dynamodb": after}):
         yield peak
-    finally:
-        for client in clients:
-            client.meta.events.unregister("before-call.dynamodb", before)
-            client.meta.events.unregister("after-call.dynamodb", after)
 
 
 def test_a_list_of_parents_reads_each_ones_ordered_page_with_one_query_all_sent_together(blog: Api) -> None:
