@@ -5,14 +5,18 @@ lets go of them, and the bucket and its policy only for a schema with a File fie
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from botocore.exceptions import ClientError
 
 from chalicelib.access.context import RequestContext
+from chalicelib.deploy.bucket import BUCKET
 from chalicelib.deploy.package import FilesBucket, template
 from chalicelib.deploy.policy import FILE_ACTIONS, stage_policy
 from chalicelib.errors import INVALID_INPUT, INVALID_TOKEN, PERMISSION_DENIED, RECORD_NOT_FOUND
@@ -28,6 +32,7 @@ from tests.conftest import ADMIN, DEFAULT_SCHEMA, ROOT, Api
 from tests.functional.helpers import Login, admin, call, flipped, sign_up
 
 ALBUM = ROOT / "examples" / "album.graphql"
+CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 MAX_BYTES = 64
 PNG = b"\x89PNG\r\n\x1a\n" + b"pixels" * 4
 
@@ -206,6 +211,25 @@ def test_objects_go_with_what_lets_go_of_them(album: Api) -> None:
     assert [objects(album).head(key) for key in keys] == [None, None, None]
 
 
+def test_an_s3_failure_after_the_commit_is_logged_and_the_write_stands(
+    album: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = sign_up(album, "alice@example.com")
+    photo = new_photo(album, alice, uploaded(album, alice))
+    key = stored_key(album, photo["id"])
+
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "SlowDown", "Message": "try later"}}, "DeleteObject")
+
+    monkeypatch.setattr(objects(album).client, "delete_object", refuse)
+    deleted = "mutation ($id: ID!) { deletePhoto(input: {where: {id: $id}}) { data { id } } }"
+    assert call(album, deleted, {"id": photo["id"]}, alice.auth).data["deletePhoto"]["data"]["id"] == photo["id"]
+    assert call(album, PHOTO, {"id": photo["id"]}, alice.auth).data["photo"] is None
+    assert f"after a commit, deleting {key} failed" in caplog.text
+    # The file stays, unreferenced: what the log is for.
+    assert objects(album).head(key) is not None
+
+
 def test_bulk_writes_attach_no_file_and_imports_carry_none(album: Api) -> None:
     alice = sign_up(album, "alice@example.com")
     token = uploaded(album, alice, model="Photo")
@@ -248,7 +272,7 @@ def test_the_bucket_and_its_policy_come_from_the_schema(stage: str) -> None:
     assert FILE_ACTIONS == ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     files_bucket = FilesBucket(settings.bucket, ("*",))
     merged = template(tables, "shoreline", stage, [], protect=stage == "prod", files=files_bucket)
-    bucket = merged["Resources"]["FilesBucket"]
+    bucket = merged["Resources"][BUCKET]
     assert bucket["Type"] == "AWS::S3::Bucket"
     assert bucket["DeletionPolicy"] == ("Retain" if stage == "prod" else "Delete")
     properties = bucket["Properties"]
@@ -256,6 +280,19 @@ def test_the_bucket_and_its_policy_come_from_the_schema(stage: str) -> None:
     assert all(properties["PublicAccessBlockConfiguration"].values())
     (rule,) = properties["LifecycleConfiguration"]["Rules"]
     assert (rule["Prefix"], rule["ExpirationInDays"], rule["Status"]) == (UPLOADS, 1, "Enabled")
+
+
+@pytest.mark.slow
+def test_the_template_with_the_bucket_passes_cfn_lint(tmp_path: Path) -> None:
+    """The bucket as CloudFormation declares it (the rest of the merged template is partial until
+    `chalice package` merges it: test_deploy.py lints the whole package)."""
+    settings, tables = _stage("prod", ALBUM)
+    merged = template(tables, "shoreline", "prod", [], protect=True, files=FilesBucket(settings.bucket, ("*",)))
+    alone = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {BUCKET: merged["Resources"][BUCKET]}}
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(alone))
+    linted = subprocess.run([str(CFN_LINT), str(path)], capture_output=True, text=True, check=False)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
