@@ -30,6 +30,7 @@ from chalicelib.stages import stage_environment
 from chalicelib.store.tables import Tables
 from tests.conftest import ADMIN, DEFAULT_SCHEMA, ROOT, Api
 from tests.functional.helpers import Login, admin, call, flipped, sign_up
+from tests.functional.test_explorer import _undescribed
 
 ALBUM = ROOT / "examples" / "album.graphql"
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
@@ -305,3 +306,7 @@ def test_a_schema_without_files_has_no_bucket_nor_grant(api: Api, stage: str) ->
     assert not tables.registry.has_files
     assert all(not s["Sid"].startswith("Files") for s in stage_policy(settings, tables)["Statement"])
     assert "s3:" not in json.dumps(stage_policy(settings, tables))
+
+
+def test_every_part_of_the_file_api_is_described(album: Api) -> None:
+    assert _undescribed(album) == []
