@@ -14,6 +14,8 @@ PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 BAD_REQUEST = "GGT_BAD_REQUEST"
 RESPONSE_TOO_LARGE = "GGT_RESPONSE_TOO_LARGE"
+# A single-use token (password reset, email verification, file upload) that is wrong, spent or expired.
+INVALID_TOKEN = "GGT_INVALID_TOKEN"
 
 
 class ApiError(Exception):

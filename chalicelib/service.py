@@ -19,6 +19,8 @@ from chalicelib.api.execution import GraphQLResponse, bad_request, execute
 from chalicelib.api.limits import cost_limit, depth_limit
 from chalicelib.api.schema import build_schema
 from chalicelib.errors import ApiError, unavailable
+from chalicelib.files.api import FilesApi
+from chalicelib.files.service import Files
 from chalicelib.hooks.api import HooksApi, Joined
 from chalicelib.hooks.module import load_hooks
 from chalicelib.mail.message import Sender
@@ -70,8 +72,14 @@ class Service:
             accounts = AccountApi(self.registry, self.store, sender, settings.accounts)
         # The team's Python beside the schema: a broken module stops the start here, in one line.
         self.hooks = load_hooks(settings.schema_path, self.registry, self.store)
+        # File fields' bytes are in the stage's bucket: only a schema with one has a bucket.
+        self.files: Files | None = None
+        files_api: FilesApi | None = None
+        if self.registry.has_files:
+            self.files = Files(settings.files, settings.bucket, settings.store.region, self.cursors)
+            files_api = FilesApi(self.registry, self.store, self.files)
         try:
-            extension = Joined(session_api, accounts, HooksApi(self.hooks))
+            extension = Joined(session_api, accounts, HooksApi(self.hooks), files_api)
             self.schema = build_schema(self.registry, self.store, settings.page_cap, extension)
         except (GraphQLError, TypeError) as error:
             # Only `extend type` can get here: the generated SDL is valid by construction.
@@ -146,6 +154,7 @@ class Service:
         )
         context.deadline = at
         context.hooks = self.hooks if self.hooks.declared else None
+        context.files = self.files
         if isinstance(data, dict) and isinstance(data.get("variables"), dict):
             context.variables = data["variables"]
         # The roles the request came with (an action such as logInViaEmail may change them).

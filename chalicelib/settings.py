@@ -9,6 +9,7 @@ from pathlib import Path
 
 from chalicelib.access.api_keys import ApiKeys
 from chalicelib.accounts.settings import AccountSettings
+from chalicelib.files.settings import FileSettings, bucket_name
 from chalicelib.http.cors import Cors
 from chalicelib.parameters import read_parameter
 from chalicelib.passwords import Cost
@@ -82,6 +83,13 @@ class Settings:
     outbox_dir: Path = PROJECT_ROOT / ".outbox"
     # Password reset and email verification (chalicelib/accounts/).
     accounts: AccountSettings = field(default_factory=AccountSettings)
+    # File fields' bucket and limits (chalicelib/files/).
+    files: FileSettings = field(default_factory=FileSettings)
+
+    @property
+    def bucket(self) -> str:
+        """The stage's bucket of file fields: `FILES_BUCKET`, else named from the table prefix."""
+        return self.files.bucket or bucket_name(self.store.table_prefix)
 
     @property
     def ses_from(self) -> str | None:
@@ -135,6 +143,13 @@ class Settings:
                 verify_seconds=int(env.get("VERIFY_TOKEN_SECONDS", AccountSettings.verify_seconds)),
                 link_url=env.get("ACCOUNT_LINK_URL") or None,
                 answer_seconds=float(env.get("ACCOUNT_ANSWER_SECONDS", AccountSettings.answer_seconds)),
+            ),
+            files=FileSettings(
+                bucket=env.get("FILES_BUCKET") or None,
+                endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or None,
+                max_bytes=int(env.get("FILE_MAX_BYTES", FileSettings.max_bytes)),
+                upload_seconds=int(env.get("FILE_UPLOAD_SECONDS", FileSettings.upload_seconds)),
+                url_seconds=int(env.get("FILE_URL_SECONDS", FileSettings.url_seconds)),
             ),
         )
 

@@ -38,6 +38,8 @@ def serve(host: str, port: int) -> None:
     if not os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
         dynamodb = LocalDynamoDB().start()
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb.url
+        # moto serves S3 on the same endpoint: the file fields' bucket (chalicelib/files).
+        os.environ.setdefault("AWS_ENDPOINT_URL_S3", dynamodb.url)
         print(f"Embedded DynamoDB (moto) at {dynamodb.url}", flush=True)
     if not os.environ.get("ADMIN_API_KEY"):
         os.environ["ADMIN_API_KEY"] = generate_key()
@@ -90,6 +92,10 @@ def _bring_up(service: Service, *, embedded: bool) -> None:
     if embedded or not any(cls.exists() for cls in tables.all_classes()):
         # Nothing stored, so nothing can block it: it creates the tables and records the schema.
         apply(tables, plan(tables, "", ""), say=lambda _: None)
+        if embedded and service.files is not None:
+            from tooling.local.buckets import create_bucket
+
+            create_bucket(service.files.objects)
         return
     state.require_current(tables, service.settings)
 
@@ -176,7 +182,7 @@ def package_files_command(stage: str, out: str) -> None:
     from chalicelib.routes import APP_NAME, FUNCTIONS
     from chalicelib.settings import PROJECT_ROOT
     from chalicelib.stages import api_gateway_stage
-    from tooling.deploy.package import copy_schema, template
+    from tooling.deploy.package import FilesBucket, copy_schema, template
 
     settings, tables = _tables(stage)
     merged = template(
@@ -187,6 +193,7 @@ def package_files_command(stage: str, out: str) -> None:
         protect=settings.stage == "prod",
         api_stage=api_gateway_stage(stage),
         stream_function=STREAM_FUNCTION,
+        files=FilesBucket(settings.bucket, settings.cors.allow_origins) if tables.registry.has_files else None,
     )
     _write_json(merged, out)
     print(f"stage {stage}: {copy_schema(settings.schema_path, PROJECT_ROOT)} is {settings.schema_path}")

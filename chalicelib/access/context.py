@@ -13,6 +13,7 @@ from chalicelib.errors import PERMISSION_DENIED, ApiError
 if TYPE_CHECKING:
     from graphql import GraphQLResolveInfo
 
+    from chalicelib.files.service import Files
     from chalicelib.hooks.installed import Installed
     from chalicelib.query.loader import Loader
 
@@ -33,6 +34,8 @@ class RequestContext:
     variables: dict[str, Any] = field(default_factory=dict)
     # The team's hooks (chalicelib/hooks), which the writes of this request run; None: no hooks.
     hooks: Installed | None = None
+    # The stage's file fields' bucket (chalicelib/files); None: the schema has no File field.
+    files: Files | None = None
 
     @property
     def is_admin(self) -> bool:

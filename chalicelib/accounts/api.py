@@ -24,7 +24,7 @@ from chalicelib.accounts.sdl import ACCOUNT_SDL
 from chalicelib.accounts.settings import AccountSettings
 from chalicelib.accounts.tokens import RESET, VERIFY, AccountTokens, Purpose
 from chalicelib.api import scalars
-from chalicelib.errors import INVALID_RECORD
+from chalicelib.errors import INVALID_RECORD, INVALID_TOKEN
 from chalicelib.mail.message import Message, Sender
 from chalicelib.passwords import hash_password
 from chalicelib.schema.registry import USER_MODEL, Registry
@@ -33,7 +33,6 @@ from chalicelib.store.changes import VERSION
 from chalicelib.store.records import RecordStore
 
 LOG = logging.getLogger(__name__)
-INVALID_TOKEN = "GGT_INVALID_TOKEN"
 Result = dict[str, Any]
 
 

@@ -110,8 +110,14 @@ class _Run:
         # The team's steps see each record as read, and run for each: no blind writes then.
         self.hooked = context.hooks is not None and context.hooks.hooked(model, UPDATE if data else DELETE)
         self.blind = data is None and _on_ids_only(self.where) and not self.hooked
-        # Each record's latest plan, by id, whose `after` steps run once its write committed.
+        # Each record's latest plan, by id, whose files settle and `after` steps run once its write
+        # committed.
         self.plans: dict[str, WritePlan] = {}
+        self.settles = self.hooked or any(True for _ in model.file_fields())
+        attaching = [n for n, v in (data or {}).items() if v is not None and model.fields[n].is_file]
+        if attaching:
+            message = f"{model.name}.{attaching[0]}: a file is attached to one record at a time, by update{model.name}"
+            raise ApiError(INVALID_INPUT, message)
 
     def payload(self) -> dict[str, Any]:
         start = self._resume_at()
@@ -264,7 +270,7 @@ class _Run:
 
     def _plan(self, record: Record) -> Changes:
         plan = WritePlan(self.bulk.registry, self.bulk.store, self.context)
-        if self.hooked:
+        if self.settles:
             self.plans[record["id"]] = plan
         if self.data is None:
             plan.delete(self.model, record)
@@ -294,8 +300,8 @@ def _too_large(model: Model, record: Record, error: ItemTooLarge) -> ApiError:
 
 
 def _plain(registry: Registry, model: Model, record: Record) -> bool:
-    """A record with no unique value, no to-one link and no to-many relation, of a model that keeps
-    no counters: deleting it touches nothing else and leaves no link behind for the cleanup job. A
+    """A record with no unique value, no file, no to-one link and no to-many relation, of a model that
+    keeps no counters: deleting it touches nothing else and leaves no link or object behind. A
     counted model's deletes go in transactions, 99 records and their summed counts in each, which
     is fewer calls than BatchWriteItem's 25."""
     if leaves_links(registry, model) or model.sorted_indexes:
@@ -303,7 +309,7 @@ def _plain(registry: Registry, model: Model, record: Record) -> bool:
     for field in model.fields.values():
         if field.is_id:
             continue
-        if (field.unique or field.is_relation) and record.get(field.name) is not None:
+        if (field.unique or field.is_relation or field.is_file) and record.get(field.name) is not None:
             return False
     return True
 

@@ -21,6 +21,7 @@ from chalicelib.api.unique import unique_keys
 from chalicelib.api.writes import WritePlan, simple_update
 from chalicelib.errors import (
     INVALID_INPUT,
+    INVALID_TOKEN,
     UNAVAILABLE,
     ApiError,
     not_found,
@@ -32,7 +33,7 @@ from chalicelib.query import where as where_grammar
 from chalicelib.query.conditions import compile_where
 from chalicelib.schema.registry import Model, Registry
 from chalicelib.store.backoff import GaveUp
-from chalicelib.store.changes import Changes
+from chalicelib.store.changes import SPENT, Changes
 from chalicelib.store.records import Record, RecordStore, to_record
 from chalicelib.store.sizes import ItemTooLarge
 from chalicelib.store.transaction import ConditionFailed, Conflict, DuplicateItem, Label, TooManyItems
@@ -211,13 +212,15 @@ class Mutations:
                     target.condition = compiled.condition
         try:
             self.store.write(changes)
-        except DuplicateItem as failure:
+        except (DuplicateItem, ConditionFailed) as failure:
+            if failure.label.model == SPENT:
+                raise ApiError(INVALID_TOKEN, "this upload token was used already; ask for another") from failure
+            if isinstance(failure, ConditionFailed):
+                raise self._explain(failure.label, model, record, conditions) from failure
             label = failure.label
             if label.field is not None:
                 raise not_unique(label.model, label.field) from failure
             raise ApiError(INVALID_INPUT, f"this mutation changes {label.model} {label.record_id} twice") from failure
-        except ConditionFailed as failure:
-            raise self._explain(failure.label, model, record, conditions) from failure
         except Conflict as conflict:
             raise _Retry() from conflict
         except (TooManyItems, ItemTooLarge) as error:

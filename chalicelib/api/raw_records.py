@@ -65,6 +65,8 @@ def _item(registry: Registry, field: Field, value: Any) -> Any:
         if not isinstance(value, str):
             raise ValueError(f"{_shown(value)} is not an id")
         return value
+    if field.is_file:
+        raise ValueError("a file is attached by a create or update with its upload token, not imported")
     if field.kind is FieldKind.ROLE:
         if not isinstance(value, str):
             raise ValueError(f"{_shown(value)} is not a role key")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
+from chalicelib.files.sdl import STORED_FILE, STORED_FILE_INPUT
 from chalicelib.schema.directives import EXTRA_SCALARS
 from chalicelib.schema.naming import Names, RelationNames, SubscriptionNames
 from chalicelib.schema.registry import ROLE_TYPE, Abstract, Field, FieldKind, Model, Registry
@@ -125,6 +126,8 @@ class _Generator:
     def _output_field(self, field: Field) -> str:
         if field.kind is FieldKind.ROLE:
             return f"{field.name}: [{ROLE_TYPE}!]"
+        if field.is_file:
+            return f"{field.name}: {STORED_FILE}{'!' if field.required else ''}"
         if not field.is_relation:
             return f"{field.name}: {_declared_type(field)}"
         shape = self.registry.shape(field.type_name)
@@ -242,6 +245,8 @@ class _Generator:
             return names.create_nested + ("!" if field.required else "")
         if field.kind is FieldKind.ROLE:
             return "[String!]"
+        if field.is_file:
+            return STORED_FILE_INPUT + ("!" if field.required else "")
         declared = _declared_type(field)
         if field.has_default or field.timestamp is not None:
             return declared.removesuffix("!")
@@ -256,6 +261,8 @@ class _Generator:
             return names.update_nested
         if field.kind is FieldKind.ROLE:
             return "StringScalarListInput"
+        if field.is_file:
+            return STORED_FILE_INPUT
         if field.is_list:
             return f"{field.type_name}ScalarListInput"
         return field.type_name

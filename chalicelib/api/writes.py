@@ -23,6 +23,7 @@ from chalicelib.access.permissions import Action, allowed, authorize, check_mana
 from chalicelib.api import ids, scalars
 from chalicelib.api.unique import find_unique, unique_keys
 from chalicelib.errors import INVALID_INPUT, ApiError, not_found, permission_denied
+from chalicelib.files.service import Attached
 from chalicelib.hooks.events import CREATE, DELETE, UPDATE
 from chalicelib.hooks.installed import Written
 from chalicelib.passwords import hash_password
@@ -50,6 +51,9 @@ class WritePlan:
         self._touched: dict[tuple[str, str], Model] = {}
         # The records written, for the `after` steps run once the plan has committed (`committed`).
         self._written: list[Written] = []
+        # The files the plan attaches, and the keys of those it lets go of, settled once committed.
+        self._attached: list[Attached] = []
+        self._discarded: list[str] = []
 
     def find(self, model: Model, where: dict[str, Any]) -> Record | None:
         keys = unique_keys(model, where)
@@ -72,7 +76,7 @@ class WritePlan:
         authorize(self.context, model, Action.CREATE)
         check_managed(self.context, model, data)
         data = self._before(model, CREATE, data, None)
-        data = self._owned(model, data)
+        data = self._files(model, self._owned(model, data), None)
         record = new_record(model, data)
         self._wrote(model, CREATE, record, None)
         self.changes.put(model, record)
@@ -109,11 +113,39 @@ class WritePlan:
             self._written.append((model, action, record, previous))
 
     def committed(self) -> None:
-        """Run the `after` steps of the records written: call once the plan's transaction has
-        committed, and only then (a plan that conflicted is dropped, and its steps with it)."""
+        """Settle the files and run the `after` steps of the records written: call once the plan's
+        transaction has committed, and only then (a plan that conflicted is dropped, and its steps
+        with it)."""
+        attached, discarded = self._attached, self._discarded
+        self._attached, self._discarded = [], []
+        if (attached or discarded) and self.context.files is not None:
+            self.context.files.settle(attached, discarded)
         written, self._written = self._written, []
         if written and self.context.hooks is not None:
             self.context.hooks.run_after(self.context, written)
+
+    # File fields (chalicelib/files).
+
+    def _files(self, model: Model, data: dict[str, Any], record: Record | None) -> dict[str, Any]:
+        """`data` with each file input as the file the record will hold: its token and upload
+        checked, the token spent in the plan's transaction. A file it replaces or clears is let go
+        of once the plan has committed."""
+        fields = [f for f in model.file_fields() if f.name in data]
+        if not fields:
+            return data
+        data = dict(data)
+        for field in fields:
+            if data[field.name] is not None:
+                # A schema with File fields serves them (service.py): the request has its files.
+                assert self.context.files is not None
+                attached = self.context.files.attach(self.context, model, field, data[field.name])
+                self.changes.spend[attached.spent] = attached.upload.expires
+                self._attached.append(attached)
+                data[field.name] = attached.stored
+            previous = record.get(field.name) if record is not None else None
+            if previous is not None:
+                self._discarded.append(previous["key"])
+        return data
 
     # Updating.
 
@@ -121,7 +153,7 @@ class WritePlan:
         """Plan changes to `record` (as read) from update input; returns it as it will be stored."""
         authorize(self.context, model, Action.UPDATE, record)
         check_managed(self.context, model, data)
-        data = self._before(model, UPDATE, data, record)
+        data = self._files(model, self._before(model, UPDATE, data, record), record)
         self._authorized.add((model.name, record["id"]))
         update = self.changes.update(model, record["id"])
         update.version = record.get(VERSION) or 0
@@ -382,6 +414,7 @@ class WritePlan:
             return
         self._before(model, DELETE, {}, record)
         self.changes.remove(model, record)
+        self._discarded.extend(record[f.name]["key"] for f in model.file_fields() if record.get(f.name) is not None)
         self._wrote(model, DELETE, record, None)
         for field in model.relations():
             if field.relation is None or field.relation.inverse is None:
@@ -515,11 +548,11 @@ def new_record(model: Model, data: dict[str, Any]) -> Record:
 
 
 def simple_update(model: Model, data: dict[str, Any]) -> bool:
-    """Whether an update needs no read: scalars that are not unique nor counted (in an ordered
-    index's `fields`), and lists only set or appended."""
+    """Whether an update needs no read: scalars that are not unique, files (the one replaced is
+    removed) nor counted (in an ordered index's `fields`), and lists only set or appended."""
     for name, value in data.items():
         field = model.fields[name]
-        if field.is_relation or field.unique or name in model.counted_fields:
+        if field.is_relation or field.unique or field.is_file or name in model.counted_fields:
             return False
         if field.is_list and value is not None and value.get("pull"):
             return False

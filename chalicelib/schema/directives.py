@@ -1,6 +1,6 @@
 """The directives and built-in types a `schema.graphql` may use, as SDL prepended before parsing."""
 
-from chalicelib.schema.registry import BUILTIN_SCALARS, ROLE_TYPE
+from chalicelib.schema.registry import BUILTIN_SCALARS, FILE_TYPE, ROLE_TYPE
 
 # `@default(value:)` takes any literal: Genie writes `"0"` for an Int, we also accept `0` and lists.
 DIRECTIVES_SDL = """
@@ -37,4 +37,5 @@ def prelude(declared: set[str]) -> str:
     """The directive definitions plus every built-in the schema did not declare itself."""
     scalars = "".join(f"scalar {name}\n" for name in EXTRA_SCALARS if name not in declared)
     role = "" if ROLE_TYPE in declared else f"type {ROLE_TYPE} {{ key: String! name: String! }}\n"
-    return DIRECTIVES_SDL + scalars + role
+    # File fields (`avatar: File`) are checked as a scalar here; the API serves them as StoredFile.
+    return DIRECTIVES_SDL + scalars + role + f"scalar {FILE_TYPE}\n"

@@ -44,6 +44,7 @@ from chalicelib.schema.registry import (
     ACTIONS,
     BUILTIN_SCALARS,
     DEFAULT_SHARDS,
+    FILE_TYPE,
     OWNER,
     ROLE_TYPE,
     SESSION_MODEL,
@@ -147,6 +148,8 @@ class _Loader:
                 name = definition.name.value
                 if name in ROOT_TYPES:
                     raise SchemaError(f"type {name}: root types are generated from the models; declare models only")
+                if name == FILE_TYPE:
+                    raise SchemaError(f"type {name}: {FILE_TYPE} is the built-in file field type; rename the type")
                 self.objects[name] = definition
             elif isinstance(definition, EnumTypeDefinitionNode):
                 self.enums[definition.name.value] = tuple(v.name.value for v in definition.values or ())
@@ -224,7 +227,7 @@ class _Loader:
 
     def _check_type_known(self, type_name: str, node: FieldDefinitionNode) -> None:
         named = _named_type(node.type)
-        known = (*self.objects, *self.enums, *self.interfaces, *self.unions, *BUILTIN_SCALARS, ROLE_TYPE)
+        known = (*self.objects, *self.enums, *self.interfaces, *self.unions, *BUILTIN_SCALARS, ROLE_TYPE, FILE_TYPE)
         if named not in known:
             raise SchemaError(f"{type_name}.{node.name.value}: unknown type {named}")
 
@@ -294,6 +297,10 @@ class _Loader:
             if not is_list:
                 raise SchemaError(f"{where}: {ROLE_TYPE} fields are lists of roles: declare `[{ROLE_TYPE}!]`")
             return FieldKind.ROLE
+        if named == FILE_TYPE:
+            if is_list:
+                raise SchemaError(f"{where}: a {FILE_TYPE} field holds one file; declare one field per file")
+            return FieldKind.FILE
         if named not in self.model_names and named not in self.abstract_names:
             raise SchemaError(f"{where}: type {named} is not a model (once any type has @model, only those are)")
         return FieldKind.RELATION
@@ -389,6 +396,8 @@ def _check_field_rules(where: str, node: FieldDefinitionNode, field: Field) -> N
             continue
         if field.is_list or field.is_relation or field.kind is FieldKind.ROLE:
             raise SchemaError(f"{where}: @{directive} applies to single scalar fields, not to lists or relations")
+        if field.is_file:
+            raise SchemaError(f"{where}: @{directive} cannot apply to a {FILE_TYPE} field")
         if field.type_name in UNFILTERABLE_SCALARS:
             raise SchemaError(f"{where}: @{directive} cannot apply to a {field.type_name} field")
     if field.unique and field.indexed:
@@ -397,8 +406,10 @@ def _check_field_rules(where: str, node: FieldDefinitionNode, field: Field) -> N
         raise SchemaError(f"{where}: @relation applies to fields whose type is a model, not {field.type_name}")
     if field.connection and not (field.is_relation and field.is_list):
         raise SchemaError(f"{where}: @connection applies to list relation fields")
-    if _has_directive(node, "default") and (field.is_relation or field.timestamp or field.type_name == "Password"):
-        raise SchemaError(f"{where}: @default cannot apply to a relation, timestamp or Password field")
+    if _has_directive(node, "default") and (
+        field.is_relation or field.timestamp or field.is_file or field.type_name == "Password"
+    ):
+        raise SchemaError(f"{where}: @default cannot apply to a relation, timestamp, File or Password field")
     if field.type_name == "Password" and field.is_list:
         raise SchemaError(f"{where}: a Password field holds one password, not a list")
     if field.store_name.startswith("_") or not field.store_name:

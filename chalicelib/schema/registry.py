@@ -32,6 +32,8 @@ UNFILTERABLE_SCALARS = frozenset({"Password", "JSON", "RecordState"})
 MANAGED_SCALARS = frozenset({"Password", "RecordState"})
 # Gadget's role objects: declared as `[Role!]`, stored as a list of role keys.
 ROLE_TYPE = "Role"
+# A file whose bytes live in the stage's bucket; the record holds its key, name, type and size.
+FILE_TYPE = "File"
 SESSION_MODEL = "Session"
 USER_MODEL = "User"
 
@@ -41,6 +43,7 @@ class FieldKind(enum.Enum):
     ENUM = "enum"
     RELATION = "relation"
     ROLE = "role"
+    FILE = "file"
 
 
 class NoDefault:
@@ -140,8 +143,14 @@ class Field:
         return self.type_name != "Password"
 
     @property
+    def is_file(self) -> bool:
+        return self.kind is FieldKind.FILE
+
+    @property
     def filterable(self) -> bool:
-        return self.kind is not FieldKind.RELATION and self.type_name not in UNFILTERABLE_SCALARS
+        """Whether `match` and `range` compare the field's values (a file's only `exists`)."""
+        plain = self.kind is not FieldKind.RELATION and not self.is_file
+        return plain and self.type_name not in UNFILTERABLE_SCALARS
 
     @property
     def ordered(self) -> bool:
@@ -258,6 +267,9 @@ class Model:
     def stored_fields(self) -> Iterator[Field]:
         return (f for f in self.fields.values() if f.stored)
 
+    def file_fields(self) -> Iterator[Field]:
+        return (f for f in self.fields.values() if f.is_file)
+
     def unique_fields(self) -> Iterator[Field]:
         """`id` first, then the `@unique` fields in declaration order."""
         return (f for f in self.fields.values() if f.is_id or f.unique)
@@ -298,6 +310,11 @@ class Registry:
 
     def __iter__(self) -> Iterator[Model]:
         return iter(self.models.values())
+
+    @property
+    def has_files(self) -> bool:
+        """Whether some model has a File field: only then has the stage a bucket (chalicelib/files)."""
+        return any(True for model in self.models.values() for _ in model.file_fields())
 
     def crud_models(self) -> Iterator[Model]:
         """Models that get Genie's generated CRUD: all but the session, which has its own API."""

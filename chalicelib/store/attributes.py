@@ -61,7 +61,8 @@ def attribute_for(field: Field) -> Attribute[Any]:
         kind = NumberAttribute(null=True, attr_name=field.store_name)
     elif field.type_name == "Boolean":
         kind = BooleanAttribute(null=True, attr_name=field.store_name)
-    elif field.type_name in ("JSON", "RecordState"):
+    elif field.type_name in ("JSON", "RecordState") or field.is_file:
+        # A file is its key, name, type and size (chalicelib/files), never its bytes.
         kind = JSONAttribute(null=True, attr_name=field.store_name)
     else:
         kind = UnicodeAttribute(null=True, attr_name=field.store_name)

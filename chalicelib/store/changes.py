@@ -17,6 +17,8 @@ from chalicelib.schema.registry import Direction, Field, Model
 from chalicelib.store.record import Record
 
 VERSION = "_v"
+# The label model of a spent key's marker (see `Changes.spend`).
+SPENT = "#spent"
 
 
 @dataclass
@@ -85,6 +87,9 @@ class Changes:
     checks: dict[tuple[str, str], tuple[Model, int | None]] = field(default_factory=dict)
     # Edges written (True) or removed (False), the last word on each link winning.
     edges: dict[tuple[str, str, str], tuple[Edge, bool]] = field(default_factory=dict)
+    # Single-use keys the write spends (an upload token's), each with when its marker may expire
+    # (epoch seconds): the write fails if one was spent before (label `SPENT`).
+    spend: dict[str, int] = field(default_factory=dict)
 
     def put(self, model: Model, record: Record) -> None:
         self.puts.append((model, record))

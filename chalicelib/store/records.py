@@ -23,7 +23,7 @@ from chalicelib.schema.registry import Field, Model, Registry, SortedIndex, Stor
 from chalicelib.store import batch, counters, edges, sorted_keys
 from chalicelib.store.attributes import index_attribute_name, index_key, python_name, serialize
 from chalicelib.store.backoff import Backoff
-from chalicelib.store.changes import VERSION, Changes, Delete, Edge, Update
+from chalicelib.store.changes import SPENT, VERSION, Changes, Delete, Edge, Update
 from chalicelib.store.record import Record
 from chalicelib.store.sizes import (
     MAX_PARTITION_KEY_BYTES,
@@ -33,7 +33,7 @@ from chalicelib.store.sizes import (
     item_size,
     key_fits,
 )
-from chalicelib.store.tables import VERSION_ATTRIBUTE, GuardBase, Tables
+from chalicelib.store.tables import VERSION_ATTRIBUTE, GuardBase, Tables, ThrottleBase
 from chalicelib.store.transaction import ConditionFailed, Label, Transaction
 
 # Every update and delete holds only if its record exists; a where-clause of `exists: {id: true}`
@@ -260,6 +260,10 @@ class RecordStore:
             self._delete(transaction, delete)
         for edge, linked in changes.edges.values():
             self._edge(transaction, edge, linked)
+        for key, expires in changes.spend.items():
+            # Beside the throttle windows: short-lived markers that DynamoDB's TTL removes.
+            marker = self.tables.throttle(key=key, ttl=expires)
+            transaction.put(marker, key, ThrottleBase.key.does_not_exist(), Label(SPENT, record_id=key))
         for (_, record_id), (model, version) in changes.checks.items():
             if (model.name, record_id) in changes.updates or (model.name, record_id) in changes.deletes:
                 continue

@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib.accounts.api import INVALID_TOKEN
 from chalicelib.accounts.settings import AccountSettings
-from chalicelib.errors import PERMISSION_DENIED
+from chalicelib.errors import INVALID_TOKEN, PERMISSION_DENIED
 from chalicelib.mail.message import Message
 from chalicelib.mail.outbox import Outbox
 from chalicelib.mail.ses import Ses

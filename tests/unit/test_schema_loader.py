@@ -116,6 +116,10 @@ def test_one_way_relation_has_no_inverse() -> None:
         ("type A { id: ID! n: Int @frobnicate }", "A.n: unknown directive @frobnicate"),
         ("type A @unique { id: ID! }", "type A: unknown or misplaced directive @unique"),
         ("type A { id: ID! m: [[String]] }", "A.m: lists of lists are not supported"),
+        ("type A { id: ID! f: [File] }", "A.f: a File field holds one file"),
+        ("type A { id: ID! f: File @unique }", "A.f: @unique cannot apply to a File field"),
+        ('type A { id: ID! f: File @default(value: "x") }', "A.f: @default cannot apply to a relation"),
+        ("type File { id: ID! } type A { id: ID! }", "type File: File is the built-in file field type"),
         ("type A { id: ID! @index }", "A.id: the id is managed by the server"),
         ("type A { id: ID! n: Int @unique @index }", "A.n: @unique already indexes the field"),
         (

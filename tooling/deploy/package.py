@@ -17,6 +17,7 @@ the WebSocket API's connections (`WEBSOCKET_ENDPOINT`), the grant to post to tho
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from chalice.utils import to_cfn_resource_name
 from chalicelib.gateway.handlers import ENDPOINT_VARIABLE
 from chalicelib.hooks.module import copy_hooks
 from chalicelib.store.tables import Tables
+from tooling.deploy.bucket import BUCKET, bucket
 from tooling.deploy.policy import function_names, manage_connections
 from tooling.deploy.tables import logical_id, streamed
 from tooling.deploy.tables import template as tables_template
@@ -61,12 +63,15 @@ def template(
     protect: bool,
     api_stage: str = "api",
     stream_function: str | None = None,
+    files: FilesBucket | None = None,
 ) -> dict[str, Any]:
     """The tables, and the functions' names and schema, to merge into Chalice's template; with
     `stream_function` (one of `functions`), the subscriptions' stream mappings and connections,
-    on the WebSocket API's stage `api_stage`."""
+    on the WebSocket API's stage `api_stage`; with `files`, the bucket of the file fields."""
     merged = tables_template(tables, protect=protect)
     resources = merged["Resources"]
+    if files is not None:
+        resources[BUCKET] = bucket(files.name, list(files.origins), protect=protect)
     ids = [API_HANDLER, *map(to_cfn_resource_name, functions)]
     for function, name in zip(ids, function_names(app_name, stage, functions), strict=True):
         resources[function] = {
@@ -75,6 +80,14 @@ def template(
     if stream_function is not None:
         _subscriptions(merged, tables, stream_function, api_stage)
     return merged
+
+
+@dataclass(frozen=True)
+class FilesBucket:
+    """The stage's bucket (settings.py `Settings.bucket`) and the origins whose pages post to it."""
+
+    name: str
+    origins: tuple[str, ...]
 
 
 def _subscriptions(merged: dict[str, Any], tables: Tables, stream_function: str, api_stage: str) -> None:

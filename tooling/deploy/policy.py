@@ -88,7 +88,8 @@ def function_names(app_name: str, stage: str, functions: list[str]) -> list[str]
 def stage_policy(settings: Settings, tables: Tables) -> dict[str, Any]:
     """The policy of the app's functions for a stage, as its settings name its parameters and sender."""
     parameters = settings.api_key_parameter, settings.cursor_secret_parameter
-    return policy(tables, APP_NAME, settings.stage, *parameters, FUNCTIONS, settings.ses_from)
+    bucket = settings.bucket if tables.registry.has_files else None
+    return policy(tables, APP_NAME, settings.stage, *parameters, FUNCTIONS, settings.ses_from, bucket)
 
 
 def policy(
@@ -99,9 +100,11 @@ def policy(
     cursor_secret_parameter: str | None,
     functions: list[str],
     mail_from: str | None = None,
+    bucket: str | None = None,
 ) -> dict[str, Any]:
     """`functions`: the names of the app's functions beyond the API handler; `mail_from`: the
-    address the stage sends its account email from through SES, if it does."""
+    address the stage sends its account email from through SES, if it does; `bucket`: the bucket
+    of its file fields, if the schema has any."""
     resources = [table_arn(cls.Meta.table_name) for cls in tables.all_classes()] + index_arns(tables)
     groups = [f"arn:aws:logs:*:*:log-group:/aws/lambda/{name}:*" for name in function_names(app_name, stage, functions)]
     statements: list[dict[str, Any]] = [
@@ -134,7 +137,20 @@ def policy(
         )
     if mail_from:
         statements.append(send_mail(mail_from))
+    if bucket:
+        statements.append(file_objects(bucket))
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+# What the file fields do with their objects (chalicelib/files/objects.py), and so all their
+# presigned URLs can do, being signed by this role: post an upload, download a file, and, after a
+# write, copy an upload to its file's key (GetObject and PutObject) and delete what is let go.
+FILE_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+
+
+def file_objects(bucket: str) -> dict[str, Any]:
+    """The objects of the stage's bucket, and nothing of the bucket itself (no listing, no settings)."""
+    return {"Sid": "Files", "Effect": "Allow", "Action": FILE_ACTIONS, "Resource": f"arn:aws:s3:::{bucket}/*"}
 
 
 def send_mail(mail_from: str) -> dict[str, Any]:

@@ -1,0 +1,30 @@
+"""Where a stage's bucket keeps what: uploads not yet attached under one prefix, which a lifecycle
+rule empties, and attached files under another, kept until their record lets go of them."""
+
+from __future__ import annotations
+
+UPLOADS = "uploads/"
+FILES = "files/"
+# An upload never attached to a record is deleted this long after it was posted.
+ORPHAN_DAYS = 1
+
+
+def upload_key(name: str) -> str:
+    return UPLOADS + name
+
+
+def file_key(name: str) -> str:
+    return FILES + name
+
+
+def lifecycle_rules() -> list[dict[str, object]]:
+    """The bucket's lifecycle rules, in S3's API shape: orphan uploads expire."""
+    return [
+        {
+            "ID": "orphan-uploads",
+            "Status": "Enabled",
+            "Filter": {"Prefix": UPLOADS},
+            "Expiration": {"Days": ORPHAN_DAYS},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ORPHAN_DAYS},
+        }
+    ]

@@ -1,0 +1,82 @@
+"""The stage's bucket through botocore: presigned targets and URLs, and the few calls the write path
+makes (HeadObject before a write, CopyObject and DeleteObject after it).
+
+Presigned URLs are signed with the function's own credentials, so they can do only what its role
+may (s3:PutObject, s3:GetObject, s3:DeleteObject on the bucket's objects: tooling/deploy/policy.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.files.settings import FileSettings
+
+# As the store's DynamoDB calls: a few tries fit in a request's deadline.
+_CONFIG = {"connect_timeout": 1.0, "read_timeout": 5.0, "retries": {"max_attempts": 3, "mode": "standard"}}
+
+
+@dataclass(frozen=True)
+class Head:
+    """What HeadObject says of an object: its size, its type, and its version of the bytes."""
+
+    size: int
+    mime_type: str
+    etag: str
+
+
+class Objects:
+    def __init__(self, settings: FileSettings, bucket: str, region: str) -> None:
+        self.settings = settings
+        self.bucket = bucket
+        # An S3 of one's own (moto) answers on one host: its buckets are paths.
+        addressing = "path" if settings.endpoint_url else "virtual"
+        config = Config(signature_version="s3v4", s3={"addressing_style": addressing}, **_CONFIG)
+        self.client: Any = botocore.session.get_session().create_client(
+            "s3", region_name=region, endpoint_url=settings.endpoint_url, config=config
+        )
+
+    def upload_target(self, key: str, mime_type: str) -> dict[str, Any]:
+        """A presigned POST of one object at `key`: of type `mime_type`, 1 byte to `max_bytes`."""
+        target: dict[str, Any] = self.client.generate_presigned_post(
+            self.bucket,
+            key,
+            Fields={"Content-Type": mime_type},
+            Conditions=[{"Content-Type": mime_type}, ["content-length-range", 1, self.settings.max_bytes]],
+            ExpiresIn=self.settings.upload_seconds,
+        )
+        return target
+
+    def download_url(self, key: str) -> str:
+        url: str = self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=self.settings.url_seconds
+        )
+        return url
+
+    def head(self, key: str) -> Head | None:
+        """The object at `key`, or None if there is none."""
+        try:
+            answer = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return Head(int(answer["ContentLength"]), str(answer.get("ContentType") or ""), str(answer["ETag"]))
+
+    def move(self, source: str, target: str, etag: str) -> None:
+        """Copy `source` to `target` if its bytes are still those of `etag`, then delete `source`."""
+        self.client.copy_object(
+            Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": source}, CopySourceIfMatch=etag
+        )
+        self.delete(source)
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
+
+# What a failed S3 call raises: the write path logs these after a commit.
+FAILURES = (BotoCoreError, ClientError)

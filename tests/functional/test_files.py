@@ -1,0 +1,312 @@
+"""File fields through the API: a file uploaded and downloaded through presigned URLs against
+moto's S3 over real HTTP, other callers refused, tokens single use, objects removed with what
+lets go of them, and the bucket and its policy only for a schema with a File field."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+
+from chalicelib.access.context import RequestContext
+from chalicelib.errors import INVALID_INPUT, INVALID_TOKEN, PERMISSION_DENIED, RECORD_NOT_FOUND
+from chalicelib.files.layout import UPLOADS, upload_key
+from chalicelib.files.settings import FileSettings
+from chalicelib.files.tokens import UploadTokens, caller_of
+from chalicelib.settings import Settings
+from chalicelib.stages import stage_environment
+from chalicelib.store.tables import Tables
+from tests.conftest import ADMIN, DEFAULT_SCHEMA, ROOT, Api
+from tests.functional.helpers import Login, admin, call, flipped, sign_up
+from tests.functional.test_explorer import _undescribed
+from tooling.deploy.bucket import BUCKET
+from tooling.deploy.package import FilesBucket, template
+from tooling.deploy.policy import FILE_ACTIONS, stage_policy
+from tooling.local.buckets import create_bucket
+from tooling.local.dynamodb import LocalDynamoDB
+
+ALBUM = ROOT / "examples" / "album.graphql"
+CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+MAX_BYTES = 64
+PNG = b"\x89PNG\r\n\x1a\n" + b"pixels" * 4
+
+UPLOAD = """
+mutation ($model: String!, $field: String!, $id: ID, $type: String!) {
+  createFileUpload(model: $model, field: $field, id: $id, mimeType: $type) { url fields token expiresAt maxBytes }
+}
+"""
+CREATE_PHOTO = """
+mutation ($data: PhotoCreateInput!) {
+  createPhoto(input: {data: $data}) { data { id image { url mimeType fileName byteSize } } }
+}
+"""
+UPDATE_PHOTO = """
+mutation ($id: ID!, $data: PhotoUpdateInput!) {
+  updatePhoto(input: {where: {id: $id}, data: $data}) { data { id image { url fileName byteSize } } }
+}
+"""
+PHOTO = "query ($id: ID!) { photo(id: $id) { id image { url fileName } } }"
+
+
+@pytest.fixture
+def album(make_api: Callable[..., Api], dynamodb: LocalDynamoDB) -> Api:
+    api = make_api(ALBUM, files=FileSettings(endpoint_url=dynamodb.url, max_bytes=MAX_BYTES))
+    assert api.service.files is not None
+    create_bucket(api.service.files.objects)
+    return api
+
+
+def objects(api: Api) -> Any:
+    assert api.service.files is not None
+    return api.service.files.objects
+
+
+def upload_target(api: Api, login: Login | None, model: str = "Photo", field: str = "image", **extra: Any) -> Any:
+    variables = {"model": model, "field": field, "type": "image/png", **extra}
+    return call(api, UPLOAD, variables, login.auth if login else None)
+
+
+def uploaded(api: Api, login: Login, content: bytes = PNG, **extra: Any) -> str:
+    """A token whose bytes are posted, through the target's presigned POST, over HTTP."""
+    target = upload_target(api, login, **extra).data["createFileUpload"]
+    assert target["maxBytes"] == MAX_BYTES
+    posted = requests.post(target["url"], data=target["fields"], files={"file": ("photo.png", content)}, timeout=30)
+    assert posted.status_code in (200, 201, 204), posted.text
+    token: str = target["token"]
+    return token
+
+
+def new_photo(api: Api, login: Login, token: str, name: str = "beach.png") -> dict[str, Any]:
+    data = {"title": "beach", "image": {"directUploadToken": token, "fileName": name}}
+    photo: dict[str, Any] = call(api, CREATE_PHOTO, {"data": data}, login.auth).data["createPhoto"]["data"]
+    return photo
+
+
+def stored_key(api: Api, photo_id: str) -> str:
+    record = api.service.store.get(api.service.registry.model("Photo"), photo_id)
+    assert record is not None
+    key: str = record["image"]["key"]
+    return key
+
+
+def test_a_file_goes_up_and_comes_down_through_presigned_urls(album: Api) -> None:
+    alice = sign_up(album, "alice@example.com")
+    token = uploaded(album, alice)
+    photo = new_photo(album, alice, token)
+    assert {k: v for k, v in photo["image"].items() if k != "url"} == {
+        "mimeType": "image/png",
+        "fileName": "beach.png",
+        "byteSize": len(PNG),
+    }
+    downloaded = requests.get(photo["image"]["url"], timeout=30)
+    assert downloaded.status_code == 200
+    assert downloaded.content == PNG
+    # The record holds the file's key, name, type and size, never its bytes; the upload moved.
+    record = album.service.store.get(album.service.registry.model("Photo"), photo["id"])
+    assert record is not None
+    assert set(record["image"]) == {"key", "fileName", "mimeType", "byteSize"}
+    assert not record["image"]["key"].startswith(UPLOADS)
+    assert objects(album).head(record["image"]["key"]).size == len(PNG)
+    read = call(album, PHOTO, {"id": photo["id"]}, alice.auth).data["photo"]
+    assert requests.get(read["image"]["url"], timeout=30).content == PNG
+
+
+def test_another_user_is_refused(album: Api) -> None:
+    alice, bob = sign_up(album, "alice@example.com"), sign_up(album, "bob@example.com")
+    photo = new_photo(album, alice, uploaded(album, alice))
+    # No upload target for a record bob may not update (nor read: it does not exist for him).
+    assert upload_target(album, bob, id=photo["id"]).codes == [RECORD_NOT_FOUND]
+    # No record, so no url, where bob may not read it.
+    assert call(album, PHOTO, {"id": photo["id"]}, bob.auth).data["photo"] is None
+    # A token handed to alice attaches nothing for bob.
+    stolen = uploaded(album, alice)
+    data = {"image": {"directUploadToken": stolen}}
+    assert call(album, CREATE_PHOTO, {"data": data}, bob.auth).codes == [PERMISSION_DENIED]
+    # Without a session, no target for a model only signed-in users create.
+    assert upload_target(album, None).codes == [PERMISSION_DENIED]
+    # Bob's own target for his own user's avatar works; for alice's user it does not.
+    assert upload_target(album, bob, model="User", field="avatar", id=bob.user_id).data["createFileUpload"]["token"]
+    assert upload_target(album, bob, model="User", field="avatar", id=alice.user_id).codes == [RECORD_NOT_FOUND]
+
+
+def test_tokens_are_single_use_unforgeable_and_expire(album: Api) -> None:
+    alice = sign_up(album, "alice@example.com")
+    token = uploaded(album, alice)
+    new_photo(album, alice, token)
+    again = call(album, CREATE_PHOTO, {"data": {"image": {"directUploadToken": token}}}, alice.auth)
+    assert again.codes == [INVALID_TOKEN]
+    # The upload posted again under a spent token: the write's transaction still refuses it.
+    target = upload_target(album, alice).data["createFileUpload"]
+    requests.post(target["url"], data=target["fields"], files={"file": ("a.png", PNG)}, timeout=30)
+    photo = new_photo(album, alice, target["token"])
+    requests.post(target["url"], data=target["fields"], files={"file": ("a.png", PNG)}, timeout=30)
+    reused = call(album, CREATE_PHOTO, {"data": {"image": {"directUploadToken": target["token"]}}}, alice.auth)
+    assert reused.codes == [INVALID_TOKEN]
+    assert "used already" in reused.body["errors"][0]["message"]
+    still = call(album, PHOTO, {"id": photo["id"]}, alice.auth).data["photo"]["image"]["url"]
+    assert requests.get(still, timeout=30).content == PNG
+
+    for bad in (
+        flipped(token, 5),
+        "not-a-token",
+        uploaded(album, alice, model="User", field="avatar", id=alice.user_id),
+    ):
+        refused = call(album, CREATE_PHOTO, {"data": {"image": {"directUploadToken": bad}}}, alice.auth)
+        assert refused.codes == [INVALID_TOKEN], bad
+    # A token past its time, signed as the stage signs them.
+    photos = album.service.registry.model("Photo")
+    caller = caller_of(RequestContext(roles=frozenset({"signed-in"}), user_id=alice.user_id))
+    assert caller is not None
+    expired, _ = UploadTokens(album.service.cursors, -1).mint(caller, photos, photos.fields["image"])
+    late = call(album, CREATE_PHOTO, {"data": {"image": {"directUploadToken": expired}}}, alice.auth)
+    assert late.codes == [INVALID_TOKEN]
+    assert "expired" in late.body["errors"][0]["message"]
+    # Nothing posted with a token, or more than the target takes: nothing written.
+    empty = upload_target(album, alice).data["createFileUpload"]["token"]
+    assert call(album, CREATE_PHOTO, {"data": {"image": {"directUploadToken": empty}}}, alice.auth).codes == [
+        INVALID_TOKEN
+    ]
+    large = uploaded(album, alice, content=b"x" * (MAX_BYTES + 1))
+    assert call(album, CREATE_PHOTO, {"data": {"image": {"directUploadToken": large}}}, alice.auth).codes == [
+        INVALID_INPUT
+    ]
+    assert len(admin(album, "{ photos { id } }")["photos"]) == 2
+
+
+def test_objects_go_with_what_lets_go_of_them(album: Api) -> None:
+    alice = sign_up(album, "alice@example.com")
+    photo = new_photo(album, alice, uploaded(album, alice))
+    first = stored_key(album, photo["id"])
+    # Replaced: the old object goes once the write has committed.
+    data = {"image": {"directUploadToken": uploaded(album, alice), "fileName": "second.png"}}
+    replaced = call(album, UPDATE_PHOTO, {"id": photo["id"], "data": data}, alice.auth).data["updatePhoto"]["data"]
+    assert replaced["image"]["fileName"] == "second.png"
+    second = stored_key(album, photo["id"])
+    assert objects(album).head(first) is None
+    assert objects(album).head(second) is not None
+    # Cleared.
+    cleared = call(album, UPDATE_PHOTO, {"id": photo["id"], "data": {"image": None}}, alice.auth).data
+    assert cleared["updatePhoto"]["data"]["image"] is None
+    assert objects(album).head(second) is None
+    # Deleted, by deletePhoto, by a nested delete and by deleteMany.
+    keys = []
+    for _ in range(3):
+        keys.append(stored_key(album, new_photo(album, alice, uploaded(album, alice))["id"]))
+    ids = [p["id"] for p in admin(album, "{ photos { id image { fileName } } }")["photos"] if p["image"]]
+    deleted = "mutation ($id: ID!) { deletePhoto(input: {where: {id: $id}}) { data { id } } }"
+    assert call(album, deleted, {"id": ids[0]}, alice.auth).data["deletePhoto"]["data"]["id"] == ids[0]
+    nested = (
+        "mutation ($id: ID!, $p: ID!) "
+        "{ updateUser(input: {where: {id: $id}, data: {photos: {delete: [{id: $p}]}}}) { data { id } } }"
+    )
+    assert call(album, nested, {"id": alice.user_id, "p": ids[1]}, alice.auth).data["updateUser"]["data"]
+    many = "mutation ($id: ID!) { deleteManyPhotos(input: {where: {match: {id: [$id]}}}) { count } }"
+    assert admin(album, many, {"id": ids[2]})["deleteManyPhotos"]["count"] == 1
+    assert [objects(album).head(key) for key in keys] == [None, None, None]
+
+
+def test_an_s3_failure_after_the_commit_is_logged_and_the_write_stands(
+    album: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = sign_up(album, "alice@example.com")
+    photo = new_photo(album, alice, uploaded(album, alice))
+    key = stored_key(album, photo["id"])
+
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "SlowDown", "Message": "try later"}}, "DeleteObject")
+
+    monkeypatch.setattr(objects(album).client, "delete_object", refuse)
+    deleted = "mutation ($id: ID!) { deletePhoto(input: {where: {id: $id}}) { data { id } } }"
+    assert call(album, deleted, {"id": photo["id"]}, alice.auth).data["deletePhoto"]["data"]["id"] == photo["id"]
+    assert call(album, PHOTO, {"id": photo["id"]}, alice.auth).data["photo"] is None
+    assert f"after a commit, deleting {key} failed" in caplog.text
+    # The file stays, unreferenced: what the log is for.
+    assert objects(album).head(key) is not None
+
+
+def test_bulk_writes_attach_no_file_and_imports_carry_none(album: Api) -> None:
+    alice = sign_up(album, "alice@example.com")
+    token = uploaded(album, alice, model="Photo")
+    many = (
+        "mutation ($t: String!) "
+        "{ updateManyPhotos(input: {where: {}, data: {image: {directUploadToken: $t}}}) { count } }"
+    )
+    refused = call(album, many, {"t": token}, ADMIN["Authorization"])
+    assert [e["extensions"]["code"] for e in refused.body["errors"]] == [INVALID_INPUT]
+    imported = 'mutation ($data: [JSON]!) { importData(data: $data, defaultTypename: "Photo") { data } }'
+    objects_in = [{"title": "x", "image": {"key": upload_key("someone-elses")}}]
+    reply = call(album, imported, {"data": objects_in}, ADMIN["Authorization"])
+    assert [e["extensions"]["code"] for e in reply.body["errors"]] == [INVALID_INPUT]
+    assert admin(album, "{ photos { id } }")["photos"] == []
+
+
+def test_the_local_bucket_is_private_and_expires_orphan_uploads(album: Api) -> None:
+    client, bucket = objects(album).client, objects(album).bucket
+    rules = client.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert [(r["Filter"]["Prefix"], r["Expiration"]["Days"]) for r in rules] == [(UPLOADS, 1)]
+    blocked = client.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(blocked.values())
+
+
+def _stage(stage: str, schema: Path) -> tuple[Settings, Tables]:
+    from chalicelib.schema import load_schema_file
+
+    settings = Settings.from_environ({**stage_environment(stage), "SCHEMA": str(schema)})
+    return settings, Tables(load_schema_file(settings.schema_path), settings.store)
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_bucket_and_its_policy_come_from_the_schema(stage: str) -> None:
+    settings, tables = _stage(stage, ALBUM)
+    assert settings.bucket == f"shoreline-{stage}-files"
+    files = [s for s in stage_policy(settings, tables)["Statement"] if s["Sid"] == "Files"]
+    assert files == [
+        {"Sid": "Files", "Effect": "Allow", "Action": FILE_ACTIONS, "Resource": f"arn:aws:s3:::{settings.bucket}/*"}
+    ]
+    assert FILE_ACTIONS == ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    files_bucket = FilesBucket(settings.bucket, ("*",))
+    merged = template(tables, "shoreline", stage, [], protect=stage == "prod", files=files_bucket)
+    bucket = merged["Resources"][BUCKET]
+    assert bucket["Type"] == "AWS::S3::Bucket"
+    assert bucket["DeletionPolicy"] == ("Retain" if stage == "prod" else "Delete")
+    properties = bucket["Properties"]
+    assert properties["BucketName"] == settings.bucket
+    assert all(properties["PublicAccessBlockConfiguration"].values())
+    (rule,) = properties["LifecycleConfiguration"]["Rules"]
+    assert (rule["Prefix"], rule["ExpirationInDays"], rule["Status"]) == (UPLOADS, 1, "Enabled")
+
+
+@pytest.mark.slow
+def test_the_template_with_the_bucket_passes_cfn_lint(tmp_path: Path) -> None:
+    """The bucket as CloudFormation declares it (the rest of the merged template is partial until
+    `chalice package` merges it: test_deploy.py lints the whole package)."""
+    settings, tables = _stage("prod", ALBUM)
+    merged = template(tables, "shoreline", "prod", [], protect=True, files=FilesBucket(settings.bucket, ("*",)))
+    alone = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {BUCKET: merged["Resources"][BUCKET]}}
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(alone))
+    linted = subprocess.run([str(CFN_LINT), str(path)], capture_output=True, text=True, check=False)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_a_schema_without_files_has_no_bucket_nor_grant(api: Api, stage: str) -> None:
+    assert api.service.files is None
+    sdl = json.dumps(call(api, "{ __schema { types { name } mutationType { fields { name } } } }").body)
+    assert "StoredFile" not in sdl
+    assert "createFileUpload" not in sdl
+    settings, tables = _stage(stage, DEFAULT_SCHEMA)
+    assert not tables.registry.has_files
+    assert all(not s["Sid"].startswith("Files") for s in stage_policy(settings, tables)["Statement"])
+    assert "s3:" not in json.dumps(stage_policy(settings, tables))
+
+
+def test_every_part_of_the_file_api_is_described(album: Api) -> None:
+    assert _undescribed(album) == []
