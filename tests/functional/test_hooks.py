@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib import errors
 from chalicelib.settings import StartupError
-from tests.conftest import ADMIN, ROOT, Api
+from tests.conftest import ADMIN, DEFAULT_SCHEMA, ROOT, Api
 from tests.dynamodb_answers import Declining, answering
 from tests.functional.helpers import admin, call, sign_up
 
@@ -121,6 +121,48 @@ def test_a_before_sees_the_stored_record_of_an_update_and_a_delete(
     )
     api.data(f'mutation {{ deleteNote(input: {{where: {{id: "{note["id"]}"}}}}) {{ data {{ id }} }} }}')
     assert seen(api) == [("update", "a", {"text": "b"}), ("delete", "b", {})]
+
+
+SIGN_UP = """mutation ($email: String!) {
+  signUp(email: $email, password: "correct horse battery") {
+    success session { id }
+    errors { code message ... on InvalidRecordError { validationErrors { apiIdentifier message } } }
+  }
+}"""
+
+
+def test_a_refused_sign_up_answers_in_the_action_result_format_and_writes_nothing(
+    make_api: Callable[..., Api], tmp_path: Path
+) -> None:
+    api = with_hooks(
+        make_api,
+        tmp_path,
+        """
+        from chalicelib.hooks import Hooks
+        hooks = Hooks()
+
+        @hooks.before("User", "create")
+        def gate(event):
+            if event.data["email"].endswith("@blocked.example"):
+                raise event.refuse("email", "is not accepted here")
+        """,
+        DEFAULT_SCHEMA.read_text(),
+    )
+    reply = call(api, SIGN_UP, {"email": "eve@blocked.example"})
+    assert reply.data["signUp"] == {
+        "success": False,
+        "session": None,
+        "errors": [
+            {
+                "code": errors.INVALID_RECORD,
+                "message": "email is not accepted here",
+                "validationErrors": [{"apiIdentifier": "email", "message": "is not accepted here"}],
+            }
+        ],
+    }
+    assert reply.token is None
+    assert admin(api, "{ users { email } }") == {"users": []}
+    assert call(api, SIGN_UP, {"email": "ann@example.com"}).data["signUp"]["success"] is True
 
 
 # after
