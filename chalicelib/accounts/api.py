@@ -17,8 +17,8 @@ from graphql import GraphQLResolveInfo
 from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 
-from chalicelib.access.permissions import EMAIL_VERIFIED
 from chalicelib.accounts import messages
+from chalicelib.accounts.addresses import verified_field
 from chalicelib.accounts.pacing import at_least
 from chalicelib.accounts.sdl import ACCOUNT_SDL
 from chalicelib.accounts.settings import AccountSettings
@@ -46,7 +46,7 @@ class AccountApi:
         self.settings = settings
         self.user = registry.model(USER_MODEL)
         self.users: Any = store.tables.model_class(USER_MODEL)
-        self.tokens = AccountTokens(self.users)
+        self.tokens = AccountTokens(self.users, getattr(self.users, python_name(self.user.fields["email"])))
 
     def bindables(self) -> list[Any]:
         mutation = MutationType()
@@ -81,8 +81,8 @@ class AccountApi:
 
     def verify_email(self, _obj: Any, _info: GraphQLResolveInfo, token: str) -> Result:
         actions: list[Action] = [Path(VERSION).add({"N": "1"})]
-        field = self.user.fields.get(EMAIL_VERIFIED)
-        if field is not None and field.type_name == "Boolean" and not field.is_list:
+        field = verified_field(self.user)
+        if field is not None:
             actions.append(getattr(self.users, python_name(field)).set(True))
         if self.tokens.use(token, VERIFY, actions) is None:
             return _failure(INVALID_TOKEN, "This verification token is wrong, used or expired; ask for a new one")
@@ -97,8 +97,8 @@ class AccountApi:
             except ValueError:
                 address = None
             found = self.store.find_unique(self.user, self.user.fields["email"], address) if address else None
-            token = self.tokens.issue(found["id"] if found else None, purpose, lifetime)
-            if found is not None:
+            token = self.tokens.issue(found["id"] if found else None, address or email, purpose, lifetime)
+            if found is not None and token is not None:
                 message = compose(found["email"], token, self.settings.link_url, lifetime // 60)
                 try:
                     self.sender.send(message)

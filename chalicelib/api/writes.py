@@ -20,6 +20,7 @@ from typing import Any
 
 from chalicelib.access.context import RequestContext
 from chalicelib.access.permissions import Action, allowed, authorize, check_managed, owns, unrestricted, visible
+from chalicelib.accounts.addresses import readdress
 from chalicelib.api import ids, scalars
 from chalicelib.api.unique import find_unique, unique_keys
 from chalicelib.errors import INVALID_INPUT, ApiError, not_found, permission_denied
@@ -136,6 +137,7 @@ class WritePlan:
                 new[name] = _list_change(update, field, record.get(name), value)
             else:
                 new[name] = _scalar_change(model, update, field, record.get(name), value)
+        readdress(model, record, new, data, update)
         _touch(model, update, new, data)
         if model.access.owner_field in data:
             self._no_impersonation(model, new, Action.UPDATE)
