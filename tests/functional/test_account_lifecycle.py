@@ -22,6 +22,7 @@ from chalicelib.mail.message import Message
 from chalicelib.mail.outbox import Outbox
 from chalicelib.mail.ses import Ses
 from chalicelib.schema.registry import USER_MODEL
+from chalicelib.settings import Settings, StartupError
 from chalicelib.store.attributes import python_name
 from tests.conftest import ADMIN, Api
 from tests.functional.helpers import PASSWORD, call, sign_up
@@ -196,6 +197,52 @@ def test_a_token_is_stored_only_while_the_user_has_the_address_it_goes_to(accoun
     assert users.get(gus.user_id).reset_ is None
     assert issuer.issue(gus.user_id, gus.email, RESET_TOKEN, 60) is not None
     assert users.get(gus.user_id).reset_ is not None
+
+
+@pytest.fixture
+def limited(make_api: Callable[..., Api], outbox_dir: Path) -> Api:
+    # Two messages per address; one window for the whole run (it ends in 2033), so none ends mid-test.
+    settings = AccountSettings(answer_seconds=FLOOR, mail_limit=2, mail_window_seconds=10**9)
+    return make_api(outbox_dir=outbox_dir, accounts=settings)
+
+
+def test_an_address_is_mailed_at_most_its_limit_and_a_limited_send_answers_as_any_other(limited: Api) -> None:
+    hal = sign_up(limited, "hal@example.com")
+    seen = []
+    for email, query in [
+        (hal.email, SEND_RESET),
+        (hal.email, SEND_VERIFY),
+        ("HAL@example.com", SEND_RESET),
+        (hal.email, SEND_VERIFY),
+        ("nobody@example.com", SEND_RESET),
+        ("nobody@example.com", SEND_VERIFY),
+    ]:
+        with limited.calls() as log:
+            reply = call(limited, query, {"email": email})
+        seen.append((query, reply.body, reply.token, dict(log.counts)))
+    # Under the limit, over it, and an unknown address: the same answer after the same calls.
+    assert seen[0] == seen[2] == seen[4]
+    assert seen[1] == seen[3] == seen[5]
+    assert [m.subject for m in outbox(limited).messages_to(hal.email)] == [
+        "Reset your password",
+        "Verify your email address",
+    ]
+    # The limited sends replaced no token: the one mailed works.
+    reset = re.search(r"^Reset token: (\S+)$", outbox(limited).messages_to(hal.email)[0].text, re.MULTILINE)
+    assert reset is not None
+    assert call(limited, RESET, {"token": reset.group(1), "password": NEW_PASSWORD}).data["resetPassword"]["success"]
+    # Each address has its own count.
+    ivy = sign_up(limited, "ivy@example.com")
+    call(limited, SEND_VERIFY, {"email": ivy.email})
+    assert len(outbox(limited).messages_to(ivy.email)) == 1
+
+
+def test_the_mail_limit_comes_from_the_stages_environment() -> None:
+    accounts = Settings.from_environ({"ACCOUNT_MAIL_LIMIT": "3", "ACCOUNT_MAIL_WINDOW_SECONDS": "600"}).accounts
+    assert (accounts.mail_limit, accounts.mail_window_seconds) == (3, 600)
+    assert Settings.from_environ({}).accounts == AccountSettings()
+    with pytest.raises(StartupError, match="ACCOUNT_MAIL_WINDOW_SECONDS"):
+        Settings.from_environ({"ACCOUNT_MAIL_WINDOW_SECONDS": "0"})
 
 
 def test_the_outbox_keeps_each_message_as_a_file_a_developer_can_open(tmp_path: Path) -> None:
