@@ -132,23 +132,21 @@ SIGN_UP = """mutation ($email: String!) {
 }"""
 
 
+GATE_MODULE = (
+    HEAD
+    + """
+@hooks.before("User", "create")
+def gate(event):
+    if event.data["email"].endswith("@blocked.example"):
+        raise event.refuse("email", "is not accepted here")
+"""
+)
+
+
 def test_a_refused_sign_up_answers_in_the_action_result_format_and_writes_nothing(
     make_api: Callable[..., Api], tmp_path: Path
 ) -> None:
-    api = with_hooks(
-        make_api,
-        tmp_path,
-        """
-        from chalicelib.hooks import Hooks
-        hooks = Hooks()
-
-        @hooks.before("User", "create")
-        def gate(event):
-            if event.data["email"].endswith("@blocked.example"):
-                raise event.refuse("email", "is not accepted here")
-        """,
-        DEFAULT_SCHEMA.read_text(),
-    )
+    api = with_hooks(make_api, tmp_path, GATE_MODULE, DEFAULT_SCHEMA.read_text())
     reply = call(api, SIGN_UP, {"email": "eve@blocked.example"})
     assert reply.data["signUp"] == {
         "success": False,
