@@ -14,6 +14,7 @@ from chalicelib import passwords
 from chalicelib.access.context import RequestContext, authenticate
 from chalicelib.access.permissions import readable
 from chalicelib.accounts.api import AccountApi
+from chalicelib.accounts.mail_limit import MailLimit
 from chalicelib.api.documents import Documents
 from chalicelib.api.execution import GraphQLResponse, bad_request, execute
 from chalicelib.api.limits import cost_limit, depth_limit
@@ -69,7 +70,13 @@ class Service:
             except MailSettingsError as error:
                 raise StartupError(str(error)) from None
             self.sender = sender
-            accounts = AccountApi(self.registry, self.store, sender, settings.accounts)
+            mail_counts = WindowCounts(
+                self.tables.connection.client,
+                self.tables.throttle.Meta.table_name,
+                settings.accounts.mail_window_seconds,
+            )
+            mail_limit = MailLimit(mail_counts, settings.accounts.mail_limit)
+            accounts = AccountApi(self.registry, self.store, sender, settings.accounts, mail_limit)
         # The team's Python beside the schema: a broken module stops the start here, in one line.
         self.hooks = load_hooks(settings.schema_path, self.registry, self.store)
         # File fields' bytes are in the stage's bucket: only a schema with one has a bucket.

@@ -138,12 +138,7 @@ class Settings:
             mail_sender=env.get("MAIL_SENDER") or ("outbox" if stage == "local" else "ses"),
             mail_from=env.get("MAIL_FROM") or None,
             outbox_dir=Path(env["OUTBOX_DIR"]) if env.get("OUTBOX_DIR") else PROJECT_ROOT / ".outbox",
-            accounts=AccountSettings(
-                reset_seconds=int(env.get("RESET_TOKEN_SECONDS", AccountSettings.reset_seconds)),
-                verify_seconds=int(env.get("VERIFY_TOKEN_SECONDS", AccountSettings.verify_seconds)),
-                link_url=env.get("ACCOUNT_LINK_URL") or None,
-                answer_seconds=float(env.get("ACCOUNT_ANSWER_SECONDS", AccountSettings.answer_seconds)),
-            ),
+            accounts=_accounts(env),
             files=FileSettings(
                 bucket=env.get("FILES_BUCKET") or None,
                 endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or None,
@@ -167,6 +162,20 @@ def _rate_limits(env: Mapping[str, str]) -> RateLimits | None:
     if limits.window_seconds < 1 or limits.sync_every < 1:
         raise StartupError("RATE_LIMIT_WINDOW_SECONDS and RATE_LIMIT_SYNC_EVERY must be at least 1")
     return limits if limits.requests > 0 else None
+
+
+def _accounts(env: Mapping[str, str]) -> AccountSettings:
+    accounts = AccountSettings(
+        reset_seconds=int(env.get("RESET_TOKEN_SECONDS", AccountSettings.reset_seconds)),
+        verify_seconds=int(env.get("VERIFY_TOKEN_SECONDS", AccountSettings.verify_seconds)),
+        link_url=env.get("ACCOUNT_LINK_URL") or None,
+        answer_seconds=float(env.get("ACCOUNT_ANSWER_SECONDS", AccountSettings.answer_seconds)),
+        mail_limit=int(env.get("ACCOUNT_MAIL_LIMIT", AccountSettings.mail_limit)),
+        mail_window_seconds=int(env.get("ACCOUNT_MAIL_WINDOW_SECONDS", AccountSettings.mail_window_seconds)),
+    )
+    if accounts.mail_window_seconds < 1:
+        raise StartupError("ACCOUNT_MAIL_WINDOW_SECONDS must be at least 1")
+    return accounts
 
 
 def _flag(value: str | None, default: bool) -> bool:

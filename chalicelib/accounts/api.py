@@ -1,9 +1,10 @@
 """Resolvers of the account lifecycle: password reset and email verification, Gadget's way.
 
-The actions that take an email answer `{success: true}` whether or not it has an account, after
-the same reads and writes (a token written to an id no user has, for an unknown one) and at
-least `AccountSettings.answer_seconds`: neither the answer nor its time tells whether an address
-is registered. The token goes to the address by email (chalicelib/mail/), never in an answer.
+The actions that take an email answer `{success: true}` whether or not it has an account, and
+whether or not it is over its mail limit (accounts/mail_limit.py), after the same reads and writes
+(a token written to an id no user has, for an unknown or limited one) and at least
+`AccountSettings.answer_seconds`: neither the answer nor its time tells whether an address is
+registered. The token goes to the address by email (chalicelib/mail/), never in an answer.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from graphql import GraphQLResolveInfo
 from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 
-from chalicelib.access.permissions import EMAIL_VERIFIED
 from chalicelib.accounts import messages
+from chalicelib.accounts.addresses import verified_field
+from chalicelib.accounts.mail_limit import MailLimit
 from chalicelib.accounts.pacing import at_least
 from chalicelib.accounts.sdl import ACCOUNT_SDL
 from chalicelib.accounts.settings import AccountSettings
@@ -39,13 +41,16 @@ Result = dict[str, Any]
 class AccountApi:
     sdl = ACCOUNT_SDL
 
-    def __init__(self, registry: Registry, store: RecordStore, sender: Sender, settings: AccountSettings) -> None:
+    def __init__(
+        self, registry: Registry, store: RecordStore, sender: Sender, settings: AccountSettings, mail_limit: MailLimit
+    ) -> None:
         self.store = store
         self.sender = sender
         self.settings = settings
+        self.mail_limit = mail_limit
         self.user = registry.model(USER_MODEL)
         self.users: Any = store.tables.model_class(USER_MODEL)
-        self.tokens = AccountTokens(self.users)
+        self.tokens = AccountTokens(self.users, getattr(self.users, python_name(self.user.fields["email"])))
 
     def bindables(self) -> list[Any]:
         mutation = MutationType()
@@ -80,8 +85,8 @@ class AccountApi:
 
     def verify_email(self, _obj: Any, _info: GraphQLResolveInfo, token: str) -> Result:
         actions: list[Action] = [Path(VERSION).add({"N": "1"})]
-        field = self.user.fields.get(EMAIL_VERIFIED)
-        if field is not None and field.type_name == "Boolean" and not field.is_list:
+        field = verified_field(self.user)
+        if field is not None:
             actions.append(getattr(self.users, python_name(field)).set(True))
         if self.tokens.use(token, VERIFY, actions) is None:
             return _failure(INVALID_TOKEN, "This verification token is wrong, used or expired; ask for a new one")
@@ -95,10 +100,15 @@ class AccountApi:
                 address: str | None = scalars.parse_email(email)
             except ValueError:
                 address = None
+            # Counted for every address, registered or not, so that the calls are the same for all.
+            allowed = self.mail_limit.allows(address or email)
             found = self.store.find_unique(self.user, self.user.fields["email"], address) if address else None
-            token = self.tokens.issue(found["id"] if found else None, purpose, lifetime)
-            if found is not None:
-                message = compose(found["email"], token, self.settings.link_url, lifetime // 60)
+            # Over the limit, the token is written as for an unknown address, to no user: the same
+            # calls again, and the token mailed last stays the one that works.
+            user = found if allowed else None
+            token = self.tokens.issue(user["id"] if user else None, address or email, purpose, lifetime)
+            if user is not None and token is not None:
+                message = compose(user["email"], token, self.settings.link_url, lifetime // 60)
                 try:
                     self.sender.send(message)
                 except Exception:

@@ -33,16 +33,21 @@ class Purpose:
 
 RESET = Purpose("reset", "reset_", "reset_expires_")
 VERIFY = Purpose("verify", "verify_", "verify_expires_")
+# Every token's attributes: a change of the user's email removes them (accounts/addresses.py).
+TOKEN_ATTRIBUTES = frozenset(name for p in (RESET, VERIFY) for name in (p.digest, p.expires))
 
 
 class AccountTokens:
-    def __init__(self, users: Any) -> None:
+    def __init__(self, users: Any, email: Any) -> None:
         self.users = users
+        # The users' email attribute: a token is stored only while the user has the address it goes to.
+        self.email = email
 
-    def issue(self, user_id: str | None, purpose: Purpose, lifetime: int) -> str:
-        """A new token of `purpose` for `user_id`, replacing any earlier one. With None (an unknown
-        email) the same write is made to an id no user has, and fails its condition: the answer
-        costs the same either way."""
+    def issue(self, user_id: str | None, address: str, purpose: Purpose, lifetime: int) -> str | None:
+        """A new token of `purpose` for `user_id`, replacing any earlier one, if the user's email is
+        still `address`: the token, or None. With no user (an unknown email, or one that may not be
+        mailed now) the same write is made to an id no user has, and fails its condition: the
+        answer costs the same either way."""
         target = user_id or ids.new_id(USER_MODEL)
         secret = tokens.new_secret()
         actions = [
@@ -50,10 +55,11 @@ class AccountTokens:
             getattr(self.users, purpose.expires).set(int(time.time()) + lifetime),
         ]
         try:
-            self.users(target).update(actions=actions, condition=Path("id").exists())
+            self.users(target).update(actions=actions, condition=Path("id").exists() & (self.email == address))
         except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
+            return None
         return f"{target}.{secret}"
 
     def use(self, presented: str, purpose: Purpose, actions: list[Action]) -> Any:

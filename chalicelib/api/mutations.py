@@ -18,7 +18,7 @@ from chalicelib.access.context import request
 from chalicelib.access.permissions import Action, authorize, owned_only, owns, unrestricted, visible
 from chalicelib.api import ids
 from chalicelib.api.unique import unique_keys
-from chalicelib.api.writes import WritePlan, simple_update
+from chalicelib.api.writes import NeedsRead, WritePlan, simple_update
 from chalicelib.errors import (
     INVALID_INPUT,
     INVALID_TOKEN,
@@ -81,20 +81,25 @@ class Mutations:
             simple = set(keys) == {"id"} and simple_update(model, data) and compile_where(model, conditions).exact
             # Without a read, the update cannot tell a record the caller may not read from any other.
             blind = unrestricted(context, model, Action.UPDATE) and unrestricted(context, model, Action.READ)
-            # The team's steps see the record as read.
-            hooked = context.hooks is not None and context.hooks.hooked(model, UPDATE)
-            if simple and blind and not hooked:
-                if ids.model_of(keys["id"]) != model.name:
-                    raise not_found(model.name, f"id {keys['id']!r}", "update")
-                return self._run(
-                    info, model, input, lambda: self._simple_update(info, model, keys["id"], data, conditions)
-                )
+            # Only a team's step that uses the stored record needs it read.
+            reads = context.hooks is not None and context.hooks.reads(model, UPDATE)
 
             def attempt() -> Record:
                 plan = WritePlan(self.registry, self.store, request(info))
                 record = self._existing(info, model, keys, Action.UPDATE)
                 return self._update(plan, model, record, data, conditions)
 
+            if simple and blind and not reads:
+                if ids.model_of(keys["id"]) != model.name:
+                    raise not_found(model.name, f"id {keys['id']!r}", "update")
+
+                def unread() -> Record:
+                    try:
+                        return self._simple_update(info, model, keys["id"], data, conditions)
+                    except NeedsRead:
+                        return attempt()
+
+                return self._run(info, model, input, unread)
             return self._run(info, model, input, attempt)
 
         return resolve
@@ -190,6 +195,9 @@ class Mutations:
         except ItemTooLarge as error:
             raise ApiError(INVALID_INPUT, str(error)) from error
         assert record is not None
+        # The record as the write answered it (its `after` steps' record; there is no previous).
+        plan.wrote(model, UPDATE, record, None)
+        plan.committed()
         return record
 
     def _check_conditions(self, plan: WritePlan, model: Model, record: Record, conditions: Any) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from chalicelib.access.context import RequestContext
 from chalicelib.access.permissions import Action, allowed, authorize, check_managed, owns, unrestricted, visible
+from chalicelib.accounts.addresses import readdress
 from chalicelib.api import ids, scalars
 from chalicelib.api.unique import find_unique, unique_keys
 from chalicelib.errors import INVALID_INPUT, ApiError, not_found, permission_denied
@@ -37,6 +38,11 @@ from chalicelib.store.records import Record, RecordStore, linked_model, needs_cu
 # The most records a deletion leaves linked through one relation that are read to authorize them
 # one by one (see `WritePlan._left_linked`).
 MAX_CHECKED = 1000
+
+
+class NeedsRead(Exception):
+    """The `before` steps of an update planned without a read left input that needs one (a
+    relation, a unique or counted field): plan it again from the record as read."""
 
 
 class WritePlan:
@@ -78,7 +84,7 @@ class WritePlan:
         data = self._before(model, CREATE, data, None)
         data = self._files(model, self._owned(model, data), None)
         record = new_record(model, data)
-        self._wrote(model, CREATE, record, None)
+        self.wrote(model, CREATE, record, None)
         self.changes.put(model, record)
         for any_field in model.relations():
             if data.get(any_field.name) is None:
@@ -107,7 +113,8 @@ class WritePlan:
         hooks = self.context.hooks
         return data if hooks is None else hooks.run_before(self.context, model, action, data, record)
 
-    def _wrote(self, model: Model, action: str, record: Record, previous: Record | None) -> None:
+    def wrote(self, model: Model, action: str, record: Record, previous: Record | None) -> None:
+        """Note a record written, for its `after` steps (`committed`)."""
         hooks = self.context.hooks
         if hooks is not None and hooks.has_after(model, action):
             self._written.append((model, action, record, previous))
@@ -168,17 +175,22 @@ class WritePlan:
                 new[name] = _list_change(update, field, record.get(name), value)
             else:
                 new[name] = _scalar_change(model, update, field, record.get(name), value)
+        readdress(model, record, new, data, update)
         _touch(model, update, new, data)
         if model.access.owner_field in data:
             self._no_impersonation(model, new, Action.UPDATE)
-        self._wrote(model, UPDATE, new, record)
+        self.wrote(model, UPDATE, new, record)
         return new
 
     def update_unread(self, model: Model, record_id: str, data: dict[str, Any], record: Record | None = None) -> Update:
         """Plan an update that needs no read (see `simple_update`); `record`, when the caller has it,
-        is authorized now, else `finish` authorizes the record."""
+        is authorized now, else `finish` authorizes the record. Its `before` steps run here (none
+        of them uses the stored record); `NeedsRead` when the input they leave needs a read after all."""
         authorize(self.context, model, Action.UPDATE, record)
         check_managed(self.context, model, data)
+        data = self._before(model, UPDATE, data, record)
+        if not simple_update(model, data):
+            raise NeedsRead()
         if record is not None:
             self._authorized.add((model.name, record_id))
         update = plan_simple_update(model, record_id, data)
@@ -415,7 +427,7 @@ class WritePlan:
         self._before(model, DELETE, {}, record)
         self.changes.remove(model, record)
         self._discarded.extend(record[f.name]["key"] for f in model.file_fields() if record.get(f.name) is not None)
-        self._wrote(model, DELETE, record, None)
+        self.wrote(model, DELETE, record, None)
         for field in model.relations():
             if field.relation is None or field.relation.inverse is None:
                 continue

@@ -24,6 +24,9 @@ class Declared:
     kind: str
     target: tuple[str, ...]
     function: Callable[..., Any]
+    # A step that uses the record as stored before the write (`stored=True`): only then is an
+    # update read before it is written (see hooks/events.py).
+    stored: bool = False
 
     @property
     def where(self) -> str:
@@ -43,6 +46,7 @@ class Hooks:
     """Declarations, in the order made. The module beside the schema names one `hooks = Hooks()`:
 
     @hooks.before("Post", "create", "update")   def check(event: Before) -> dict | None
+    @hooks.before("Post", "update", stored=True) def compare(event: Before) -> ...  (event.record)
     @hooks.after("User", "create")              def welcome(event: After) -> None
     @hooks.computed("Post", "wordCount")        def words(record, caller, **arguments) -> value
     @hooks.query("popularPosts")                def popular(caller, **arguments) -> value
@@ -52,11 +56,11 @@ class Hooks:
     def __init__(self) -> None:
         self.declared: list[Declared] = []
 
-    def before(self, model: str, *actions: str) -> Callable[[F], F]:
-        return self._declare(BEFORE, [(model, action) for action in actions] or [(model, "")])
+    def before(self, model: str, *actions: str, stored: bool = False) -> Callable[[F], F]:
+        return self._declare(BEFORE, [(model, action) for action in actions] or [(model, "")], stored)
 
-    def after(self, model: str, *actions: str) -> Callable[[F], F]:
-        return self._declare(AFTER, [(model, action) for action in actions] or [(model, "")])
+    def after(self, model: str, *actions: str, stored: bool = False) -> Callable[[F], F]:
+        return self._declare(AFTER, [(model, action) for action in actions] or [(model, "")], stored)
 
     def computed(self, model: str, field: str) -> Callable[[F], F]:
         return self._declare(COMPUTED, [(model, field)])
@@ -67,9 +71,9 @@ class Hooks:
     def mutation(self, name: str) -> Callable[[F], F]:
         return self._declare(MUTATION, [(name,)])
 
-    def _declare(self, kind: str, targets: list[tuple[str, ...]]) -> Callable[[F], F]:
+    def _declare(self, kind: str, targets: list[tuple[str, ...]], stored: bool = False) -> Callable[[F], F]:
         def decorate(function: F) -> F:
-            self.declared.extend(Declared(kind, target, function) for target in targets)
+            self.declared.extend(Declared(kind, target, function, stored) for target in targets)
             return function
 
         return decorate

@@ -53,10 +53,16 @@ class Installed:
                 self.fields[(item.kind.capitalize(), item.target[0])] = item
 
     def hooked(self, model: Model, action: str) -> bool:
-        """Whether writes of `action` to `model` have steps: such a write is planned from the
-        record as read (no blind update), so that the steps see it."""
+        """Whether writes of `action` to `model` have steps (a bulk write plans each from the
+        record it matched, so that they run for each)."""
         key = (model.name, action)
         return key in self.before or key in self.after
+
+    def reads(self, model: Model, action: str) -> bool:
+        """Whether a step of writes of `action` to `model` uses the stored record (`stored=True`):
+        such an update is planned from the record as read, never blind."""
+        key = (model.name, action)
+        return any(step.stored for step in (*self.before.get(key, ()), *self.after.get(key, ())))
 
     def has_after(self, model: Model, action: str) -> bool:
         return (model.name, action) in self.after
@@ -70,6 +76,7 @@ class Installed:
             return data
         event = Before(model.name, action, dict(data), record, Caller(context, self))
         for step in steps:
+            event.stored = step.stored
             try:
                 changed = step.function(event)
             except Refusal as refusal:
@@ -84,9 +91,8 @@ class Installed:
         """Each record's `after` steps, once; a failure is logged, and the others still run."""
         caller = Caller(context, self)
         for model, action, record, previous in written:
-            event = After(model.name, action, record, previous, caller)
             for step in self.after.get((model.name, action), ()):
-                _quietly(step, event)
+                _quietly(step, After(model.name, action, record, previous, caller, step.stored))
 
 
 def _quietly(step: Declared, event: After) -> None:

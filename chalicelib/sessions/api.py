@@ -134,12 +134,20 @@ class SessionApi:
         # Signing up is the one way a caller creates a user without the right to create users.
         admin = RequestContext(roles=frozenset({SYSTEM_ADMIN}), hooks=request(info).hooks, _loader=request(info).loader)
         plan = WritePlan(self.registry, self.store, admin)
-        user = plan.create(self.user, data)
+        shown = {k: v for k, v in data.items() if k != "password"}
+        try:
+            user = plan.create(self.user, data)
+        except ApiError as error:
+            # A `before` step's refusal (chalicelib/hooks) is the action's answer, as a taken email is.
+            field = error.extensions.get("field")
+            if error.code != INVALID_RECORD or not isinstance(field, str):
+                raise
+            return _invalid(field, error.extensions["validationErrors"][0]["message"], shown)
         try:
             self.store.write(plan.finish())
         except ConditionFailed as failure:
             field = failure.label.field or "email"
-            return _invalid(field, "is already taken", {k: v for k, v in data.items() if k != "password"})
+            return _invalid(field, "is already taken", shown)
         plan.committed()
         return {"success": True, "errors": None, "session": self._log_in(request(info), Account(user, 0))}
 

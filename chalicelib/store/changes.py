@@ -37,6 +37,8 @@ class Update:
     # The record as read, when it was: what an ordered index's keys need beyond `assign` (see
     # store/records.py `needs_current`).
     current: Record | None = None
+    # Attributes beyond the model's fields to remove, by their item class's names (`user_attributes`).
+    remove: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)

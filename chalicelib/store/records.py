@@ -374,6 +374,7 @@ def _actions(cls: type[PynamoModel], update: Update) -> list[Action]:
     for name, values in update.push.items():
         path = Path(getattr(cls, python_name(model.fields[name])))
         actions.append(path.set((path | []).append(values)))
+    actions.extend(getattr(cls, name).remove() for name in sorted(update.remove))
     return actions
 
 

@@ -14,12 +14,16 @@ import pytest
 from botocore.stub import Stubber
 
 from chalicelib.accounts.settings import AccountSettings
+from chalicelib.accounts.tokens import RESET as RESET_TOKEN
+from chalicelib.accounts.tokens import AccountTokens
 from chalicelib.errors import INVALID_TOKEN, PERMISSION_DENIED
 from chalicelib.mail.message import Message
 from chalicelib.mail.outbox import Outbox
 from chalicelib.mail.ses import Ses
 from chalicelib.schema.registry import USER_MODEL
-from tests.conftest import Api
+from chalicelib.settings import Settings, StartupError
+from chalicelib.store.attributes import python_name
+from tests.conftest import ADMIN, Api
 from tests.functional.helpers import PASSWORD, call, sign_up
 
 FLOOR = 0.2
@@ -144,6 +148,100 @@ def test_verification_sets_the_managed_verified_flag(accounts: Api) -> None:
     assert call(accounts, VERIFY, {"token": token}).data["verifyEmail"]["errors"][0]["code"] == INVALID_TOKEN
     # Verifying ends no session.
     assert call(accounts, WHO, auth=erin.auth).data["currentSession"]["userId"] == erin.user_id
+
+
+UPDATE_USER = """mutation ($id: ID!, $data: UserUpdateInput!) {
+  updateUser(input: {where: {id: $id}, data: $data}) { data { email emailVerified } }
+}"""
+
+
+def test_a_changed_email_is_unverified_and_the_tokens_sent_to_the_old_one_stop_working(accounts: Api) -> None:
+    fay = sign_up(accounts, "fay@example.com")
+    call(accounts, SEND_VERIFY, {"email": fay.email})
+    assert call(accounts, VERIFY, {"token": token_in_outbox(accounts, fay.email, "Verification")}).data
+    call(accounts, SEND_VERIFY, {"email": fay.email})
+    verify = token_in_outbox(accounts, fay.email, "Verification")
+    call(accounts, SEND_RESET, {"email": fay.email})
+    reset = token_in_outbox(accounts, fay.email, "Reset")
+    with accounts.calls() as log:
+        changed = call(accounts, UPDATE_USER, {"id": fay.user_id, "data": {"email": "fay@new.example"}}, fay.auth)
+    assert changed.data["updateUser"]["data"] == {"email": "fay@new.example", "emailVerified": False}
+    # One write: the address, the flag and the tokens together.
+    assert log.counts["TransactWriteItems"] == 1
+    read = "query ($id: ID!) { user(id: $id) { emailVerified } }"
+    assert call(accounts, read, {"id": fay.user_id}, fay.auth).data["user"]["emailVerified"] is False
+    assert call(accounts, VERIFY, {"token": verify}).data["verifyEmail"]["errors"][0]["code"] == INVALID_TOKEN
+    old = call(accounts, RESET, {"token": reset, "password": NEW_PASSWORD}).data["resetPassword"]
+    assert old["errors"][0]["code"] == INVALID_TOKEN
+    # The new address is verified by a token sent to it; writing the same address again keeps that.
+    call(accounts, SEND_VERIFY, {"email": "fay@new.example"})
+    assert call(accounts, VERIFY, {"token": token_in_outbox(accounts, "fay@new.example", "Verification")}).data
+    same = call(accounts, UPDATE_USER, {"id": fay.user_id, "data": {"email": "fay@new.example"}}, fay.auth)
+    assert same.data["updateUser"]["data"]["emailVerified"] is True
+    # system-admin may change the address and state the flag in one write.
+    both = {"email": "fay@third.example", "emailVerified": True}
+    assert call(accounts, UPDATE_USER, {"id": fay.user_id, "data": both}, ADMIN["Authorization"]).data == {
+        "updateUser": {"data": both}
+    }
+
+
+def test_a_token_is_stored_only_while_the_user_has_the_address_it_goes_to(accounts: Api) -> None:
+    gus = sign_up(accounts, "gus@example.com")
+    users: Any = accounts.service.tables.model_class(USER_MODEL)
+    issuer = AccountTokens(
+        users, getattr(users, python_name(accounts.service.registry.model(USER_MODEL).fields["email"]))
+    )
+    # A send that found the user by an address the user has just given up.
+    assert issuer.issue(gus.user_id, "gus@old.example", RESET_TOKEN, 60) is None
+    assert users.get(gus.user_id).reset_ is None
+    assert issuer.issue(gus.user_id, gus.email, RESET_TOKEN, 60) is not None
+    assert users.get(gus.user_id).reset_ is not None
+
+
+@pytest.fixture
+def limited(make_api: Callable[..., Api], outbox_dir: Path) -> Api:
+    # Two messages per address; one window for the whole run (it ends in 2033), so none ends mid-test.
+    settings = AccountSettings(answer_seconds=FLOOR, mail_limit=2, mail_window_seconds=10**9)
+    return make_api(outbox_dir=outbox_dir, accounts=settings)
+
+
+def test_an_address_is_mailed_at_most_its_limit_and_a_limited_send_answers_as_any_other(limited: Api) -> None:
+    hal = sign_up(limited, "hal@example.com")
+    seen = []
+    for email, query in [
+        (hal.email, SEND_RESET),
+        (hal.email, SEND_VERIFY),
+        ("HAL@example.com", SEND_RESET),
+        (hal.email, SEND_VERIFY),
+        ("nobody@example.com", SEND_RESET),
+        ("nobody@example.com", SEND_VERIFY),
+    ]:
+        with limited.calls() as log:
+            reply = call(limited, query, {"email": email})
+        seen.append((query, reply.body, reply.token, dict(log.counts)))
+    # Under the limit, over it, and an unknown address: the same answer after the same calls.
+    assert seen[0] == seen[2] == seen[4]
+    assert seen[1] == seen[3] == seen[5]
+    assert [m.subject for m in outbox(limited).messages_to(hal.email)] == [
+        "Reset your password",
+        "Verify your email address",
+    ]
+    # The limited sends replaced no token: the one mailed works.
+    reset = re.search(r"^Reset token: (\S+)$", outbox(limited).messages_to(hal.email)[0].text, re.MULTILINE)
+    assert reset is not None
+    assert call(limited, RESET, {"token": reset.group(1), "password": NEW_PASSWORD}).data["resetPassword"]["success"]
+    # Each address has its own count.
+    ivy = sign_up(limited, "ivy@example.com")
+    call(limited, SEND_VERIFY, {"email": ivy.email})
+    assert len(outbox(limited).messages_to(ivy.email)) == 1
+
+
+def test_the_mail_limit_comes_from_the_stages_environment() -> None:
+    accounts = Settings.from_environ({"ACCOUNT_MAIL_LIMIT": "3", "ACCOUNT_MAIL_WINDOW_SECONDS": "600"}).accounts
+    assert (accounts.mail_limit, accounts.mail_window_seconds) == (3, 600)
+    assert Settings.from_environ({}).accounts == AccountSettings()
+    with pytest.raises(StartupError, match="ACCOUNT_MAIL_WINDOW_SECONDS"):
+        Settings.from_environ({"ACCOUNT_MAIL_WINDOW_SECONDS": "0"})
 
 
 def test_the_outbox_keeps_each_message_as_a_file_a_developer_can_open(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib import errors
 from chalicelib.settings import StartupError
-from tests.conftest import ADMIN, ROOT, Api
+from tests.conftest import ADMIN, DEFAULT_SCHEMA, ROOT, Api
 from tests.dynamodb_answers import Declining, answering
 from tests.functional.helpers import admin, call, sign_up
 
@@ -28,6 +28,7 @@ UPDATE_NOTE = (
     "mutation ($id: ID!, $data: NoteUpdateInput!) "
     "{ updateNote(input: {where: {id: $id}, data: $data}) { data { id } } }"
 )
+UPDATE_NOTE_TEXT = UPDATE_NOTE.replace("{ id }", "{ id text }")
 HEAD = "from chalicelib.hooks import Hooks\nhooks = Hooks()\n"
 # A schema for the modules of single tests: notes, with an author to nest writes under.
 NOTES = """
@@ -109,7 +110,7 @@ def test_a_before_sees_the_stored_record_of_an_update_and_a_delete(
         hooks = Hooks()
         SEEN = []
 
-        @hooks.before("Note", "update", "delete")
+        @hooks.before("Note", "update", "delete", stored=True)
         def note(event):
             SEEN.append((event.action, event.record["text"], dict(event.data)))
         """,
@@ -121,6 +122,100 @@ def test_a_before_sees_the_stored_record_of_an_update_and_a_delete(
     )
     api.data(f'mutation {{ deleteNote(input: {{where: {{id: "{note["id"]}"}}}}) {{ data {{ id }} }} }}')
     assert seen(api) == [("update", "a", {"text": "b"}), ("delete", "b", {})]
+
+
+SIGN_UP = """mutation ($email: String!) {
+  signUp(email: $email, password: "correct horse battery") {
+    success session { id }
+    errors { code message ... on InvalidRecordError { validationErrors { apiIdentifier message } } }
+  }
+}"""
+
+
+GATE_MODULE = (
+    HEAD
+    + """
+@hooks.before("User", "create")
+def gate(event):
+    if event.data["email"].endswith("@blocked.example"):
+        raise event.refuse("email", "is not accepted here")
+"""
+)
+
+
+def test_a_refused_sign_up_answers_in_the_action_result_format_and_writes_nothing(
+    make_api: Callable[..., Api], tmp_path: Path
+) -> None:
+    api = with_hooks(make_api, tmp_path, GATE_MODULE, DEFAULT_SCHEMA.read_text())
+    reply = call(api, SIGN_UP, {"email": "eve@blocked.example"})
+    assert reply.data["signUp"] == {
+        "success": False,
+        "session": None,
+        "errors": [
+            {
+                "code": errors.INVALID_RECORD,
+                "message": "email is not accepted here",
+                "validationErrors": [{"apiIdentifier": "email", "message": "is not accepted here"}],
+            }
+        ],
+    }
+    assert reply.token is None
+    assert admin(api, "{ users { email } }") == {"users": []}
+    assert call(api, SIGN_UP, {"email": "ann@example.com"}).data["signUp"]["success"] is True
+
+
+READS_MODULE = """
+from chalicelib.hooks import Hooks
+hooks = Hooks()
+SEEN = []
+
+@hooks.before("Note", "update")
+def shout(event):
+    event.data["text"] = event.data["text"].upper()
+    # A step may ask for more than a plain update: the record is then read after all.
+    if event.data["text"] == "LINK":
+        event.data["author"] = {"create": {"name": "linked"}}
+
+@hooks.after("Note", "update")
+def noted(event):
+    SEEN.append(event.record["text"])
+
+@hooks.before("Author", "update", stored=True)
+def renamed(event):
+    SEEN.append(event.record["name"])
+
+@hooks.after("Author", "update")
+def peeks(event):
+    SEEN.append(event.previous)
+"""
+UPDATE_AUTHOR = (
+    "mutation ($id: ID!, $data: AuthorUpdateInput!) "
+    "{ updateAuthor(input: {where: {id: $id}, data: $data}) { data { id name } } }"
+)
+
+
+def test_an_update_reads_the_record_only_when_a_step_declares_it_uses_it(
+    make_api: Callable[..., Api], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = with_hooks(make_api, tmp_path, READS_MODULE)
+    seen(api).clear()
+    note = api.data('mutation { createNote(input: {data: {text: "a"}}) { data { id } } }')["createNote"]["data"]
+    author = api.data('mutation { createAuthor(input: {data: {name: "Ann"}}) { data { id } } }')["createAuthor"]
+    with api.calls() as plain:
+        updated = api.data(UPDATE_NOTE_TEXT, {"id": note["id"], "data": {"text": "b"}})
+    assert updated == {"updateNote": {"data": {"id": note["id"], "text": "B"}}}
+    assert plain.counts == {"UpdateItem": 1}
+    assert seen(api) == ["B"]
+    with api.calls() as read:
+        api.data(UPDATE_AUTHOR, {"id": author["data"]["id"], "data": {"name": "Bea"}})
+    assert read.counts == {"GetItem": 1, "UpdateItem": 1}
+    # The before declared it and saw the record; the after did not, and failed (logged).
+    assert seen(api) == ["B", "Ann"]
+    assert "stored=True" in caplog.text
+    linked = api.data(
+        UPDATE_NOTE_TEXT.replace("text }", "text author { name } }"), {"id": note["id"], "data": {"text": "link"}}
+    )
+    assert linked["updateNote"]["data"]["author"] == {"name": "linked"}
 
 
 # after
@@ -149,7 +244,7 @@ hooks = Hooks()
 SEEN = []
 RACE = []
 
-@hooks.before("Note", "create", "update", "delete")
+@hooks.before("Note", "create", "update", "delete", stored=True)
 def before(event):
     SEEN.append(("before", event.action, event.data.get("text")))
     # The first time an update with text "race" is planned, another write gets in first.
@@ -161,7 +256,7 @@ def before(event):
             {"id": record_id},
         )
 
-@hooks.after("Note", "create", "update", "delete")
+@hooks.after("Note", "create", "update", "delete", stored=True)
 def after(event):
     previous = event.previous["text"] if event.previous else None
     SEEN.append(("after", event.action, event.record.get("text"), previous))
