@@ -28,7 +28,7 @@ from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ig
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
 from tests.unit.moto_tables import backend, key, put, state, update, with_condition
-from tooling.local import moto_expressions, moto_patch, moto_serializer
+from tooling.local import moto_expressions, moto_patch, moto_scan, moto_serializer
 from tooling.local.moto_patch import MOTO_VERSION, PINS, MotoChanged, Pin, verify
 
 ONE = {":one": {"N": "1"}}
@@ -378,3 +378,48 @@ def test_a_table_s_items_come_in_moto_s_order() -> None:
     for name in ("numbered", "ranged", "plain"):
         table = db.get_table(name)
         assert [item.to_json() for item in table.all_items()] == [item.to_json() for item in moto_s(table)]
+
+
+# Scans: each page starts at its start key's place (moto_scan), with the pages moto's own makes.
+
+
+def scan_pages(db: DynamoDBBackend, table: str, start: dict[str, Any] | None, limit: int) -> list[Any]:
+    """Every page from `start` on: its items, scanned count and last key; or the error."""
+    pages: list[Any] = []
+    while True:
+        try:
+            items, scanned, start = db.scan(table, {}, limit, start, None, {}, {}, None, False, None, (None, None))  # type: ignore[arg-type]
+        except Exception as raised:
+            return [*pages, (type(raised).__name__, str(raised))]
+        pages.append(([item.to_json() for item in items], scanned, start))
+        if start is None:
+            return pages
+
+
+def filled() -> DynamoDBBackend:
+    db = backend()
+    for n in range(4, 12):
+        db.put_item("plain", {"id": {"S": f"p{n}"}})
+        db.put_item("ranged", {"h": {"S": f"h{n % 3}"}, "r": {"S": f"r{n}"}})
+    return db
+
+
+STARTS = {
+    "the first page": ("plain", None),
+    "an item's key": ("plain", {"id": {"S": "p3"}}),
+    "a key no item has": ("plain", {"id": {"S": "p35"}}),
+    "a key past the last item": ("plain", {"id": {"S": "zz"}}),
+    "a key of another kind": ("plain", {"id": {"N": "3"}}),
+    "a key without its attribute": ("plain", {"other": {"S": "p3"}}),
+    "a range key item's key": ("ranged", {"h": {"S": "h1"}, "r": {"S": "r4"}}),
+    "a range key no item has": ("ranged", {"h": {"S": "h1"}, "r": {"S": "r"}}),
+    "a hash key with no range key": ("ranged", {"h": {"S": "h1"}}),
+}
+
+
+@pytest.mark.parametrize(("table", "start"), STARTS.values(), ids=STARTS.keys())
+def test_scan_pages_are_moto_s_own(table: str, start: dict[str, Any] | None) -> None:
+    moto_patch.apply()
+    with moto_scan.moto_s_own():
+        expected = [scan_pages(filled(), table, start, limit) for limit in (1, 3, 100)]
+    assert [scan_pages(filled(), table, start, limit) for limit in (1, 3, 100)] == expected

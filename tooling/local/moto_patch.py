@@ -7,8 +7,8 @@
 - moto keeps every model instance it ever makes (each item, each copy) for its dashboard, which
   the embedded server does not serve: memory grew with every write, and was never given back.
 - TransactWriteItems is idempotent by ClientRequestToken, as DynamoDB's is (see request_tokens).
-- Every page of a Scan sorts the whole table by comparing DynamoType keys, each comparison
-  computing both values anew: here each key's value is computed once (`_all_items`).
+- Every page of a Scan sorted the whole table, then walked it up to the page's start: its cost
+  grew with the pages read before it (see moto_scan).
 - moto parses and checks each item's expressions anew, although the items of a bulk write share
   them: an expression is parsed, and its checks that read neither values nor item are passed,
   once (see moto_expressions).
@@ -39,11 +39,10 @@ import moto.dynamodb.models as moto_models
 from moto.core.common_models import BaseModel
 from moto.core.responses import ActionResult
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
-from tooling.local import moto_expressions, moto_serializer, moto_streams
+from tooling.local import moto_expressions, moto_scan, moto_serializer, moto_streams
 from tooling.local.journal import Journal
 from tooling.local.request_tokens import RequestTokens
 
@@ -68,16 +67,14 @@ PINS = (
     Pin(DynamoDBBackend.transact_write_items, "81db2cb7d94e39c90b3a2077e1f4bb41a449c558ef9b1b1e2910fdaa39978ad4"),
     Pin(DynamoHandler.transact_write_items, "61c163fff213f33a39317a17fda194a9c1e800992421575d2080f4500bf45372"),
     Pin(BaseModel.__new__, "08cf0ef20e88029a2eb91949492ce3281001a34b98143db186239962ad379eec"),
-    Pin(Table.all_items, "c80d2ee3c896acd0cab6ca35aaeae3ab3fb65858933f8a3403d4e027c240f31d"),
-    Pin(DynamoType.__lt__, "44033f9fbd16ab927b667a2a1b0de8312f6c7e612e42f17fe028115ebe071566"),
-    Pin(DynamoType.__eq__, "48f12362c49f00c1138f550163b14b9c2f3bf0a50f0f907f426510a0417052c1"),
-    Pin(
-        DynamoType.cast_value.fget,  # type: ignore[attr-defined]
-        "135da387dfcc7c1ca4930a6d64b5c474519422983cc2a4d03b37b716d090ae0c",
-    ),
     *(
         Pin(function, sha256)
-        for function, sha256 in (*moto_expressions.PINNED, *moto_serializer.PINNED, *moto_streams.PINNED)
+        for function, sha256 in (
+            *moto_expressions.PINNED,
+            *moto_serializer.PINNED,
+            *moto_streams.PINNED,
+            *moto_scan.PINNED,
+        )
     ),
 )
 
@@ -108,26 +105,10 @@ def apply() -> None:
     for model in _subclasses(BaseModel):
         if model.__module__.startswith("moto.dynamodb."):
             model.instances_tracked = _Untracked()  # type: ignore[attr-defined]
-    Table.all_items = _all_items  # type: ignore[method-assign,assignment]
     moto_expressions.install()
     moto_serializer.install()
     moto_streams.install()
-
-
-def _all_items(table: Table) -> list[Item]:
-    """Table.all_items: the same items in the same order. moto sorts by DynamoType keys, whose `<`
-    and `==` compare their `cast_value`s (and types, one per key attribute in a table); here each
-    key's `cast_value` is computed once, and the sort compares those."""
-    items: list[Item] = []
-    for hash_set in table.items.values():
-        if table.range_key_attr:
-            items.extend(hash_set.values())
-        else:
-            items.append(hash_set)  # type: ignore[arg-type]
-    return sorted(
-        items,
-        key=lambda x: (x.hash_key.cast_value, x.range_key.cast_value) if x.range_key else x.hash_key.cast_value,
-    )
+    moto_scan.install()
 
 
 def _journaled(
