@@ -8,6 +8,7 @@ patched one: the error (type, cancellation reasons in order, their items) and th
 from __future__ import annotations
 
 import base64
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -121,8 +122,10 @@ def call_update(
     expression: str, names: dict[str, str] | None, values: dict[str, Any] | None, condition: str | None = None
 ) -> Callable[[DynamoDBBackend, str], Any]:
     def run(db: DynamoDBBackend, item_id: str) -> Any:
+        # Values of its own, as each request parsed has: moto stores a set's list as given, and
+        # later writes of the item change that list in place.
         item = db.update_item(
-            "plain", {"id": {"S": item_id}}, expression, names or {}, values or {}, None, None, condition
+            "plain", {"id": {"S": item_id}}, expression, names or {}, copy.deepcopy(values or {}), None, None, condition
         )
         return item.to_json()
 
@@ -207,6 +210,22 @@ RUNS: dict[str, list[tuple[Callable[[DynamoDBBackend, str], Any], str]]] = {
         (call_update("REMOVE tags, l[0]", None, None), "p1"),
         (call_update("SET n = n - :one", None, {":one": {"N": "1"}}), "p9"),
         (call_update("SET n = :one", None, {":one": {"N": "1"}}), "p9"),
+    ],
+    "one validated update on several items, each then changed on its own": [
+        *(
+            (call_update("SET tags = :s, #n = :n", {"#n": "n"}, {":s": {"SS": ["x"]}, ":n": S}), i)
+            for i in ("p1", "p2")
+        ),
+        (call_update("DELETE tags :d", None, {":d": {"SS": ["x"]}}), "p1"),
+        (call_update("ADD tags :a", None, {":a": {"SS": ["y"]}}), "p2"),
+        *(
+            (call_update("SET tags = :s, #n = :n", {"#n": "n"}, {":s": {"SS": ["x"]}, ":n": S}), i)
+            for i in ("p3", "p9")
+        ),
+        (call_update("SET tags = :s, #n = :n", {"#n": "n"}, {":s": {"NS": ["1"]}, ":n": S}), "p3"),
+        (call_update("SET #n = :s", {"#n": "id"}, {":s": S}), "p3"),
+        (call_update("SET #n = :s", {"#n": "n"}, {":s": S}), "p3"),
+        (call_update("SET #n = :s", {"#n": "id"}, {":s": S}), "p3"),
     ],
 }
 

@@ -18,6 +18,11 @@ parser and validators still do all of the work; a result is reused only where it
 - moto's depth-first traversal finds the handler of a node class once per set of handled classes,
   rather than by `isinstance` against abstract classes at every node: the same nodes are visited
   in the same order, and given to the same handlers.
+- An update whose result cannot depend on the item (each path it writes is one attribute name, and
+  no value is read from the item: no function, no path on the right of `=`) is validated once per
+  expression, names, values and table: moto's passes are a function of those alone there. Each
+  item then gets its own copy of that validated tree (its own values, which moto stores in the
+  item as they are), and moto normalizes and executes it on the item as always.
 - A ConditionExpression is parsed once per expression and attribute names: the values are only in
   the value nodes of the tree moto's parser builds, so each use puts its own values there and has
   moto build the condition from that tree.
@@ -30,6 +35,8 @@ version: `PINNED` names what moto_patch checks before applying it.
 from __future__ import annotations
 
 import copy
+import inspect
+import json
 import threading
 from collections.abc import Hashable, Iterator, Mapping
 from contextlib import contextmanager
@@ -38,7 +45,20 @@ from typing import Any, NamedTuple
 import moto.dynamodb.parsing.validators as validators
 from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: ignore[attr-defined]
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
+    DepthFirstTraverser,
+    ExpressionAttribute,
+    ExpressionAttributeName,
+    ExpressionAttributeValue,
+    Node,
+    UpdateExpressionAddAction,
+    UpdateExpressionDeleteAction,
+    UpdateExpressionFunction,
+    UpdateExpressionPath,
+    UpdateExpressionRemoveAction,
+    UpdateExpressionSetAction,
+)
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.validators import (
     ActionCountValidator,
@@ -72,6 +92,8 @@ PINNED: tuple[tuple[Any, str], ...] = (
     # The traversal, and the node a tree is made of.
     (DepthFirstTraverser, "ec3e3b9cd5fdd87f65cd0a2ac3627ffa7f8200d0c72f0e3f8b44eabadb3a3df5"),
     (Node.__init__, "73e3e0773294a2bfd242df71304525d49da5ef540d03b9b82455a292a125cd7d"),
+    # Every pass of the validation, which `_validated_key` relies on being the item's only readers.
+    (validators, "345c1740c0c674a72a5ed56f5ea01ba385ccb69a1bf21f8c134b389d9b41a3e3"),
     # The condition parser, whose steps `_condition_tree` takes.
     (ConditionExpressionParser, "ba0de03156fea746536d0ec3986b7509749b4145d2919c7db2b128c2f4eabdd7"),
 )
@@ -93,8 +115,18 @@ class _Remembered(dict[Hashable, Any]):
 _updates = _Remembered()
 _conditions = _Remembered()
 _passed = _Remembered()
+_validated = _Remembered()
+# For each update tree, the value placeholders it reads, or None if its result may depend on the item.
+_independent = _Remembered()
 # For each tuple of classes a traverser handles, which handler each node class gets.
 _choices: dict[tuple[type, ...], dict[type, int]] = {}
+_VALIDATOR = inspect.signature(Validator.__init__)
+_ACTIONS = (
+    UpdateExpressionSetAction,
+    UpdateExpressionAddAction,
+    UpdateExpressionRemoveAction,
+    UpdateExpressionDeleteAction,
+)
 _INDEPENDENT_CHECKS = (ActionCountValidator, OverlappingPathsValidator, UpdateHashRangeKeyValidator)
 _NOT_A_NODE = -2
 _UNHANDLED = -1
@@ -146,7 +178,7 @@ def _make_once(cls: type[UpdateExpressionParser], expression_str: Any) -> Any:
 def _deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
     """`copy.deepcopy`, faster for a tree of moto's nodes."""
     if memo is None and isinstance(value, Node) and value.parent is None:
-        copied = _copy_tree(value, None, set())
+        copied = _copy_tree(value, None, {})
         if copied is not None:
             return copied
     return copy.deepcopy(value, memo)
@@ -157,26 +189,28 @@ _node_classes: dict[type, bool] = {}
 _NODE_ATTRIBUTES = {"type", "children", "parent"}
 
 
-def _copy_tree(node: Any, parent: Any, seen: set[int]) -> Any:
+def _copy_tree(node: Any, parent: Any, memo: dict[int, Any]) -> Any:
     """A copy of `node` and the nodes under it under `parent`, as `copy.deepcopy` of the root makes
-    it; None where the tree is not one this copy is sure to make the same of (a node twice, a parent
-    that is not the node holding it, an attribute or a leaf of another kind)."""
+    it (`memo`: what is copied already, by id); None where the tree is not one this copy is sure to
+    make the same of (a node twice, a parent that is not the node holding it, an attribute or a leaf
+    of another kind). A validated tree's values (DynamoType) are deep-copied as by `copy.deepcopy`."""
     state = vars(node)
-    if id(node) in seen or state.keys() != _NODE_ATTRIBUTES:
+    if id(node) in memo or state.keys() != _NODE_ATTRIBUTES:
         return None
-    seen.add(id(node))
     kind: Any = type(node)
-    copied = kind.__new__(kind)
+    copied = memo[id(node)] = kind.__new__(kind)
     children = state["children"]
     if children is not None:
         if type(children) is not list:
             return None
         new_children = []
         for child in children:
-            if type(child) not in _ATOMS:
+            if type(child) is DynamoType:
+                child = copy.deepcopy(child, memo)
+            elif type(child) not in _ATOMS:
                 if not _is_node(type(child)) or child.parent is not node:
                     return None
-                child = _copy_tree(child, copied, seen)
+                child = _copy_tree(child, copied, memo)
                 if child is None:
                     return None
             new_children.append(child)
@@ -193,13 +227,83 @@ def _is_node(kind: type) -> bool:
 
 
 def _validator_init(validator: UpdateExpressionValidator, expression: Any, *args: Any, **kwargs: Any) -> None:
+    arguments = _VALIDATOR.bind(validator, expression, *args, **kwargs).arguments
+    key = _validated_key(
+        expression,
+        arguments["expression_attribute_names"],
+        arguments["expression_attribute_values"],
+        arguments["table"],
+    )
+    validated = None if key is None else _validated.get(key)
+    if validated is not None:
+        # What moto's own __init__ keeps, but its copy of the tree and its passes, not needed here.
+        for name in ("expression_attribute_names", "expression_attribute_values", "item", "table"):
+            setattr(validator, name, arguments[name])
+        validator.validated = _copy_tree(validated, None, {})  # type: ignore[attr-defined]
+        return
     Validator.__init__(validator, expression, *args, **kwargs)
     validator.source_tree = expression  # type: ignore[attr-defined]
+    validator.validated_key = key  # type: ignore[attr-defined]
 
 
 def _validate_once(validator: UpdateExpressionValidator) -> Any:
     """moto's validation, less the checks of the expression, its names and the table's keys once
-    they have passed for that combination."""
+    they have passed for that combination; of an update that reads nothing of the item, a copy of
+    its validated tree once one validation for its expression, names, values and table passed."""
+    validated = vars(validator).get("validated")
+    if validated is not None:
+        return validated
+    node = _validate_passes(validator)
+    key = vars(validator).get("validated_key")
+    if key is not None:
+        copied = _copy_tree(node, None, {})
+        if copied is not None:
+            _validated.remember(key, copied)
+    return node
+
+
+def _validated_key(expression: Any, names: Any, values: Any, table: Any) -> Hashable | None:
+    """What the validated tree of an update that reads nothing of the item is a function of; None
+    for any other update (or names and values moto's checks must judge)."""
+    try:
+        placeholders = _independent.get(expression, False)
+        if placeholders is False:
+            placeholders = _independent.remember(expression, _value_placeholders(expression))
+        if placeholders is None or not isinstance(values or {}, dict):
+            return None
+        used = tuple((name, json.dumps(values[name], sort_keys=True)) for name in placeholders)
+        attributes = tuple((d["AttributeName"], d["AttributeType"]) for d in table.attr)
+        return (expression, _names(names), used, tuple(table.table_key_attrs), attributes, tuple(table.attribute_keys))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _value_placeholders(tree: Any) -> tuple[str, ...] | None:
+    """The value placeholders of an update tree whose validation reads nothing of the item: each
+    path is one attribute name, written (the first child of its action), and no function reads
+    one; else None."""
+    found: list[str] = []
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, UpdateExpressionFunction):
+            return None
+        if isinstance(node, UpdateExpressionPath):
+            parent = node.parent
+            if not isinstance(parent, _ACTIONS) or parent.children[0] is not node:
+                return None
+            if len(node.children) != 1 or not isinstance(
+                node.children[0], ExpressionAttributeName | ExpressionAttribute
+            ):
+                return None
+        if isinstance(node, ExpressionAttributeValue):
+            found.append(node.get_value_name())
+        if isinstance(node, Node) and node.children:
+            pending.extend(node.children)
+    return tuple(sorted(set(found)))
+
+
+def _validate_passes(validator: UpdateExpressionValidator) -> Any:
     try:
         key: Hashable = (
             validator.source_tree,  # type: ignore[attr-defined]
