@@ -148,7 +148,7 @@ class _Run:
         if not unique:
             return
         matches = 0
-        for index, (_, records) in enumerate(self._pages(start)):
+        for index, (_, records, _) in enumerate(self._pages(start)):
             if index and time.monotonic() > self.deadline:
                 raise ApiError(INVALID_INPUT, f"{self.model.name}.{unique[0]} is unique: narrow `where` to one record")
             matches += len(records)
@@ -166,8 +166,8 @@ class _Run:
         in_flight: deque[tuple[Position, Future[int]]] = deque()
         sent = 0
         with ThreadPoolExecutor(WRITERS) as pool:
-            for part, records in self._pages(start):
-                for chunk in self._chunks(records):
+            for part, records, sizes in self._pages(start):
+                for chunk in self._chunks(records, sizes):
                     if len(in_flight) == WRITERS:
                         self._written(*in_flight.popleft())
                     if sent >= WRITERS and time.monotonic() > self.deadline:
@@ -188,8 +188,9 @@ class _Run:
         while in_flight:
             self._written(*in_flight.popleft())
 
-    def _pages(self, start: Position) -> Iterator[tuple[int, list[Record]]]:
-        """The matching records, page by page, from `start`, each with the source part it came from."""
+    def _pages(self, start: Position) -> Iterator[tuple[int, list[Record], dict[str, int]]]:
+        """The matching records, page by page, from `start`, each with the source part it came from
+        and the sizes of the records as read, by id, where the read measured them."""
         reader = Reader(self.bulk.registry, self.bulk.store, self.context.loader.fresh(), FULL_PAGE)
         first_part, after = start
         source = self.source
@@ -197,7 +198,7 @@ class _Run:
             ids = [i for i in sorted(set(source.ids)) if after is None or i > after]
             for offset in range(0, len(ids), FULL_PAGE):
                 found = reader.loader.load(self.model, ids[offset : offset + FULL_PAGE])
-                yield 0, reader.matching(self.model, self.where, [found[i] for i in sorted(found)])
+                yield 0, reader.matching(self.model, self.where, [found[i] for i in sorted(found)]), {}
             return
         condition = self.compiled.condition
         values = source.values if source.index is not None else [None]
@@ -208,17 +209,24 @@ class _Run:
             if source.index is not None:
                 one = Source(index=source.index, values=[value])
                 key = start_key(one, resume) if resume is not None else None
-                pages = self.bulk.store.index_pages(self.model, source.index, value, condition, key, FULL_PAGE)
+                pages = self.bulk.store.index_pages(
+                    self.model, source.index, value, condition, key, FULL_PAGE, sized=True
+                )
             else:
                 key = start_key(source, resume) if resume is not None else None
-                pages = self.bulk.store.scan_pages(self.model, condition, key, FULL_PAGE)
+                pages = self.bulk.store.scan_pages(self.model, condition, key, FULL_PAGE, sized=True)
             for page in pages:
                 # A fresh loader per page keeps memory flat however many pages there are.
                 reader.loader = self.context.loader.fresh()
-                yield part, reader.matching(self.model, self.where, page.records)
+                yield part, reader.matching(self.model, self.where, page.records), page.sizes
 
-    def _chunks(self, records: list[Record]) -> Iterator[Chunk]:
-        return chunks(records, self._planned, self._plain, partial(self.bulk.store.size, self.model), CHUNK_RECORDS)
+    def _chunks(self, records: list[Record], sizes: dict[str, int]) -> Iterator[Chunk]:
+        return chunks(records, self._planned, self._plain, partial(self._size, sizes), CHUNK_RECORDS)
+
+    def _size(self, sizes: dict[str, int], record: Record) -> int:
+        """A record's size as stored: as measured when read, else computed from the record."""
+        size = sizes.get(record["id"])
+        return self.bulk.store.size(self.model, record) if size is None else size
 
     def _plain(self, record: Record) -> bool:
         return self.blind and _plain(self.bulk.registry, self.model, record)

@@ -629,11 +629,13 @@ def _scalar_change(model: Model, update: Update, field: Field, current: Any, val
 
 
 def _touch(model: Model, update: Update, new: Record, data: dict[str, Any]) -> None:
+    touched = [f for f in model.scalars() if f.timestamp is not None and f.timestamp.on_update and f.name not in data]
+    if not touched:
+        return  # no clock read: a bulk update of a model without timestamps pays nothing here
     now = scalars.now()
-    for field in model.scalars():
-        if field.timestamp is not None and field.timestamp.on_update and field.name not in data:
-            update.assign[field.name] = now
-            new[field.name] = now
+    for field in touched:
+        update.assign[field.name] = now
+        new[field.name] = now
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -7,6 +7,7 @@ old one for a fraction of a second.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -45,11 +46,13 @@ Key = dict[str, dict[str, Any]]
 
 @dataclass(frozen=True)
 class Page:
-    """One Scan or Query response: its records, where to resume (None at the end), items examined."""
+    """One Scan or Query response: its records, where to resume (None at the end), items examined,
+    and when asked for (`sized`), each record's size as stored, by id."""
 
     records: list[Record]
     last_key: Key | None
     scanned: int
+    sizes: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 class RecordStore:
@@ -143,15 +146,23 @@ class RecordStore:
         return self.tables.backoff
 
     def scan_pages(
-        self, model: Model, condition: Condition | None, start: Key | None, page_size: int
+        self, model: Model, condition: Condition | None, start: Key | None, page_size: int, *, sized: bool = False
     ) -> Iterator[Page]:
         """The table in scan order (stable for a given table), page by page, from after `start`."""
         cls = self.tables.model_class(model.name)
         pages = cls.scan(filter_condition=condition, last_evaluated_key=start, page_size=page_size).page_iter
-        return self._pages(model, cls, pages)
+        return self._pages(model, cls, pages, sized)
 
     def index_pages(
-        self, model: Model, field: Field, value: Any, condition: Condition | None, start: Key | None, page_size: int
+        self,
+        model: Model,
+        field: Field,
+        value: Any,
+        condition: Condition | None,
+        start: Key | None,
+        page_size: int,
+        *,
+        sized: bool = False,
     ) -> Iterator[Page]:
         """The records whose indexed `field` equals `value`, through its index, page by page."""
         key = index_key(field, value)
@@ -160,7 +171,7 @@ class RecordStore:
         cls = self.tables.model_class(model.name)
         index = getattr(cls, f"index_{field.name}")
         pages = index.query(key, filter_condition=condition, last_evaluated_key=start, page_size=page_size).page_iter
-        return self._pages(model, cls, pages)
+        return self._pages(model, cls, pages, sized)
 
     def sorted_pages(
         self,
@@ -223,10 +234,13 @@ class RecordStore:
             return False
         return True
 
-    def _pages(self, model: Model, cls: type[PynamoModel], pages: Iterator[Any]) -> Iterator[Page]:
+    def _pages(self, model: Model, cls: type[PynamoModel], pages: Iterator[Any], sized: bool = False) -> Iterator[Page]:
         for page in pages:
-            records = [to_record(model, cls.from_raw_data(raw)) for raw in page.get("Items", ())]
-            yield Page(records, page.get("LastEvaluatedKey"), page["ScannedCount"])
+            items = page.get("Items", ())
+            records = [to_record(model, cls.from_raw_data(raw)) for raw in items]
+            # Measured on the items as read: cheaper than serializing each record again (`size`).
+            sizes = {raw["id"]["S"]: item_size(raw) for raw in items} if sized else {}
+            yield Page(records, page.get("LastEvaluatedKey"), page["ScannedCount"], sizes)
 
     def write(self, changes: Changes) -> Record | None:
         """Commit a mutation's changes in one transaction (a lone write in one plain call). A lone
