@@ -38,8 +38,7 @@ import copy
 import inspect
 import json
 import threading
-from collections.abc import Hashable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Hashable, Mapping
 from typing import Any, NamedTuple
 
 import moto.dynamodb.parsing.validators as validators
@@ -68,6 +67,8 @@ from moto.dynamodb.parsing.validators import (
     Validator,
 )
 from moto.dynamodb.responses import DynamoHandler
+
+from tooling.local.replaced import Places, Replaced
 
 # Expressions (and combinations passed) remembered of each kind; the oldest is forgotten first.
 MOST = 1024
@@ -132,26 +133,7 @@ _NOT_A_NODE = -2
 _UNHANDLED = -1
 
 
-def install() -> None:
-    _set(patched=True)
-
-
-@contextmanager
-def moto_s_own() -> Iterator[None]:
-    """moto as it is, for the span of the block (what the tests compare the patched moto with)."""
-    _set(patched=False)
-    try:
-        yield
-    finally:
-        _set(patched=True)
-
-
-def _set(patched: bool) -> None:
-    for owner, name, ours, moto_s in _replaced():
-        setattr(owner, name, ours if patched else moto_s)
-
-
-def _replaced() -> tuple[tuple[Any, str, Any, Any], ...]:
+def _replaced() -> Places:
     """What is replaced: where, and by what in the patch and in moto."""
     return (
         (UpdateExpressionParser, "make", classmethod(_make_once), classmethod(_make)),
@@ -161,6 +143,11 @@ def _replaced() -> tuple[tuple[Any, str, Any, Any], ...]:
         (DepthFirstTraverser, "traverse", _traverse_fast, _traverse),
         (ConditionExpressionParser, "parse", _parse_once, _parse),
     )
+
+
+_REPLACED = Replaced(_replaced)
+install = _REPLACED.install
+moto_s_own = _REPLACED.moto_s_own
 
 
 # UpdateExpression: parsed once per string.

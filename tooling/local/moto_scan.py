@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import bisect
 import inspect
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
+
+from tooling.local.replaced import Places, Replaced
 
 _scan = Table.scan
 _all_items = Table.all_items
@@ -41,23 +41,14 @@ _SCAN = inspect.signature(_scan)
 _start: ContextVar[tuple[Table, dict[str, Any]] | None] = ContextVar("moto_scan_start", default=None)
 
 
-def install() -> None:
-    _set(patched=True)
+def _replaced() -> Places:
+    """What is replaced: where, and by what in the patch and in moto."""
+    return ((Table, "all_items", _in_key_order, _all_items), (Table, "scan", _scan_from_start, _scan))
 
 
-@contextmanager
-def moto_s_own() -> Iterator[None]:
-    """moto as it is, for the span of the block (what the tests compare the patched moto with)."""
-    _set(patched=False)
-    try:
-        yield
-    finally:
-        _set(patched=True)
-
-
-def _set(patched: bool) -> None:
-    Table.all_items = _in_key_order if patched else _all_items  # type: ignore[method-assign,assignment]
-    Table.scan = _scan_from_start if patched else _scan  # type: ignore[method-assign,assignment]
+_REPLACED = Replaced(_replaced)
+install = _REPLACED.install
+moto_s_own = _REPLACED.moto_s_own
 
 
 def _scan_from_start(table: Table, *args: Any, **kwargs: Any) -> Any:
