@@ -54,7 +54,8 @@ class Stage:
         """Run the CLI; its exit status and what it printed."""
         self.capsys.readouterr()
         status = main(["migrate", *args])
-        return status, self.capsys.readouterr().out
+        captured = self.capsys.readouterr()
+        return status, captured.out + captured.err
 
     def check(self) -> str:
         self.capsys.readouterr()
@@ -563,3 +564,21 @@ def test_a_relation_added_gets_the_index_of_its_list(stage: Stage) -> None:
     assert found == {"people": [{"id": person}]}
     described = new.service.store.client.describe_table(TableName="test-Person")["Table"]
     assert [i["IndexName"] for i in described["GlobalSecondaryIndexes"]] == ["city-link"]
+
+
+def test_a_table_made_without_a_stream_gets_one(stage: Stage) -> None:
+    """A model table made before subscriptions were has no stream: the plan turns it on."""
+    client = stage.tables(stage.schema(CITY)).connection.client
+    client.create_table(
+        TableName="test-City",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    status, out = stage.migrate()
+    assert status == 0, out
+    assert "turn on the stream of test-City (NEW_AND_OLD_IMAGES)" in out
+    api = stage.to(CITY)
+    stream = client.describe_table(TableName="test-City")["Table"]["StreamSpecification"]
+    assert stream == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    create(api, "City", name="A")
