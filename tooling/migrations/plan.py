@@ -21,6 +21,7 @@ from chalicelib.schema_state import State
 from chalicelib.store.tables import Tables
 from tooling.migrations.backfill import PAGE, Backfill, RawItem, examine, guard_owners
 from tooling.migrations.changes import Changes, ModelChange, Relink, changes
+from tooling.migrations.duplicates import Duplicates
 from tooling.migrations.structure import Found, compare, describe
 
 # Problems listed in full; past this many, the rest are counted.
@@ -200,30 +201,30 @@ def _removed(tables: Tables, result: Plan, changed: Changes, known: Any) -> None
 
 def _read(tables: Tables, work: Work, blockers: list[str]) -> None:
     """Read the model's records as the backfill would, writing nothing: what each needs, what
-    blocks it, and which of them share a value of a field made unique."""
+    blocks it, and which of them share a value of a field made unique (migrations/duplicates.py)."""
     work.read = True
     work.items = 0
-    seen: dict[str, str] = {}
     model = work.change.model
-    for items, _ in Backfill(tables, work.change).pages(None):
-        work.items += len(items)
-        examined = [examine(tables, work.change, raw) for raw in items]
-        owners = guard_owners(tables, [key for e in examined for _, key in e.guards])
-        for record in examined:
-            blockers += record.problems
-            if record.problems:
-                continue
-            work.to_write += record.writes
-            for unique, key in record.guards:
-                first = seen.setdefault(key, record.record_id)
-                if first != record.record_id:
-                    value = record.record[unique.name]
-                    blockers.append(
-                        f"{model.name}.{unique.name}: @unique, but {value!r} is held by"
-                        f" {model.name} {first} and {model.name} {record.record_id}"
+    with Duplicates() as held:
+        for items, _ in Backfill(tables, work.change).pages(None):
+            work.items += len(items)
+            examined = [examine(tables, work.change, raw) for raw in items]
+            owners = guard_owners(tables, [key for e in examined for _, key in e.guards])
+            for record in examined:
+                blockers += record.problems
+                if record.problems:
+                    continue
+                work.to_write += record.writes
+                for unique, key in record.guards:
+                    held.add(
+                        key,
+                        record.record_id,
+                        f"{model.name}.{unique.name}: @unique, but {record.record[unique.name]!r}",
                     )
-                elif owners.get(key) != record.record_id:
-                    work.guards += 1
+                    work.guards += owners.get(key) != record.record_id
+        blockers += [
+            f"{value} is held by {model.name} {first} and {model.name} {other}" for value, first, other in held.shared()
+        ]
 
 
 def _holders(tables: Tables, relink: Relink, change: ModelChange) -> list[str]:
