@@ -94,8 +94,6 @@ def _bring_up(service: Service, *, embedded: bool) -> None:
     state.require_current(tables, service.settings)
 
 
-# The stage whose data `migrate --drop` deletes only when confirmed with `--yes`.
-PROTECTED_STAGE = "prod"
 LOCAL_HELP = "the local server's DynamoDB (`make run`; the default when it runs and nothing else is named)"
 
 
@@ -263,6 +261,7 @@ def migrate_command(
 ) -> int:
     """Print the plan; with `apply`, carry it out. 1 when something blocks it. Deleting kept data in
     production (`drop`) needs `confirmed` too: the plan is printed first, so it is read first."""
+    from chalicelib.settings import PRODUCTION
     from tooling.migrations.apply import apply as carry_out
     from tooling.migrations.plan import plan
 
@@ -278,10 +277,8 @@ def migrate_command(
     if not apply:
         print("Nothing written: run again with --apply to carry it out.")
         return 0
-    if found.drops and settings.stage == PROTECTED_STAGE and not confirmed:
-        print(
-            f"Nothing written: --drop deletes data of stage {PROTECTED_STAGE} for good; add --yes to confirm the plan."
-        )
+    if found.drops and settings.stage == PRODUCTION and not confirmed:
+        print(f"Nothing written: --drop deletes data of stage {PRODUCTION} for good; add --yes to confirm the plan.")
         return 1
     return 0 if carry_out(tables, found) else 1
 
@@ -384,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="delete what the stage keeps of models and relations the schema no longer has (default: keep it)",
     )
-    migrate.add_argument("--yes", action="store_true", help=f"confirm --drop in stage {PROTECTED_STAGE}")
+    migrate.add_argument("--yes", action="store_true", help="confirm --drop in stage prod, having read its plan")
     migrate.add_argument(
         "--data-only",
         action="store_true",

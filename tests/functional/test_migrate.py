@@ -671,3 +671,59 @@ def test_a_link_changed_while_it_is_carried_over_is_carried_as_it_is_now(stage: 
     assert raced
     assert cities_of(stage.api(path), ann) == [{"id": rome}]
     stage.check()
+
+
+# Removed data, dropped when asked.
+
+
+def test_drop_deletes_what_a_removed_model_and_relation_kept(stage: Stage) -> None:
+    old = stage.start(TAGGED)
+    tag = create(old, "Tag", label="old")
+    city = create(old, "City", name="A", tags={"connect": [{"id": tag}]})
+    gone = create(old, "Tag", label="gone")
+    old.data("mutation ($id: ID!) { deleteTag(input: {where: {id: $id}}) { data { id } } }", {"id": gone})
+    _, out = stage.migrate()
+    assert "Nothing to do." in out
+    stage.schema(CITY)
+    _, out = stage.migrate()
+    assert "Kept data stays: `python -m chalicelib migrate --apply --drop` deletes it." in out
+    new = stage.to(CITY)
+    # Switched, the stage still lists what it keeps, and how to drop it.
+    status, out = stage.migrate()
+    assert (status, out.splitlines()[-1]) == (0, "Nothing to do."), out
+    assert "Kept: table test-Tag of Tag, no longer in the schema (about 1 records)" in out
+    status, out = stage.migrate("--drop")
+    assert status == 0, out
+    assert (
+        "delete table test-Tag of Tag, no longer in the schema (about 1 records), and its records' pending cleanups"
+        in out
+    )
+    assert "delete the links of relation City.tags, which the schema no longer has" in out
+    assert stage.tables(stage.schema(CITY)).edge.count() == 1  # the plan wrote nothing
+    status, out = stage.migrate("--apply", "--drop")
+    assert status == 0, out
+    client = new.service.store.client
+    assert "test-Tag" not in client.list_tables()["TableNames"]
+    assert not client.scan(TableName="test-relation-edges")["Items"]
+    assert not client.scan(TableName="test-pending-cleanups")["Items"]
+    stored = state.read(new.service.tables)
+    assert stored is not None
+    assert (stored.retired, stored.removed) == (frozenset(), {})
+    assert "kept" not in stage.check()
+    assert stage.migrate("--drop")[1].splitlines()[-1] == "Nothing to do."
+    assert new.data("query ($id: ID!) { city(id: $id) { name } }", {"id": city})["city"] == {"name": "A"}
+
+
+def test_drop_in_production_needs_yes(stage: Stage) -> None:
+    stage.start(CITY + "\ntype Country @model { id: ID! code: String }")
+    stage.monkeypatch.setenv("STAGE", "prod")
+    stage.monkeypatch.setenv("CURSOR_SECRET", "x" * 32)
+    stage.schema(CITY)
+    status, out = stage.migrate("--apply", "--drop")
+    assert status == 1
+    assert "  2. delete table test-Country of Country" in out
+    assert out.endswith("Nothing written: --drop deletes data of stage prod for good; add --yes to confirm the plan.\n")
+    assert stage.migrate()[1].count("record schema") == 1  # nothing was written
+    status, out = stage.migrate("--apply", "--drop", "--yes")
+    assert status == 0, out
+    assert "deleted table test-Country of Country, and 0 pending cleanups" in out
