@@ -43,7 +43,7 @@ from chalicelib.store.record import Record
 from chalicelib.store.records import guard_key, to_item, to_record
 from chalicelib.store.sizes import ItemTooLarge
 from chalicelib.store.tables import EdgeBase, Tables
-from tooling.migrations import links
+from tooling.migrations import links, scans
 from tooling.migrations.changes import ModelChange
 from tooling.migrations.conversions import converted
 
@@ -214,15 +214,7 @@ class Backfill:
     def pages(self, start: RawItem | None) -> Iterator[tuple[list[RawItem], RawItem | None]]:
         """The table's items, read consistently, page by page from after `start`, each with the key
         to resume after it (None at the end)."""
-        while True:
-            params: dict[str, Any] = {"TableName": self.table, "Limit": PAGE, "ConsistentRead": True}
-            if start is not None:
-                params["ExclusiveStartKey"] = start
-            page = self.client.scan(**params)
-            start = page.get("LastEvaluatedKey")
-            yield page.get("Items", []), start
-            if start is None:
-                return
+        return scans.pages(self.client, self.table, PAGE, start)
 
     def page(self, items: list[RawItem], tally: Tally) -> None:
         """Bring one page of records to the schema: their writes together, in transactions of up to

@@ -7,11 +7,12 @@ idempotent, so a run stopped anywhere is finished by the next.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.store import batch
 from chalicelib.store.tables import Tables
+from tooling.migrations import scans
 from tooling.migrations.structure import DELETE_TABLE, Say, Sleep, TableStep, carry_out
 
 PAGE = 500
@@ -35,21 +36,8 @@ def model(tables: Tables, name: str, table: str, say: Say, sleep: Sleep) -> int:
 
 def _delete(tables: Tables, table: str, key: tuple[str, ...], doomed: Callable[[dict[str, Any]], bool]) -> int:
     deleted = 0
-    for page in _pages(tables.connection.client, table):
+    for page, _ in scans.pages(tables.connection.client, table, PAGE):
         requests = [{"DeleteRequest": {"Key": {k: item[k] for k in key}}} for item in page if doomed(item)]
         batch.batch_write(tables.connection.client, table, requests, tables.backoff)
         deleted += len(requests)
     return deleted
-
-
-def _pages(client: Any, table: str) -> Iterator[list[dict[str, Any]]]:
-    start: dict[str, Any] | None = None
-    while True:
-        params: dict[str, Any] = {"TableName": table, "Limit": PAGE, "ConsistentRead": True}
-        if start is not None:
-            params["ExclusiveStartKey"] = start
-        page = client.scan(**params)
-        yield page.get("Items", [])
-        start = page.get("LastEvaluatedKey")
-        if start is None:
-            return
