@@ -727,3 +727,27 @@ def test_drop_in_production_needs_yes(stage: Stage) -> None:
     status, out = stage.migrate("--apply", "--drop", "--yes")
     assert status == 0, out
     assert "deleted table test-Country of Country, and 0 pending cleanups" in out
+
+
+def test_an_interrupted_deletion_of_old_edges_is_finished_by_the_next_run(stage: Stage) -> None:
+    old = stage.start(TO_MANY)
+    paris = create(old, "City", name="Paris")
+    ann = create(old, "User", name="ann", city={"connect": [{"id": paris}]})
+    path = stage.schema(TO_ONE)
+    tables = stage.tables(path)
+
+    def crash(params: dict[str, Any], **_: Any) -> None:
+        if "test-relation-edges" in params["RequestItems"]:
+            raise KeyboardInterrupt
+
+    tables.connection.client.meta.events.register("provide-client-params.dynamodb.BatchWriteItem", crash)
+    with pytest.raises(KeyboardInterrupt):
+        apply(tables, plan(tables, "stage", path.name), say=lambda _: None)
+    _, out = stage.migrate()
+    assert "record schema" not in out  # switched already: the new version serves ann's pointer
+    assert "delete the edges of User.city, its links stored another way now" in out
+    new = stage.to(TO_ONE)
+    assert new.data("query ($id: ID!) { user(id: $id) { city { id } } }", {"id": ann})["user"] == {
+        "city": {"id": paris}
+    }
+    assert not new.service.store.client.scan(TableName="test-relation-edges")["Items"]
