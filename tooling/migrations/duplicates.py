@@ -13,7 +13,6 @@ import sqlite3
 from collections.abc import Iterator
 from types import TracebackType
 
-
 CACHE_KIB = 2048
 
 
