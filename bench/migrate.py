@@ -151,7 +151,7 @@ def report(runs: list[Run]) -> None:
         calls = ", ".join(f"{n:,} {name}" for name, n in sorted(run.apply.calls.items()))
         print(f"    N = {run.size:,}: {calls}")
     print(
-        "  (the plan holds one key per distinct value of a field made unique, to name the records that\n"
-        "  share one: its memory grows with them; the apply holds a page of 100 records at a time, and\n"
-        "  one count per counter it computes)"
+        "  (the plan keeps the values of a field made unique in a temporary SQLite file, to name the\n"
+        "  records that share one: on disk, not in memory; the apply holds a page of 100 records at a\n"
+        "  time, and one count per counter it computes)"
     )

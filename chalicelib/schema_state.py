@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pynamodb.expressions.update import Action
 
 from chalicelib.schema.layout import Layout, edge_keys, fingerprint, layout
 from chalicelib.schema.registry import Registry
@@ -38,6 +39,8 @@ class State:
     progress: dict[str, Any] | None
     # Edge keys of relations the schema no longer has, whose links are kept (see `record`).
     retired: frozenset[str] = frozenset()
+    # Models the schema no longer has, whose tables are kept: their stored names, by model.
+    removed: dict[str, str] = field(default_factory=dict)
 
 
 class StaleStage(StartupError):
@@ -77,6 +80,7 @@ def read(tables: Tables) -> State | None:
         json.loads(item.layout) if item.layout else None,
         json.loads(item.progress) if item.progress else None,
         frozenset(json.loads(item.retired)) if item.retired else frozenset(),
+        json.loads(item.removed) if item.removed else {},
     )
 
 
@@ -85,20 +89,45 @@ def save_progress(tables: Tables, progress: dict[str, Any]) -> None:
     tables.state(KEY).update(actions=[tables.state.progress.set(json.dumps(progress, sort_keys=True))])
 
 
-def record(tables: Tables, registry: Registry, contract: list[str] | None = None, retired: Iterable[str] = ()) -> str:
+def record(
+    tables: Tables,
+    registry: Registry,
+    contract: list[str] | None = None,
+    retired: Iterable[str] = (),
+    removed: dict[str, str] | None = None,
+) -> str:
     """The stage is at `registry`'s schema: its fingerprint and layout, the `contract` steps still to
-    take once the schema's server serves (migrations/apply.py), if any, and the edge keys of
-    relations no longer in the schema whose links the stage keeps (`check` counts them apart)."""
+    take once the schema's server serves (migrations/apply.py), if any, and what the stage keeps
+    of what the schema no longer has (`check` counts kept links apart): the edge keys of its
+    relations, and its models' tables (by model, their stored names)."""
     at = layout(registry)
     found = fingerprint(at)
     item = tables.state(KEY, fingerprint=found, layout=json.dumps(at, sort_keys=True))
     kept = sorted(set(retired) - edge_keys(at))
     if kept:
         item.retired = json.dumps(kept)
+    tables_kept = {name: table for name, table in (removed or {}).items() if name not in at["models"]}
+    if tables_kept:
+        item.removed = json.dumps(tables_kept, sort_keys=True)
     if contract:
         item.progress = json.dumps({"target": found, "done": [], "cursors": {}, "contract": contract})
     item.save()
     return found
+
+
+def forget(tables: Tables, retired: Iterable[str] = (), removed: Iterable[str] = ()) -> None:
+    """The stage no longer keeps the links of the edge keys `retired`, nor the tables of the models
+    `removed` (`migrate --drop` deleted them)."""
+    stored = read(tables)
+    if stored is None:
+        return
+    keys = sorted(stored.retired - set(retired))
+    models = {name: table for name, table in stored.removed.items() if name not in set(removed)}
+    actions: list[Action] = [
+        tables.state.retired.set(json.dumps(keys)) if keys else tables.state.retired.remove(),
+        tables.state.removed.set(json.dumps(models, sort_keys=True)) if models else tables.state.removed.remove(),
+    ]
+    tables.state(KEY).update(actions=actions)
 
 
 def finish(tables: Tables) -> None:

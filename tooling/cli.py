@@ -263,14 +263,18 @@ def check_command(stage: str | None) -> int:
     return 1 if problems else 0
 
 
-def migrate_command(stage: str | None, apply: bool, data_only: bool = False) -> int:
-    """Print the plan; with `apply`, carry it out. 1 when something blocks it."""
+def migrate_command(
+    stage: str | None, apply: bool, data_only: bool = False, drop: bool = False, confirmed: bool = False
+) -> int:
+    """Print the plan; with `apply`, carry it out. 1 when something blocks it. Deleting kept data in
+    production (`drop`) needs `confirmed` too: the plan is printed first, so it is read first."""
+    from chalicelib.settings import PRODUCTION
     from tooling.migrations.apply import apply as carry_out
     from tooling.migrations.plan import plan
 
     settings, tables = _tables(stage)
     label = f"stage {settings.stage} (tables {settings.store.table_prefix}*)"
-    found = plan(tables, label, settings.schema_path.name, data_only=data_only)
+    found = plan(tables, label, settings.schema_path.name, data_only=data_only, drop=drop)
     print(found.text(), flush=True)
     if found.blocked:
         print("Nothing written: fix these records (or the schema), then run again.")
@@ -280,6 +284,9 @@ def migrate_command(stage: str | None, apply: bool, data_only: bool = False) -> 
     if not apply:
         print("Nothing written: run again with --apply to carry it out.")
         return 0
+    if found.drops and settings.stage == PRODUCTION and not confirmed:
+        print(f"Nothing written: --drop deletes data of stage {PRODUCTION} for good; add --yes to confirm the plan.")
+        return 1
     return 0 if carry_out(tables, found) else 1
 
 
@@ -377,6 +384,12 @@ def main(argv: list[str] | None = None) -> int:
     migrate.add_argument("--local", action="store_true", help=LOCAL_HELP)
     migrate.add_argument("--apply", action="store_true", help="carry the plan out (default: print it only)")
     migrate.add_argument(
+        "--drop",
+        action="store_true",
+        help="delete what the stage keeps of models and relations the schema no longer has (default: keep it)",
+    )
+    migrate.add_argument("--yes", action="store_true", help="confirm --drop in stage prod, having read its plan")
+    migrate.add_argument(
         "--data-only",
         action="store_true",
         help="create and delete no table or index (CloudFormation's): a missing one blocks the plan",
@@ -415,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "check":
             return check_command(args.stage)
         elif args.command == "migrate":
-            return migrate_command(args.stage, args.apply, args.data_only)
+            return migrate_command(args.stage, args.apply, args.data_only, args.drop, args.yes)
         elif args.command == "cleanup":
             return cleanup_command(args.stage, args.max_writes, args.max_seconds, args.min_age)
         elif args.command == "tables":

@@ -183,6 +183,7 @@ class SchemaStateBase(PynamoModel):
     layout = UnicodeAttribute(null=True)  # JSON: the storage layout the fingerprint is of
     progress = UnicodeAttribute(null=True)  # JSON: how far an unfinished migration went
     retired = UnicodeAttribute(null=True)  # JSON: edge keys of relations gone from the schema, links kept
+    removed = UnicodeAttribute(null=True)  # JSON: models gone from the schema, by name: their tables, kept
 
 
 class Tables:

@@ -54,7 +54,8 @@ class Stage:
         """Run the CLI; its exit status and what it printed."""
         self.capsys.readouterr()
         status = main(["migrate", *args])
-        return status, self.capsys.readouterr().out
+        captured = self.capsys.readouterr()
+        return status, captured.out + captured.err
 
     def check(self) -> str:
         self.capsys.readouterr()
@@ -334,17 +335,6 @@ def test_a_type_change_converts_the_values_that_convert_and_refuses_the_others(s
     assert raw_item(new, "City", kept)["code"] == {"N": "12"}
 
 
-def test_a_to_one_turned_into_a_list_is_refused_while_links_are_stored(stage: Stage) -> None:
-    one = "type User @model { id: ID! city: City } type City @model { id: ID! name: String }"
-    old = stage.start(one)
-    city = create(old, "City", name="A")
-    user = create(old, "User", city={"connect": {"id": city}})
-    stage.schema(one.replace("city: City", "city: [City]"))
-    status, out = stage.migrate()
-    assert status == 1
-    assert f"User.city: User {user} holds a link stored as a to-one, which the schema stores another way" in out
-
-
 # Running it.
 
 
@@ -514,31 +504,6 @@ def test_a_model_removed_keeps_its_links_and_check_counts_them_apart(stage: Stag
     assert stored.retired == frozenset()
 
 
-def test_a_list_turned_into_a_to_one_is_refused_while_edges_are_stored(stage: Stage) -> None:
-    old = stage.start(TAGGED)
-    tag = create(old, "Tag", label="old")
-    city = create(old, "City", name="A", tags={"connect": [{"id": tag}]})
-    stage.schema(TAGGED.replace("tags: [Tag]", "tags: Tag").replace("cities: [City]", "cities: [City] @connection"))
-    status, out = stage.migrate()
-    assert status == 1
-    dropped = "1 links stored the old way would be dropped"
-    assert f"City.tags: was a list stored as edges, stored another way now; {dropped} ({city})" in out
-
-
-def test_a_one_to_many_turned_into_a_one_to_one_is_refused_while_children_point_at_parents(stage: Stage) -> None:
-    many = "type User @model { id: ID! posts: [Post] } type Post @model { id: ID! title: String author: User }"
-    old = stage.start(many)
-    user = create(old, "User")
-    post = create(old, "Post", title="p", author={"connect": {"id": user}})
-    stage.schema(many.replace("posts: [Post]", "posts: Post"))
-    status, out = stage.migrate()
-    assert status == 1
-    assert (
-        f"User.posts: was a one-to-many, stored another way now; 1 links stored the old way would be dropped ({post})"
-        in out
-    )
-
-
 def test_a_field_renamed_keeping_its_stored_name_needs_nothing(stage: Stage) -> None:
     old = stage.start(CITY)
     city = create(old, "City", name="A")
@@ -563,3 +528,226 @@ def test_a_relation_added_gets_the_index_of_its_list(stage: Stage) -> None:
     assert found == {"people": [{"id": person}]}
     described = new.service.store.client.describe_table(TableName="test-Person")["Table"]
     assert [i["IndexName"] for i in described["GlobalSecondaryIndexes"]] == ["city-link"]
+
+
+def test_a_table_made_without_a_stream_gets_one(stage: Stage) -> None:
+    """A model table made before subscriptions were has no stream: the plan turns it on."""
+    client = stage.tables(stage.schema(CITY)).connection.client
+    client.create_table(
+        TableName="test-City",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    status, out = stage.migrate()
+    assert status == 0, out
+    assert "turn on the stream of test-City (NEW_AND_OLD_IMAGES)" in out
+    api = stage.to(CITY)
+    stream = client.describe_table(TableName="test-City")["Table"]["StreamSpecification"]
+    assert stream == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    create(api, "City", name="A")
+
+
+# A relation changed between to-one and to-many: its links carried over.
+
+TO_ONE = 'type User @model @index(fields: ["city"], sortBy: "name") { id: ID! name: String city: City }\n' + CITY
+TO_MANY = TO_ONE.replace(' @index(fields: ["city"], sortBy: "name")', "").replace("city: City", "city: [City]")
+UPDATE_USER = update_mutation("User")
+
+
+def cities_of(api: Api, user: str) -> Any:
+    return api.data("query ($id: ID!) { user(id: $id) { city { id } } }", {"id": user})["user"]["city"]
+
+
+def test_a_to_one_turned_into_a_list_and_back_carries_its_links(stage: Stage) -> None:
+    old = stage.start(TO_ONE)
+    paris, rome, gone = (create(old, "City", name=n) for n in ("Paris", "Rome", "Gone"))
+    ann = create(old, "User", name="ann", city={"connect": {"id": paris}})
+    bob = create(old, "User", name="bob", city={"connect": {"id": rome}})
+    create(old, "User", name="cy")
+    dan = create(old, "User", name="dan", city={"connect": {"id": gone}})
+    old.data("mutation ($id: ID!) { deleteCity(input: {where: {id: $id}}) { data { id } } }", {"id": gone})
+    stage.schema(TO_MANY)
+    status, out = stage.migrate()
+    assert status == 0, out
+    assert "backfill User (4 records, 2 to write, 0 guards to write): links of User.city (was a to-one) as edges" in out
+    assert "delete index sorted-city-name of test-User" in out
+    many = stage.to(TO_MANY)
+    assert cities_of(many, ann) == [{"id": paris}]
+    assert cities_of(many, dan) == []  # a link to a record deleted is not carried over
+    edges = many.service.store.client.scan(TableName="test-relation-edges")["Items"]
+    assert len(edges) == 2
+    # Under the list, ann gets a second city and bob loses his: back to a to-one, ann blocks.
+    many.data(UPDATE_USER, {"id": ann, "data": {"city": {"connect": [{"id": rome}]}}})
+    many.data(UPDATE_USER, {"id": bob, "data": {"city": {"disconnect": [{"id": rome}]}}})
+    stage.schema(TO_ONE)
+    status, out = stage.migrate()
+    assert status == 1, out
+    blocked = f"User.city: a to-one now, and User {ann} has 2 links ("
+    assert blocked in out
+    assert paris in out.split(blocked)[1]
+    many.data(UPDATE_USER, {"id": ann, "data": {"city": {"disconnect": [{"id": rome}]}}})
+    one = stage.to(TO_ONE)
+    assert one.data("query ($id: ID!) { user(id: $id) { city { id } } }", {"id": ann})["user"] == {
+        "city": {"id": paris}
+    }
+    # bob's pointer of the first schema, left in his item under the list, went with his link.
+    assert "city" not in raw_item(one, "User", bob)
+    assert one.data("query ($id: ID!) { user(id: $id) { city { id } } }", {"id": bob})["user"] == {"city": None}
+    assert not one.service.store.client.scan(TableName="test-relation-edges")["Items"]
+    count = "query ($w: UserWhereInput) { usersConnection(where: $w) { aggregate { count } } }"
+    assert one.data(count, {"w": {"city": {"match": {"id": [paris]}}}})["usersConnection"]["aggregate"]["count"] == 1
+
+
+ONE_TO_MANY = (
+    "type User @model { id: ID! name: String posts: [Post] } type Post @model { id: ID! title: String author: User }"
+)
+MANY_TO_MANY = ONE_TO_MANY.replace("author: User", "author: [User]")
+ONE_TO_ONE = ONE_TO_MANY.replace("posts: [Post]", "posts: Post")
+
+
+def test_a_one_to_many_turned_into_a_many_to_many_and_back_carries_its_links(stage: Stage) -> None:
+    old = stage.start(ONE_TO_MANY)
+    ann, bob = create(old, "User", name="ann"), create(old, "User", name="bob")
+    first, second = (create(old, "Post", title=t, author={"connect": {"id": ann}}) for t in ("a", "b"))
+    stage.schema(MANY_TO_MANY)
+    _, out = stage.migrate()
+    # The links are the posts' pointers, carried over once, from the posts.
+    assert (
+        "backfill Post (2 records, 2 to write, 0 guards to write): links of User.posts (was a one-to-many) as edges"
+        in out
+    )
+    assert "backfill User" not in out
+    many = stage.to(MANY_TO_MANY)
+    posts = many.data("query ($id: ID!) { user(id: $id) { posts { id } } }", {"id": ann})["user"]["posts"]
+    assert sorted(p["id"] for p in posts) == sorted([first, second])
+    many.data(update_mutation("Post"), {"id": first, "data": {"author": {"connect": [{"id": bob}]}}})
+    stage.schema(ONE_TO_MANY)
+    status, out = stage.migrate()
+    assert status == 1
+    assert f"Post.author: a to-one now, and Post {first} has 2 links" in out
+    many.data(update_mutation("Post"), {"id": first, "data": {"author": {"disconnect": [{"id": ann}]}}})
+    back = stage.to(ONE_TO_MANY)
+    assert back.data("query ($id: ID!) { user(id: $id) { posts { id } } }", {"id": bob})["user"] == {
+        "posts": [{"id": first}]
+    }
+    assert not back.service.store.client.scan(TableName="test-relation-edges")["Items"]
+
+
+def test_a_one_to_many_turned_into_a_one_to_one_needs_one_child_a_parent(stage: Stage) -> None:
+    old = stage.start(ONE_TO_MANY)
+    ann, bob = create(old, "User", name="ann"), create(old, "User", name="bob")
+    first, second = (create(old, "Post", title=t, author={"connect": {"id": ann}}) for t in ("a", "b"))
+    create(old, "Post", title="c", author={"connect": {"id": bob}})
+    stage.schema(ONE_TO_ONE)
+    status, out = stage.migrate()
+    assert status == 1
+    assert f"User.posts: a to-one now, and User {ann} has 2 links" in out
+    old.data(update_mutation("Post"), {"id": second, "data": {"author": {"disconnect": True}}})
+    one = stage.to(ONE_TO_ONE)  # `check`: each partner points back
+    assert one.data("query ($id: ID!) { user(id: $id) { posts { id } } }", {"id": ann})["user"] == {
+        "posts": {"id": first}
+    }
+    described = one.service.store.client.describe_table(TableName="test-Post")["Table"]
+    assert not described.get("GlobalSecondaryIndexes")  # the children's index went after the switch
+
+
+def test_a_link_changed_while_it_is_carried_over_is_carried_as_it_is_now(stage: Stage) -> None:
+    old = stage.start(TO_ONE)
+    paris, rome = create(old, "City", name="Paris"), create(old, "City", name="Rome")
+    ann = create(old, "User", name="ann", city={"connect": {"id": paris}})
+    path = stage.schema(TO_MANY)
+    tables = stage.tables(path)
+    raced: list[bool] = []
+
+    def concurrent_write(**_: Any) -> None:
+        # Between the backfill's read of ann and its write, the old version moves her to Rome.
+        if not raced:
+            raced.append(True)
+            old.data(UPDATE_USER, {"id": ann, "data": {"city": {"connect": {"id": rome}}}})
+
+    tables.connection.client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", concurrent_write)
+    assert apply(tables, plan(tables, "stage", path.name), say=lambda _: None)
+    assert raced
+    assert cities_of(stage.api(path), ann) == [{"id": rome}]
+    stage.check()
+
+
+# Removed data, dropped when asked.
+
+
+def test_drop_deletes_what_a_removed_model_and_relation_kept(stage: Stage) -> None:
+    old = stage.start(TAGGED)
+    tag = create(old, "Tag", label="old")
+    city = create(old, "City", name="A", tags={"connect": [{"id": tag}]})
+    gone = create(old, "Tag", label="gone")
+    old.data("mutation ($id: ID!) { deleteTag(input: {where: {id: $id}}) { data { id } } }", {"id": gone})
+    _, out = stage.migrate()
+    assert "Nothing to do." in out
+    stage.schema(CITY)
+    _, out = stage.migrate()
+    assert "Kept data stays: `python -m chalicelib migrate --apply --drop` deletes it." in out
+    new = stage.to(CITY)
+    # Switched, the stage still lists what it keeps, and how to drop it.
+    status, out = stage.migrate()
+    assert (status, out.splitlines()[-1]) == (0, "Nothing to do."), out
+    assert "Kept: table test-Tag of Tag, no longer in the schema (about 1 records)" in out
+    status, out = stage.migrate("--drop")
+    assert status == 0, out
+    assert (
+        "delete table test-Tag of Tag, no longer in the schema (about 1 records), and its records' pending cleanups"
+        in out
+    )
+    assert "delete the links of relation City.tags, which the schema no longer has" in out
+    assert stage.tables(stage.schema(CITY)).edge.count() == 1  # the plan wrote nothing
+    status, out = stage.migrate("--apply", "--drop")
+    assert status == 0, out
+    client = new.service.store.client
+    assert "test-Tag" not in client.list_tables()["TableNames"]
+    assert not client.scan(TableName="test-relation-edges")["Items"]
+    assert not client.scan(TableName="test-pending-cleanups")["Items"]
+    stored = state.read(new.service.tables)
+    assert stored is not None
+    assert (stored.retired, stored.removed) == (frozenset(), {})
+    assert "kept" not in stage.check()
+    assert stage.migrate("--drop")[1].splitlines()[-1] == "Nothing to do."
+    assert new.data("query ($id: ID!) { city(id: $id) { name } }", {"id": city})["city"] == {"name": "A"}
+
+
+def test_drop_in_production_needs_yes(stage: Stage) -> None:
+    stage.start(CITY + "\ntype Country @model { id: ID! code: String }")
+    stage.monkeypatch.setenv("STAGE", "prod")
+    stage.monkeypatch.setenv("CURSOR_SECRET", "x" * 32)
+    stage.schema(CITY)
+    status, out = stage.migrate("--apply", "--drop")
+    assert status == 1
+    assert "  2. delete table test-Country of Country" in out
+    assert out.endswith("Nothing written: --drop deletes data of stage prod for good; add --yes to confirm the plan.\n")
+    assert stage.migrate()[1].count("record schema") == 1  # nothing was written
+    status, out = stage.migrate("--apply", "--drop", "--yes")
+    assert status == 0, out
+    assert "deleted table test-Country of Country, and 0 pending cleanups" in out
+
+
+def test_an_interrupted_deletion_of_old_edges_is_finished_by_the_next_run(stage: Stage) -> None:
+    old = stage.start(TO_MANY)
+    paris = create(old, "City", name="Paris")
+    ann = create(old, "User", name="ann", city={"connect": [{"id": paris}]})
+    path = stage.schema(TO_ONE)
+    tables = stage.tables(path)
+
+    def crash(params: dict[str, Any], **_: Any) -> None:
+        if "test-relation-edges" in params["RequestItems"]:
+            raise KeyboardInterrupt
+
+    tables.connection.client.meta.events.register("provide-client-params.dynamodb.BatchWriteItem", crash)
+    with pytest.raises(KeyboardInterrupt):
+        apply(tables, plan(tables, "stage", path.name), say=lambda _: None)
+    _, out = stage.migrate()
+    assert "record schema" not in out  # switched already: the new version serves ann's pointer
+    assert "delete the edges of User.city, its links stored another way now" in out
+    new = stage.to(TO_ONE)
+    assert new.data("query ($id: ID!) { user(id: $id) { city { id } } }", {"id": ann})["user"] == {
+        "city": {"id": paris}
+    }
+    assert not new.service.store.client.scan(TableName="test-relation-edges")["Items"]

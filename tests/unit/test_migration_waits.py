@@ -1,14 +1,15 @@
-"""Index changes are waited for: DynamoDB reports a new index CREATING (backfilling itself) for a
-while, which moto never does, so its answers are stubbed here."""
+"""Index and stream changes are waited for: DynamoDB reports a new index CREATING (backfilling
+itself), or a table UPDATING, for a while, which moto never does, so its answers are stubbed here."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from botocore.stub import Stubber
 
-from tooling.migrations.structure import POLL_SECONDS, wait
+from chalicelib.store.tables import Tables
+from tooling.migrations.structure import POLL_SECONDS, STREAM, TableStep, carry_out, wait
 
 
 def _described(index_status: str | None, *, backfilling: bool = False, table: str = "ACTIVE") -> dict[str, Any]:
@@ -61,3 +62,31 @@ def test_a_table_is_waited_for_until_active() -> None:
     wait(client, "t-City", None, said.append, lambda _: None)
     stubber.assert_no_pending_responses()
     assert [line.split(" (")[0] for line in said] == ["  t-City: CREATING"]
+
+
+def test_a_stream_turned_on_is_waited_for_and_one_of_another_view_is_turned_off_first() -> None:
+    old_view = {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+    wanted = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    client, stubber = _client(_described(None))  # ACTIVE: the change may start
+    described = _described(None)
+    described["Table"]["StreamSpecification"] = old_view
+    stubber.add_response("describe_table", described, {"TableName": "t-City"})
+    off = {"TableName": "t-City", "StreamSpecification": {"StreamEnabled": False}}
+    stubber.add_response("update_table", {}, off)
+    for status in ("UPDATING", "ACTIVE"):
+        stubber.add_response("describe_table", _described(None, table=status), {"TableName": "t-City"})
+    stubber.add_response("update_table", {}, {"TableName": "t-City", "StreamSpecification": wanted})
+    for status in ("UPDATING", "UPDATING", "ACTIVE"):
+        stubber.add_response("describe_table", _described(None, table=status), {"TableName": "t-City"})
+    said: list[str] = []
+    step = TableStep(STREAM, "t-City", definition=wanted)
+    carry_out(cast(Tables, _Tables(client)), step, said.append, lambda _: None)
+    stubber.assert_no_pending_responses()
+    assert [line.split(" (")[0] for line in said] == ["  t-City: UPDATING"] * 3
+
+
+class _Tables:
+    """What `carry_out` uses of the store's tables: their client."""
+
+    def __init__(self, client: Any) -> None:
+        self.connection = type("Connection", (), {"client": client})()

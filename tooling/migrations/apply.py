@@ -8,7 +8,10 @@
 4. The schema is recorded as the stage's: until then a server of the new schema refuses to start,
    and the old one serves, with everything it reads still there.
 5. What only the old schema needed is taken away: guards of fields no longer unique, counters no
-   longer kept, indexes no longer declared. The state item lists these steps until they are done.
+   longer kept, the edges of relations whose links were carried over to pointers, indexes no
+   longer declared. The state item lists these steps until they are done.
+6. With `--drop`, what the stage kept of models and relations the schema no longer has is deleted:
+   the state item lists what is kept until then.
 
 A backfill that finds what blocks it (two records sharing a value of a field made unique, found
 while writing its guards) goes on to the end of its model, to name every such record, then stops
@@ -29,9 +32,9 @@ from tqdm import tqdm
 
 from chalicelib import schema_state as state
 from chalicelib.store.tables import Tables
-from tooling.migrations import counts, guards
+from tooling.migrations import counts, drop, guards
 from tooling.migrations.backfill import Backfill, Tally
-from tooling.migrations.plan import Plan, Work
+from tooling.migrations.plan import EDGES, Plan, Work
 from tooling.migrations.structure import Sleep, carry_out
 
 Say = Callable[[str], None]
@@ -45,7 +48,7 @@ def apply(tables: Tables, plan: Plan, say: Say = print, sleep: Sleep = time.slee
     if not plan.at_target:
         if not _expand(tables, plan, say):
             return False
-        state.record(tables, tables.registry, plan.contract, plan.retired)
+        state.record(tables, tables.registry, plan.contract, plan.retired, plan.removed)
         say(f"the stage is at schema {plan.target[:12]}")
     contract = list(plan.contract)
     if "guards" in contract:
@@ -54,11 +57,30 @@ def apply(tables: Tables, plan: Plan, say: Say = print, sleep: Sleep = time.slee
         state.save_progress(tables, {**plan.progress, "target": plan.target, "contract": contract})
     if "counters" in contract:
         say(f"removed {counts.drop_unkept(tables):,} counter items the schema does not keep")
+        contract.remove("counters")
+        state.save_progress(tables, {**plan.progress, "target": plan.target, "contract": contract})
+    for key in plan.unlinked:
+        say(f"deleted {drop.edges(tables, key):,} edges of {key}, its links stored another way now")
+        contract.remove(EDGES + key)
+        state.save_progress(tables, {**plan.progress, "target": plan.target, "contract": contract})
     for step in plan.found.deletions:
         say(str(step))
         carry_out(tables, step, say, sleep)
+    if plan.drop:
+        _drop(tables, plan, say, sleep)
     state.finish(tables)
     return True
+
+
+def _drop(tables: Tables, plan: Plan, say: Say, sleep: Sleep) -> None:
+    """Delete what the stage kept of the models and relations the schema no longer has."""
+    for name, table in sorted(plan.removed.items()):
+        cleanups = drop.model(tables, name, tables.config.table_prefix + table, say, sleep)
+        say(f"deleted table {tables.config.table_prefix}{table} of {name}, and {cleanups:,} pending cleanups")
+        state.forget(tables, removed=[name])
+    for key in sorted(plan.retired):
+        say(f"deleted {drop.edges(tables, key):,} links of relation {key}")
+        state.forget(tables, retired=[key])
 
 
 def _expand(tables: Tables, plan: Plan, say: Say) -> bool:
@@ -97,7 +119,8 @@ def _backfill(tables: Tables, work: Work, progress: dict[str, Any], say: Say) ->
             if not tally.problems:
                 progress["cursors"][work.step] = last
                 state.save_progress(tables, progress)
-    say(f"  {tally.examined:,} records read, {tally.written:,} written, {tally.guards:,} guards held")
+    links = f", {tally.links:,} links written as edges" if tally.links else ""
+    say(f"  {tally.examined:,} records read, {tally.written:,} written, {tally.guards:,} guards held{links}")
     if tally.problems:
         # Read again from the start next time: the fixes may be anywhere before the position.
         progress["cursors"].pop(work.step, None)

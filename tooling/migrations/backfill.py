@@ -36,11 +36,14 @@ from chalicelib.schema.registry import Field, Model
 from chalicelib.store import batch, sorted_keys
 from chalicelib.store.attributes import INDEX_KEY_PREFIX
 from chalicelib.store.changes import VERSION
+from chalicelib.store.edges import item as edge_item
+from chalicelib.store.edges import item_key as edge_key
 from chalicelib.store.limits import MAX_TRANSACTION_ITEMS
 from chalicelib.store.record import Record
 from chalicelib.store.records import guard_key, to_item, to_record
 from chalicelib.store.sizes import ItemTooLarge
-from chalicelib.store.tables import Tables
+from chalicelib.store.tables import EdgeBase, Tables
+from tooling.migrations import links, scans
 from tooling.migrations.changes import ModelChange
 from tooling.migrations.conversions import converted
 
@@ -64,6 +67,9 @@ class Examined:
     version: int
     record: Record
     assign: RawItem = field(default_factory=dict)
+    remove: list[str] = field(default_factory=list)
+    # Links carried over to edges (a relation stored another way, migrations/links.py).
+    edges: list[EdgeBase] = field(default_factory=list)
     guards: list[tuple[Field, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     # Whether a field's value changes (a default filled in): the write bumps the version.
@@ -71,7 +77,12 @@ class Examined:
 
     @property
     def writes(self) -> bool:
-        return bool(self.assign)
+        return bool(self.assign or self.remove or self.edges)
+
+    @property
+    def updates(self) -> bool:
+        """Whether the record's own item is written (else its edges hold on to its version)."""
+        return bool(self.assign or self.remove)
 
 
 def examine(tables: Tables, change: ModelChange, raw: RawItem) -> Examined:
@@ -86,12 +97,7 @@ def examine(tables: Tables, change: ModelChange, raw: RawItem) -> Examined:
     record = to_record(model, cls.from_raw_data({k: v for k, v in raw.items() if k not in retyped}))
     record.update(values)
     examined = Examined(record_id, version, record)
-    for pointer in change.relinked:
-        if pointer.table == model.store_name and pointer.attribute in raw:
-            examined.problems.append(
-                f"{model.name}.{pointer.field.name}: {_named(model, record_id)} holds a link stored as {pointer.was},"
-                " which the schema stores another way"
-            )
+    pointers = _relink(tables, change, raw, examined)
     for required in change.required:
         if record.get(required.name) is None:
             named = _named(model, record_id)
@@ -107,19 +113,49 @@ def examine(tables: Tables, change: ModelChange, raw: RawItem) -> Examined:
         examined.problems.append(f"{_named(model, record_id)}: {error}")
     if examined.problems:
         return examined
-    for changed in [*filled, *change.converted]:
+    for changed in [*filled, *change.converted, *pointers]:
         name = changed.store_name
         if name in expected and raw.get(name) != expected[name]:
             examined.assign[name] = expected[name]
             examined.changes_value = True
+        elif name not in expected and name in raw and changed in pointers:
+            examined.remove.append(name)  # a to-one left with no link: a pointer of an earlier schema
+            examined.changes_value = True
     for name, stored in expected.items():
         if name.startswith(DERIVED) and raw.get(name) != stored:
             examined.assign[name] = stored
+    # A key of the schema's indexes that the record's values no longer give: left by an earlier
+    # schema's index of the same name (removed, its keys inert, then declared again).
+    keys = {a.attr_name for a in cls.get_attributes().values() if a.attr_name.startswith(DERIVED)}
+    examined.remove += sorted(name for name in keys - expected.keys() if name in raw)
     for unique in change.guards:
         value = record.get(unique.name)
         if value is not None:
             examined.guards.append((unique, guard_key(model, unique, value)))
     return examined
+
+
+def _relink(tables: Tables, change: ModelChange, raw: RawItem, examined: Examined) -> list[Field]:
+    """The record's links of relations stored another way, carried over (migrations/links.py):
+    edges to put, or for a to-one its pointer set in `examined.record`, which are returned; more
+    than one link of a to-one blocks."""
+    pointers = []
+    for relink in change.relinked:
+        linked = links.stored(tables, relink, examined.record_id, raw)
+        if not relink.to_one:
+            for other in linked:
+                ends = (other, examined.record_id) if relink.reverse else (examined.record_id, other)
+                examined.edges.append(edge_item(tables, relink.field, *ends))
+        elif len(linked) > 1:
+            shown = ", ".join(linked[:3]) + (", ..." if len(linked) > 3 else "")
+            examined.problems.append(
+                f"{relink.owner}.{relink.field.name}: a to-one now, and {_named(change.model, examined.record_id)}"
+                f" has {len(linked)}{'+' if len(linked) == links.MOST else ''} links ({shown}): unlink all but one"
+            )
+        else:
+            examined.record[relink.field.name] = linked[0] if linked else None
+            pointers.append(relink.field)
+    return pointers
 
 
 def _converted(tables: Tables, change: ModelChange, raw: RawItem) -> tuple[Record, list[str]]:
@@ -154,7 +190,15 @@ class Tally:
     examined: int = 0
     written: int = 0
     guards: int = 0
+    links: int = 0  # edges put, carrying links over
     problems: list[str] = field(default_factory=list)
+
+    def count(self, examined: Examined, *, guards: bool = True) -> None:
+        """What was written for `examined` (its guards too, unless they are counted one by one)."""
+        self.written += examined.updates
+        self.links += len(examined.edges)
+        if guards:
+            self.guards += len(examined.guards)
 
 
 class Backfill:
@@ -170,15 +214,7 @@ class Backfill:
     def pages(self, start: RawItem | None) -> Iterator[tuple[list[RawItem], RawItem | None]]:
         """The table's items, read consistently, page by page from after `start`, each with the key
         to resume after it (None at the end)."""
-        while True:
-            params: dict[str, Any] = {"TableName": self.table, "Limit": PAGE, "ConsistentRead": True}
-            if start is not None:
-                params["ExclusiveStartKey"] = start
-            page = self.client.scan(**params)
-            start = page.get("LastEvaluatedKey")
-            yield page.get("Items", []), start
-            if start is None:
-                return
+        return scans.pages(self.client, self.table, PAGE, start)
 
     def page(self, items: list[RawItem], tally: Tally) -> None:
         """Bring one page of records to the schema: their writes together, in transactions of up to
@@ -191,23 +227,27 @@ class Backfill:
         chunk: list[Examined] = []
         alone: list[Examined] = []
         keys: set[str] = set()
+        size = 0  # the chunk's actions
         for record in examined:
             if record.problems:
                 tally.problems += record.problems
                 continue
             record.guards = [(unique, key) for unique, key in record.guards if owners.get(key) != record.record_id]
-            actions = int(record.writes) + len(record.guards)
-            claimed = {key for _, key in record.guards}
+            actions = len(self._actions(record)) + len(record.guards)
+            claimed = {key for _, key in record.guards} | {edge_key(e) for e in record.edges}
             if not actions:
                 continue
             if claimed & keys:
-                alone.append(record)  # two records of the page claim one value: one item twice is refused
+                # Two records of the page claim one value (or one edge, of a relation that is its own
+                # inverse): one item twice in a transaction is refused.
+                alone.append(record)
                 continue
-            if sum(int(r.writes) + len(r.guards) for r in chunk) + actions > MAX_TRANSACTION_ITEMS:
+            if size + actions > MAX_TRANSACTION_ITEMS:
                 self._together(chunk, tally)
-                chunk, keys = [], set()
+                chunk, keys, size = [], set(), 0
             chunk.append(record)
             keys |= claimed
+            size += actions
         self._together(chunk, tally)
         for record in alone:
             self._alone(record, tally)
@@ -222,8 +262,7 @@ class Backfill:
             return
         actions = []
         for record in chunk:
-            if record.writes:
-                actions.append({"Update": {"TableName": self.table, **self._update_params(record)}})
+            actions += self._actions(record)
             actions += [
                 {"Put": {"TableName": self.guard_table, **_guard_params(key, record.record_id, None)}}
                 for _, key in record.guards
@@ -236,8 +275,8 @@ class Backfill:
             for record in chunk:
                 self._alone(record, tally)
             return
-        tally.written += sum(1 for record in chunk if record.writes)
-        tally.guards += sum(len(record.guards) for record in chunk)
+        for record in chunk:
+            tally.count(record)
 
     def _alone(self, examined: Examined, tally: Tally) -> None:
         """Write one record's update, reading it again while it changes under the write, then its
@@ -255,8 +294,7 @@ class Backfill:
         else:
             tally.problems.append(f"{_named(self.change.model, examined.record_id)} kept changing: run again")
             return
-        if examined.writes:
-            tally.written += 1
+        tally.count(examined, guards=False)
         for unique, key in examined.guards:
             problem = self._claim(unique, key, examined)
             if problem is None:
@@ -264,12 +302,30 @@ class Backfill:
             else:
                 tally.problems.append(problem)
 
+    def _actions(self, examined: Examined) -> list[dict[str, Any]]:
+        """The transaction's actions of what the record needs but its guards: its update, and the
+        edges its links are carried over to, written only if its version is still the one read
+        (a ConditionCheck where the item itself is not written)."""
+        if not examined.writes:
+            return []
+        params = self._update_params(examined)
+        if examined.updates:
+            actions = [{"Update": {"TableName": self.table, **params}}]
+        else:
+            check = {k: v for k, v in params.items() if k != "UpdateExpression"}
+            actions = [{"ConditionCheck": {"TableName": self.table, **check}}]
+        table = self.tables.edge.Meta.table_name
+        return actions + [{"Put": {"TableName": table, "Item": edge.serialize()}} for edge in examined.edges]
+
     def _update(self, examined: Examined) -> bool:
         """Write what the record needs, if its version is still the one read; whether it was."""
         try:
-            self.client.update_item(TableName=self.table, **self._update_params(examined))
+            if examined.edges:
+                self.client.transact_write_items(TransactItems=self._actions(examined))
+            else:
+                self.client.update_item(TableName=self.table, **self._update_params(examined))
         except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
+            if _code(error) in ("ConditionalCheckFailedException", "TransactionCanceledException"):
                 return False
             raise
         return True
@@ -282,7 +338,10 @@ class Backfill:
         for number, (name, value) in enumerate(examined.assign.items()):
             names[f"#a{number}"], values[f":a{number}"] = name, value
             sets.append(f"#a{number} = :a{number}")
-        expression = "SET " + ", ".join(sets)
+        expression = "SET " + ", ".join(sets) if sets else ""
+        if examined.remove:
+            names.update({f"#r{number}": name for number, name in enumerate(examined.remove)})
+            expression += " REMOVE " + ", ".join(f"#r{number}" for number in range(len(examined.remove)))
         if examined.changes_value:
             expression += " ADD #v :one"
             values[":one"] = {"N": "1"}

@@ -4,8 +4,10 @@ migration recorded) against the schema's, model by model.
 For each model, what its records need: shadow keys recomputed (an `@unique` / `@index` field or
 an ordered index added, removed or retyped), unique guards written (a field made `@unique`),
 `@default`s filled in (a field made required), counters computed (a type-level `@index` added);
-and what may block it: records lacking a field made required without a default, values of a
-retyped field the new type does not read, links held by a relation whose storage changes.
+links carried over where a relation is stored another way (between to-one and to-many,
+migrations/links.py); and what may block it: records lacking a field made required without a
+default, values of a retyped field the new type does not read, more than one link of a relation
+made to-one.
 
 A stage that records no layout (its tables predate migrations, or were made by CloudFormation)
 is taken as unknown: every model's keys, guards, defaults and counters are verified.
@@ -13,11 +15,11 @@ is taken as unknown: every model's keys, guards, defaults and counters are verif
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from chalicelib.schema.layout import Layout, edge_keys, layout
-from chalicelib.schema.registry import Field, Model, Registry
+from chalicelib.schema.registry import Field, Model, Registry, Storage
 from chalicelib.store import counters
 
 # The counted `fields` of a model's ordered indexes; `()` stands for the model's total.
@@ -27,15 +29,29 @@ TOTAL: Counted = ()
 
 @dataclass(frozen=True)
 class Relink:
-    """A relation whose links are stored another way under the schema (between to-one and to-many):
-    links stored the old way would be dropped from view. They are in `table`'s records holding
-    `attribute` (a pointer), or in the edges under `edge_key`."""
+    """A relation stored another way under the schema (between to-one and to-many), and where the
+    records of the model whose change holds it find its links as the stage stores them:
+
+    - `attribute`: a pointer in their own items, naming the other end (with `reverse`, the
+      records are the other end of `field`, and the pointer names the record of `field`'s model);
+    - `table`, `attribute`: the pointers of `table`'s records, read through that pointer's index;
+    - `edge_key`: edges, the records at their source (or with `backward`, their target).
+
+    `field` is the schema's field the links are written for: a pointer (a to-one now: at most one
+    link a record) or edges."""
 
     field: Field
+    owner: str  # the model of `field`
     was: str  # the old storage, in words
-    table: str | None = None
     attribute: str | None = None
+    reverse: bool = False
+    table: str | None = None
     edge_key: str | None = None
+    backward: bool = False
+
+    @property
+    def to_one(self) -> bool:
+        return self.field.storage is Storage.POINTER
 
 
 @dataclass(frozen=True)
@@ -46,13 +62,13 @@ class ModelChange:
     defaults: tuple[Field, ...] = ()  # required fields to fill with their @default where null
     required: tuple[Field, ...] = ()  # required fields without a default: a record lacking one blocks
     converted: tuple[Field, ...] = ()  # fields whose stored type changed: values checked
-    relinked: tuple[Relink, ...] = ()  # relations stored another way: stored links block
+    relinked: tuple[Relink, ...] = ()  # relations stored another way: links written the new way
     counted: tuple[Counted, ...] = ()  # counters to compute from the records
 
     @property
     def writes(self) -> bool:
-        """Whether records may be written: keys, guards or defaults."""
-        return self.keys or bool(self.guards or self.defaults)
+        """Whether records may be written: keys, guards, defaults or links."""
+        return self.keys or bool(self.guards or self.defaults or self.relinked)
 
     @property
     def checks(self) -> bool:
@@ -72,8 +88,9 @@ class ModelChange:
             words.append("a value of " + ", ".join(f.name for f in self.required) + " (required)")
         if self.converted:
             words.append("values of " + ", ".join(f.name for f in self.converted) + " converted to their new type")
-        if self.relinked:
-            words.append("no link stored as " + ", ".join(f"{r.field.name} was" for r in self.relinked))
+        for relink in self.relinked:
+            now = "its pointer" if relink.to_one else "edges"
+            words.append(f"links of {relink.owner}.{relink.field.name} (was {relink.was}) as {now}")
         return words
 
     def counters_of(self, record: dict[str, Any]) -> list[str]:
@@ -102,6 +119,10 @@ class Changes:
     stale_counters: bool
     # Edge keys of relations the schema no longer has: their links are kept.
     retired: frozenset[str] = frozenset()
+    # Edge keys of relations stored another way now: their edges go after the switch.
+    unlinked: frozenset[str] = frozenset()
+    # Relations stored another way that cannot be carried over, in words.
+    problems: tuple[str, ...] = ()
 
 
 def changes(registry: Registry, stored: Layout | None) -> Changes:
@@ -110,12 +131,14 @@ def changes(registry: Registry, stored: Layout | None) -> Changes:
         return Changes([_unknown(model) for model in registry], [], True, True)
     found, removed = [], []
     stale_guards = stale_counters = False
+    relinks, unlinked, problems = _relinks(registry, stored)
     for model in registry:
         before = stored["models"].get(model.name)
         if before is None:
             found.append(_unknown(model))
         else:
-            found.append(_model(model, before, target["models"][model.name], stored))
+            change = _model(model, before, target["models"][model.name])
+            found.append(replace(change, relinked=tuple(relinks.get(model.name, ()))))
     for name, before in stored["models"].items():
         after = target["models"].get(name)
         if after is None:
@@ -124,7 +147,10 @@ def changes(registry: Registry, stored: Layout | None) -> Changes:
             stale_guards = True
         if _counted(before) - _counted(after):
             stale_counters = True
-    return Changes(found, removed, stale_guards, stale_counters, frozenset(edge_keys(stored) - edge_keys(target)))
+    gone = edge_keys(stored) - edge_keys(target)
+    return Changes(
+        found, removed, stale_guards, stale_counters, frozenset(gone - unlinked), frozenset(gone & unlinked), problems
+    )
 
 
 def _unknown(model: Model) -> ModelChange:
@@ -139,12 +165,12 @@ def _unknown(model: Model) -> ModelChange:
     )
 
 
-def _model(model: Model, before: dict[str, Any], after: dict[str, Any], stored: Layout) -> ModelChange:
+def _model(model: Model, before: dict[str, Any], after: dict[str, Any]) -> ModelChange:
     by_store = {f.store_name: f for f in model.fields.values()}
     old_fields: dict[str, Any] = before["fields"]
     # Keys of an index removed stay, inert (see migrations/backfill.py): only new ones are written.
     keys = bool(_keyed(after) - _keyed(before))
-    guards, defaults, required, converted, relinked = [], [], [], [], []
+    guards, defaults, required, converted = [], [], [], []
     for store, described in after["fields"].items():
         field = by_store[store]
         old = old_fields.get(store)
@@ -157,9 +183,7 @@ def _model(model: Model, before: dict[str, Any], after: dict[str, Any], stored: 
             required.append(field)
         if old is None:
             continue
-        if old.get("storage") is not None and old.get("storage") != described.get("storage"):
-            relinked.append(_relink(field, before, old, stored))
-        elif field.stored and old.get("storage") is None and _retyped(old, described):
+        if field.stored and old.get("storage") is None and _retyped(old, described):
             converted.append(field)
     old_counted = _counted(before)
     counted = tuple(c for c in _counted_fields(model) if _signature(model, c) not in old_counted)
@@ -170,22 +194,59 @@ def _model(model: Model, before: dict[str, Any], after: dict[str, Any], stored: 
         defaults=tuple(defaults),
         required=tuple(required),
         converted=tuple(converted),
-        relinked=tuple(relinked),
         counted=counted,
     )
 
 
-def _relink(field: Field, before: dict[str, Any], old: dict[str, Any], stored: Layout) -> Relink:
-    """Where the links of `field` are, as the stage stores them (see `Storage`)."""
-    storage = old["storage"]
-    if storage == "pointer":
-        return Relink(field, "a to-one", table=before["table"], attribute=field.store_name)
-    if storage == "edges":
-        return Relink(field, "a list stored as edges", edge_key=old["edge"])
-    # A one-to-many: its links are the pointers of the records it lists.
-    target = stored["models"].get(old["type"])
-    table = None if target is None else target["table"]
-    return Relink(field, "a one-to-many", table=table, attribute=old.get("inverse"))
+def _relinks(registry: Registry, stored: Layout) -> tuple[dict[str, list[Relink]], set[str], tuple[str, ...]]:
+    """The relations stored another way now, by the model whose records carry their links over; the
+    edge keys whose edges they leave behind; and those that cannot be carried over.
+
+    A to-one now (a pointer) gets its link from its record's edges, or from the records pointing
+    at it (a one-to-many's children). A list stored as edges now gets them from the pointers that
+    held its links (its own, or its inverse's children's), read once for each edge key. A list
+    read through its children's pointers now needs nothing of its own: its inverse carries them.
+    """
+    found: dict[str, list[Relink]] = {}
+    unlinked: set[str] = set()
+    problems: list[str] = []
+    keyed: set[str] = set()
+    models = {model.name for model in registry}
+    for model in registry:
+        before = stored["models"].get(model.name)
+        for field in model.relations():
+            old = None if before is None else before["fields"].get(field.store_name)
+            storage = None if old is None else old.get("storage")
+            if storage is None or field.relation is None or storage == field.relation.storage.value:
+                continue
+            assert old is not None
+            assert before is not None
+            named = f"{model.name}.{field.name}"
+            if "edge" in old:
+                unlinked.add(old["edge"])
+            if field.storage is Storage.POINTER and storage == "edges":
+                if old["type"] == model.name:
+                    # Which way its edges go (one list or its own inverse) is not in the layout.
+                    problems.append(f"{named}: a list of its own model turned into a to-one is not carried over")
+                    continue
+                backward = old["edge"] != f"{before['table']}.{field.store_name}"
+                relink = Relink(field, model.name, "a list", edge_key=old["edge"], backward=backward)
+                found.setdefault(model.name, []).append(relink)
+            elif field.storage is Storage.POINTER:
+                table = stored["models"][old["type"]]["table"]
+                relink = Relink(field, model.name, "a one-to-many", table=table, attribute=old["inverse"])
+                found.setdefault(model.name, []).append(relink)
+            elif field.storage is Storage.EDGES and field.relation.edge_key not in keyed:
+                keyed.add(field.relation.edge_key)
+                if storage == "pointer":
+                    relink = Relink(field, model.name, "a to-one", attribute=field.store_name)
+                    found.setdefault(model.name, []).append(relink)
+                elif old["type"] in models:
+                    relink = Relink(field, model.name, "a one-to-many", attribute=old["inverse"], reverse=True)
+                    found.setdefault(old["type"], []).append(relink)
+                else:
+                    problems.append(f"{named}: its links are the pointers of {old['type']}, no longer in the schema")
+    return found, unlinked, tuple(problems)
 
 
 def _must_hold(field: Field) -> bool:

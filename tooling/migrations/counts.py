@@ -17,6 +17,7 @@ from chalicelib.schema.registry import Registry
 from chalicelib.store import batch, counters
 from chalicelib.store.records import to_record
 from chalicelib.store.tables import Tables
+from tooling.migrations import scans
 from tooling.migrations.backfill import Backfill
 from tooling.migrations.changes import TOTAL, ModelChange
 
@@ -62,17 +63,8 @@ def _delete(tables: Tables, keys: list[str]) -> None:
 
 
 def _items(tables: Tables) -> Iterator[dict[str, Any]]:
-    client, table = tables.connection.client, tables.counter.Meta.table_name
-    start = None
-    while True:
-        params: dict[str, Any] = {"TableName": table, "Limit": PAGE, "ConsistentRead": True}
-        if start is not None:
-            params["ExclusiveStartKey"] = start
-        page = client.scan(**params)
-        yield from page.get("Items", ())
-        start = page.get("LastEvaluatedKey")
-        if start is None:
-            return
+    for page, _ in scans.pages(tables.connection.client, tables.counter.Meta.table_name, PAGE):
+        yield from page
 
 
 def _fresh(counter: str, counted: list[ModelChange]) -> bool:

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from chalicelib.schema.registry import Field, Model
 from chalicelib.store.records import RecordStore, guard_key
 from chalicelib.store.tables import Tables
+from tooling.migrations import scans
 
 PAGE = 500
 
@@ -33,15 +34,10 @@ def sweep(tables: Tables, checked: Iterable[tuple[str, str]], *, stale: bool) ->
     client = tables.connection.client
     table = tables.guard.Meta.table_name
     deleted = 0
-    start: dict[str, Any] | None = None
-    while True:
-        params: dict[str, Any] = {"TableName": table, "Limit": PAGE, "ConsistentRead": True}
-        if start is not None:
-            params["ExclusiveStartKey"] = start
-        page = client.scan(**params)
+    for page, _ in scans.pages(client, table, PAGE):
         gone: list[tuple[str, str]] = []
         orphans: dict[str, list[tuple[str, str, Field]]] = {}
-        for item in page.get("Items", ()):
+        for item in page:
             key, owner = item["key"]["S"], item["owner"]["S"]
             prefix = next((p for p in owners if key.startswith(p)), None)
             if prefix is None:
@@ -59,9 +55,7 @@ def sweep(tables: Tables, checked: Iterable[tuple[str, str]], *, stale: bool) ->
                 if value is None or guard_key(model, field, value) != key:
                     gone.append((key, owner))
         deleted += sum(_delete(client, table, key, owner) for key, owner in gone)
-        start = page.get("LastEvaluatedKey")
-        if start is None:
-            return deleted
+    return deleted
 
 
 def _delete(client: Any, table: str, key: str, owner: str) -> bool:

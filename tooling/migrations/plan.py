@@ -11,7 +11,6 @@ backfills are sized by DescribeTable's item count (which DynamoDB refreshes abou
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,14 +18,15 @@ from chalicelib import schema_state as state
 from chalicelib.schema.layout import schema_fingerprint
 from chalicelib.schema_state import State
 from chalicelib.store.tables import Tables
-from tooling.migrations.backfill import PAGE, Backfill, RawItem, examine, guard_owners
-from tooling.migrations.changes import Changes, ModelChange, Relink, changes
+from tooling.migrations.backfill import Backfill, examine, guard_owners
+from tooling.migrations.changes import ModelChange, changes
+from tooling.migrations.duplicates import Duplicates
 from tooling.migrations.structure import Found, compare, describe
 
 # Problems listed in full; past this many, the rest are counted.
 SHOWN_PROBLEMS = 50
-# Records named per link check (a relation stored another way).
-SHOWN_HOLDERS = 3
+# The contract step deleting the edges of a relation stored another way now: "edges <edge key>".
+EDGES = "edges "
 
 
 @dataclass
@@ -69,6 +69,15 @@ class Plan:
     blockers: list[str] = field(default_factory=list)
     # Edge keys of relations no longer in the schema whose links the stage keeps.
     retired: frozenset[str] = frozenset()
+    # Models no longer in the schema whose tables the stage keeps (their stored names).
+    removed: dict[str, str] = field(default_factory=dict)
+    # Edge keys of relations stored another way now: their edges go after the switch.
+    unlinked: list[str] = field(default_factory=list)
+    # Whether what the stage keeps of removed models and relations is deleted (`--drop`), and the
+    # steps that do it, in words; without it, what is kept and how to drop it.
+    drop: bool = False
+    drops: list[str] = field(default_factory=list)
+    droppable: list[str] = field(default_factory=list)
 
     @property
     def at_target(self) -> bool:
@@ -77,7 +86,7 @@ class Plan:
     @property
     def current(self) -> bool:
         """Whether there is nothing to do."""
-        return self.at_target and not (self.found.steps or self.found.deletions or self.contract)
+        return self.at_target and not (self.found.steps or self.found.deletions or self.contract or self.drops)
 
     @property
     def blocked(self) -> bool:
@@ -98,8 +107,10 @@ class Plan:
 
     @property
     def contract(self) -> list[str]:
-        """What is taken away once the schema's server serves: stale "guards", unkept "counters"."""
-        return [name for name, due in (("guards", self.stale_guards), ("counters", self.stale_counters)) if due]
+        """What is taken away once the schema's server serves: stale "guards", unkept "counters", the
+        edges of relations stored another way now."""
+        due = [name for name, due in (("guards", self.stale_guards), ("counters", self.stale_counters)) if due]
+        return due + [EDGES + key for key in self.unlinked]
 
     def steps(self) -> list[str]:
         """Every step, in the order --apply takes them."""
@@ -120,20 +131,22 @@ class Plan:
             lines.append("remove unique guards of fields no longer unique")
         if self.stale_counters:
             lines.append("remove counters the schema does not keep")
+        lines += [f"delete the edges of {key}, its links stored another way now" for key in self.unlinked]
         lines += [str(step) for step in self.found.deletions]
-        return lines
+        return lines + self.drops
 
     def text(self) -> str:
         fingerprint = self.stored.fingerprint if self.stored is not None else None
         at = f"is at schema {fingerprint[:12]}" if fingerprint else "records no schema"
         lines = [f"{self.label} {at}; {self.schema} is {self.target[:12]}."]
+        kept = [f"Kept: {line}" for line in self.kept + self.droppable]
+        if self.droppable:
+            kept.append("Kept data stays: `python -m chalicelib migrate --apply --drop` deletes it.")
         if self.current:
-            lines.append("Nothing to do.")
-            return "\n".join(lines)
+            return "\n".join([*lines, *kept, "Nothing to do."])
         lines.append("Plan:")
         lines += [f"  {number}. {line}" for number, line in enumerate(self.steps(), start=1)]
-        for line in self.kept:
-            lines.append(f"Kept: {line}")
+        lines += kept
         if self.blockers:
             lines.append("Blocked:")
             lines += [f"  {problem}" for problem in self.blockers[:SHOWN_PROBLEMS]]
@@ -142,19 +155,22 @@ class Plan:
         return "\n".join(lines)
 
 
-def plan(tables: Tables, label: str, schema: str, *, data_only: bool = False) -> Plan:
+def plan(tables: Tables, label: str, schema: str, *, data_only: bool = False, drop: bool = False) -> Plan:
     """With `data_only`, tables and indexes are another's to make (CloudFormation's): one missing
-    blocks the plan, one no longer declared is left where it is."""
+    blocks the plan, one no longer declared is left where it is. With `drop`, what the stage keeps
+    of models and relations the schema no longer has is deleted, last."""
     registry = tables.registry
     target = schema_fingerprint(registry)
     stored = state.read(tables)
     found = compare(tables)
-    result = Plan(label, schema, target, stored, found)
-    result.retired = stored.retired if stored is not None else frozenset()
+    result = Plan(label, schema, target, stored, found, drop=drop)
+    if stored is not None:
+        result.retired, result.removed = stored.retired, dict(stored.removed)
     if result.at_target:
         # Recorded already: what may be left is taking away what the old schema's server needed.
         contract = result.progress.get("contract", [])
         result.stale_guards, result.stale_counters = "guards" in contract, "counters" in contract
+        result.unlinked = [step.removeprefix(EDGES) for step in contract if step.startswith(EDGES)]
     if data_only:
         result.blockers += [f"{step}: not there yet (update the stack first)" for step in found.steps]
         result.kept += [
@@ -162,12 +178,16 @@ def plan(tables: Tables, label: str, schema: str, *, data_only: bool = False) ->
         ]
         found.steps, found.deletions = [], []
     if result.at_target:
+        _kept(tables, result)
         return result
     known = stored.layout if stored is not None and stored.fingerprint else None
     changed = changes(registry, known)
-    _removed(tables, result, changed, known)
+    if known is not None:
+        result.removed.update({name: known["models"][name]["table"] for name in changed.removed})
     result.retired |= changed.retired
-    result.kept += [f"links of relation {key}, which the schema no longer has" for key in sorted(changed.retired)]
+    _kept(tables, result)
+    result.unlinked = sorted(changed.unlinked)
+    result.blockers += changed.problems
     result.stale_guards, result.stale_counters = changed.stale_guards, changed.stale_counters
     for change in changed.models:
         table = tables.model_class(change.model.name).Meta.table_name
@@ -180,102 +200,61 @@ def plan(tables: Tables, label: str, schema: str, *, data_only: bool = False) ->
             result.backfills.append(work)
         if change.counted:
             result.counted.append(change)
-        for relink in change.relinked:
-            if relink.table != change.model.store_name or relink.edge_key is not None:
-                result.blockers += _holders(tables, relink, change)
     return result
 
 
-def _removed(tables: Tables, result: Plan, changed: Changes, known: Any) -> None:
-    """What is kept of the models the schema no longer has: their tables, records and links."""
-    for name in changed.removed:
-        table = tables.config.table_prefix + known["models"][name]["table"]
-        count = result.found.items.get(table)
-        if count is None:
-            described = describe(tables.connection.client, table)
-            count = None if described is None else int(described.get("ItemCount", 0))
-        if count is not None:
-            result.kept.append(f"table {table} of {name}, no longer in the schema (about {count:,} records)")
+def _kept(tables: Tables, result: Plan) -> None:
+    """What the stage keeps of the models and relations the schema no longer has: with `drop`, the
+    steps deleting it (a table protected from deletion blocks), else the lines saying it is kept."""
+    schema_tables = {model.store_name for model in tables.registry}
+    result.removed = {
+        name: table
+        for name, table in result.removed.items()
+        if name not in tables.registry.models and table not in schema_tables
+    }
+    for name, table in sorted(result.removed.items()):
+        full = tables.config.table_prefix + table
+        described = describe(tables.connection.client, full)
+        size = "deleted already" if described is None else f"about {int(described.get('ItemCount', 0)):,} records"
+        what = f"table {full} of {name}, no longer in the schema ({size})"
+        if not result.drop:
+            if described is not None:
+                result.droppable.append(what)
+            continue
+        result.drops.append(f"delete {what}, and its records' pending cleanups")
+        if described is not None and described.get("DeletionProtectionEnabled"):
+            result.blockers.append(f"{full} is protected from deletion: turn its deletion protection off to drop it")
+    for key in sorted(result.retired):
+        what = f"links of relation {key}, which the schema no longer has"
+        if result.drop:
+            result.drops.append(f"delete the {what}")
+        else:
+            result.droppable.append(what)
 
 
 def _read(tables: Tables, work: Work, blockers: list[str]) -> None:
     """Read the model's records as the backfill would, writing nothing: what each needs, what
-    blocks it, and which of them share a value of a field made unique."""
+    blocks it, and which of them share a value of a field made unique (migrations/duplicates.py)."""
     work.read = True
     work.items = 0
-    seen: dict[str, str] = {}
     model = work.change.model
-    for items, _ in Backfill(tables, work.change).pages(None):
-        work.items += len(items)
-        examined = [examine(tables, work.change, raw) for raw in items]
-        owners = guard_owners(tables, [key for e in examined for _, key in e.guards])
-        for record in examined:
-            blockers += record.problems
-            if record.problems:
-                continue
-            work.to_write += record.writes
-            for unique, key in record.guards:
-                first = seen.setdefault(key, record.record_id)
-                if first != record.record_id:
-                    value = record.record[unique.name]
-                    blockers.append(
-                        f"{model.name}.{unique.name}: @unique, but {value!r} is held by"
-                        f" {model.name} {first} and {model.name} {record.record_id}"
+    with Duplicates() as held:
+        for items, _ in Backfill(tables, work.change).pages(None):
+            work.items += len(items)
+            examined = [examine(tables, work.change, raw) for raw in items]
+            owners = guard_owners(tables, [key for e in examined for _, key in e.guards])
+            for record in examined:
+                blockers += record.problems
+                if record.problems:
+                    continue
+                work.to_write += record.writes
+                for unique, key in record.guards:
+                    held.add(
+                        key,
+                        record.record_id,
+                        f"{model.name}.{unique.name}: @unique, but {record.record[unique.name]!r}",
                     )
-                elif owners.get(key) != record.record_id:
-                    work.guards += 1
-
-
-def _holders(tables: Tables, relink: Relink, change: ModelChange) -> list[str]:
-    """The links stored the old way of a relation stored another way now, named (a few)."""
-    model, name = change.model, relink.field.name
-    if relink.edge_key is not None:
-        holders = list(_edge_sources(tables, relink.edge_key))
-    elif relink.table is not None and relink.attribute is not None:
-        holders = list(_pointing(tables, tables.config.table_prefix + relink.table, relink.attribute))
-    else:
-        return []
-    if not holders:
-        return []
-    shown = ", ".join(holders[:SHOWN_HOLDERS]) + (", ..." if len(holders) > SHOWN_HOLDERS else "")
-    return [
-        f"{model.name}.{name}: was {relink.was}, stored another way now; {len(holders):,} links stored"
-        f" the old way would be dropped ({shown}): unlink them first, or keep the relation as it was"
-    ]
-
-
-def _pointing(tables: Tables, table: str, attribute: str) -> Iterator[str]:
-    yield from _scan_ids(tables, table, "attribute_exists(#a)", {"#a": attribute}, {}, "id")
-
-
-def _edge_sources(tables: Tables, edge_key: str) -> Iterator[str]:
-    table = tables.edge.Meta.table_name
-    values = {":k": {"S": edge_key + "#"}}
-    yield from _scan_ids(tables, table, "begins_with(#s, :k)", {"#s": "source"}, values, "source_id")
-
-
-def _scan_ids(
-    tables: Tables, table: str, condition: str, names: dict[str, str], values: dict[str, Any], id_name: str
-) -> Iterator[str]:
-    client = tables.connection.client
-    start: RawItem | None = None
-    while True:
-        params: dict[str, Any] = {
-            "TableName": table,
-            "Limit": PAGE,
-            "FilterExpression": condition,
-            "ExpressionAttributeNames": names,
-        }
-        if values:
-            params["ExpressionAttributeValues"] = values
-        if start is not None:
-            params["ExclusiveStartKey"] = start
-        try:
-            page = client.scan(**params)
-        except client.exceptions.ResourceNotFoundException:
-            return
-        for item in page.get("Items", ()):
-            yield item[id_name]["S"]
-        start = page.get("LastEvaluatedKey")
-        if start is None:
-            return
+                    work.guards += owners.get(key) != record.record_id
+        blockers += [
+            f"{value} is held by {model.name} {first} and {model.name} {other}" for value, first, other in held.shared()
+        ]

@@ -1,9 +1,11 @@
 """Tables and their global secondary indexes: what DynamoDB holds (DescribeTable), against what the
 schema's tables declare (store/tables.py), and the calls that bring one to the other.
 
-DynamoDB changes one index of a table at a time, and an index being created is not usable until
-it is ACTIVE: each change is made, then waited for, before the next, with its progress shown.
-A new index on a large table spends a while backfilling itself from the items' attributes.
+DynamoDB changes one index (or the stream) of a table at a time, and an index being created is not
+usable until it is ACTIVE: each change is made, then waited for, before the next, with its progress
+shown. A new index on a large table spends a while backfilling itself from the items' attributes.
+A model table made before its records' changes fed the subscriptions has no stream: it is turned
+on, with the view the schema's tables are made with.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from chalicelib.store.tables import BILLING, Tables
 CREATE_TABLE = "create table"
 ADD_INDEX = "add index"
 DELETE_INDEX = "delete index"
+STREAM = "turn on the stream"
+DELETE_TABLE = "delete table"
 # Seconds between two DescribeTable calls while a table or an index is being changed.
 POLL_SECONDS = 5.0
 
@@ -31,13 +35,15 @@ class TableStep:
     table: str
     index: str | None = None
     # CREATE_TABLE: the table's class; ADD_INDEX: the index as UpdateTable creates it, and the
-    # attribute definitions of its keys.
+    # attribute definitions of its keys; STREAM: the StreamSpecification.
     cls: type[PynamoModel] | None = field(default=None, compare=False)
     definition: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
-        if self.action == CREATE_TABLE:
-            return f"create table {self.table}"
+        if self.action in (CREATE_TABLE, DELETE_TABLE):
+            return f"{self.action} {self.table}"
+        if self.action == STREAM:
+            return f"turn on the stream of {self.table} ({self.definition['StreamViewType']})"
         preposition = "to" if self.action == ADD_INDEX else "of"
         return f"{self.action} {self.index} {preposition} {self.table}"
 
@@ -77,6 +83,7 @@ def compare(tables: Tables) -> Found:
             found.steps.append(TableStep(CREATE_TABLE, name, cls=cls))
             continue
         found.items[name] = int(described.get("ItemCount", 0))
+        found.steps += _stream(cls, described)
         existing = {index["IndexName"]: index for index in described.get("GlobalSecondaryIndexes", ())}
         wanted = {index["index_name"]: index for index in cls._get_schema()["global_secondary_indexes"]}
         for index_name, index in wanted.items():
@@ -98,6 +105,16 @@ def compare(tables: Tables) -> Found:
     return found
 
 
+def _stream(cls: type[PynamoModel], described: dict[str, Any]) -> list[TableStep]:
+    """Turning on the stream the schema's table has (its records' changes feed the subscriptions),
+    where the table has none, or one of another view (a table made before subscriptions were)."""
+    view = getattr(cls.Meta, "stream_view_type", None)
+    stream = described.get("StreamSpecification") or {}
+    if view is None or (stream.get("StreamEnabled") and stream.get("StreamViewType") == view):
+        return []
+    return [TableStep(STREAM, cls.Meta.table_name, definition={"StreamEnabled": True, "StreamViewType": view})]
+
+
 def _keys(schema: list[dict[str, str]]) -> list[dict[str, str]]:
     """A key schema in DynamoDB's order: the hash key, then the range key."""
     return sorted(schema, key=lambda element: element["KeyType"])
@@ -115,9 +132,18 @@ def carry_out(tables: Tables, step: TableStep, say: Say, sleep: Sleep = time.sle
         step.cls.create_table(billing_mode=BILLING, wait=False)
         wait(client, step.table, None, say, sleep)
         return
-    assert step.index is not None
-    # DynamoDB takes one index change of a table at a time, once the table is ACTIVE.
+    if step.action == DELETE_TABLE:
+        if describe(client, step.table) is not None:  # not deleted by an earlier run
+            wait(client, step.table, None, say, sleep)
+            client.delete_table(TableName=step.table)
+        wait(client, step.table, None, say, sleep, gone=True)
+        return
+    # DynamoDB takes one change of a table at a time, once the table is ACTIVE.
     wait(client, step.table, None, say, sleep)
+    if step.action == STREAM:
+        _turn_on_stream(client, step, say, sleep)
+        return
+    assert step.index is not None
     if step.action == ADD_INDEX:
         described = describe(client, step.table) or {}
         definitions = {d["AttributeName"]: d for d in described.get("AttributeDefinitions", ())}
@@ -133,18 +159,30 @@ def carry_out(tables: Tables, step: TableStep, say: Say, sleep: Sleep = time.sle
     wait(client, step.table, step.index, say, sleep, gone=step.action == DELETE_INDEX)
 
 
+def _turn_on_stream(client: Any, step: TableStep, say: Say, sleep: Sleep) -> None:
+    """A stream of another view is turned off first: DynamoDB changes no stream's view in place."""
+    stream = (describe(client, step.table) or {}).get("StreamSpecification") or {}
+    if stream.get("StreamEnabled"):
+        if stream.get("StreamViewType") == step.definition["StreamViewType"]:
+            return  # turned on by an earlier run
+        client.update_table(TableName=step.table, StreamSpecification={"StreamEnabled": False})
+        wait(client, step.table, None, say, sleep)
+    client.update_table(TableName=step.table, StreamSpecification=step.definition)
+    wait(client, step.table, None, say, sleep)
+
+
 def wait(
     client: Any, table: str, index: str | None, say: Say, sleep: Sleep = time.sleep, *, gone: bool = False
 ) -> None:
-    """Until the table (or its `index`) is ACTIVE, or with `gone` until the index is no more, saying
-    how it stands at each look."""
+    """Until the table (or its `index`) is ACTIVE, or with `gone` until it is no more, saying how it
+    stands at each look."""
     started = time.monotonic()
     what = table if index is None else f"index {index} of {table}"
     while True:
         described = describe(client, table) or {}
         if index is None:
-            status = described.get("TableStatus", "missing")
-            done = status == "ACTIVE"
+            status = described.get("TableStatus", "gone")
+            done = not described if gone else status == "ACTIVE"
         else:
             found = next((i for i in described.get("GlobalSecondaryIndexes", ()) if i["IndexName"] == index), None)
             status = "gone" if found is None else found.get("IndexStatus", "ACTIVE")
