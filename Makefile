@@ -35,8 +35,10 @@ $(JS_INSTALLED): $(JS)/package.json $(JS)/package-lock.json
 	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(JS_INSTALLED)
 
+# The embedded DynamoDB's data is kept in .local/data across runs: `make run FRESH=1` starts empty,
+# `make run SEED=examples/seed.jsonl` loads a JSON Lines file when the data holds no records.
 run: $(SERVING)
-	exec $(BIN)/python -m chalicelib serve
+	exec $(BIN)/python -m chalicelib serve $(if $(FRESH),--fresh) $(if $(SEED),--seed $(SEED))
 
 test: $(INSTALLED) $(BROWSER) $(JS_INSTALLED)
 	$(BIN)/python -m pytest -n auto

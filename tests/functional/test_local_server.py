@@ -222,3 +222,22 @@ def test_kept_data_is_migrated_when_the_schema_changed_between_runs(tmp_path: Pa
         # The new index was made and filled from the kept records: it orders them.
         ordered = _data(served, "query { cities(orderBy: {population: DESC}) { name } }")
         assert ordered == {"cities": [{"name": "Big"}, {"name": "Small"}]}
+
+
+@pytest.mark.slow
+def test_the_example_seed_is_loaded_into_empty_data_once(tmp_path: Path) -> None:
+    settings = {"SCHEMA": "schema.graphql", "ADMIN_API_KEY": KEY, "LOCAL_DATA_DIR": str(tmp_path / "data")}
+    users = "query { users(orderBy: {email: ASC}) { username } }"
+    with serving(settings, ["--seed", "examples/seed.jsonl"]) as served:
+        assert _data(served, users) == {"users": [{"username": "ada"}, {"username": "grace"}]}
+        # Its users sign in with the password the README gives.
+        login = (
+            "mutation ($e: LogInViaEmailEmailInput, $p: String) { logInViaEmail(email: $e, password: $p) { success } }"
+        )
+        signed_in = _data(served, login, {"e": "ada@example.com", "p": "shoreline-demo"})
+        assert signed_in == {"logInViaEmail": {"success": True}}
+        _data(served, 'mutation { updateUser(input: {where: {username: "ada"}, data: {name: "Ada"}}) { data { id } } }')
+    with serving(settings, ["--seed", "examples/seed.jsonl"]) as served:
+        assert any("not loaded" in line for line in served.output)
+        assert _data(served, 'query { user(where: {username: "ada"}) { name } }') == {"user": {"name": "Ada"}}
+        assert len(_data(served, users)["users"]) == 2
