@@ -1,25 +1,30 @@
 # `make run` and `make test` set everything up on a fresh machine: the virtualenv, then the pinned
 # requirements, re-installed whenever a requirements file changes. `make run` installs only what
 # serving needs (requirements-local.txt); tests, lint and benchmarks add requirements-dev.txt.
-# uv installs them (pinned here, put beside the virtualenv by the machine's pip): it fetches in
-# parallel and links from its cache, where pip took most of a minute; the virtualenv is made
-# without pip, which only `chalice package` needs (requirements-dev.txt).
+# uv installs them: it fetches in parallel and links from its cache, where pip took most of a
+# minute. uv itself (pinned here) is put by the machine's pip in the user's cache folder, once per
+# machine and version, like the packages in uv's cache beside it. The virtualenv is made without
+# pip, which only `chalice package` needs (requirements-dev.txt).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
-UV := $(VENV)/uv-$(UV_VERSION)/bin/uv
+UV_HOME := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/shoreline/uv-$(UV_VERSION)
+UV := $(UV_HOME)/bin/uv
 PIP := $(UV) pip install --quiet --python $(BIN)/python
 SERVING := $(VENV)/.installed-local
 INSTALLED := $(VENV)/.installed
 
 .PHONY: run test test-fast check format bench clean deploy-files package harden
 
+# Into a folder of its own, then moved into place: two set-ups at once never see half of it.
 $(UV):
-	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target $(VENV)/uv-$(UV_VERSION) uv==$(UV_VERSION)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target $(UV_HOME).$$$$ uv==$(UV_VERSION)
+	test -e $(UV_HOME) || mv $(UV_HOME).$$$$ $(UV_HOME)
+	rm -rf $(UV_HOME).$$$$
 
 $(SERVING): requirements.txt requirements-local.txt | $(UV)
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
 	$(PIP) -r requirements-local.txt
 	touch $(SERVING)
 
