@@ -19,9 +19,9 @@ INSTALLED := $(VENV)/.installed
 
 # Into a folder of its own, then moved into place: two set-ups at once never see half of it.
 $(UV):
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target $(UV_HOME).$$$$ uv==$(UV_VERSION)
-	test -e $(UV_HOME) || mv $(UV_HOME).$$$$ $(UV_HOME)
-	rm -rf $(UV_HOME).$$$$
+	staged=$(UV_HOME).$$$$ && \
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target $$staged uv==$(UV_VERSION) && \
+	{ test -e $(UV_HOME) || mv $$staged $(UV_HOME); } && rm -rf $$staged
 
 $(SERVING): requirements.txt requirements-local.txt | $(UV)
 	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
