@@ -20,9 +20,11 @@ than `COMPACT_LINES` and twice the items it leaves.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import IO, Any
@@ -97,8 +99,9 @@ class KeptData:
         for name, table in replayed.tables.items():
             definition = {k: v for k, v in table.definition.items() if k != "StreamSpecification"}
             client.create_table(TableName=name, **definition)
-            for item in table.items.values():
-                self._backend.put_item(name, item)
+            with self.lock:
+                for item in table.items.values():
+                    self._backend.put_item(name, item)
             # The stream once the items are in: restoring them is no change to deliver.
             if "StreamSpecification" in table.definition:
                 client.update_table(TableName=name, StreamSpecification=table.definition["StreamSpecification"])
@@ -120,7 +123,8 @@ class KeptData:
     def stop(self) -> None:
         """Flush what is left, and let the folder go."""
         if self._journal is not None:
-            moto_changes.unlisten(self._note)
+            with contextlib.suppress(ValueError):  # no longer listening, after a failed flush
+                moto_changes.unlisten(self._note)
             self._stop.set()
             self._thread.join()
             self._journal.close()
@@ -136,9 +140,14 @@ class KeptData:
             self._changed_items[(table, json.dumps(key, sort_keys=True))] = key
 
     def _run(self) -> None:
-        while not self._stop.wait(FLUSH_SECONDS):
+        try:
+            while not self._stop.wait(FLUSH_SECONDS):
+                self.flush()
             self.flush()
-        self.flush()
+        except OSError as error:
+            # A flush cut short leaves lines no later commit may count: keeping stops here, loudly.
+            moto_changes.unlisten(self._note)
+            print(f"Local data: no longer kept ({error}); this run's writes are lost at stop", file=sys.stderr)
 
     def flush(self) -> None:
         if not (self._changed_items or self._changed_tables):
@@ -170,8 +179,8 @@ class KeptData:
         lines = []
         for (name, _), key in self._changed_items.items():
             table: Table | None = self._backend.tables.get(name)
-            if table is None:
-                continue  # dropped since: its line says so
+            if table is None or any(attribute not in key for attribute in table.table_key_attrs):
+                continue  # dropped since (its line says so), or made anew with other keys
             hash_key = DynamoType(key[table.hash_key_attr])
             range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
             item = table.get_item(hash_key, range_key)
