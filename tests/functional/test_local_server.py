@@ -31,6 +31,15 @@ def _serving(**env: str) -> AbstractContextManager[Served]:
     return serving({"SCHEMA": "examples/cities.graphql", "ADMIN_API_KEY": KEY, **env})
 
 
+def _post(served: Served, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=60)
+    body = json.dumps({"query": query, "variables": variables or {}})
+    connection.request("POST", "/graphql", body, {"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"})
+    result: dict[str, Any] = json.loads(connection.getresponse().read())
+    connection.close()
+    return result
+
+
 def _data(served: Served, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
     """The data of a GraphQL request to `served` that must succeed."""
     result = _post(served, query, variables)
@@ -154,15 +163,6 @@ def test_the_command_line_finds_the_local_server_and_says_its_errors_in_one_line
 
 CITIES = "query { cities { name population } }"
 CREATE_USER = 'mutation { createUser(input: {data: {email: "a@example.com"}}) { data { id } } }'
-
-
-def _post(served: Served, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=60)
-    body = json.dumps({"query": query, "variables": variables or {}})
-    connection.request("POST", "/graphql", body, {"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"})
-    result: dict[str, Any] = json.loads(connection.getresponse().read())
-    connection.close()
-    return result
 
 
 def _create_city(served: Served, name: str, population: int = 0) -> None:
