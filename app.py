@@ -3,8 +3,9 @@ running the cleanup job on a schedule, the WebSocket API's three, and the stream
 
 import os
 
-from chalicelib.startup import collector_paused, refusing
+from chalicelib.startup import collector_paused, refuse_chalice_local, refusing
 
+refuse_chalice_local()
 with collector_paused():
     from chalicelib.gateway.routes import STREAM_FUNCTION
     from chalicelib.routes import CLEANUP_FUNCTION, create_app

@@ -7,7 +7,20 @@ import argparse
 import logging
 from collections.abc import Callable
 
-from bench import bulk, coldstart, embedded, hooks, load, migrate, queries, ratelimit, reads, relations, subscriptions
+from bench import (
+    bulk,
+    coldstart,
+    embedded,
+    hooks,
+    kept,
+    load,
+    migrate,
+    queries,
+    ratelimit,
+    reads,
+    relations,
+    subscriptions,
+)
 
 # Each part, given the number of timed requests per measurement (`--repeat`), which some take.
 PARTS: dict[str, Callable[[int], None]] = {
@@ -22,6 +35,7 @@ PARTS: dict[str, Callable[[int], None]] = {
     "ratelimit": ratelimit.main,
     "subscriptions": lambda _: subscriptions.main(),
     "migrate": lambda _: migrate.main(),
+    "kept": lambda _: kept.main(),
 }
 
 

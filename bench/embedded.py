@@ -85,7 +85,7 @@ def main(repeat: int) -> None:
         schema.write_text(SCHEMA)
         settings = {"SCHEMA": str(schema), "TABLE_PREFIX": "embedded-"}
         with server(settings) as empty_server, server(settings) as full_server:
-            points = load(Client(full_server.port), full_server.pid)
+            points = load(Client(full_server.port), full_server.process.pid)
             print(f"  timing both servers ({repeat} of each request)", file=sys.stderr, flush=True)
             empty, full = Posts(Client(empty_server.port), "empty"), Posts(Client(full_server.port), "full")
             creates = paired_medians(empty.create, full.create, repeat)

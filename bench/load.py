@@ -10,17 +10,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from bench.bulk import dynamodb_process
@@ -29,6 +24,7 @@ from chalicelib.schema import load_schema_file
 from chalicelib.store.records import RecordStore
 from chalicelib.store.tables import StoreConfig, Tables
 from tooling.consistency import check
+from tooling.local.process import Served, serving
 
 CLIENTS = 8
 OPERATIONS_PER_CLIENT = 150
@@ -39,48 +35,11 @@ PREFIX = "load-"
 SCHEMA = ROOT / "bench" / "load.graphql"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class Served:
-    port: int
-    pid: int
-
-
 @contextmanager
 def server(settings: dict[str, str]) -> Iterator[Served]:
     """The API as `make run` runs it (`python -m chalicelib serve`), with `settings` in its environment."""
-    port = _free_port()
-    # The embedded DynamoDB, as under `make run`, unless `settings` names another.
-    inherited = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL_DYNAMODB"}
-    env = {**inherited, "PORT": str(port), "ADMIN_API_KEY": KEY, "POWERTOOLS_METRICS_DISABLED": "true", **settings}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chalicelib", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            if "ready at" in line:
-                break
-        # Keep reading: the server logs a line per request, and a full pipe would stall it.
-        threading.Thread(target=process.stdout.read, daemon=True).start()
-        yield Served(port, process.pid)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with serving({"ADMIN_API_KEY": KEY, "POWERTOOLS_METRICS_DISABLED": "true", **settings}) as served:
+        yield served
 
 
 class Client:

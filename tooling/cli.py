@@ -20,9 +20,11 @@ if TYPE_CHECKING:
     from chalicelib.settings import Settings
     from chalicelib.store.records import RecordStore
     from chalicelib.store.tables import Tables
+    from tooling.local.dynamodb import LocalDynamoDB
+    from tooling.local.kept_data import KeptData
 
 
-def serve(host: str, port: int) -> None:
+def serve(host: str, port: int, *, fresh: bool = False, seed: str | None = None) -> None:
     from chalicelib.routes import create_app
     from chalicelib.service import Service
     from chalicelib.settings import Settings
@@ -34,7 +36,7 @@ def serve(host: str, port: int) -> None:
 
     # Request logs stay; CloudWatch metrics (printed as JSON) are for Lambda, not a terminal.
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    dynamodb = None
+    dynamodb = kept = None
     if not os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
         dynamodb = LocalDynamoDB().start()
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb.url
@@ -46,7 +48,11 @@ def serve(host: str, port: int) -> None:
         print(f"Generated API key (role system-admin): {os.environ['ADMIN_API_KEY']}", flush=True)
     try:
         service = Service(Settings.from_environ())
+        if dynamodb is not None:
+            kept = _keep(dynamodb, service, fresh)
         _bring_up(service, embedded=dynamodb is not None)
+        if seed is not None:
+            _seed(service, seed)
         if dynamodb is not None:
             # The command line finds this DynamoDB while the server runs (tooling/local/discovery.py).
             discovery.announce(dynamodb.url, service.settings.store.table_prefix)
@@ -61,6 +67,8 @@ def serve(host: str, port: int) -> None:
         reader.start()
         server = make_server(create_app(service), host, port, websockets=hub)
     except BaseException:
+        if kept is not None:
+            kept.stop()
         if dynamodb is not None:
             dynamodb.stop()
         raise
@@ -76,28 +84,79 @@ def serve(host: str, port: int) -> None:
         reader.stop()
         if dynamodb is not None:
             discovery.withdraw()
+            # Last, once nothing writes: what the last second changed goes to disk too.
+            if kept is not None:
+                kept.stop()
             dynamodb.stop()
         print("Stopped.", flush=True)
 
 
+def _keep(dynamodb: LocalDynamoDB, service: Service, fresh: bool) -> KeptData:
+    """The embedded DynamoDB's data, read back from disk (unless `fresh`), and kept there from now on."""
+    from tooling.local.kept_data import KeptData, folder
+
+    tables = service.tables
+    transient = frozenset(cls.Meta.table_name for cls in tables.subscriptions.classes())
+    kept = KeptData(folder(), service.settings.store.region, dynamodb.lock, transient)
+    kept.claim()
+    try:
+        if fresh:
+            kept.discard()
+        items = kept.restore(dynamodb.url)
+        kept.start()
+    except BaseException:
+        kept.stop()
+        raise
+    print(f"Local data in {kept.folder}: {items:,} items kept from the last run", flush=True)
+    return kept
+
+
 def _bring_up(service: Service, *, embedded: bool) -> None:
-    """The embedded DynamoDB starts empty, as does a stage with no tables yet: their tables are
-    created for the schema, which they then match. Any other stage is served only if it records
-    the schema (StaleStage otherwise: `migrate` first)."""
+    """The embedded DynamoDB holds what the last run left (kept_data), or nothing: it is brought to
+    the schema at start (its tables created, or migrated with their data). So is a stage with no
+    tables yet. Any other stage is served only if it records the schema (StaleStage otherwise:
+    `migrate` first)."""
     from chalicelib import schema_state as state
+    from chalicelib.settings import StartupError
     from tooling.migrations.apply import apply
     from tooling.migrations.plan import plan
 
     tables = service.tables
-    if embedded or not any(cls.exists() for cls in tables.all_classes()):
-        # Nothing stored, so nothing can block it: it creates the tables and records the schema.
-        apply(tables, plan(tables, "", ""), say=lambda _: None)
-        if embedded and service.files is not None:
-            from tooling.local.buckets import create_bucket
+    if embedded and service.files is not None:
+        from tooling.local.buckets import create_bucket
 
-            create_bucket(service.files.objects)
+        create_bucket(service.files.objects)
+    created = not any(cls.exists() for cls in tables.all_classes())
+    if not (embedded or created):
+        state.require_current(tables, service.settings)
         return
-    state.require_current(tables, service.settings)
+    found = plan(tables, "the local data", service.settings.schema_path.name)
+    if found.current:
+        return
+    if created:
+        # Nothing stored, so nothing can block it: it creates the tables and records the schema.
+        apply(tables, found, say=lambda _: None)
+        return
+    print(found.text(), flush=True)
+    if found.blocked or not apply(tables, found):
+        raise StartupError(
+            "the local data cannot be brought to this schema (see above): fix the schema, "
+            "or start afresh with `make run FRESH=1`"
+        )
+
+
+def _seed(service: Service, path: str) -> None:
+    """Load a JSON Lines file (as `export` writes it) into local data that holds no records yet."""
+    from tooling.transfer import TransferError, check_empty, import_lines
+
+    try:
+        check_empty(service.registry, service.store)
+    except TransferError:
+        print(f"Seed {path} not loaded: the local data has records (`make run FRESH=1` starts afresh)", flush=True)
+        return
+    with open(path, encoding="utf-8") as handle:
+        lines = import_lines(service.registry, service.store, handle)
+    print(f"Seeded the local data from {path} ({lines:,} lines)", flush=True)
 
 
 LOCAL_HELP = "the local server's DynamoDB (`make run`; the default when it runs and nothing else is named)"
@@ -343,6 +402,10 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("serve", help="run the API locally on an embedded DynamoDB")
     run.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    run.add_argument(
+        "--fresh", action="store_true", help="start with no data, forgetting what earlier runs kept (.local/data)"
+    )
+    run.add_argument("--seed", metavar="FILE", help="load this JSON Lines file when the local data holds no records")
     out = commands.add_parser("export", help="write every record of a stage to a JSON Lines file")
     out.add_argument("file")
     out.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
@@ -411,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib.schema import SchemaError
     from chalicelib.settings import StartupError
     from tooling.local.discovery import NoLocalServer, find
+    from tooling.local.kept_data import DataInUse
     from tooling.transfer import TransferError
 
     try:
@@ -424,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
             find(insist=args.local)
         if args.command == "serve":
             _stop_with_parent()
-            serve(args.host, args.port)
+            serve(args.host, args.port, fresh=args.fresh, seed=args.seed)
         elif args.command == "check":
             return check_command(args.stage)
         elif args.command == "migrate":
@@ -445,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
             export(args.file, args.stage, args.types.split(",") if args.types else None)
         else:
             import_(args.file, args.stage, args.resume)
-    except (TransferError, StartupError, SchemaError, NoLocalServer, KeyError, OSError) as error:
+    except (TransferError, StartupError, SchemaError, NoLocalServer, DataInUse, KeyError, OSError) as error:
         print(f"python -m chalicelib {args.command}: {error}", file=sys.stderr)
         return 1
     except (BotoCoreError, ClientError, PynamoDBException) as error:

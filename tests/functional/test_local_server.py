@@ -9,7 +9,9 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -17,60 +19,46 @@ import boto3
 import pytest
 
 from chalicelib.explorer import LIBRARIES
-from tests.conftest import ROOT
+from tests.conftest import CITIES_SCHEMA, ROOT
 from tooling.local.dynamodb import LocalDynamoDB
+from tooling.local.process import Served, serving, stop
 from tooling.local.server import GRAPHIQL
 
 KEY = "local-test-key"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _serving(**env: str) -> AbstractContextManager[Served]:
+    return serving({"SCHEMA": "examples/cities.graphql", "ADMIN_API_KEY": KEY, **env})
 
 
-def _start(extra_env: dict[str, str]) -> tuple[subprocess.Popen[str], int, list[str]]:
-    port = _free_port()
-    env = {**os.environ, "PORT": str(port), "SCHEMA": "examples/cities.graphql", "ADMIN_API_KEY": KEY}
-    env.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
-    env.update(extra_env)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chalicelib", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if "ready at" in line:
-            assert f"http://127.0.0.1:{port}/graphql" in line
-            return process, port, lines
-    pytest.fail("the server exited before it was ready:\n" + "".join(lines))
+def _post(served: Served, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=60)
+    body = json.dumps({"query": query, "variables": variables or {}})
+    connection.request("POST", "/graphql", body, {"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"})
+    result: dict[str, Any] = json.loads(connection.getresponse().read())
+    connection.close()
+    return result
 
 
-def _stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+def _data(served: Served, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The data of a GraphQL request to `served` that must succeed."""
+    result = _post(served, query, variables)
+    assert "errors" not in result, result
+    data: dict[str, Any] = result["data"]
+    return data
 
 
 @pytest.fixture
-def server() -> Iterator[tuple[subprocess.Popen[str], int]]:
-    process, port, lines = _start({})
-    assert any("Embedded DynamoDB" in line for line in lines)
-    yield process, port
-    _stop(process)
+def server() -> Iterator[Served]:
+    with _serving() as served:
+        assert any("Embedded DynamoDB" in line for line in served.output)
+        assert f"{served.url}/graphql" in served.output[-1]
+        yield served
 
 
 @pytest.mark.slow
-def test_create_city_and_read_it_back_over_http(server: tuple[subprocess.Popen[str], int]) -> None:
-    process, port = server
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+def test_create_city_and_read_it_back_over_http(server: Served) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
 
     def post(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         body = json.dumps({"query": query, "variables": variables or {}})
@@ -97,25 +85,21 @@ def test_create_city_and_read_it_back_over_http(server: tuple[subprocess.Popen[s
         assert response.read() == (GRAPHIQL / library.name).read_bytes()
     connection.close()
 
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=60) == 0
+    assert stop(server.process) == 0
     with pytest.raises(ConnectionRefusedError):
-        socket.create_connection(("127.0.0.1", port), timeout=2)
+        socket.create_connection(("127.0.0.1", server.port), timeout=2)
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_the_server(server: tuple[subprocess.Popen[str], int]) -> None:
-    process, _ = server
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=60) == 0
+def test_ctrl_c_stops_the_server(server: Served) -> None:
+    assert stop(server.process, signal.SIGINT) == 0
 
 
 @pytest.mark.slow
 def test_another_dynamodb_endpoint_is_used_instead_of_the_embedded_one(dynamodb: LocalDynamoDB) -> None:
     dynamodb.reset()
-    process, _, lines = _start({"AWS_ENDPOINT_URL_DYNAMODB": dynamodb.url, "TABLE_PREFIX": "served-"})
-    try:
-        assert not any("Embedded DynamoDB" in line for line in lines)
+    with _serving(AWS_ENDPOINT_URL_DYNAMODB=dynamodb.url, TABLE_PREFIX="served-") as served:
+        assert not any("Embedded DynamoDB" in line for line in served.output)
         tables = boto3.client("dynamodb", endpoint_url=dynamodb.url, region_name="us-east-1").list_tables()
         assert set(tables["TableNames"]) == {
             "served-City",
@@ -130,17 +114,12 @@ def test_another_dynamodb_endpoint_is_used_instead_of_the_embedded_one(dynamodb:
             "served-stream-checkpoints",
             "served-schema-state",
         }
-    finally:
-        _stop(process)
 
 
 @pytest.mark.slow
 def test_a_generated_key_is_printed_when_none_is_set() -> None:
-    process, _, lines = _start({"ADMIN_API_KEY": ""})
-    try:
-        assert any("Generated API key (role system-admin): shk_" in line for line in lines)
-    finally:
-        _stop(process)
+    with _serving(ADMIN_API_KEY="") as served:
+        assert any("Generated API key (role system-admin): shk_" in line for line in served.output)
 
 
 def _cli(*args: str, announcement: Path) -> subprocess.CompletedProcess[str]:
@@ -161,26 +140,18 @@ def _cli(*args: str, announcement: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 def test_the_command_line_finds_the_local_server_and_says_its_errors_in_one_line(tmp_path: Path) -> None:
     announcement = tmp_path / "server.json"
-    process, port, _ = _start({"LOCAL_SERVER_FILE": str(announcement)})
-    try:
-        assert json.loads(announcement.read_text())["pid"] == process.pid
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        body = json.dumps({"query": 'mutation { createCity(input: {data: {name: "Here"}}) { data { id } } }'})
-        connection.request(
-            "POST", "/graphql", body, {"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"}
-        )
-        assert "errors" not in json.loads(connection.getresponse().read())
+    with _serving(LOCAL_SERVER_FILE=str(announcement)) as served:
+        assert json.loads(announcement.read_text())["pid"] == served.process.pid
+        _data(served, 'mutation { createCity(input: {data: {name: "Here"}}) { data { id } } }')
         exported = tmp_path / "export.jsonl"
-        served: list[tuple[str, ...]] = [("export", str(exported)), ("check",), ("check", "--local")]
-        for args in served:
+        commands: list[tuple[str, ...]] = [("export", str(exported)), ("check",), ("check", "--local")]
+        for args in commands:
             result = _cli(*args, announcement=announcement)
             assert result.returncode == 0, result.stderr
             assert "Traceback" not in result.stderr
         assert [json.loads(line)["name"] for line in exported.read_text().splitlines()] == ["Here"]
         refused = _cli("check", "--local", "--stage", "dev", announcement=announcement)
         assert (refused.returncode, refused.stderr.count("\n")) == (1, 1)
-    finally:
-        _stop(process)
     # Once it has stopped: --local says so; a stage without credentials says why, in one line each.
     stopped: list[tuple[str, ...]] = [("check", "--local"), ("check", "--stage", "dev")]
     for args in stopped:
@@ -188,3 +159,85 @@ def test_the_command_line_finds_the_local_server_and_says_its_errors_in_one_line
         assert result.returncode == 1
         assert result.stderr.count("\n") == 1, result.stderr
         assert result.stderr.startswith("python -m chalicelib check: ")
+
+
+CITIES = "query { cities { name population } }"
+CREATE_USER = 'mutation { createUser(input: {data: {email: "a@example.com"}}) { data { id } } }'
+
+
+def _create_city(served: Served, name: str, population: int = 0) -> None:
+    _data(
+        served,
+        "mutation ($n: String!, $p: Int) { createCity(input: {data: {name: $n, population: $p}}) { data { id } } }",
+        {"n": name, "p": population},
+    )
+
+
+@pytest.mark.slow
+def test_the_local_data_is_kept_across_a_restart_and_fresh_starts_empty(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    with _serving(LOCAL_DATA_DIR=data) as served:
+        _create_city(served, "Kept", 3)
+        _data(served, CREATE_USER)
+        # Stopped as `make run` is (SIGTERM): the last writes go to disk on the way out.
+        assert stop(served.process) == 0
+    with _serving(LOCAL_DATA_DIR=data) as served:
+        assert _data(served, CITIES) == {"cities": [{"name": "Kept", "population": 3}]}
+        # What the API keeps beside the records comes back too: the unique guard, the counters.
+        refused = _post(served, CREATE_USER)["errors"][0]
+        assert refused["extensions"]["code"] == "GGT_INVALID_RECORD"
+        assert "must be unique" in refused["message"]
+        counted = _data(served, "query { usersConnection { aggregate { count } } }")
+        assert counted == {"usersConnection": {"aggregate": {"count": 1}}}
+    fresh = {"SCHEMA": "examples/cities.graphql", "ADMIN_API_KEY": KEY, "LOCAL_DATA_DIR": data}
+    with serving(fresh, ["--fresh"]) as served:
+        assert _data(served, CITIES) == {"cities": []}
+        _data(served, CREATE_USER)
+
+
+@pytest.mark.slow
+def test_a_crash_loses_only_the_writes_not_yet_flushed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with _serving(LOCAL_DATA_DIR=str(data)) as served:
+        _create_city(served, "Flushed")
+        # Written behind, within about a second: once it is in the file, a crash cannot lose it.
+        journal = data / "journal.jsonl"
+        while '"Flushed"' not in journal.read_text():
+            assert served.process.poll() is None
+            time.sleep(0.1)
+        served.process.kill()
+    with _serving(LOCAL_DATA_DIR=str(data)) as served:
+        assert _data(served, CITIES) == {"cities": [{"name": "Flushed", "population": 0}]}
+
+
+@pytest.mark.slow
+def test_kept_data_is_migrated_when_the_schema_changed_between_runs(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    with _serving(LOCAL_DATA_DIR=data) as served:
+        for name, population in (("Small", 1), ("Big", 9)):
+            _create_city(served, name, population)
+    changed = tmp_path / "changed.graphql"
+    changed.write_text(CITIES_SCHEMA.read_text().replace("population: Int", "population: Int @index"))
+    with _serving(LOCAL_DATA_DIR=data, SCHEMA=str(changed)) as served:
+        # The new index was made and filled from the kept records: it orders them.
+        ordered = _data(served, "query { cities(orderBy: {population: DESC}) { name } }")
+        assert ordered == {"cities": [{"name": "Big"}, {"name": "Small"}]}
+
+
+@pytest.mark.slow
+def test_the_example_seed_is_loaded_into_empty_data_once(tmp_path: Path) -> None:
+    settings = {"SCHEMA": "schema.graphql", "ADMIN_API_KEY": KEY, "LOCAL_DATA_DIR": str(tmp_path / "data")}
+    users = "query { users(orderBy: {email: ASC}) { username } }"
+    with serving(settings, ["--seed", "examples/seed.jsonl"]) as served:
+        assert _data(served, users) == {"users": [{"username": "ada"}, {"username": "grace"}]}
+        # Its users sign in with the password the README gives.
+        login = (
+            "mutation ($e: LogInViaEmailEmailInput, $p: String) { logInViaEmail(email: $e, password: $p) { success } }"
+        )
+        signed_in = _data(served, login, {"e": "ada@example.com", "p": "shoreline-demo"})
+        assert signed_in == {"logInViaEmail": {"success": True}}
+        _data(served, 'mutation { updateUser(input: {where: {username: "ada"}, data: {name: "Ada"}}) { data { id } } }')
+    with serving(settings, ["--seed", "examples/seed.jsonl"]) as served:
+        assert any("not loaded" in line for line in served.output)
+        assert _data(served, 'query { user(where: {username: "ada"}) { name } }') == {"user": {"name": "Ada"}}
+        assert len(_data(served, users)["users"]) == 2

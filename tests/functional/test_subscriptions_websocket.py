@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 import websocket
 
-from tests.functional.test_local_server import KEY, _start, _stop
+from tooling.local.process import serving
+
+KEY = "websocket-test-key"
 
 ADMIN = f"Bearer {KEY}"
 CITIES = """
@@ -79,9 +81,8 @@ class Client:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    process, port, _ = _start({})
-    yield Server(port)
-    _stop(process)
+    with serving({"SCHEMA": "examples/cities.graphql", "ADMIN_API_KEY": KEY}) as served:
+        yield Server(served.port)
 
 
 @pytest.mark.slow
@@ -207,8 +208,8 @@ def _sign_up(port: int, email: str) -> tuple[str, str]:
 
 @pytest.mark.slow
 def test_another_users_owner_only_records_never_arrive() -> None:
-    process, port, _ = _start({"SCHEMA": "schema.graphql"})
-    try:
+    with serving({"SCHEMA": "schema.graphql", "ADMIN_API_KEY": KEY}) as served:
+        port = served.port
         server = Server(port)
         alice, alice_id = _sign_up(port, "alice@example.com")
         bob, bob_id = _sign_up(port, "bob@example.com")
@@ -227,5 +228,3 @@ def test_another_users_owner_only_records_never_arrive() -> None:
             "updatedFields": ["name", "updatedAt"],
         }
         assert watching.quiet()
-    finally:
-        _stop(process)

@@ -1,4 +1,5 @@
-"""Start-up with the garbage collector paused: it runs again afterwards, whatever happened."""
+"""Start-up with the garbage collector paused: it runs again afterwards, whatever happened; and
+which of Chalice's commands is `chalice local`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.startup import collector_paused
+from chalicelib.startup import collector_paused, under_chalice_local
 
 
 @pytest.fixture(autouse=True)
@@ -31,3 +32,23 @@ def test_a_failed_start_leaves_the_collector_running_and_nothing_frozen() -> Non
         raise RuntimeError("the schema does not load")
     assert gc.isenabled()
     assert gc.get_freeze_count() == frozen
+
+
+@pytest.mark.parametrize(
+    ("argv", "local"),
+    [
+        (["chalice", "local"], True),
+        (["chalice", "--debug", "local", "--port", "8001"], True),
+        (["chalice", "--project-dir", "local", "package", "out"], False),
+        (["chalice", "--project-dir=.", "local", "--no-autoreload"], True),
+        (["chalice", "package", "--stage", "local", "out"], False),
+        (["chalice", "deploy"], False),
+        (["chalice"], False),
+    ],
+)
+def test_chalice_local_is_told_from_chalices_other_commands(argv: list[str], local: bool) -> None:
+    assert under_chalice_local({"AWS_CHALICE_CLI_MODE": "true"}, argv) is local
+
+
+def test_outside_chalices_command_line_nothing_is_chalice_local() -> None:
+    assert not under_chalice_local({}, ["chalice", "local"])

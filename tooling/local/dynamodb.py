@@ -13,12 +13,17 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from moto.backends import get_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from tooling.local import moto_patch
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 # moto accepts any credentials; botocore only needs some to sign requests.
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
@@ -28,9 +33,19 @@ class LocalDynamoDB:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         moto_patch.apply()
+        # Held while a request is answered: what reads moto's data from another thread (kept_data)
+        # takes it, to read between two requests.
+        self.lock = threading.Lock()
         app = DomainDispatcherApplication(create_backend_app)
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=False)
+        self._server: BaseWSGIServer = make_server(host, port, self._locked(app), threaded=False)
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-dynamodb", daemon=True)
+
+    def _locked(self, app: WSGIApplication) -> WSGIApplication:
+        def locked(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+            with self.lock:
+                return app(environ, start_response)
+
+        return locked
 
     @property
     def url(self) -> str:

@@ -17,6 +17,8 @@
 - moto writes each attribute value of an answer through its generic walk of the output shape,
   and each JSON error as XML before JSON: a plain value is copied directly, an error written as
   JSON only (see moto_serializer).
+- Each write of an item or change of a table is told to whoever keeps the data on disk (see
+  moto_changes, kept_data).
 
 All of this relies on moto's code as it is in the pinned version: `apply` checks the version and
 the source of each function, class or module it changes or relies on, and refuses to start on
@@ -42,7 +44,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
-from tooling.local import moto_expressions, moto_scan, moto_serializer, moto_streams
+from tooling.local import moto_changes, moto_expressions, moto_scan, moto_serializer, moto_streams
 from tooling.local.journal import Journal
 from tooling.local.request_tokens import RequestTokens
 
@@ -74,6 +76,7 @@ PINS = (
             *moto_serializer.PINNED,
             *moto_streams.PINNED,
             *moto_scan.PINNED,
+            *moto_changes.PINNED,
         )
     ),
 )
@@ -109,6 +112,7 @@ def apply() -> None:
     moto_serializer.install()
     moto_streams.install()
     moto_scan.install()
+    moto_changes.install()
 
 
 def _journaled(

@@ -1,0 +1,79 @@
+"""What keeping `make run`'s data on disk costs (tooling/local/kept_data.py), per 10,000 items: the
+write-behind flush of that many changed items, the start that reads them back into moto, the
+compaction of the journal, and the journal's size. Records of the cities schema's shape, written
+by moto as the API's writes would be."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import boto3
+from moto.backends import get_backend
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from tooling.local import data_journal
+from tooling.local.dynamodb import LocalDynamoDB
+from tooling.local.kept_data import KeptData
+
+ITEMS = 10_000
+REGION = "us-east-1"
+TABLE = "kept-City"
+
+
+def _item(number: int) -> dict[str, dict[str, object]]:
+    return {
+        "id": {"S": f"Q2l0eTo{number:032x}"},
+        "name": {"S": f"city {number}"},
+        "population": {"N": str(number * 7)},
+        "neighborhoods": {"L": [{"S": "north"}, {"S": "south"}]},
+        "founded": {"S": "1900-01-01"},
+        "_v": {"N": "1"},
+    }
+
+
+def main() -> None:
+    dynamodb = LocalDynamoDB().start()
+    backend = get_backend("dynamodb")[DEFAULT_ACCOUNT_ID][REGION]
+    client = boto3.client("dynamodb", endpoint_url=dynamodb.url, region_name=REGION)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            kept = KeptData(Path(folder), REGION, dynamodb.lock, frozenset())
+            kept.claim()
+            kept.restore(dynamodb.url)
+            kept.start()
+            client.create_table(
+                TableName=TABLE,
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+                StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+            )
+            with dynamodb.lock:
+                for number in range(ITEMS):
+                    backend.put_item(TABLE, _item(number))
+            started = time.perf_counter()
+            kept.flush()
+            flushed = time.perf_counter() - started
+            kept.stop()
+            size = (Path(folder) / "journal.jsonl").stat().st_size
+            started = time.perf_counter()
+            tables = data_journal.replay(kept.path).tables
+            data_journal.write(kept.path, tables)
+            compacted = time.perf_counter() - started
+            dynamodb.reset()
+            again = KeptData(Path(folder), REGION, dynamodb.lock, frozenset())
+            again.claim()
+            started = time.perf_counter()
+            restored = again.restore(dynamodb.url)
+            start = time.perf_counter() - started
+            again.stop()
+    finally:
+        dynamodb.stop()
+    assert restored == ITEMS
+    print(f"Local data kept on disk (make run), per {ITEMS:,} items of {len(_item(0))} attributes:")
+    print(f"  flush of {ITEMS:,} changed items (background, between two requests): {flushed:6.2f} s")
+    print(f"  start: reading them back into moto (with its journal rewritten): {start:6.2f} s")
+    print(f"  compaction of the journal (background):                          {compacted:6.2f} s")
+    print(f"  journal on disk:                                                 {size / 1e6:6.1f} MB")
