@@ -23,7 +23,7 @@ from chalicelib.access.permissions import Action, allowed, authorize, check_mana
 from chalicelib.accounts.addresses import readdress
 from chalicelib.api import ids, scalars
 from chalicelib.api.unique import find_unique, unique_keys
-from chalicelib.errors import INVALID_INPUT, ApiError, not_found, permission_denied
+from chalicelib.errors import INVALID_INPUT, INVALID_TOKEN, ApiError, not_found, permission_denied
 from chalicelib.files.service import Attached
 from chalicelib.hooks.events import CREATE, DELETE, UPDATE
 from chalicelib.hooks.installed import Written
@@ -146,6 +146,10 @@ class WritePlan:
                 # A schema with File fields serves them (service.py): the request has its files.
                 assert self.context.files is not None
                 attached = self.context.files.attach(self.context, model, field, data[field.name])
+                if attached.spent in self.changes.spend:
+                    # Two records holding one object: deleting either would take the other's file.
+                    message = "this upload token is named twice in the mutation; it attaches one file"
+                    raise ApiError(INVALID_TOKEN, f"{model.name}.{field.name}: {message}")
                 self.changes.spend[attached.spent] = attached.upload.expires
                 self._attached.append(attached)
                 data[field.name] = attached.stored

@@ -180,6 +180,23 @@ def test_tokens_are_single_use_unforgeable_and_expire(album: Api) -> None:
     assert len(admin(album, "{ photos { id } }")["photos"]) == 2
 
 
+def test_one_token_attaches_one_file_even_twice_in_one_write(album: Api) -> None:
+    """Two records of one write naming one token would share an object, which the deletion of
+    either would take from the other."""
+    alice = sign_up(album, "alice@example.com")
+    token = uploaded(album, alice)
+    image = {"directUploadToken": token}
+    twice = (
+        "mutation ($id: ID!, $image: StoredFileInput!) { updateUser(input: {where: {id: $id}, "
+        "data: {photos: {create: [{image: $image}, {image: $image}]}}}) { data { id } } }"
+    )
+    reply = call(album, twice, {"id": alice.user_id, "image": image}, alice.auth)
+    assert reply.codes == [INVALID_TOKEN]
+    assert admin(album, "{ photos { id } }")["photos"] == []
+    # The token is still good for one record.
+    assert new_photo(album, alice, token)["image"]["fileName"] == "beach.png"
+
+
 def test_objects_go_with_what_lets_go_of_them(album: Api) -> None:
     alice = sign_up(album, "alice@example.com")
     photo = new_photo(album, alice, uploaded(album, alice))

@@ -18,6 +18,7 @@ from tests.functional.helpers import create_mutation, update_mutation
 from tooling.cli import main
 from tooling.local.dynamodb import LocalDynamoDB
 from tooling.migrations.apply import apply
+from tooling.migrations.links import MOST
 from tooling.migrations.plan import plan
 from tooling.migrations.structure import carry_out, compare
 
@@ -597,6 +598,26 @@ def test_a_to_one_turned_into_a_list_and_back_carries_its_links(stage: Stage) ->
     assert not one.service.store.client.scan(TableName="test-relation-edges")["Items"]
     count = "query ($w: UserWhereInput) { usersConnection(where: $w) { aggregate { count } } }"
     assert one.data(count, {"w": {"city": {"match": {"id": [paris]}}}})["usersConnection"]["aggregate"]["count"] == 1
+
+
+def test_a_list_turned_into_a_to_one_finds_its_link_past_links_to_deleted_records(stage: Stage) -> None:
+    """The links of a one-way list to records deleted stay stored (reads skip them): a page of
+    them first is no reason to carry over no link, nor to miss a second live one."""
+    old = stage.start(TO_MANY)
+    cities = sorted(create(old, "City", name=f"c{n}") for n in range(MOST + 1))
+    *gone, live = cities  # in id order, the order the edges are read in
+    ann = create(old, "User", name="ann", city={"connect": [{"id": c} for c in cities]})
+    bob = create(old, "User", name="bob", city={"connect": [{"id": c} for c in gone[:-1]]})
+    for city in gone[:-1]:
+        old.data("mutation ($id: ID!) { deleteCity(input: {where: {id: $id}}) { data { id } } }", {"id": city})
+    stage.schema(TO_ONE)
+    status, out = stage.migrate()
+    assert status == 1, out
+    assert f"User.city: a to-one now, and User {ann} has 2 links ({gone[-1]}, {live})" in out
+    old.data(UPDATE_USER, {"id": ann, "data": {"city": {"disconnect": [{"id": gone[-1]}]}}})
+    one = stage.to(TO_ONE)
+    assert one.data("query ($id: ID!) { user(id: $id) { city { id } } }", {"id": ann})["user"] == {"city": {"id": live}}
+    assert one.data("query ($id: ID!) { user(id: $id) { city { id } } }", {"id": bob})["user"] == {"city": None}
 
 
 ONE_TO_MANY = (

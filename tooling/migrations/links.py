@@ -23,12 +23,26 @@ def stored(tables: Tables, relink: Relink, record_id: str, raw: dict[str, Any]) 
     """The ids the record is linked to the old way (up to `MOST` of a to-one's), those that exist."""
     if relink.table is None and relink.attribute is not None:
         pointer = raw.get(relink.attribute, {}).get("S")
-        found = [pointer] if pointer else []
-    elif relink.edge_key is not None:
-        found = edges.from_end(tables, relink.edge_key, record_id, None, MOST, backward=relink.backward)
-    else:
-        found = _children(tables, relink, record_id)
-    return _existing(tables, relink, found)
+        return _existing(tables, relink, [pointer] if pointer else [])
+    if relink.edge_key is not None:
+        return _edges(tables, relink, record_id)
+    return _existing(tables, relink, _children(tables, relink, record_id))
+
+
+def _edges(tables: Tables, relink: Relink, record_id: str) -> list[str]:
+    """Up to `MOST` ids at the other end of the record's edges whose records exist. Edges to deleted
+    records stay until the cleanup job (a one-way list's for good), so a page of them is read past:
+    stopping there would carry over no link, or miss a second that blocks."""
+    assert relink.edge_key is not None
+    found: list[str] = []
+    after = None
+    while len(found) < MOST:
+        page = edges.from_end(tables, relink.edge_key, record_id, after, MOST, backward=relink.backward)
+        if not page:
+            break
+        found += _existing(tables, relink, page)
+        after = page[-1]
+    return found[:MOST]
 
 
 def _children(tables: Tables, relink: Relink, record_id: str) -> list[str]:
