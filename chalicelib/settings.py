@@ -124,7 +124,8 @@ class Settings:
             introspection=_flag(env.get("INTROSPECTION"), not production),
             graphiql=_flag(env.get("GRAPHIQL"), not production),
             graphiql_subscriptions_url=env.get("GRAPHIQL_SUBSCRIPTIONS_URL") or None,
-            graphiql_libraries_url=env.get("GRAPHIQL_LIBRARIES_URL") or (None if stage == "local" else NPM_MIRROR),
+            graphiql_libraries_url=_folder_url(env.get("GRAPHIQL_LIBRARIES_URL"))
+            or (None if stage == "local" else NPM_MIRROR),
             max_query_depth=int(env.get("MAX_QUERY_DEPTH", 12)),
             max_query_cost=int(env.get("MAX_QUERY_COST", 50_000)),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", 100_000)),
@@ -147,6 +148,11 @@ class Settings:
                 url_seconds=int(env.get("FILE_URL_SECONDS", FileSettings.url_seconds)),
             ),
         )
+
+
+def _folder_url(url: str | None) -> str | None:
+    """A base URL that paths are appended to, with the slash they need."""
+    return url if not url or url.endswith("/") else url + "/"
 
 
 def _rate_limits(env: Mapping[str, str]) -> RateLimits | None:

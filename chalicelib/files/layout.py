@@ -9,6 +9,15 @@ FILES = "files/"
 ORPHAN_DAYS = 1
 
 
+# Nothing in the bucket is ever public: every byte goes out through a presigned URL.
+PUBLIC_ACCESS_BLOCK = {
+    "BlockPublicAcls": True,
+    "BlockPublicPolicy": True,
+    "IgnorePublicAcls": True,
+    "RestrictPublicBuckets": True,
+}
+
+
 def upload_key(name: str) -> str:
     return UPLOADS + name
 

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.files.settings import FileSettings
+from chalicelib.store.backoff import Backoff, GaveUp
+from chalicelib.store.retries import NO_RETRIES, retry_by
 
-# As the store's DynamoDB calls: a few tries fit in a request's deadline.
-_CONFIG = {"connect_timeout": 1.0, "read_timeout": 5.0, "retries": {"max_attempts": 3, "mode": "standard"}}
+CONNECT_SECONDS, READ_SECONDS = 1.0, 5.0
+# Served inline: images a browser only draws. Any other type (HTML, SVG, ...) would run as a page
+# of the bucket's origin if opened, so its URL downloads it instead.
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
 
 
 @dataclass(frozen=True)
@@ -35,10 +40,18 @@ class Objects:
         self.bucket = bucket
         # An S3 of one's own (moto) answers on one host: its buckets are paths.
         addressing = "path" if settings.endpoint_url else "virtual"
-        config = Config(signature_version="s3v4", s3={"addressing_style": addressing}, **_CONFIG)
+        config = Config(
+            signature_version="s3v4",
+            s3={"addressing_style": addressing},
+            connect_timeout=CONNECT_SECONDS,
+            read_timeout=READ_SECONDS,
+            retries=NO_RETRIES,
+        )
         self.client: Any = botocore.session.get_session().create_client(
             "s3", region_name=region, endpoint_url=settings.endpoint_url, config=config
         )
+        # The store's retry policy, bounded by the request's deadline like every other call.
+        retry_by(self.client, Backoff(call_seconds=CONNECT_SECONDS + READ_SECONDS))
 
     def upload_target(self, key: str, mime_type: str) -> dict[str, Any]:
         """A presigned POST of one object at `key`: of type `mime_type`, 1 byte to `max_bytes`."""
@@ -51,10 +64,10 @@ class Objects:
         )
         return target
 
-    def download_url(self, key: str) -> str:
-        url: str = self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=self.settings.url_seconds
-        )
+    def download_url(self, key: str, mime_type: str, file_name: str) -> str:
+        disposition = "inline" if mime_type in INLINE_TYPES else f"attachment; filename*=UTF-8''{quote(file_name)}"
+        params = {"Bucket": self.bucket, "Key": key, "ResponseContentDisposition": disposition}
+        url: str = self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=self.settings.url_seconds)
         return url
 
     def head(self, key: str) -> Head | None:
@@ -79,4 +92,4 @@ class Objects:
 
 
 # What a failed S3 call raises: the write path logs these after a commit.
-FAILURES = (BotoCoreError, ClientError)
+FAILURES = (BotoCoreError, ClientError, GaveUp)

@@ -90,7 +90,7 @@ class Files:
             _quietly(f"deleting {key}", self.objects.delete, key)
 
     def url(self, stored: dict[str, Any]) -> str:
-        return str(self.objects.download_url(stored["key"]))
+        return self.objects.download_url(stored["key"], stored["mimeType"], stored["fileName"])
 
     @staticmethod
     def _s3(call: Callable[[], Any]) -> Any:

@@ -59,9 +59,9 @@ class Backoff:
     def wait(self, tries: int, what: str) -> None:
         """Wait before try number `tries + 1` of `what`, `tries` having failed, or give up."""
         if tries >= self.attempts:
-            raise GaveUp(f"{what}: DynamoDB declined {tries} times")
+            raise GaveUp(f"{what}: declined {tries} times")
         delay = random.uniform(0, min(self.cap_seconds, self.base_seconds * 2**tries))
         at = _deadline.get()
         if at is not None and self.clock() + delay + self.call_seconds > at:
-            raise GaveUp(f"{what}: DynamoDB declined {tries} times and the deadline is near")
+            raise GaveUp(f"{what}: declined {tries} times and the deadline is near")
         self.sleep(delay)

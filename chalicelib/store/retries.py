@@ -1,7 +1,8 @@
-"""Single DynamoDB calls retried by the store's policy rather than by botocore.
+"""Single AWS calls (DynamoDB's, and S3's for file fields) retried by the store's policy rather
+than by botocore.
 
-botocore's client is built with no retries of its own (`NO_RETRIES`); a `needs-retry` handler on
-it asks the policy instead, so a call's retries are bounded by the request's deadline like every
+botocore's clients are built with no retries of their own (`NO_RETRIES`); a `needs-retry` handler
+on each asks the policy instead, so a call's retries are bounded by the request's deadline like every
 other retry. botocore resends the request it built, unchanged: a TransactWriteItems keeps its
 ClientRequestToken (see `transaction`), so DynamoDB applies a resent transaction once even if the
 first sending got through and only its answer was lost.
@@ -17,7 +18,8 @@ from chalicelib.store.backoff import Backoff
 
 NO_RETRIES: Any = {"total_max_attempts": 1, "mode": "standard"}
 # DynamoDB declining for now: throttling, or an item busy with a transaction (a resent
-# TransactWriteItems whose first sending is still running gets TransactionInProgress).
+# TransactWriteItems whose first sending is still running gets TransactionInProgress). S3's
+# SlowDown is a 503, retried as every 5xx is.
 DECLINED = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -30,7 +32,7 @@ DECLINED = frozenset(
 
 
 def retry_by(client: Any, backoff: Backoff) -> None:
-    """Retry what `client` sends under `backoff`."""
+    """Retry what `client` (of any service) sends under `backoff`."""
 
     def needs_retry(
         attempts: int, operation: Any, response: Any = None, caught_exception: Exception | None = None, **_: Any
@@ -42,7 +44,7 @@ def retry_by(client: Any, backoff: Backoff) -> None:
         # botocore sleeps for what is returned: the policy has waited already.
         return 0.0
 
-    client.meta.events.register("needs-retry.dynamodb", needs_retry)
+    client.meta.events.register(f"needs-retry.{client.meta.service_model.service_id.hyphenize()}", needs_retry)
 
 
 def transient(response: Any, caught_exception: Exception | None) -> str | None:

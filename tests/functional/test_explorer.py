@@ -135,8 +135,9 @@ def test_a_deployed_page_loads_the_pinned_libraries_from_npm_with_their_integrit
         assert f'"{url}" integrity="{library.integrity}" crossorigin="anonymous"' in html
     assert "graphql/assets/graphiql" not in html
     assert Settings.from_environ({}).graphiql_libraries_url is None  # the local stage: served beside the page
-    mirror = Settings.from_environ({"STAGE": "dev", "GRAPHIQL_LIBRARIES_URL": "https://npm.example/"})
-    assert mirror.graphiql_libraries_url == "https://npm.example/"
+    for given in ["https://npm.example/", "https://npm.example"]:
+        mirror = Settings.from_environ({"STAGE": "dev", "GRAPHIQL_LIBRARIES_URL": given})
+        assert mirror.graphiql_libraries_url == "https://npm.example/"
 
 
 def test_the_inputs_of_interfaces_and_unions_are_described() -> None:

@@ -118,6 +118,18 @@ def test_a_file_goes_up_and_comes_down_through_presigned_urls(album: Api) -> Non
     assert requests.get(read["image"]["url"], timeout=30).content == PNG
 
 
+def test_only_images_open_in_the_browser_any_other_file_downloads(album: Api) -> None:
+    """A page (HTML, SVG) opened from the bucket would run as the bucket's origin: its URL downloads it."""
+    alice = sign_up(album, "alice@example.com")
+    page = b"<script>alert(document.domain)</script>"
+    photo = new_photo(album, alice, uploaded(album, alice, page, type="text/html"), name="not a photo.html")
+    downloaded = requests.get(photo["image"]["url"], timeout=30)
+    assert downloaded.content == page
+    assert downloaded.headers["Content-Disposition"] == "attachment; filename*=UTF-8''not%20a%20photo.html"
+    image = new_photo(album, alice, uploaded(album, alice))
+    assert requests.get(image["image"]["url"], timeout=30).headers["Content-Disposition"] == "inline"
+
+
 def test_another_user_is_refused(album: Api) -> None:
     alice, bob = sign_up(album, "alice@example.com"), sign_up(album, "bob@example.com")
     photo = new_photo(album, alice, uploaded(album, alice))

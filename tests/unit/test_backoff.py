@@ -64,7 +64,7 @@ def test_tries_stop_at_the_attempts_cap() -> None:
     backoff = policy(clock, attempts=5)
     assert tries_until_given_up(backoff, clock, call_seconds=0.0) == 5
     assert len(clock.waits) == 4
-    with pytest.raises(GaveUp, match="GetItem: DynamoDB declined 5 times"):
+    with pytest.raises(GaveUp, match="GetItem: declined 5 times"):
         backoff.wait(5, "GetItem")
 
 

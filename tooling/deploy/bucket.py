@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.files.layout import ORPHAN_DAYS, UPLOADS
+from chalicelib.files.layout import ORPHAN_DAYS, PUBLIC_ACCESS_BLOCK, UPLOADS
 
 BUCKET = "FilesBucket"
 
@@ -20,12 +20,7 @@ def bucket(name: str, origins: list[str], *, protect: bool) -> dict[str, Any]:
         "UpdateReplacePolicy": policy,
         "Properties": {
             "BucketName": name,
-            "PublicAccessBlockConfiguration": {
-                "BlockPublicAcls": True,
-                "BlockPublicPolicy": True,
-                "IgnorePublicAcls": True,
-                "RestrictPublicBuckets": True,
-            },
+            "PublicAccessBlockConfiguration": PUBLIC_ACCESS_BLOCK,
             "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
             "BucketEncryption": {
                 "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]

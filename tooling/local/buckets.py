@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from chalicelib.files.layout import lifecycle_rules
+from chalicelib.files.layout import PUBLIC_ACCESS_BLOCK, lifecycle_rules
 from chalicelib.files.objects import Objects
-
-_PRIVATE = {"BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
 
 
 def create_bucket(objects: Objects) -> None:
@@ -21,5 +19,5 @@ def create_bucket(objects: Objects) -> None:
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
             raise
-    client.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=_PRIVATE)
+    client.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=PUBLIC_ACCESS_BLOCK)
     client.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": lifecycle_rules()})
