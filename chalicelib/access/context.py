@@ -36,10 +36,18 @@ class RequestContext:
     hooks: Installed | None = None
     # The stage's file fields' bucket (chalicelib/files); None: the schema has no File field.
     files: Files | None = None
+    # For a context that writes with rights its caller lacks (signUp creates the user as
+    # system-admin): the caller's own context, which is who the team's hooks are told calls.
+    acting_for: RequestContext | None = None
 
     @property
     def is_admin(self) -> bool:
         return SYSTEM_ADMIN in self.roles
+
+    @property
+    def caller(self) -> RequestContext:
+        """Whose request this is: the context itself, or the one it acts for."""
+        return self.acting_for or self
 
     @property
     def loader(self) -> Loader:

@@ -111,7 +111,7 @@ class WritePlan:
 
     def _before(self, model: Model, action: str, data: dict[str, Any], record: Record | None) -> dict[str, Any]:
         hooks = self.context.hooks
-        return data if hooks is None else hooks.run_before(self.context, model, action, data, record)
+        return data if hooks is None else hooks.run_before(self.context.caller, model, action, data, record)
 
     def wrote(self, model: Model, action: str, record: Record, previous: Record | None) -> None:
         """Note a record written, for its `after` steps (`committed`)."""
@@ -129,7 +129,7 @@ class WritePlan:
             self.context.files.settle(attached, discarded)
         written, self._written = self._written, []
         if written and self.context.hooks is not None:
-            self.context.hooks.run_after(self.context, written)
+            self.context.hooks.run_after(self.context.caller, written)
 
     # File fields (chalicelib/files).
 

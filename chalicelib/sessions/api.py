@@ -132,7 +132,14 @@ class SessionApi:
             return _invalid("email" if "email" in str(error) else "password", str(error), {"email": email})
         data.update({k: v for k, v in (("name", name), ("username", username)) if v is not None})
         # Signing up is the one way a caller creates a user without the right to create users.
-        admin = RequestContext(roles=frozenset({SYSTEM_ADMIN}), hooks=request(info).hooks, _loader=request(info).loader)
+        caller = request(info)
+        admin = RequestContext(
+            roles=frozenset({SYSTEM_ADMIN}),
+            hooks=caller.hooks,
+            _loader=caller.loader,
+            files=caller.files,
+            acting_for=caller,
+        )
         plan = WritePlan(self.registry, self.store, admin)
         shown = {k: v for k, v in data.items() if k != "password"}
         try:

@@ -164,6 +164,40 @@ def test_a_refused_sign_up_answers_in_the_action_result_format_and_writes_nothin
     assert call(api, SIGN_UP, {"email": "ann@example.com"}).data["signUp"]["success"] is True
 
 
+WHO_MODULE = (
+    HEAD
+    + """
+SEEN = []
+
+
+@hooks.before("User", "create")
+def before(event):
+    SEEN.append(("before", event.caller.is_admin, sorted(event.caller.roles)))
+
+
+@hooks.after("User", "create")
+def after(event):
+    SEEN.append(("after", event.caller.is_admin, sorted(event.caller.roles)))
+"""
+)
+
+
+def test_the_steps_of_a_sign_up_see_its_caller_not_the_rights_it_writes_with(
+    make_api: Callable[..., Api], tmp_path: Path
+) -> None:
+    api = with_hooks(make_api, tmp_path, WHO_MODULE, DEFAULT_SCHEMA.read_text())
+    assert call(api, SIGN_UP, {"email": "ann@example.com"}).data["signUp"]["success"] is True
+    admin(api, 'mutation { createUser(input: {data: {email: "bob@example.com"}}) { data { id } } }')
+    anonymous = seen(api)[0][2]
+    assert "system-admin" not in anonymous
+    assert seen(api) == [
+        ("before", False, anonymous),
+        ("after", False, anonymous),
+        ("before", True, ["system-admin"]),
+        ("after", True, ["system-admin"]),
+    ]
+
+
 READS_MODULE = """
 from chalicelib.hooks import Hooks
 hooks = Hooks()
