@@ -12,6 +12,8 @@
 - moto parses and checks each item's expressions anew, although the items of a bulk write share
   them: an expression is parsed, and its checks that read neither values nor item are passed,
   once (see moto_expressions).
+- moto answers every Query and Scan by sorting the whole table (or index): here a Query's cost
+  follows the partition it names and the page it returns (see moto_queries).
 - moto keeps every DynamoDB Streams iterator it hands out; the embedded server's reader learns of
   new stream records as they are appended (see moto_streams).
 - moto writes each attribute value of an answer through its generic walk of the output shape,
@@ -43,7 +45,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
-from tooling.local import moto_expressions, moto_serializer, moto_streams
+from tooling.local import moto_expressions, moto_queries, moto_serializer, moto_streams
 from tooling.local.journal import Journal
 from tooling.local.request_tokens import RequestTokens
 
@@ -77,7 +79,12 @@ PINS = (
     ),
     *(
         Pin(function, sha256)
-        for function, sha256 in (*moto_expressions.PINNED, *moto_serializer.PINNED, *moto_streams.PINNED)
+        for function, sha256 in (
+            *moto_expressions.PINNED,
+            *moto_serializer.PINNED,
+            *moto_streams.PINNED,
+            *moto_queries.PINNED,
+        )
     ),
 )
 
@@ -112,6 +119,7 @@ def apply() -> None:
     moto_expressions.install()
     moto_serializer.install()
     moto_streams.install()
+    moto_queries.install()
 
 
 def _all_items(table: Table) -> list[Item]:
