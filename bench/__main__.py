@@ -7,7 +7,20 @@ import argparse
 import logging
 from collections.abc import Callable
 
-from bench import bulk, coldstart, embedded, hooks, load, migrate, queries, ratelimit, reads, relations, subscriptions
+from bench import (
+    bulk,
+    coldstart,
+    dynamodb_reads,
+    embedded,
+    hooks,
+    load,
+    migrate,
+    queries,
+    ratelimit,
+    reads,
+    relations,
+    subscriptions,
+)
 
 # Each part, given the number of timed requests per measurement (`--repeat`), which some take.
 PARTS: dict[str, Callable[[int], None]] = {
@@ -16,6 +29,7 @@ PARTS: dict[str, Callable[[int], None]] = {
     "coldstart": lambda _: coldstart.main(),
     "load": lambda _: load.main(),
     "embedded": embedded.main,
+    "dynamodb-reads": lambda _: dynamodb_reads.main(),
     "relations": lambda _: relations.main(),
     "reads": lambda _: reads.main(),
     "hooks": hooks.main,

@@ -27,7 +27,7 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
-from tests.unit.moto_tables import backend, key, put, state, update, with_condition
+from tests.unit.moto_tables import backend, create, key, put, state, update, with_condition
 from tooling.local import moto_expressions, moto_patch, moto_serializer
 from tooling.local.moto_patch import MOTO_VERSION, PINS, MotoChanged, Pin, verify
 
@@ -353,20 +353,7 @@ def test_an_error_is_built_as_by_moto_s_own() -> None:
 def test_a_table_s_items_come_in_moto_s_order() -> None:
     moto_patch.apply()
     db = backend()
-    db.create_table(
-        "numbered",
-        schema=[{"AttributeName": "k", "KeyType": "HASH"}],
-        throughput=None,
-        attr=[{"AttributeName": "k", "AttributeType": "N"}],
-        global_indexes=None,
-        indexes=None,
-        streams=None,
-        billing_mode="PAY_PER_REQUEST",
-        sse_specification=None,
-        tags=[],
-        deletion_protection_enabled=False,
-        warm_throughput=None,
-    )
+    create(db, "numbered", ["k"], {"k": "N"})
     for number in ("10", "9", "1.50", "-3", "2E1", "0.001", "-0", "7"):
         db.put_item("numbered", {"k": {"N": number}})
     for h, r in (("h2", "b"), ("h0", "z"), ("h2", "a"), ("h10", "a")):

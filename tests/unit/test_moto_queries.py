@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.dynamodb.models import DynamoDBBackend, DynamoType
 
+from tests.unit.moto_tables import create, key_schema
 from tooling.local import moto_patch, moto_queries
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -38,45 +39,20 @@ def make_backend() -> DynamoDBBackend:
     """`ranged` (h S, r N) with a global index by g/s, a sparse global index by n alone, a local
     index by s; `plain` (id S) with a global index by g/r."""
     backend = DynamoDBBackend("us-east-1", "123456789012")
-
-    def schema(*keys: str) -> list[dict[str, str]]:
-        return [{"AttributeName": k, "KeyType": kind} for k, kind in zip(keys, ("HASH", "RANGE"), strict=False)]
-
-    def attrs(**types: str) -> list[dict[str, str]]:
-        return [{"AttributeName": name, "AttributeType": kind} for name, kind in types.items()]
-
     everything = {"ProjectionType": "ALL"}
-    backend.create_table(
+    create(
+        backend,
         "ranged",
-        schema=schema("h", "r"),
-        throughput=None,
-        attr=attrs(h=S, r=N, g=S, s=S, n=N),
+        ["h", "r"],
+        {"h": S, "r": N, "g": S, "s": S, "n": N},
         global_indexes=[
-            {"IndexName": "by_g", "KeySchema": schema("g", "s"), "Projection": everything},
-            {"IndexName": "by_n", "KeySchema": schema("n"), "Projection": {"ProjectionType": "KEYS_ONLY"}},
+            {"IndexName": "by_g", "KeySchema": key_schema("g", "s"), "Projection": everything},
+            {"IndexName": "by_n", "KeySchema": key_schema("n"), "Projection": {"ProjectionType": "KEYS_ONLY"}},
         ],
-        indexes=[{"IndexName": "by_s", "KeySchema": schema("h", "s"), "Projection": everything}],
-        streams=None,
-        billing_mode="PAY_PER_REQUEST",
-        sse_specification=None,
-        tags=[],
-        deletion_protection_enabled=False,
-        warm_throughput=None,
+        indexes=[{"IndexName": "by_s", "KeySchema": key_schema("h", "s"), "Projection": everything}],
     )
-    backend.create_table(
-        "plain",
-        schema=schema("id"),
-        throughput=None,
-        attr=attrs(id=S, g=S, r=N),
-        global_indexes=[{"IndexName": "by_g", "KeySchema": schema("g", "r"), "Projection": everything}],
-        indexes=None,
-        streams=None,
-        billing_mode="PAY_PER_REQUEST",
-        sse_specification=None,
-        tags=[],
-        deletion_protection_enabled=False,
-        warm_throughput=None,
-    )
+    by_g = {"IndexName": "by_g", "KeySchema": key_schema("g", "r"), "Projection": everything}
+    create(backend, "plain", ["id"], {"id": S, "g": S, "r": N}, global_indexes=[by_g])
     return backend
 
 
