@@ -65,10 +65,10 @@ PINNED: tuple[tuple[Any, str], ...] = (
     (_update_item, "218984588dd689a5de81678ce11e6a40d05c91e7b6c21b44c4ed4122fe74aa9f"),
 )
 
-# An item's place in its table: the cast values of its hash key and range key (None without one).
-ItemKey = tuple[Any, Any]
-# A view's sort values of an item (its partition's value apart).
-Sort = tuple[Any, ...]
+# An item's place in its table: the cast values of its hash key, and of its range key if any.
+ItemKey = tuple[Any, ...]
+# A view's values of an item's key attributes, cast: its partition's, then its sort values.
+Place = tuple[Any, ...]
 # Key conditions whose matches are a run of a partition in its order.
 _RUNS = frozenset({"=", "<", "<=", ">", ">=", "BETWEEN", "BEGINS_WITH"})
 
@@ -103,11 +103,11 @@ def _shape(table: Table, index: SecondaryIndex | None) -> _Shape | None:
     return _Shape(hashes[0], tuple(order[1:]), ranges[0] if ranges else None, (hashes[0], *ranges))
 
 
-@dataclass
+@dataclass(slots=True)
 class _Partition:
-    """One partition's items in moto's order, with their sort values."""
+    """One partition's items in moto's order, with their places."""
 
-    keys: list[Sort] = field(default_factory=list)
+    keys: list[Place] = field(default_factory=list)
     items: list[Item] = field(default_factory=list)
 
 
@@ -123,8 +123,10 @@ class _View:
         self.schema = schema
         self.partitions: dict[Any, _Partition] = {}
         self.ordered: list[Any] = []
-        # Where each item is: (partition value, sort values), or None (not in the view).
-        self.placed: dict[ItemKey, tuple[Any, Sort] | None] = {}
+        # Where each item is (the tuple its partition's `keys` holds too), if in the view; the
+        # table's own view places an item by its key, which never changes, and keeps none.
+        self.placed: dict[ItemKey, Place] = {}
+        self.by_key = schema is None
         # Items with a key attribute of the view not of its declared type: moto compares those
         # across types (and may fail), so while there is any, reads go to moto whole.
         self.irregular: set[ItemKey] = set()
@@ -134,7 +136,7 @@ class _View:
             place = self._place(key, item)
             if place is not None:
                 partition = self.partitions.setdefault(place[0], _Partition())
-                partition.keys.append(place[1])
+                partition.keys.append(place)
                 partition.items.append(item)
         for partition in self.partitions.values():
             order = sorted(range(len(partition.keys)), key=partition.keys.__getitem__)
@@ -146,37 +148,41 @@ class _View:
         place = self._place(key, item)
         if place is None:
             return
-        value, sort = place
+        value = place[0]
         partition = self.partitions.get(value)
         if partition is None:
             partition = self.partitions[value] = _Partition()
             self.ordered.insert(bisect_left(self.ordered, value), value)
-        at = bisect_left(partition.keys, sort)
-        partition.keys.insert(at, sort)
+        at = bisect_left(partition.keys, place)
+        partition.keys.insert(at, place)
         partition.items.insert(at, item)
 
     def discard(self, key: ItemKey) -> None:
         self.irregular.discard(key)
-        place = self.placed.pop(key, None)
-        if place is None:
+        place = key if self.by_key else self.placed.pop(key, None)
+        partition = None if place is None else self.partitions.get(place[0])
+        if place is None or partition is None:
             return
-        value, sort = place
-        partition = self.partitions[value]
-        at = bisect_left(partition.keys, sort)
+        value = place[0]
+        at = bisect_left(partition.keys, place)
+        if at == len(partition.keys) or partition.keys[at] != place:
+            return
         del partition.keys[at]
         del partition.items[at]
         if not partition.keys:
             del self.partitions[value]
             del self.ordered[bisect_left(self.ordered, value)]
 
-    def _place(self, key: ItemKey, item: Item) -> tuple[Any, Sort] | None:
+    def _place(self, key: ItemKey, item: Item) -> Place | None:
+        if self.by_key:
+            return key
         if any(name not in item.attrs for name in self.shape.required):
             return None
         values = [item.attrs[name] for name in self.attrs]
         if any(value.type != self.declared.get(name) for name, value in zip(self.attrs, values, strict=True)):
             self.irregular.add(key)
             return None
-        place = values[0].cast_value, tuple(value.cast_value for value in values[1:])
+        place = tuple(value.cast_value for value in values)
         self.placed[key] = place
         return place
 
@@ -188,7 +194,7 @@ class _View:
             return None
         return (typed.cast_value,) if typed.type == self.declared.get(name) else None
 
-    def cast_key(self, key: Any) -> Sort | None:
+    def cast_key(self, key: Any) -> Place | None:
         """An ExclusiveStartKey's values of the view's attributes, in order (None if one is missing)."""
         if not isinstance(key, dict):
             return None
@@ -249,7 +255,7 @@ def changed(table: Table, hash_key: DynamoType, range_key: DynamoType | None) ->
         found = table.items.get(hash_key)
         if range_key is not None:
             found = found.get(range_key) if isinstance(found, dict) else None
-        key = (hash_key.cast_value, None if range_key is None else range_key.cast_value)
+        key = (hash_key.cast_value,) if range_key is None else (hash_key.cast_value, range_key.cast_value)
         for view in views.views.values():
             view.discard(key)
         if isinstance(found, Item):
@@ -364,7 +370,7 @@ def _keyed(table: Table) -> Iterator[tuple[ItemKey, Item]]:
     for hash_key, found in items.items():
         if table.range_key_attr is None:
             if isinstance(found, Item):  # a lookup may leave an empty dict in a hash key's place
-                yield (hash_key.cast_value, None), found
+                yield (hash_key.cast_value,), found
         else:
             for range_key, item in found.items():
                 yield (hash_key.cast_value, range_key.cast_value), item
@@ -409,11 +415,12 @@ def _query_page(table: Table, arguments: dict[str, Any]) -> list[Item] | None:
     low, high = _run(partition.keys, comparison, bounds)
     count = len(partition.keys)
     if forward:
-        first = 0 if after is None else _after(value[0], partition.keys, after)
+        first = 0 if after is None else bisect_right(partition.keys, after)
         matches: Sequence[int] = range(max(low, first), high)
         rest: Sequence[int] = range(max(high, first), count)
     else:
-        first = count - 1 if after is None else _before(value[0], partition.keys, after)
+        # Backwards: the last item before `after` (moto passes over every item from the end to it).
+        first = count - 1 if after is None else bisect_left(partition.keys, after) - 1
         matches = range(min(high - 1, first), low - 1, -1)
         rest = range(min(low - 1, first), -1, -1)
     items = partition.items
@@ -433,38 +440,24 @@ def _bounds(view: _View, comparison: str | None, values: list[DynamoType]) -> li
     return None if any(value is None for value in cast_values) else [value[0] for value in cast_values if value]
 
 
-def _first(sort: Sort) -> Any:
-    return sort[0]
+def _sort_value(place: Place) -> Any:
+    return place[1]
 
 
-def _run(keys: list[Sort], comparison: str | None, bounds: list[Any]) -> tuple[int, int]:
+def _run(keys: list[Place], comparison: str | None, bounds: list[Any]) -> tuple[int, int]:
     """The positions [low, high) of the partition's items that meet the key condition."""
     if comparison is None:
         return 0, len(keys)
-    low = bisect_left(keys, bounds[0], key=_first)
+    low = bisect_left(keys, bounds[0], key=_sort_value)
     if comparison == "BEGINS_WITH":
         prefix = bounds[0]
-        return low, bisect_right(keys, prefix, key=lambda sort: sort[0][: len(prefix)])
+        return low, bisect_right(keys, prefix, key=lambda place: place[1][: len(prefix)])
     if comparison == "BETWEEN":
-        return low, max(low, bisect_right(keys, bounds[1], key=_first))
-    high = bisect_right(keys, bounds[0], key=_first)
+        return low, max(low, bisect_right(keys, bounds[1], key=_sort_value))
+    high = bisect_right(keys, bounds[0], key=_sort_value)
     return {"=": (low, high), "<": (0, low), "<=": (0, high), ">": (high, len(keys)), ">=": (low, len(keys))}[
         comparison
     ]
-
-
-def _after(value: Any, keys: list[Sort], start: Sort) -> int:
-    """The first position after ExclusiveStartKey `start` (moto passes over every item up to it)."""
-    if start[0] != value:
-        return 0 if start[0] < value else len(keys)
-    return bisect_right(keys, start[1:])
-
-
-def _before(value: Any, keys: list[Sort], start: Sort) -> int:
-    """The last position before `start`, walking backwards (ScanIndexForward false)."""
-    if start[0] != value:
-        return len(keys) - 1 if start[0] > value else -1
-    return bisect_left(keys, start[1:]) - 1
 
 
 def _scan_page(table: Table, arguments: dict[str, Any]) -> list[Item] | None:
@@ -482,13 +475,12 @@ def _scan_page(table: Table, arguments: dict[str, Any]) -> list[Item] | None:
     return _page(walk, (), limit[0], largest)
 
 
-def _from(view: _View, after: Sort | None) -> Iterator[Item]:
+def _from(view: _View, after: Place | None) -> Iterator[Item]:
     """The view's items in moto's order of a Scan (the table's keys), after `after` if given."""
     at = 0 if after is None else bisect_left(view.ordered, after[0])
     for number, value in enumerate(view.ordered[at:]):
         partition = view.partitions[value]
-        first = bisect_right(partition.keys, after[1:]) if number == 0 and after and after[0] == value else 0
-        yield from partition.items[first:]
+        yield from partition.items[bisect_right(partition.keys, after) if number == 0 and after else 0 :]
 
 
 def _page(matches: Iterable[Item], rest: Iterable[Item], limit: int | None, largest: int) -> list[Item]:
