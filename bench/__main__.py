@@ -10,6 +10,7 @@ from collections.abc import Callable
 from bench import (
     bulk,
     coldstart,
+    dynamodb_reads,
     embedded,
     hooks,
     kept,
@@ -29,6 +30,7 @@ PARTS: dict[str, Callable[[int], None]] = {
     "coldstart": lambda _: coldstart.main(),
     "load": lambda _: load.main(),
     "embedded": embedded.main,
+    "dynamodb-reads": lambda _: dynamodb_reads.main(),
     "relations": lambda _: relations.main(),
     "reads": lambda _: reads.main(),
     "hooks": hooks.main,

@@ -9,10 +9,8 @@ are written directly (BatchWriteItem, no API), the measured operations go throug
 
 Bytes written are the item data a write carries (whole items put, values an update sets, as
 DynamoDB sizes them); items read are the items DynamoDB's answers hold. Times are the embedded
-DynamoDB's (moto): it answers a Query of a secondary index by examining every item of the table,
-so they grow with the table where DynamoDB's would not (the store is given the long read timeout
-of a local endpoint, `StoreConfig.at_endpoint`, for those answers); the calls and items are what
-DynamoDB would be asked and answer.
+DynamoDB's (moto, patched to read a Query's page alone: tooling/local/moto_queries.py); the calls
+and items are what DynamoDB would be asked and answer.
 """
 
 from __future__ import annotations
@@ -262,10 +260,7 @@ def report(
     for name, values, unit in rows:
         cells = "".join(f"{value:>13.1f}" if unit else f"{value:>13,.0f}" for value in values)
         print(f"  {name:<{wide}}{cells}{values[-1] / values[0]:>9.2f}x")
-    print(
-        "  (ms: the embedded DynamoDB's time, moto's: it answers a Query of an index by examining every\n"
-        "  item of the table, where DynamoDB reads only the items it returns)"
-    )
+    print("  (ms: the embedded DynamoDB's time, moto's, patched to read a Query's page alone)")
     print("\n  DynamoDB calls, at every size unless shown apart:")
     aim = max(len(label) for label, _ in calls) + 1
     for label, texts in calls:

@@ -59,8 +59,14 @@ def serve(host: str, port: int, *, fresh: bool = False, seed: str | None = None)
         # Subscriptions: the tables' streams read as the embedded DynamoDB (or every half second,
         # another one) says they changed, delivered to the WebSocket connections of the same port.
         hub = Hub(service)
+        # The embedded DynamoDB keeps a stream's records until this reader has delivered them.
+        follower = moto_streams.Follower() if dynamodb is not None else None
         reader = StreamReader(
-            hub.delivery, os.environ["AWS_ENDPOINT_URL_DYNAMODB"], service.settings.store.region, dynamodb is not None
+            hub.delivery,
+            os.environ["AWS_ENDPOINT_URL_DYNAMODB"],
+            service.settings.store.region,
+            dynamodb is not None,
+            passed=None if follower is None else follower.passed,
         )
         if dynamodb is not None:
             moto_streams.listen(reader.note)

@@ -1,5 +1,6 @@
 """Subscriptions without a socket: the protocol's conversation and the delivery of stream records,
-read from the embedded DynamoDB's streams as the local server reads them."""
+read from the embedded DynamoDB's streams as the local server reads them; the streams hold a
+bounded number of records while every change is still delivered."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from chalicelib.subscriptions.delivery import Delivery
 from chalicelib.subscriptions.protocol import Conversation
@@ -16,6 +18,7 @@ from chalicelib.subscriptions.state import SubscriptionState
 from tests.conftest import ADMIN, Api
 from tests.functional.helpers import admin, api_on, call, sign_up
 from tests.functional.trust_schema import TRUST_SCHEMA
+from tooling.local import moto_streams
 from tooling.local.streams import StreamReader
 
 
@@ -43,14 +46,14 @@ class Client:
 
 
 class Hub:
-    def __init__(self, api: Api) -> None:
+    def __init__(self, api: Api, passed: Callable[[str, int], None] | None = None) -> None:
         self.api = api
         self.state = SubscriptionState(api.service.tables.subscriptions)
         self.clients: dict[str, Client] = {}
         self.delivery = Delivery(api.service, self.state, self._send)
         url = api.service.settings.store.endpoint_url
         assert url is not None
-        self.reader = StreamReader(self.delivery, url, "us-east-1", notified=False)
+        self.reader = StreamReader(self.delivery, url, "us-east-1", notified=False, passed=passed)
         self.reader.read_changed()  # every shard's place taken before the test writes
 
     def _send(self, connection: str, message: dict[str, Any]) -> bool:
@@ -195,3 +198,86 @@ def test_an_event_reads_only_the_subscriptions_that_may_match_it(hub: Hub) -> No
     client.conversation.receive(json.dumps({"id": "both", "type": "complete"}))
     assert sorted(s.id for s in hub.state.candidates("Label", [first, second])) == ["any", "first"]
     assert hub.state.subscriptions_of("c1") == {"first": "Label", "any": "Label"}
+
+
+# Stream records: a shard keeps its newest KEPT, and those its follower (the reader) has not read.
+KEPT = 4
+CREATE_LABEL = "mutation ($n: String!) { createLabel(input: {data: {name: $n}}) { data { id } } }"
+
+
+@pytest.fixture
+def followed(make_api: Callable[..., Api], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hub:
+    monkeypatch.setattr(moto_streams, "RECORDS_KEPT", KEPT)
+    return Hub(api_on(make_api, tmp_path, TRUST_SCHEMA), moto_streams.Follower().passed)
+
+
+def labels_stream(hub: Hub) -> tuple[str, str]:
+    """The Label table's stream ARN and shard."""
+    table = next(name for name, model in hub.delivery.models.items() if model.name == "Label")
+    arn = hub.reader.dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shard = hub.reader.client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][-1]["ShardId"]
+    return arn, shard
+
+
+def held(hub: Hub) -> list[int]:
+    """The sequence numbers of the Label stream's records: all that a reader from its start gets."""
+    arn, shard = labels_stream(hub)
+    client = hub.reader.client
+    iterator = client.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = client.get_records(ShardIterator=iterator["ShardIterator"], Limit=1000)["Records"]
+    return [int(record["dynamodb"]["SequenceNumber"]) for record in records]
+
+
+def created(client: Client) -> list[str]:
+    return [m["payload"]["data"]["label"]["node"]["name"] for m in client.take()]
+
+
+def test_a_stream_holds_a_bounded_number_of_records_while_every_change_is_delivered(followed: Hub) -> None:
+    client = Client(followed, "c1", ADMIN["Authorization"])
+    client.subscribe("1", LABELS, {"where": {"mutation_in": ["CREATED"]}})
+    names = [f"label {n}" for n in range(15)]
+    for start in range(0, len(names), 3):
+        for name in names[start : start + 3]:
+            admin(followed.api, CREATE_LABEL, {"n": name})
+        followed.flush()
+        assert len(held(followed)) <= KEPT
+    assert created(client) == names
+
+
+def test_records_the_reader_has_not_delivered_are_kept(followed: Hub) -> None:
+    client = Client(followed, "c1", ADMIN["Authorization"])
+    client.subscribe("1", LABELS, {"where": {"mutation_in": ["CREATED"]}})
+    names = [f"label {n}" for n in range(3 * KEPT)]
+    for name in names:
+        admin(followed.api, CREATE_LABEL, {"n": name})
+    assert len(held(followed)) >= len(names)
+    followed.flush()
+    assert created(client) == names
+    admin(followed.api, CREATE_LABEL, {"n": "after"})
+    assert len(held(followed)) <= KEPT
+
+
+def test_a_record_no_longer_held_is_refused_as_dynamodb_refuses_it(followed: Hub) -> None:
+    admin(followed.api, CREATE_LABEL, {"n": "first"})
+    followed.flush()
+    [first] = held(followed)
+    for n in range(2 * KEPT):
+        admin(followed.api, CREATE_LABEL, {"n": f"label {n}"})
+    followed.flush()
+    # A shard is trimmed as records are added: the next write drops what the reader has delivered.
+    admin(followed.api, CREATE_LABEL, {"n": "last"})
+    oldest = held(followed)[0]
+    assert oldest > first
+    arn, shard = labels_stream(followed)
+    streams = followed.reader.client
+    with pytest.raises(ClientError) as refused:
+        streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard, ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=str(first)
+        )
+    assert refused.value.response["Error"]["Code"] == "TrimmedDataAccessException"
+    # The record before the oldest held is the last one a reader may have passed.
+    after = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=str(oldest - 1)
+    )
+    records = streams.get_records(ShardIterator=after["ShardIterator"])["Records"]
+    assert int(records[0]["dynamodb"]["SequenceNumber"]) == oldest

@@ -9,24 +9,42 @@ from moto.dynamodb.models import DynamoDBBackend
 STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
 
 
+def key_schema(*keys: str) -> list[dict[str, str]]:
+    """A key schema of a hash key and, when given, a range key."""
+    return [{"AttributeName": k, "KeyType": kind} for k, kind in zip(keys, ("HASH", "RANGE"), strict=False)]
+
+
+def create(
+    backend: DynamoDBBackend,
+    name: str,
+    keys: list[str],
+    types: dict[str, str],
+    streams: dict[str, Any] | None = None,
+    global_indexes: list[dict[str, Any]] | None = None,
+    indexes: list[dict[str, Any]] | None = None,
+) -> None:
+    """A table of `backend` keyed by `keys`, its attributes of `types` (name: S, N or B) declared."""
+    backend.create_table(
+        name,
+        schema=key_schema(*keys),
+        throughput=None,
+        attr=[{"AttributeName": attr, "AttributeType": kind} for attr, kind in types.items()],
+        global_indexes=global_indexes,
+        indexes=indexes,
+        streams=streams,
+        billing_mode="PAY_PER_REQUEST",
+        sse_specification=None,
+        tags=[],
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )
+
+
 def backend() -> DynamoDBBackend:
     """`plain` (hash key `id`, with a stream) holding p1..p3; `ranged` (`h`, `r`) holding h1/a, h1/b."""
     made = DynamoDBBackend("us-east-1", "123456789012")
     for name, keys, streams in (("plain", ["id"], STREAM), ("ranged", ["h", "r"], None)):
-        made.create_table(
-            name,
-            schema=[{"AttributeName": k, "KeyType": kind} for k, kind in zip(keys, ("HASH", "RANGE"), strict=False)],
-            throughput=None,
-            attr=[{"AttributeName": k, "AttributeType": "S"} for k in keys],
-            global_indexes=None,
-            indexes=None,
-            streams=streams,
-            billing_mode="PAY_PER_REQUEST",
-            sse_specification=None,
-            tags=[],
-            deletion_protection_enabled=False,
-            warm_throughput=None,
-        )
+        create(made, name, keys, dict.fromkeys(keys, "S"), streams)
     for n in (1, 2, 3):
         made.put_item("plain", {"id": {"S": f"p{n}"}, "n": {"N": str(n)}, "tags": {"SS": ["a", "b"]}})
     for r in ("a", "b"):

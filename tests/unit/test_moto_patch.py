@@ -28,8 +28,8 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
-from tests.unit.moto_tables import backend, key, put, state, update, with_condition
-from tooling.local import moto_expressions, moto_patch, moto_scan, moto_serializer
+from tests.unit.moto_tables import backend, create, key, put, state, update, with_condition
+from tooling.local import moto_expressions, moto_order, moto_patch, moto_queries, moto_serializer
 from tooling.local.moto_patch import MOTO_VERSION, PINS, MotoChanged, Pin, verify
 
 ONE = {":one": {"N": "1"}}
@@ -372,20 +372,7 @@ def test_an_error_is_built_as_by_moto_s_own() -> None:
 def test_a_table_s_items_come_in_moto_s_order() -> None:
     moto_patch.apply()
     db = backend()
-    db.create_table(
-        "numbered",
-        schema=[{"AttributeName": "k", "KeyType": "HASH"}],
-        throughput=None,
-        attr=[{"AttributeName": "k", "AttributeType": "N"}],
-        global_indexes=None,
-        indexes=None,
-        streams=None,
-        billing_mode="PAY_PER_REQUEST",
-        sse_specification=None,
-        tags=[],
-        deletion_protection_enabled=False,
-        warm_throughput=None,
-    )
+    create(db, "numbered", ["k"], {"k": "N"})
     for number in ("10", "9", "1.50", "-3", "2E1", "0.001", "-0", "7"):
         db.put_item("numbered", {"k": {"N": number}})
     for h, r in (("h2", "b"), ("h0", "z"), ("h2", "a"), ("h10", "a")):
@@ -399,7 +386,7 @@ def test_a_table_s_items_come_in_moto_s_order() -> None:
         assert [item.to_json() for item in table.all_items()] == [item.to_json() for item in moto_s(table)]
 
 
-# Scans: each page starts at its start key's place (moto_scan), with the pages moto's own makes.
+# Scans from every kind of start key: the pages moto's own code makes (moto_order, moto_queries).
 
 
 def scan_pages(db: DynamoDBBackend, table: str, start: dict[str, Any] | None, limit: int) -> list[Any]:
@@ -439,6 +426,6 @@ STARTS = {
 @pytest.mark.parametrize(("table", "start"), STARTS.values(), ids=STARTS.keys())
 def test_scan_pages_are_moto_s_own(table: str, start: dict[str, Any] | None) -> None:
     moto_patch.apply()
-    with moto_scan.moto_s_own():
+    with moto_order.moto_s_own(), moto_queries.moto_s_own():
         expected = [scan_pages(filled(), table, start, limit) for limit in (1, 3, 100)]
     assert [scan_pages(filled(), table, start, limit) for limit in (1, 3, 100)] == expected

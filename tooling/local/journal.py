@@ -18,6 +18,8 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import Table
 
+from tooling.local import moto_queries
+
 
 @dataclass(frozen=True)
 class _Before:
@@ -35,7 +37,9 @@ class _Before:
 class Journal:
     def __init__(self) -> None:
         self._before: list[_Before] = []
-        self._stream_lengths: dict[Table, int] = {}
+        # Per table, the sequence number of its stream's next record: a shard is trimmed at its
+        # start as records are added (moto_streams), so a length would not say where they begin.
+        self._stream_ends: dict[Table, int] = {}
 
     @classmethod
     def of(cls, backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Journal:
@@ -61,16 +65,19 @@ class Journal:
         bucket = items.get(hash_key)
         item = bucket if range_key is None else (bucket or {}).get(range_key)
         self._before.append(_Before(table, hash_key, range_key, copy.deepcopy(item), bucket is not None))
-        if table.stream_shard is not None:
-            self._stream_lengths.setdefault(table, len(table.stream_shard.items))
+        shard = table.stream_shard
+        if shard is not None:
+            self._stream_ends.setdefault(table, shard.starting_sequence_number + len(shard.items))
 
     def roll_back(self) -> None:
         """Put every recorded item back as it was; drop the stream records written since."""
         for before in reversed(self._before):
             _restore(before)
-        for table, length in self._stream_lengths.items():
-            if table.stream_shard is not None:
-                del table.stream_shard.items[length:]
+            moto_queries.changed(before.table, before.hash_key, before.range_key)
+        for table, end in self._stream_ends.items():
+            shard = table.stream_shard
+            if shard is not None:
+                del shard.items[max(0, end - shard.starting_sequence_number) :]
 
 
 def _restore(before: _Before) -> None:

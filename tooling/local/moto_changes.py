@@ -50,10 +50,11 @@ def unlisten(listener: Listener) -> None:
 
 
 def install() -> None:
+    # Around what is there now: other patch modules follow the same writes (moto_queries).
     for name in _ITEM_WRITES:
-        setattr(DynamoDBBackend, name, _item_write(_originals[name]))
+        setattr(DynamoDBBackend, name, _item_write(getattr(DynamoDBBackend, name)))
     for name in _TABLE_CHANGES:
-        setattr(DynamoDBBackend, name, _table_change(_originals[name]))
+        setattr(DynamoDBBackend, name, _table_change(getattr(DynamoDBBackend, name)))
 
 
 def _item_write(original: Callable[..., Any]) -> Callable[..., Any]:

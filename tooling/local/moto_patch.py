@@ -7,11 +7,12 @@
 - moto keeps every model instance it ever makes (each item, each copy) for its dashboard, which
   the embedded server does not serve: memory grew with every write, and was never given back.
 - TransactWriteItems is idempotent by ClientRequestToken, as DynamoDB's is (see request_tokens).
-- Every page of a Scan sorted the whole table, then walked it up to the page's start: its cost
-  grew with the pages read before it (see moto_scan).
 - moto parses and checks each item's expressions anew, although the items of a bulk write share
   them: an expression is parsed, and its checks that read neither values nor item are passed,
   once (see moto_expressions).
+- moto answers every Query and Scan by sorting the whole table (or index): here a Query's cost
+  follows the partition it names and the page it returns (see moto_queries), and where moto still
+  sorts, each key's value is computed once per sort (see moto_order).
 - moto keeps every DynamoDB Streams iterator it hands out; the embedded server's reader learns of
   new stream records as they are appended (see moto_streams).
 - moto writes each attribute value of an answer through its generic walk of the output shape,
@@ -44,7 +45,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
-from tooling.local import moto_changes, moto_expressions, moto_scan, moto_serializer, moto_streams
+from tooling.local import moto_changes, moto_expressions, moto_order, moto_queries, moto_serializer, moto_streams
 from tooling.local.journal import Journal
 from tooling.local.request_tokens import RequestTokens
 
@@ -75,7 +76,8 @@ PINS = (
             *moto_expressions.PINNED,
             *moto_serializer.PINNED,
             *moto_streams.PINNED,
-            *moto_scan.PINNED,
+            *moto_order.PINNED,
+            *moto_queries.PINNED,
             *moto_changes.PINNED,
         )
     ),
@@ -111,7 +113,8 @@ def apply() -> None:
     moto_expressions.install()
     moto_serializer.install()
     moto_streams.install()
-    moto_scan.install()
+    moto_order.install()
+    moto_queries.install()
     moto_changes.install()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -26,9 +27,18 @@ LOG = logging.getLogger("shoreline.streams")
 
 
 class StreamReader:
-    def __init__(self, delivery: Delivery, endpoint_url: str, region: str, notified: bool) -> None:
-        """`notified`: the DynamoDB is the embedded one, which says when a stream has new records."""
+    def __init__(
+        self,
+        delivery: Delivery,
+        endpoint_url: str,
+        region: str,
+        notified: bool,
+        passed: Callable[[str, int], None] | None = None,
+    ) -> None:
+        """`notified`: the DynamoDB is the embedded one, which says when a stream has new records;
+        `passed(stream ARN, sequence number)`: told the last record delivered (-1 before any)."""
         self.delivery = delivery
+        self.passed = passed
         self.client = boto3.client("dynamodbstreams", endpoint_url=endpoint_url, region_name=region)
         self.dynamodb = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region)
         self.notified = notified
@@ -94,7 +104,12 @@ class StreamReader:
             # read, nothing more.
             done = self.delivery.state.checkpoint(f"{table}/{shard}")
             self._positions[table] = (arn, shard, done or None)
+            self._passed(arn, done or -1)
         return self._positions[table]
+
+    def _passed(self, arn: str, sequence_number: int) -> None:
+        if self.passed is not None:
+            self.passed(arn, sequence_number)
 
     def _read(self, table: str) -> int:
         position = self._position(table)
@@ -114,3 +129,4 @@ class StreamReader:
             delivered += self.delivery.deliver(table, shard, records).delivered
             last = int(records[-1]["dynamodb"]["SequenceNumber"])
             self._positions[table] = (arn, shard, last)
+            self._passed(arn, last)
