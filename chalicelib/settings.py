@@ -140,13 +140,7 @@ class Settings:
             mail_from=env.get("MAIL_FROM") or None,
             outbox_dir=Path(env["OUTBOX_DIR"]) if env.get("OUTBOX_DIR") else PROJECT_ROOT / ".outbox",
             accounts=_accounts(env),
-            files=FileSettings(
-                bucket=env.get("FILES_BUCKET") or None,
-                endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or None,
-                max_bytes=int(env.get("FILE_MAX_BYTES", FileSettings.max_bytes)),
-                upload_seconds=int(env.get("FILE_UPLOAD_SECONDS", FileSettings.upload_seconds)),
-                url_seconds=int(env.get("FILE_URL_SECONDS", FileSettings.url_seconds)),
-            ),
+            files=_files(env),
         )
 
 
@@ -182,6 +176,21 @@ def _accounts(env: Mapping[str, str]) -> AccountSettings:
     if accounts.mail_window_seconds < 1:
         raise StartupError("ACCOUNT_MAIL_WINDOW_SECONDS must be at least 1")
     return accounts
+
+
+def _files(env: Mapping[str, str]) -> FileSettings:
+    files = FileSettings(
+        bucket=env.get("FILES_BUCKET") or None,
+        endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or None,
+        max_bytes=int(env.get("FILE_MAX_BYTES", FileSettings.max_bytes)),
+        upload_seconds=int(env.get("FILE_UPLOAD_SECONDS", FileSettings.upload_seconds)),
+        url_seconds=int(env.get("FILE_URL_SECONDS", FileSettings.url_seconds)),
+        upload_limit=int(env.get("FILE_UPLOAD_LIMIT", FileSettings.upload_limit)),
+        upload_window_seconds=int(env.get("FILE_UPLOAD_WINDOW_SECONDS", FileSettings.upload_window_seconds)),
+    )
+    if files.upload_window_seconds < 1:
+        raise StartupError("FILE_UPLOAD_WINDOW_SECONDS must be at least 1")
+    return files
 
 
 def _flag(value: str | None, default: bool) -> bool:

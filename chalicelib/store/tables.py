@@ -151,10 +151,14 @@ class EdgeBase(PynamoModel):
 
 class CleanupBase(PynamoModel):
     """A deleted record whose links are still stored elsewhere (children pointing at it, edges),
-    written in the transaction that deleted it; the cleanup job removes the links, then this."""
+    written in the transaction that deleted it; the cleanup job removes the links, then this. Or
+    bucket work a write left for after its commit (`s3:<object key>`, store/object_work.py), which
+    the write's request does and removes, or else the cleanup job."""
 
-    key = UnicodeAttribute(hash_key=True)  # `<model name>#<record id>`
-    deleted = NumberAttribute()  # epoch seconds
+    key = UnicodeAttribute(hash_key=True)  # `<model name>#<record id>`, or `s3:<object key>`
+    deleted = NumberAttribute()  # epoch seconds the write was made at
+    source = UnicodeAttribute(null=True)  # the object to move to the key: none deletes the key's
+    etag = UnicodeAttribute(null=True)  # the version of the source's bytes that may be moved
 
 
 class CounterBase(PynamoModel):
