@@ -1,7 +1,7 @@
 """HTTP routes: GraphQL over HTTP on `/graphql` (chalicelib/http/ has its rules), the GraphiQL
 explorer for browsers, a health check; the scheduled cleanup of the links deleted records
-leave (chalicelib/store/cleanup.py); and the subscriptions' WebSocket API and stream handler
-(chalicelib/gateway/)."""
+leave and of file fields' unfinished bucket work (chalicelib/store/cleanup.py); and the
+subscriptions' WebSocket API and stream handler (chalicelib/gateway/)."""
 
 from __future__ import annotations
 

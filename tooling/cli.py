@@ -1,6 +1,7 @@
 """Command line: `serve` runs the API locally (what `make run` does); `migrate` brings a stage's
 tables and data to the schema; `export` and `import` move a stage's records to and from a JSON
-Lines file; `check` audits a stage and `cleanup` removes the links its deleted records left."""
+Lines file; `check` audits a stage and `cleanup` removes the links its deleted records left (and finishes
+file fields' bucket work their writes' requests left)."""
 
 from __future__ import annotations
 

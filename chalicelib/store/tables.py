@@ -170,9 +170,10 @@ class CounterBase(PynamoModel):
 
 class ThrottleBase(PynamoModel):
     """Failed logins of one account in one time window; DynamoDB's TTL removes old windows. The
-    rate limits' and the account mail limit's request windows share the table, under keys and an
-    attribute of their own (chalicelib/ratelimit/windows.py), and so do the markers of spent upload
-    tokens (`upload#<name>`, store/records.py `write`), removed by the TTL once the token has expired."""
+    request windows of the rate limits and of the mail and upload limits share the table, under keys
+    and an attribute of their own (chalicelib/ratelimit/windows.py), and so do the markers of spent
+    upload tokens (`upload#<name>`, store/records.py `write`), removed by the TTL once the token has
+    expired."""
 
     key = UnicodeAttribute(hash_key=True)
     failures = NumberAttribute(default=0)
