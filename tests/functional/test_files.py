@@ -247,14 +247,13 @@ def test_objects_go_with_what_lets_go_of_them(album: Api) -> None:
     many = "mutation ($id: ID!) { deleteManyPhotos(input: {where: {match: {id: [$id]}}}) { count } }"
     assert admin(album, many, {"id": ids[2]})["deleteManyPhotos"]["count"] == 1
     assert [objects(album).head(key) for key in keys] == [None, None, None]
+    assert pending_work(album) == {}
 
 
 def test_an_s3_failure_after_the_commit_is_logged_and_left_to_the_cleanup_job(
     album: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    alice = sign_up(album, "alice@example.com")
-    photo = new_photo(album, alice, uploaded(album, alice))
-    key = stored_key(album, photo["id"])
+    alice, photo, key = alices_photo(album)
 
     def refuse(**_: Any) -> None:
         raise ClientError({"Error": {"Code": "SlowDown", "Message": "try later"}}, "DeleteObject")
@@ -289,12 +288,17 @@ def settle_now(api: Api) -> Report:
         return Report(**client.lambda_.invoke(CLEANUP_FUNCTION, event).payload)
 
 
+def alices_photo(api: Api) -> tuple[Login, dict[str, Any], str]:
+    """Alice, signed up, and a photo of hers with its file, and the file's key."""
+    alice = sign_up(api, "alice@example.com")
+    photo = new_photo(api, alice, uploaded(api, alice))
+    return alice, photo, stored_key(api, photo["id"])
+
+
 def test_a_write_whose_request_dies_after_the_commit_is_finished_by_the_cleanup_job(
     album: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    alice = sign_up(album, "alice@example.com")
-    first = new_photo(album, alice, uploaded(album, alice))
-    old_key = stored_key(album, first["id"])
+    alice, first, old_key = alices_photo(album)
     assert pending_work(album) == {}
     replacing = {"image": {"directUploadToken": uploaded(album, alice, b"new bytes"), "fileName": "new.png"}}
     adding = uploaded(album, alice)
@@ -336,9 +340,7 @@ def test_a_write_whose_request_dies_after_the_commit_is_finished_by_the_cleanup_
 def test_each_move_can_be_done_twice_and_one_that_cannot_be_done_is_dropped(
     album: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
-    alice = sign_up(album, "alice@example.com")
-    photo = new_photo(album, alice, uploaded(album, alice))
-    key = stored_key(album, photo["id"])
+    alice, photo, key = alices_photo(album)
     head = objects(album).head(key)
     assert head is not None
     done = ObjectWork(key, upload_key(key.removeprefix(FILES)), head.etag)
