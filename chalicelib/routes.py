@@ -1,7 +1,7 @@
 """HTTP routes: GraphQL over HTTP on `/graphql` (chalicelib/http/ has its rules), the GraphiQL
 explorer for browsers, a health check; the scheduled cleanup of the links deleted records
-leave (chalicelib/store/cleanup.py); and the subscriptions' WebSocket API and stream handler
-(chalicelib/gateway/)."""
+leave and of file fields' unfinished bucket work (chalicelib/store/cleanup.py); and the
+subscriptions' WebSocket API and stream handler (chalicelib/gateway/)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 from chalice import Chalice, Rate, Response
@@ -19,6 +20,7 @@ from chalicelib import explorer
 from chalicelib.api.decoding import BadJson, loads
 from chalicelib.api.execution import GraphQLResponse, bad_request, too_large
 from chalicelib.api.limits import request_cost
+from chalicelib.files.settling import perform
 from chalicelib.gateway import routes as gateway
 from chalicelib.gateway.connections import ConnectionsByEndpoint
 from chalicelib.http import batch
@@ -220,7 +222,8 @@ def run_cleanup(service: Service) -> dict[str, Any]:
     goes on."""
     limit = service.settings.deadline_seconds
     with deadline(time.monotonic() + limit):
-        report = cleanup_job.run(service.tables, cleanup_job.Budget(seconds=limit / 2))
+        settle = partial(perform, service.files.objects) if service.files is not None else None
+        report = cleanup_job.run(service.tables, cleanup_job.Budget(seconds=limit / 2), settle=settle)
     logger.info("cleanup", extra=asdict(report))
     return asdict(report)
 

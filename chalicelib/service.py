@@ -14,7 +14,6 @@ from chalicelib import passwords
 from chalicelib.access.context import RequestContext, authenticate
 from chalicelib.access.permissions import readable
 from chalicelib.accounts.api import AccountApi
-from chalicelib.accounts.mail_limit import MailLimit
 from chalicelib.api.documents import Documents
 from chalicelib.api.execution import GraphQLResponse, bad_request, execute
 from chalicelib.api.limits import cost_limit, depth_limit
@@ -30,6 +29,7 @@ from chalicelib.query.loader import Loader
 from chalicelib.ratelimit.answer import too_many_requests
 from chalicelib.ratelimit.callers import caller_key
 from chalicelib.ratelimit.limiter import Limiter
+from chalicelib.ratelimit.quota import Quota
 from chalicelib.ratelimit.windows import WindowCounts
 from chalicelib.schema import load_schema_file
 from chalicelib.schema.registry import SESSION_MODEL
@@ -75,7 +75,7 @@ class Service:
                 self.tables.throttle.Meta.table_name,
                 settings.accounts.mail_window_seconds,
             )
-            mail_limit = MailLimit(mail_counts, settings.accounts.mail_limit)
+            mail_limit = Quota(mail_counts, settings.accounts.mail_limit, "mail")
             accounts = AccountApi(self.registry, self.store, sender, settings.accounts, mail_limit)
         # The team's Python beside the schema: a broken module stops the start here, in one line.
         self.hooks = load_hooks(settings.schema_path, self.registry, self.store)
@@ -83,7 +83,7 @@ class Service:
         self.files: Files | None = None
         files_api: FilesApi | None = None
         if self.registry.has_files:
-            self.files = Files(settings.files, settings.bucket, settings.store.region, self.cursors)
+            self.files = Files(settings.files, settings.bucket, settings.store.region, self.cursors, self.tables)
             files_api = FilesApi(self.registry, self.store, self.files)
         try:
             extension = Joined(session_api, accounts, HooksApi(self.hooks), files_api)

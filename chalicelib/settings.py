@@ -140,13 +140,7 @@ class Settings:
             mail_from=env.get("MAIL_FROM") or None,
             outbox_dir=Path(env["OUTBOX_DIR"]) if env.get("OUTBOX_DIR") else PROJECT_ROOT / ".outbox",
             accounts=_accounts(env),
-            files=FileSettings(
-                bucket=env.get("FILES_BUCKET") or None,
-                endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or None,
-                max_bytes=int(env.get("FILE_MAX_BYTES", FileSettings.max_bytes)),
-                upload_seconds=int(env.get("FILE_UPLOAD_SECONDS", FileSettings.upload_seconds)),
-                url_seconds=int(env.get("FILE_URL_SECONDS", FileSettings.url_seconds)),
-            ),
+            files=_files(env),
         )
 
 
@@ -171,17 +165,34 @@ def _rate_limits(env: Mapping[str, str]) -> RateLimits | None:
 
 
 def _accounts(env: Mapping[str, str]) -> AccountSettings:
-    accounts = AccountSettings(
+    return AccountSettings(
         reset_seconds=int(env.get("RESET_TOKEN_SECONDS", AccountSettings.reset_seconds)),
         verify_seconds=int(env.get("VERIFY_TOKEN_SECONDS", AccountSettings.verify_seconds)),
         link_url=env.get("ACCOUNT_LINK_URL") or None,
         answer_seconds=float(env.get("ACCOUNT_ANSWER_SECONDS", AccountSettings.answer_seconds)),
         mail_limit=int(env.get("ACCOUNT_MAIL_LIMIT", AccountSettings.mail_limit)),
-        mail_window_seconds=int(env.get("ACCOUNT_MAIL_WINDOW_SECONDS", AccountSettings.mail_window_seconds)),
+        mail_window_seconds=_window(env, "ACCOUNT_MAIL_WINDOW_SECONDS", AccountSettings.mail_window_seconds),
     )
-    if accounts.mail_window_seconds < 1:
-        raise StartupError("ACCOUNT_MAIL_WINDOW_SECONDS must be at least 1")
-    return accounts
+
+
+def _files(env: Mapping[str, str]) -> FileSettings:
+    return FileSettings(
+        bucket=env.get("FILES_BUCKET") or None,
+        endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or None,
+        max_bytes=int(env.get("FILE_MAX_BYTES", FileSettings.max_bytes)),
+        upload_seconds=int(env.get("FILE_UPLOAD_SECONDS", FileSettings.upload_seconds)),
+        url_seconds=int(env.get("FILE_URL_SECONDS", FileSettings.url_seconds)),
+        upload_limit=int(env.get("FILE_UPLOAD_LIMIT", FileSettings.upload_limit)),
+        upload_window_seconds=_window(env, "FILE_UPLOAD_WINDOW_SECONDS", FileSettings.upload_window_seconds),
+    )
+
+
+def _window(env: Mapping[str, str], name: str, default: int) -> int:
+    """A limit's window: a whole number of seconds, at least 1 (windows are numbered by it)."""
+    seconds = int(env.get(name, default))
+    if seconds < 1:
+        raise StartupError(f"{name} must be at least 1")
+    return seconds
 
 
 def _flag(value: str | None, default: bool) -> bool:

@@ -1,6 +1,7 @@
 """Command line: `serve` runs the API locally (what `make run` does); `migrate` brings a stage's
 tables and data to the schema; `export` and `import` move a stage's records to and from a JSON
-Lines file; `check` audits a stage and `cleanup` removes the links its deleted records left."""
+Lines file; `check` audits a stage and `cleanup` removes the links its deleted records left (and finishes
+file fields' bucket work their writes' requests left)."""
 
 from __future__ import annotations
 
@@ -356,10 +357,17 @@ def migrate_command(
 
 
 def cleanup_command(stage: str | None, writes: int | None, seconds: float | None, min_age: float) -> int:
+    from functools import partial
+
+    from chalicelib.files.objects import Objects
+    from chalicelib.files.settling import perform
     from chalicelib.store.cleanup import Budget, run
 
-    _, tables = _tables(stage)
-    report = run(tables, Budget(writes=writes, seconds=seconds), min_age=min_age)
+    settings, tables = _tables(stage)
+    settle = None
+    if tables.registry.has_files:
+        settle = partial(perform, Objects(settings.files, settings.bucket, settings.store.region))
+    report = run(tables, Budget(writes=writes, seconds=seconds), min_age=min_age, settle=settle)
     print(report)
     return 0
 
@@ -435,7 +443,9 @@ def main(argv: list[str] | None = None) -> int:
     audit = commands.add_parser("check", help="report guard, relation and index inconsistencies of a stage")
     audit.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
     audit.add_argument("--local", action="store_true", help=LOCAL_HELP)
-    clean = commands.add_parser("cleanup", help="remove the links deleted records left (children, edges)")
+    clean = commands.add_parser(
+        "cleanup", help="remove the links deleted records left (children, edges); finish file moves and deletions"
+    )
     clean.add_argument("--stage", help="a stage of .chalice/config.json (default: the environment)")
     clean.add_argument("--local", action="store_true", help=LOCAL_HELP)
     clean.add_argument("--max-writes", type=int, help="stop after about this many items written (default: no limit)")

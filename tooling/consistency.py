@@ -31,6 +31,7 @@ from chalicelib.api.ids import is_id_of
 from chalicelib.schema.registry import Field, Model, Storage
 from chalicelib.store import counters, edges, sorted_keys
 from chalicelib.store.attributes import index_attribute_name, index_key
+from chalicelib.store.object_work import is_object_work
 from chalicelib.store.records import Record, RecordStore, cleanup_key, guard_key, sorted_attributes
 from chalicelib.store.sizes import KeyTooLarge
 from chalicelib.store.tables import EdgeBase, GuardBase
@@ -275,8 +276,9 @@ def _pending(store: RecordStore, model: Model, ids: set[str]) -> set[str]:
 
 
 def pending_count(store: RecordStore) -> int:
-    """The deleted records awaiting the cleanup job."""
-    return sum(page["Count"] for page in store.tables.cleanup.scan(page_size=PAGE, attributes_to_get=["key"]).page_iter)
+    """The deleted records awaiting the cleanup job (not the bucket work it also finishes)."""
+    pages = store.tables.cleanup.scan(page_size=PAGE, attributes_to_get=["key"]).page_iter
+    return sum(1 for page in pages for raw in page.get("Items", ()) if not is_object_work(raw["key"]["S"]))
 
 
 def _guards(store: RecordStore, owners: dict[str, tuple[Model, Field]]) -> Iterator[Problem]:

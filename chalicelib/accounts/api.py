@@ -1,7 +1,7 @@
 """Resolvers of the account lifecycle: password reset and email verification, Gadget's way.
 
 The actions that take an email answer `{success: true}` whether or not it has an account, and
-whether or not it is over its mail limit (accounts/mail_limit.py), after the same reads and writes
+whether or not it is over its mail limit (ratelimit/quota.py, per address), after the same reads and writes
 (a token written to an id no user has, for an unknown or limited one) and at least
 `AccountSettings.answer_seconds`: neither the answer nor its time tells whether an address is
 registered. The token goes to the address by email (chalicelib/mail/), never in an answer.
@@ -20,7 +20,6 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.accounts import messages
 from chalicelib.accounts.addresses import verified_field
-from chalicelib.accounts.mail_limit import MailLimit
 from chalicelib.accounts.pacing import at_least
 from chalicelib.accounts.sdl import ACCOUNT_SDL
 from chalicelib.accounts.settings import AccountSettings
@@ -29,6 +28,7 @@ from chalicelib.api import scalars
 from chalicelib.errors import INVALID_RECORD, INVALID_TOKEN
 from chalicelib.mail.message import Message, Sender
 from chalicelib.passwords import hash_password
+from chalicelib.ratelimit.quota import Quota
 from chalicelib.schema.registry import USER_MODEL, Registry
 from chalicelib.store.attributes import python_name
 from chalicelib.store.changes import VERSION
@@ -42,7 +42,7 @@ class AccountApi:
     sdl = ACCOUNT_SDL
 
     def __init__(
-        self, registry: Registry, store: RecordStore, sender: Sender, settings: AccountSettings, mail_limit: MailLimit
+        self, registry: Registry, store: RecordStore, sender: Sender, settings: AccountSettings, mail_limit: Quota
     ) -> None:
         self.store = store
         self.sender = sender
@@ -101,7 +101,7 @@ class AccountApi:
             except ValueError:
                 address = None
             # Counted for every address, registered or not, so that the calls are the same for all.
-            allowed = self.mail_limit.allows(address or email)
+            allowed = self.mail_limit.take(address or email).admitted
             found = self.store.find_unique(self.user, self.user.fields["email"], address) if address else None
             # Over the limit, the token is written as for an unknown address, to no user: the same
             # calls again, and the token mailed last stays the one that works.

@@ -24,7 +24,6 @@ from chalicelib.accounts.addresses import readdress
 from chalicelib.api import ids, scalars
 from chalicelib.api.unique import find_unique, unique_keys
 from chalicelib.errors import INVALID_INPUT, INVALID_TOKEN, ApiError, not_found, permission_denied
-from chalicelib.files.service import Attached
 from chalicelib.hooks.events import CREATE, DELETE, UPDATE
 from chalicelib.hooks.installed import Written
 from chalicelib.passwords import hash_password
@@ -32,7 +31,7 @@ from chalicelib.query.reader import Reader
 from chalicelib.query.where import relation_paths
 from chalicelib.schema.registry import Field, Model, Registry, Storage
 from chalicelib.store.attributes import storable_number
-from chalicelib.store.changes import VERSION, Changes, Edge, Update
+from chalicelib.store.changes import VERSION, Changes, Edge, ObjectWork, Update
 from chalicelib.store.records import Record, RecordStore, linked_model, needs_current
 
 # The most records a deletion leaves linked through one relation that are read to authorize them
@@ -57,9 +56,6 @@ class WritePlan:
         self._touched: dict[tuple[str, str], Model] = {}
         # The records written, for the `after` steps run once the plan has committed (`committed`).
         self._written: list[Written] = []
-        # The files the plan attaches, and the keys of those it lets go of, settled once committed.
-        self._attached: list[Attached] = []
-        self._discarded: list[str] = []
 
     def find(self, model: Model, where: dict[str, Any]) -> Record | None:
         keys = unique_keys(model, where)
@@ -123,10 +119,9 @@ class WritePlan:
         """Settle the files and run the `after` steps of the records written: call once the plan's
         transaction has committed, and only then (a plan that conflicted is dropped, and its steps
         with it)."""
-        attached, discarded = self._attached, self._discarded
-        self._attached, self._discarded = [], []
-        if (attached or discarded) and self.context.files is not None:
-            self.context.files.settle(attached, discarded)
+        works, self.changes.objects = list(self.changes.objects.values()), {}
+        if works and self.context.files is not None:
+            self.context.files.settle(works)
         written, self._written = self._written, []
         if written and self.context.hooks is not None:
             self.context.hooks.run_after(self.context.caller, written)
@@ -135,8 +130,8 @@ class WritePlan:
 
     def _files(self, model: Model, data: dict[str, Any], record: Record | None) -> dict[str, Any]:
         """`data` with each file input as the file the record will hold: its token and upload
-        checked, the token spent in the plan's transaction. A file it replaces or clears is let go
-        of once the plan has committed."""
+        checked, the token spent in the plan's transaction, which also records the upload's move
+        to the file's key and the deletion of a file it replaces or clears (done once committed)."""
         fields = [f for f in model.file_fields() if f.name in data]
         if not fields:
             return data
@@ -151,12 +146,15 @@ class WritePlan:
                     message = "this upload token is named twice in the mutation; it attaches one file"
                     raise ApiError(INVALID_TOKEN, f"{model.name}.{field.name}: {message}")
                 self.changes.spend[attached.spent] = attached.upload.expires
-                self._attached.append(attached)
+                self._settle(attached.work)
                 data[field.name] = attached.stored
             previous = record.get(field.name) if record is not None else None
             if previous is not None:
-                self._discarded.append(previous["key"])
+                self._settle(ObjectWork(previous["key"]))
         return data
+
+    def _settle(self, work: ObjectWork) -> None:
+        self.changes.objects[work.key] = work
 
     # Updating.
 
@@ -430,7 +428,9 @@ class WritePlan:
             return
         self._before(model, DELETE, {}, record)
         self.changes.remove(model, record)
-        self._discarded.extend(record[f.name]["key"] for f in model.file_fields() if record.get(f.name) is not None)
+        for file_field in model.file_fields():
+            if record.get(file_field.name) is not None:
+                self._settle(ObjectWork(record[file_field.name]["key"]))
         self.wrote(model, DELETE, record, None)
         for field in model.relations():
             if field.relation is None or field.relation.inverse is None:

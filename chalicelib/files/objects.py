@@ -22,6 +22,9 @@ from chalicelib.store.retries import NO_RETRIES, retry_by
 CONNECT_SECONDS, READ_SECONDS = 1.0, 5.0
 # Served inline: images a browser only draws. Any other type (HTML, SVG, ...) would run as a page
 # of the bucket's origin if opened, so its URL downloads it instead.
+# S3's codes for an object that is not there, and for one whose bytes are not those expected.
+MISSING = ("404", "NoSuchKey", "NotFound")
+CHANGED = ("412", "PreconditionFailed")
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
 
 
@@ -75,20 +78,34 @@ class Objects:
         try:
             answer = self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _code(error) in MISSING:
                 return None
             raise
         return Head(int(answer["ContentLength"]), str(answer.get("ContentType") or ""), str(answer["ETag"]))
 
-    def move(self, source: str, target: str, etag: str) -> None:
-        """Copy `source` to `target` if its bytes are still those of `etag`, then delete `source`."""
-        self.client.copy_object(
-            Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": source}, CopySourceIfMatch=etag
-        )
+    def move(self, source: str, target: str, etag: str) -> bool:
+        """Copy `source` to `target` if its bytes are still those of `etag`, then delete `source`.
+        Done again, it finds what it did: a source gone (or changed) beside a target that is there
+        was moved already. False when the move can never be made: the source is gone or changed,
+        and the target was never written."""
+        try:
+            copied = {"Bucket": self.bucket, "Key": source}
+            self.client.copy_object(Bucket=self.bucket, Key=target, CopySource=copied, CopySourceIfMatch=etag)
+        except ClientError as error:
+            if _code(error) not in MISSING + CHANGED:
+                raise
+            # The one HeadObject, only when the copy found no source to copy.
+            if self.head(target) is None:
+                return False
         self.delete(source)
+        return True
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code"))
 
 
 # What a failed S3 call raises: the write path logs these after a commit.

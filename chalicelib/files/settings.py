@@ -1,5 +1,5 @@
 """The file fields' settings (`FILES_BUCKET`, `AWS_ENDPOINT_URL_S3`, `FILE_MAX_BYTES`,
-`FILE_UPLOAD_SECONDS`, `FILE_URL_SECONDS`)."""
+`FILE_UPLOAD_SECONDS`, `FILE_URL_SECONDS`, `FILE_UPLOAD_LIMIT`, `FILE_UPLOAD_WINDOW_SECONDS`)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,10 @@ class FileSettings:
     # How long an upload target and its token work; how long a download URL does.
     upload_seconds: int = 3600
     url_seconds: int = 900
+    # Upload targets one caller (not an API key) may get per window, 0 for no limit: each lets it
+    # store up to `max_bytes` for a day, attached or not.
+    upload_limit: int = 100
+    upload_window_seconds: int = 3600
 
 
 def bucket_name(table_prefix: str) -> str:

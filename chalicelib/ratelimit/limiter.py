@@ -127,5 +127,10 @@ class Limiter:
         return total
 
     def _refused(self, now: float, window: int) -> Decision:
-        ends = (window + 1) * self.limits.window_seconds
-        return Decision(False, max(1, math.ceil(ends - now)))
+        return refusal(now, window, self.limits.window_seconds)
+
+
+def refusal(now: float, window: int, window_seconds: int) -> Decision:
+    """A request refused at `now` until `window` (of `window_seconds`) ends."""
+    ends = (window + 1) * window_seconds
+    return Decision(False, max(1, math.ceil(ends - now)))

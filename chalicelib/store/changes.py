@@ -79,6 +79,19 @@ class Delete:
     condition: Condition | None = None
 
 
+@dataclass(frozen=True)
+class ObjectWork:
+    """Bucket work once the write has committed (store/object_work.py): the object at `key` moved
+    there from `source` if its bytes are still `etag`'s, or, with no source, deleted."""
+
+    key: str
+    source: str | None = None
+    etag: str | None = None
+
+    def __str__(self) -> str:
+        return f"moving {self.source} to {self.key}" if self.source else f"deleting {self.key}"
+
+
 @dataclass
 class Changes:
     puts: list[tuple[Model, Record]] = field(default_factory=list)
@@ -92,6 +105,8 @@ class Changes:
     # Single-use keys the write spends (an upload token's), each with when its marker may expire
     # (epoch seconds): the write fails if one was spent before (label `SPENT`).
     spend: dict[str, int] = field(default_factory=dict)
+    # Bucket work to do once the write has committed, by object key: recorded in its transaction.
+    objects: dict[str, ObjectWork] = field(default_factory=dict)
 
     def put(self, model: Model, record: Record) -> None:
         self.puts.append((model, record))

@@ -1,4 +1,5 @@
-"""The cleanup job: removes the links a deleted record left stored elsewhere.
+"""The cleanup job: removes the links a deleted record left stored elsewhere, and finishes the
+bucket work of committed writes that their requests did not (store/object_work.py).
 
 A delete writes a pending-cleanup item (`<model name>#<record id>`) in its own transaction and
 leaves the record's links where they are, so that it costs the same whatever their number: the
@@ -19,6 +20,11 @@ A run is bounded by a budget of writes and of time, and leaves the rest to the n
 A pending item is left alone until it is `min_age` seconds old: the indexes the job reads are
 eventually consistent, and a child or edge written just before the delete may not be in them yet.
 A record found existing again (it was restored) keeps its links: only its pending item goes.
+
+Bucket work waits as long: by then the request that recorded it has ended (its deadline is
+shorter), having done it or not. The job does it through `settle` (chalicelib/files/settling.py,
+the request's own code), then removes its pending item, unless a later write recorded new work
+for the same object meanwhile; work S3 failed stays for the next run.
 """
 
 from __future__ import annotations
@@ -31,8 +37,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.schema.registry import Field, Model, Storage
-from chalicelib.store import edges
-from chalicelib.store.changes import VERSION, Changes
+from chalicelib.store import edges, object_work
+from chalicelib.store.changes import VERSION, Changes, ObjectWork
 from chalicelib.store.record import Record
 from chalicelib.store.records import RecordStore, to_record
 from chalicelib.store.tables import CleanupBase, Tables
@@ -44,6 +50,8 @@ PAGE = 25
 ATTEMPTS = 3
 # Pending items younger than this are left for a later run (see the module's docstring).
 MIN_AGE_SECONDS = 60
+# Does one piece of bucket work; whether it is over (False: S3 failed, try again on a later run).
+Settle = Callable[[ObjectWork], bool]
 
 
 @dataclass
@@ -82,7 +90,9 @@ class Report:
     edges: int = 0  # edges removed
     restored: int = 0  # records found existing again: their pending items removed, links kept
     waiting: int = 0  # pending items too recent to clean up yet
-    unknown: int = 0  # pending items of a model the schema no longer has, left alone
+    unknown: int = 0  # pending items of a model (or bucket work of File fields) the schema no longer has
+    settled: int = 0  # bucket work (moves, deletions) finished, its pending items removed
+    unsettled: int = 0  # bucket work S3 failed, left for a later run
     finished: bool = True  # false when the budget ran out with work left
 
     def __str__(self) -> str:
@@ -96,7 +106,9 @@ class Report:
         if self.waiting:
             lines.append(f"{self.waiting} deletions younger than the minimum age, left for a later run")
         if self.unknown:
-            lines.append(f"{self.unknown} deletions of models the schema no longer has, left alone")
+            lines.append(f"{self.unknown} pending items of models or File fields the schema no longer has, left alone")
+        if self.settled or self.unsettled:
+            lines.append(f"{self.settled} file moves and deletions finished, {self.unsettled} failed (see the log)")
         if not self.finished:
             lines.append("the budget ran out with work left: run again to go on")
         return "\n".join(lines)
@@ -106,8 +118,9 @@ class _Stop(Exception):
     """The budget ran out."""
 
 
-def run(tables: Tables, budget: Budget, *, min_age: float = MIN_AGE_SECONDS) -> Report:
-    """One pass over the pending cleanups, within `budget`."""
+def run(tables: Tables, budget: Budget, *, min_age: float = MIN_AGE_SECONDS, settle: Settle | None = None) -> Report:
+    """One pass over the pending cleanups, within `budget`; bucket work is done by `settle`, where
+    the stage has a bucket."""
     store = RecordStore(tables)
     report = Report()
     now = time.time()
@@ -117,6 +130,9 @@ def run(tables: Tables, budget: Budget, *, min_age: float = MIN_AGE_SECONDS) -> 
                 raise _Stop
             if now - pending.deleted < min_age:
                 report.waiting += 1
+                continue
+            if object_work.is_object_work(pending.key):
+                _settle(tables, settle, pending, budget, report)
                 continue
             model_name, _, record_id = pending.key.partition("#")
             model = tables.registry.models.get(model_name)
@@ -154,6 +170,17 @@ def _clean(
                 _remove_edges(tables, key, record_id, budget, report, backward=backward)
     _done(tables, pending, budget)
     report.cleaned += 1
+
+
+def _settle(tables: Tables, settle: Settle | None, pending: CleanupBase, budget: Budget, report: Report) -> None:
+    if settle is None:
+        report.unknown += 1
+    elif settle(object_work.from_item(pending)):
+        _done(tables, pending, budget)
+        report.settled += 1
+    else:
+        budget.spend(1)
+        report.unsettled += 1
 
 
 def _exists(tables: Tables, model: Model, record_id: str) -> bool:
@@ -235,7 +262,8 @@ def _remove_edges(tables: Tables, key: str, record_id: str, budget: Budget, repo
 
 
 def _done(tables: Tables, pending: CleanupBase, budget: Budget) -> None:
-    """Remove the pending item, unless a later deletion of the same id wrote it again."""
+    """Remove the pending item, unless a later deletion of the same id (or write about the same
+    object) wrote it again."""
     try:
         tables.connection.client.delete_item(
             TableName=tables.cleanup.Meta.table_name,

@@ -21,7 +21,7 @@ from pynamodb.models import Model as PynamoModel
 from chalicelib.api import ids
 from chalicelib.errors import ApiError
 from chalicelib.schema.registry import Field, Model, Registry, SortedIndex, Storage
-from chalicelib.store import batch, counters, edges, sorted_keys
+from chalicelib.store import batch, counters, edges, object_work, sorted_keys
 from chalicelib.store.attributes import index_attribute_name, index_key, python_name, serialize
 from chalicelib.store.backoff import Backoff
 from chalicelib.store.changes import SPENT, VERSION, Changes, Delete, Edge, Update
@@ -278,6 +278,10 @@ class RecordStore:
             # Beside the throttle windows: short-lived markers that DynamoDB's TTL removes.
             marker = self.tables.throttle(key=key, ttl=expires)
             transaction.put(marker, key, ThrottleBase.key.does_not_exist(), Label(SPENT, record_id=key))
+        for work in changes.objects.values():
+            # Recorded with the write, so that the bucket work is done even if the request is not.
+            pending = object_work.item(self.tables, work)
+            transaction.put(pending, pending.key, None, Label(object_work.LABEL, record_id=work.key))
         for (_, record_id), (model, version) in changes.checks.items():
             if (model.name, record_id) in changes.updates or (model.name, record_id) in changes.deletes:
                 continue

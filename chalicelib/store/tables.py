@@ -151,10 +151,14 @@ class EdgeBase(PynamoModel):
 
 class CleanupBase(PynamoModel):
     """A deleted record whose links are still stored elsewhere (children pointing at it, edges),
-    written in the transaction that deleted it; the cleanup job removes the links, then this."""
+    written in the transaction that deleted it; the cleanup job removes the links, then this. Or
+    bucket work a write left for after its commit (`s3:<object key>`, store/object_work.py), which
+    the write's request does and removes, or else the cleanup job."""
 
-    key = UnicodeAttribute(hash_key=True)  # `<model name>#<record id>`
-    deleted = NumberAttribute()  # epoch seconds
+    key = UnicodeAttribute(hash_key=True)  # `<model name>#<record id>`, or `s3:<object key>`
+    deleted = NumberAttribute()  # epoch seconds the write was made at
+    source = UnicodeAttribute(null=True)  # the object to move to the key: none deletes the key's
+    etag = UnicodeAttribute(null=True)  # the version of the source's bytes that may be moved
 
 
 class CounterBase(PynamoModel):
@@ -166,9 +170,10 @@ class CounterBase(PynamoModel):
 
 class ThrottleBase(PynamoModel):
     """Failed logins of one account in one time window; DynamoDB's TTL removes old windows. The
-    rate limits' and the account mail limit's request windows share the table, under keys and an
-    attribute of their own (chalicelib/ratelimit/windows.py), and so do the markers of spent upload
-    tokens (`upload#<name>`, store/records.py `write`), removed by the TTL once the token has expired."""
+    request windows of the rate limits and of the mail and upload limits share the table, under keys
+    and an attribute of their own (chalicelib/ratelimit/windows.py), and so do the markers of spent
+    upload tokens (`upload#<name>`, store/records.py `write`), removed by the TTL once the token has
+    expired."""
 
     key = UnicodeAttribute(hash_key=True)
     failures = NumberAttribute(default=0)

@@ -14,18 +14,27 @@ from typing import Any
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from chalice.test import Client
 
 from chalicelib.access.context import RequestContext
 from chalicelib.errors import INVALID_INPUT, INVALID_TOKEN, PERMISSION_DENIED, RECORD_NOT_FOUND
-from chalicelib.files.layout import UPLOADS, upload_key
+from chalicelib.files.layout import FILES, UPLOADS, upload_key
+from chalicelib.files.service import Files
 from chalicelib.files.settings import FileSettings
+from chalicelib.files.settling import perform
 from chalicelib.files.tokens import UploadTokens, caller_of
-from chalicelib.settings import Settings
+from chalicelib.ratelimit.answer import TOO_MANY_REQUESTS
+from chalicelib.routes import CLEANUP_FUNCTION, create_app
+from chalicelib.settings import Settings, StartupError
 from chalicelib.stages import stage_environment
-from chalicelib.store.tables import Tables
+from chalicelib.store.changes import ObjectWork
+from chalicelib.store.cleanup import Report
+from chalicelib.store.object_work import PREFIX, is_object_work
+from chalicelib.store.tables import CleanupBase, Tables
 from tests.conftest import ADMIN, DEFAULT_SCHEMA, ROOT, Api
 from tests.functional.helpers import Login, admin, call, flipped, sign_up
 from tests.functional.test_explorer import _undescribed
+from tooling.cli import main
 from tooling.deploy.bucket import BUCKET
 from tooling.deploy.package import FilesBucket, template
 from tooling.deploy.policy import FILE_ACTIONS, stage_policy
@@ -239,25 +248,162 @@ def test_objects_go_with_what_lets_go_of_them(album: Api) -> None:
     many = "mutation ($id: ID!) { deleteManyPhotos(input: {where: {match: {id: [$id]}}}) { count } }"
     assert admin(album, many, {"id": ids[2]})["deleteManyPhotos"]["count"] == 1
     assert [objects(album).head(key) for key in keys] == [None, None, None]
+    assert pending_work(album) == {}
 
 
-def test_an_s3_failure_after_the_commit_is_logged_and_the_write_stands(
-    album: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_an_s3_failure_after_the_commit_is_logged_and_left_to_the_cleanup_job(
+    album: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    alice = sign_up(album, "alice@example.com")
-    photo = new_photo(album, alice, uploaded(album, alice))
-    key = stored_key(album, photo["id"])
+    alice, photo, key = alices_photo(album)
 
     def refuse(**_: Any) -> None:
         raise ClientError({"Error": {"Code": "SlowDown", "Message": "try later"}}, "DeleteObject")
 
-    monkeypatch.setattr(objects(album).client, "delete_object", refuse)
-    deleted = "mutation ($id: ID!) { deletePhoto(input: {where: {id: $id}}) { data { id } } }"
-    assert call(album, deleted, {"id": photo["id"]}, alice.auth).data["deletePhoto"]["data"]["id"] == photo["id"]
-    assert call(album, PHOTO, {"id": photo["id"]}, alice.auth).data["photo"] is None
-    assert f"after a commit, deleting {key} failed" in caplog.text
-    # The file stays, unreferenced: what the log is for.
-    assert objects(album).head(key) is not None
+    with monkeypatch.context() as patched:
+        patched.setattr(objects(album).client, "delete_object", refuse)
+        deleted = "mutation ($id: ID!) { deletePhoto(input: {where: {id: $id}}) { data { id } } }"
+        assert call(album, deleted, {"id": photo["id"]}, alice.auth).data["deletePhoto"]["data"]["id"] == photo["id"]
+        assert call(album, PHOTO, {"id": photo["id"]}, alice.auth).data["photo"] is None
+        assert f"deleting {key} failed; the cleanup job will try again" in caplog.text
+        assert objects(album).head(key) is not None
+        assert pending_work(album) == {key: None}
+        # S3 still failing: the job leaves it for its next run.
+        assert (settle_now(album).unsettled, pending_work(album)) == (1, {key: None})
+    # By hand, as by the scheduled function.
+    settings = album.service.settings
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", settings.store.endpoint_url or "")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", settings.files.endpoint_url or "")
+    monkeypatch.setenv("TABLE_PREFIX", settings.store.table_prefix)
+    monkeypatch.setenv("SCHEMA", str(settings.schema_path))
+    capsys.readouterr()
+    assert main(["cleanup", "--min-age", "0"]) == 0
+    assert "1 file moves and deletions finished, 0 failed" in capsys.readouterr().out
+    assert objects(album).head(key) is None
+    assert pending_work(album) == {}
+
+
+def pending_work(api: Api) -> dict[str, str | None]:
+    """The bucket work recorded and not done yet: each object's key, with the upload it moves from."""
+    items = api.service.tables.cleanup.scan()
+    return {item.key.removeprefix(PREFIX): item.source for item in items if is_object_work(item.key)}
+
+
+def settle_now(api: Api) -> Report:
+    """One run of the cleanup job as the scheduled function runs it, its pending items made old enough."""
+    for item in api.service.tables.cleanup.scan():
+        item.update(actions=[CleanupBase.deleted.set(1)])
+    with Client(create_app(api.service)) as client:
+        event = client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+        return Report(**client.lambda_.invoke(CLEANUP_FUNCTION, event).payload)
+
+
+def alices_photo(api: Api) -> tuple[Login, dict[str, Any], str]:
+    """Alice, signed up, and a photo of hers with its file, and the file's key."""
+    alice = sign_up(api, "alice@example.com")
+    photo = new_photo(api, alice, uploaded(api, alice))
+    return alice, photo, stored_key(api, photo["id"])
+
+
+def test_a_write_whose_request_dies_after_the_commit_is_finished_by_the_cleanup_job(
+    album: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice, first, old_key = alices_photo(album)
+    assert pending_work(album) == {}
+    replacing = {"image": {"directUploadToken": uploaded(album, alice, b"new bytes"), "fileName": "new.png"}}
+    adding = uploaded(album, alice)
+
+    def crash(*_: Any) -> None:
+        raise SystemExit("the function timed out")
+
+    # The requests end right after their commits: nothing of their bucket work is done.
+    with monkeypatch.context() as patched:
+        patched.setattr(Files, "settle", crash)
+        with pytest.raises(SystemExit):
+            call(album, UPDATE_PHOTO, {"id": first["id"], "data": replacing}, alice.auth)
+        with pytest.raises(SystemExit):
+            new_photo(album, alice, adding)
+    (second_id,) = [p["id"] for p in admin(album, "{ photos { id } }")["photos"] if p["id"] != first["id"]]
+    new_key, second_key = stored_key(album, first["id"]), stored_key(album, second_id)
+    assert pending_work(album) == {
+        old_key: None,
+        new_key: upload_key(new_key.removeprefix(FILES)),
+        second_key: upload_key(second_key.removeprefix(FILES)),
+    }
+    # Read meanwhile, a file not moved yet has a url that finds nothing yet (S3 answers 404; moto,
+    # for a presigned GET of a missing key, 403), and downloads the file once it is moved.
+    early = call(album, PHOTO, {"id": second_id}, alice.auth).data["photo"]["image"]["url"]
+    assert not requests.get(early, timeout=30).ok
+
+    report = settle_now(album)
+    assert (report.settled, report.unsettled, report.cleaned) == (3, 0, 0)
+    assert pending_work(album) == {}
+    assert requests.get(early, timeout=30).content == PNG
+    replaced = call(album, PHOTO, {"id": first["id"]}, alice.auth).data["photo"]["image"]["url"]
+    assert requests.get(replaced, timeout=30).content == b"new bytes"
+    assert objects(album).head(old_key) is None
+    assert [objects(album).head(upload_key(k.removeprefix(FILES))) for k in (new_key, second_key)] == [None, None]
+    # A second run finds nothing to do.
+    assert settle_now(album) == Report()
+
+
+def test_each_move_can_be_done_twice_and_one_that_cannot_be_done_is_dropped(
+    album: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice, photo, key = alices_photo(album)
+    head = objects(album).head(key)
+    assert head is not None
+    done = ObjectWork(key, upload_key(key.removeprefix(FILES)), head.etag)
+    # Its source gone, its target there: it was done (by the request, or by a run that stopped).
+    assert perform(objects(album), done)
+    assert perform(objects(album), ObjectWork(key + "-deleted"))
+    assert "the record's file is missing" not in caplog.text
+    # Neither there: the upload expired before it could be moved.
+    lost = ObjectWork(FILES + "never-posted", upload_key("never-posted"), head.etag)
+    assert perform(objects(album), lost)
+    assert "the upload is gone or was posted again; the record's file is missing" in caplog.text
+    read = call(album, PHOTO, {"id": photo["id"]}, alice.auth).data["photo"]
+    assert requests.get(read["image"]["url"], timeout=30).content == PNG
+
+
+def test_the_writes_own_request_settles_in_one_more_call(album: Api) -> None:
+    """The bucket work rides in the write's transaction, and one BatchWriteItem removes its record
+    once done; an upload target counts against its caller's limit in one UpdateItem."""
+    alice = sign_up(album, "alice@example.com")
+    with album.calls() as log:
+        token = uploaded(album, alice)
+    assert dict(log.counts) == {"BatchGetItem": 1, "UpdateItem": 1}
+    with album.calls() as log:
+        photo = new_photo(album, alice, token)
+    assert dict(log.counts) == {"BatchGetItem": 1, "GetItem": 1, "TransactWriteItems": 1, "BatchWriteItem": 1}
+    with album.calls() as log:
+        call(album, UPDATE_PHOTO, {"id": photo["id"], "data": {"image": None}}, alice.auth)
+    # Clearing was one UpdateItem; with its pending deletion it is a transaction of two.
+    assert dict(log.counts) == {"BatchGetItem": 1, "GetItem": 1, "TransactWriteItems": 1, "BatchWriteItem": 1}
+    assert pending_work(album) == {}
+
+
+def test_a_caller_gets_so_many_upload_targets_per_window(make_api: Callable[..., Api], dynamodb: LocalDynamoDB) -> None:
+    limited = make_api(ALBUM, files=FileSettings(endpoint_url=dynamodb.url, max_bytes=MAX_BYTES, upload_limit=2))
+    alice, bob = sign_up(limited, "alice@example.com"), sign_up(limited, "bob@example.com")
+    for _ in range(2):
+        assert upload_target(limited, alice).data["createFileUpload"]["token"]
+    refused = upload_target(limited, alice)
+    assert refused.codes == [TOO_MANY_REQUESTS]
+    (error,) = refused.body["errors"]
+    assert 1 <= error["extensions"]["retryAfter"] <= FileSettings.upload_window_seconds
+    assert error["message"].startswith("at most 2 upload targets per 3600 s")
+    assert refused.body["data"]["createFileUpload"] is None
+    # Another caller has its own count; an API key has none.
+    assert upload_target(limited, bob).data["createFileUpload"]["token"]
+    for _ in range(3):
+        assert call(limited, UPLOAD, {"model": "Photo", "field": "image", "type": "image/png"}, ADMIN["Authorization"])
+
+
+def test_the_upload_limit_comes_from_the_stages_environment() -> None:
+    files = Settings.from_environ({"FILE_UPLOAD_LIMIT": "7", "FILE_UPLOAD_WINDOW_SECONDS": "60"}).files
+    assert (files.upload_limit, files.upload_window_seconds) == (7, 60)
+    with pytest.raises(StartupError, match="FILE_UPLOAD_WINDOW_SECONDS"):
+        Settings.from_environ({"FILE_UPLOAD_WINDOW_SECONDS": "0"})
 
 
 def test_bulk_writes_attach_no_file_and_imports_carry_none(album: Api) -> None:
@@ -295,9 +441,16 @@ def _stage(stage: str, schema: Path) -> tuple[Settings, Tables]:
 def test_the_bucket_and_its_policy_come_from_the_schema(stage: str) -> None:
     settings, tables = _stage(stage, ALBUM)
     assert settings.bucket == f"shoreline-{stage}-files"
-    files = [s for s in stage_policy(settings, tables)["Statement"] if s["Sid"] == "Files"]
+    files = [s for s in stage_policy(settings, tables)["Statement"] if s["Sid"].startswith("Files")]
     assert files == [
-        {"Sid": "Files", "Effect": "Allow", "Action": FILE_ACTIONS, "Resource": f"arn:aws:s3:::{settings.bucket}/*"}
+        {"Sid": "Files", "Effect": "Allow", "Action": FILE_ACTIONS, "Resource": f"arn:aws:s3:::{settings.bucket}/*"},
+        # So that a missing object is a 404, not a 403.
+        {
+            "Sid": "FilesMissing",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": f"arn:aws:s3:::{settings.bucket}",
+        },
     ]
     assert FILE_ACTIONS == ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     files_bucket = FilesBucket(settings.bucket, ("*",))

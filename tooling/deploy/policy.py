@@ -138,7 +138,7 @@ def policy(
     if mail_from:
         statements.append(send_mail(mail_from))
     if bucket:
-        statements.append(file_objects(bucket))
+        statements += file_objects(bucket)
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -148,9 +148,14 @@ def policy(
 FILE_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
 
 
-def file_objects(bucket: str) -> dict[str, Any]:
-    """The objects of the stage's bucket, and nothing of the bucket itself (no listing, no settings)."""
-    return {"Sid": "Files", "Effect": "Allow", "Action": FILE_ACTIONS, "Resource": f"arn:aws:s3:::{bucket}/*"}
+def file_objects(bucket: str) -> list[dict[str, Any]]:
+    """The objects of the stage's bucket, and of the bucket itself only ListBucket: without it, S3
+    answers 403 for an object that is not there, and the file fields must tell a missing object
+    (an upload never posted, a move done already) from a refusal. No settings of the bucket."""
+    return [
+        {"Sid": "Files", "Effect": "Allow", "Action": FILE_ACTIONS, "Resource": f"arn:aws:s3:::{bucket}/*"},
+        {"Sid": "FilesMissing", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": f"arn:aws:s3:::{bucket}"},
+    ]
 
 
 def send_mail(mail_from: str) -> dict[str, Any]:
