@@ -7,8 +7,9 @@ memory, under one lock; the shared count is updated only:
 
 - every `sync_every` requests of a caller (the request that fills the batch pays one UpdateItem),
 - on every request once the caller is within `sync_every` of its limit,
-- and on every request that arrives while another update of the caller's count is under way
-  (only where one instance serves requests at once: `make run`; a Lambda container serves one).
+- one update of a caller's count at a time: a request that must update the count while another
+  update is under way waits for it (only where one instance serves requests at once, `make run`;
+  a Lambda container serves one), then decides on what it returned.
 
 The request that updates the count is admitted only if the count, it included, is within the
 limit. A caller already at its limit is refused from memory, without a round trip. An instance
@@ -29,7 +30,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -67,6 +68,7 @@ class _Caller:
     known: int = 0
     pending: int = 0
     flushing: int = 0
+    updating: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def estimate(self) -> int:
@@ -96,17 +98,24 @@ class Limiter:
             state = self._callers.setdefault(caller, _Caller())
             if state.estimate >= limit:
                 return self._refused(now, window)
-            near = state.estimate >= limit - self.limits.sync_every
-            state.pending += 1
             # Admitted from memory only while fewer than `sync_every` requests are unknown elsewhere
-            # (pending, or being added): with another update under way, this one waits for none.
-            if not near and state.pending + state.flushing < self.limits.sync_every:
+            # (pending, or being added).
+            near = state.estimate >= limit - self.limits.sync_every
+            if not near and state.pending + state.flushing + 1 < self.limits.sync_every:
+                state.pending += 1
                 return ADMITTED
-            amount, state.pending = state.pending, 0
-            state.flushing += amount
+        # One update of a caller's count at a time: the count an update returns then holds no
+        # addition still counted here as under way (counted twice, it refused requests below the
+        # limit). A request that must update waits for the one under way, then decides afresh.
+        with state.updating:
+            with self._lock:
+                if state.estimate >= limit:
+                    return self._refused(now, window)
+                amount, state.pending = state.pending + 1, 0
+                state.flushing += amount
+            total = self._add(caller, window, amount, state)
         # The request that updates the count is admitted only if the count, it included, is within
         # the limit; the ones it carries were admitted already.
-        total = self._add(caller, window, amount, state)
         if total is not None and total > limit:
             return self._refused(now, window)
         return ADMITTED

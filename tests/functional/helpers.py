@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.query.cursors import TAG_BYTES
+from chalicelib.routes import CLEANUP_FUNCTION
 from tests.conftest import ADMIN, Api
 
 PASSWORD = "correct horse battery"
@@ -115,3 +116,12 @@ def hooked(api: Api, handlers: Mapping[str, Callable[..., Any]]) -> Iterator[Non
         for client in clients:
             for event, handler in handlers.items():
                 client.meta.events.unregister(event, handler)
+
+
+def run_cleanup(api: Api) -> dict[str, Any]:
+    """One run of the scheduled cleanup function, as Lambda invokes it, through the API's own app.
+    (A second Chalice app made inside a test that captures stdout would reconfigure the `shoreline`
+    logger, which the request log shares, and silence it for the rest of the run.)"""
+    event = api.client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+    payload: dict[str, Any] = api.client.lambda_.invoke(CLEANUP_FUNCTION, event).payload
+    return payload

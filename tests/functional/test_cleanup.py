@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chalice.test import Client
 from pynamodb.expressions.operand import Path as Attribute
 
 from chalicelib.api import ids
-from chalicelib.routes import CLEANUP_FUNCTION, create_app
 from chalicelib.store import cleanup, edges
 from chalicelib.store.cleanup import Budget, Report
 from tests.conftest import Api
+from tests.functional.helpers import run_cleanup
 from tooling.cli import main
 from tooling.consistency import Pending, Problem, audit, check
 
@@ -250,8 +249,6 @@ def test_the_scheduled_function_runs_one_pass(api: Api) -> None:
     # Old enough for the scheduled run, which waits for the indexes to settle.
     tables = api.service.tables
     tables.cleanup(key=key, deleted=1).save()
-    with Client(create_app(api.service)) as client:
-        event = client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
-        result = client.lambda_.invoke(CLEANUP_FUNCTION, event).payload
+    result = run_cleanup(api)
     assert (result["cleaned"], result["unset"], result["finished"]) == (1, 2, True)
     assert _pending_items(api) == []

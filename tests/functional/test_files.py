@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import requests
 from botocore.exceptions import ClientError
-from chalice.test import Client
 
 from chalicelib.access.context import RequestContext
 from chalicelib.errors import INVALID_INPUT, INVALID_TOKEN, PERMISSION_DENIED, RECORD_NOT_FOUND
@@ -24,7 +23,6 @@ from chalicelib.files.settings import FileSettings
 from chalicelib.files.settling import perform
 from chalicelib.files.tokens import UploadTokens, caller_of
 from chalicelib.ratelimit.answer import TOO_MANY_REQUESTS
-from chalicelib.routes import CLEANUP_FUNCTION, create_app
 from chalicelib.settings import Settings, StartupError
 from chalicelib.stages import stage_environment
 from chalicelib.store.changes import ObjectWork
@@ -32,7 +30,7 @@ from chalicelib.store.cleanup import Report
 from chalicelib.store.object_work import PREFIX, is_object_work
 from chalicelib.store.tables import CleanupBase, Tables
 from tests.conftest import ADMIN, DEFAULT_SCHEMA, ROOT, Api
-from tests.functional.helpers import Login, admin, call, flipped, sign_up
+from tests.functional.helpers import Login, admin, call, flipped, run_cleanup, sign_up
 from tests.functional.test_explorer import _undescribed
 from tooling.cli import main
 from tooling.deploy.bucket import BUCKET
@@ -292,9 +290,7 @@ def settle_now(api: Api) -> Report:
     """One run of the cleanup job as the scheduled function runs it, its pending items made old enough."""
     for item in api.service.tables.cleanup.scan():
         item.update(actions=[CleanupBase.deleted.set(1)])
-    with Client(create_app(api.service)) as client:
-        event = client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
-        return Report(**client.lambda_.invoke(CLEANUP_FUNCTION, event).payload)
+    return Report(**run_cleanup(api))
 
 
 def alices_photo(api: Api) -> tuple[Login, dict[str, Any], str]:
