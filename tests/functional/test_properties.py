@@ -570,6 +570,27 @@ def test_where_and_order_by_return_the_ordered_matches(
         assert found == expected, (where, order_by, describe(world, found), describe(world, expected))
 
 
+def page_variables(
+    source: dict[str, Any], where: Where | None, order_by: OrderBy, page: PageArgs, foreign: bool
+) -> tuple[PageArgs, dict[str, Any]]:
+    """`page`, its cursor positions taken in the edges of `source`, and the connection's variables."""
+    cursors = [e["cursor"] for e in source["edges"]]
+    # A cursor position only exists in a non-empty list.
+    after = None if page.after is None or not cursors else page.after % len(cursors)
+    before = None if page.before is None or not cursors else page.before % len(cursors)
+    at = PageArgs(page.skip, page.first, page.last, after, before, foreign)
+    variables: dict[str, Any] = {
+        "where": where,
+        "orderBy": order_input(order_by),
+        "skip": at.skip,
+        "first": at.first,
+        "last": at.last,
+        "after": None if after is None else cursors[after],
+        "before": None if before is None else cursors[before],
+    }
+    return at, variables
+
+
 def check_page(
     api: Api, world: World, where: Where | None, order_by: OrderBy, page: PageArgs, indexed: bool = False
 ) -> None:
@@ -582,21 +603,8 @@ def check_page(
     # A list without orderBy resumes only at a record still in it: foreign cursors need an order.
     foreign = page.foreign and bool(order_by)
     source = connection(api, orderBy=order_input(order_by)) if foreign else everything
-    cursors = [e["cursor"] for e in source["edges"]]
-    # A cursor position only exists in a non-empty list.
-    after = None if page.after is None or not cursors else page.after % len(cursors)
-    before = None if page.before is None or not cursors else page.before % len(cursors)
-    at = PageArgs(page.skip, page.first, page.last, after, before, foreign)
+    at, variables = page_variables(source, where, order_by, page, foreign)
     expected = paged(ids, at, edge_ids(source))
-    variables: dict[str, Any] = {
-        "where": where,
-        "orderBy": order_input(order_by),
-        "skip": at.skip,
-        "first": at.first,
-        "last": at.last,
-        "after": None if after is None else cursors[after],
-        "before": None if before is None else cursors[before],
-    }
     for count in (True, False):
         with api.calls() as calls:
             result = connection(api, count=count, **variables)
@@ -719,19 +727,7 @@ def test_indexed_relation_lists_page_each_parents_ordered_matches(
         every = connection(indexed, "User", count=False, orderBy=order_input(order_by))
         universe = edge_ids(every)
         assert universe == [u["id"] for u in ordered(list(world.users.values()), order_by)]
-        cursors = [e["cursor"] for e in every["edges"]]
-        after = None if page.after is None or not cursors else page.after % len(cursors)
-        before = None if page.before is None or not cursors else page.before % len(cursors)
-        at = PageArgs(page.skip, page.first, page.last, after, before, foreign=True)
-        variables = {
-            "where": where,
-            "orderBy": order_input(order_by),
-            "skip": at.skip,
-            "first": at.first,
-            "last": at.last,
-            "after": None if after is None else cursors[after],
-            "before": None if before is None else cursors[before],
-        }
+        at, variables = page_variables(every, where, order_by, page, foreign=True)
         with sent_queries(indexed) as sent:
             found = indexed.data(CITY_USERS, variables)["cities"]
         if "address" not in json.dumps(where):

@@ -84,13 +84,19 @@ def test_the_api_refuses_a_stage_that_records_no_schema_then_starts_once_recorde
     assert STARTED in started.stdout
 
 
-def test_the_api_refuses_a_stage_at_another_schema(dynamodb: LocalDynamoDB, tmp_path: Path) -> None:
+def _stage_behind(dynamodb: LocalDynamoDB, tmp_path: Path) -> tuple[str, Tables, Path]:
+    """A stage recorded at the cities schema, and a changed schema (a new index) it is not at."""
     prefix = f"state{uuid.uuid4().hex[:8]}-"
     tables = _tables(dynamodb, prefix)
     tables.create_all()
     state.record(tables, tables.registry)
     changed = tmp_path / "changed.graphql"
     changed.write_text(CITIES_SCHEMA.read_text().replace("population: Int", "population: Int @index"))
+    return prefix, tables, changed
+
+
+def test_the_api_refuses_a_stage_at_another_schema(dynamodb: LocalDynamoDB, tmp_path: Path) -> None:
+    prefix, tables, changed = _stage_behind(dynamodb, tmp_path)
     line = _refused(_start_app(dynamodb, prefix, changed))
     old, new = schema_fingerprint(tables.registry), schema_fingerprint(load_schema_file(changed))
     assert f"is at schema {old[:12]}, not at changed.graphql ({new[:12]})" in line
@@ -150,12 +156,7 @@ def test_the_refusal_names_the_stage_of_chalice_config(dynamodb: LocalDynamoDB) 
 def test_the_local_server_refuses_a_stage_at_another_schema(dynamodb: LocalDynamoDB, tmp_path: Path) -> None:
     """`serve` against a DynamoDB of one's own: a stage with tables is served only at its schema (the
     embedded DynamoDB, and a stage with no tables yet, get their tables at start)."""
-    prefix = f"state{uuid.uuid4().hex[:8]}-"
-    tables = _tables(dynamodb, prefix)
-    tables.create_all()
-    state.record(tables, tables.registry)
-    changed = tmp_path / "changed.graphql"
-    changed.write_text(CITIES_SCHEMA.read_text().replace("population: Int", "population: Int @index"))
+    prefix, _, changed = _stage_behind(dynamodb, tmp_path)
     env = {
         **os.environ,
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb.url,
