@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from moto.dynamodb.exceptions import ResourceNotFoundException
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 
 from tooling.local import moto_queries
@@ -28,7 +28,7 @@ class _Before:
     table: Table
     hash_key: DynamoType
     range_key: DynamoType | None
-    # A copy: an update changes moto's item object in place.
+    # A copy (`snapshot`): an update changes moto's item object in place.
     item: Item | None
     # A table with a range key keeps a dict per hash key, which a lookup alone creates.
     had_bucket: bool
@@ -64,7 +64,9 @@ class Journal:
         items: dict[DynamoType, Any] = table.items  # as in _restore
         bucket = items.get(hash_key)
         item = bucket if range_key is None else (bucket or {}).get(range_key)
-        self._before.append(_Before(table, hash_key, range_key, copy.deepcopy(item), bucket is not None))
+        self._before.append(
+            _Before(table, hash_key, range_key, None if item is None else snapshot(item), bucket is not None)
+        )
         shard = table.stream_shard
         if shard is not None:
             self._stream_ends.setdefault(table, shard.starting_sequence_number + len(shard.items))
@@ -78,6 +80,27 @@ class Journal:
             shard = table.stream_shard
             if shard is not None:
                 del shard.items[max(0, end - shard.starting_sequence_number) :]
+
+
+def snapshot(item: Item) -> Item:
+    """A copy of `item` as it stands now, as `copy.deepcopy` would make it but sharing its keys and
+    its scalar values: moto replaces a scalar (a string, number, binary, boolean or null) when
+    it writes one, and changes only lists, maps and sets in place, so those alone are copied."""
+    copied = cast(Item, Item.__new__(Item))
+    copied.hash_key = item.hash_key
+    copied.range_key = item.range_key
+    # Filled past LimitedSizeDict's size check, as moto's own copy of an item is: it passed on write.
+    attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.update(attrs, {name: value if _scalar(value) else copy.deepcopy(value) for name, value in item.attrs.items()})
+    copied.attrs = attrs
+    return copied
+
+
+_SCALARS = frozenset({"S", "N", "B", "BOOL", "NULL"})
+
+
+def _scalar(value: Any) -> bool:
+    return type(value) is DynamoType and value.type in _SCALARS
 
 
 def _restore(before: _Before) -> None:

@@ -93,14 +93,14 @@ PINNED: tuple[tuple[Any, str], ...] = (
     # The traversal, and the node a tree is made of.
     (DepthFirstTraverser, "ec3e3b9cd5fdd87f65cd0a2ac3627ffa7f8200d0c72f0e3f8b44eabadb3a3df5"),
     (Node.__init__, "73e3e0773294a2bfd242df71304525d49da5ef540d03b9b82455a292a125cd7d"),
-    # Every pass of the validation, which `_validated_key` relies on being the item's only readers.
+    # Every pass of the validation, which `validated_key` relies on being the item's only readers.
     (validators, "345c1740c0c674a72a5ed56f5ea01ba385ccb69a1bf21f8c134b389d9b41a3e3"),
     # The condition parser, whose steps `_condition_tree` takes.
     (ConditionExpressionParser, "ba0de03156fea746536d0ec3986b7509749b4145d2919c7db2b128c2f4eabdd7"),
 )
 
 
-class _Remembered(dict[Hashable, Any]):
+class Remembered(dict[Hashable, Any]):
     """At most MOST entries, the oldest forgotten first."""
 
     _lock = threading.Lock()
@@ -113,12 +113,12 @@ class _Remembered(dict[Hashable, Any]):
         return value
 
 
-_updates = _Remembered()
-_conditions = _Remembered()
-_passed = _Remembered()
-_validated = _Remembered()
+_updates = Remembered()
+_conditions = Remembered()
+_passed = Remembered()
+_validated = Remembered()
 # For each update tree, the value placeholders it reads, or None if its result may depend on the item.
-_independent = _Remembered()
+_independent = Remembered()
 # For each tuple of classes a traverser handles, which handler each node class gets.
 _choices: dict[tuple[type, ...], dict[type, int]] = {}
 _VALIDATOR = inspect.signature(Validator.__init__)
@@ -215,7 +215,7 @@ def _is_node(kind: type) -> bool:
 
 def _validator_init(validator: UpdateExpressionValidator, expression: Any, *args: Any, **kwargs: Any) -> None:
     arguments = _VALIDATOR.bind(validator, expression, *args, **kwargs).arguments
-    key = _validated_key(
+    key = validated_key(
         expression,
         arguments["expression_attribute_names"],
         arguments["expression_attribute_values"],
@@ -249,7 +249,7 @@ def _validate_once(validator: UpdateExpressionValidator) -> Any:
     return node
 
 
-def _validated_key(expression: Any, names: Any, values: Any, table: Any) -> Hashable | None:
+def validated_key(expression: Any, names: Any, values: Any, table: Any) -> Hashable | None:
     """What the validated tree of an update that reads nothing of the item is a function of; None
     for any other update (or names and values moto's checks must judge)."""
     try:

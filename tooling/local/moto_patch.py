@@ -10,6 +10,9 @@
 - moto parses and checks each item's expressions anew, although the items of a bulk write share
   them: an expression is parsed, and its checks that read neither values nor item are passed,
   once (see moto_expressions).
+- moto copies each item it updates and runs its update's validated tree on it action by action:
+  an update of plain SETs, ADDs of numbers and REMOVEs of top-level attributes is compiled once
+  into steps that each item then takes (see moto_updates).
 - moto answers every Query and Scan by sorting the whole table (or index): here a Query's cost
   follows the partition it names and the page it returns (see moto_queries), and where moto still
   sorts, each key's value is computed once per sort (see moto_order).
@@ -45,7 +48,15 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 
-from tooling.local import moto_changes, moto_expressions, moto_order, moto_queries, moto_serializer, moto_streams
+from tooling.local import (
+    moto_changes,
+    moto_expressions,
+    moto_order,
+    moto_queries,
+    moto_serializer,
+    moto_streams,
+    moto_updates,
+)
 from tooling.local.journal import Journal
 from tooling.local.request_tokens import RequestTokens
 
@@ -74,6 +85,7 @@ PINS = (
         Pin(function, sha256)
         for function, sha256 in (
             *moto_expressions.PINNED,
+            *moto_updates.PINNED,
             *moto_serializer.PINNED,
             *moto_streams.PINNED,
             *moto_order.PINNED,
@@ -111,6 +123,7 @@ def apply() -> None:
         if model.__module__.startswith("moto.dynamodb."):
             model.instances_tracked = _Untracked()  # type: ignore[attr-defined]
     moto_expressions.install()
+    moto_updates.install()
     moto_serializer.install()
     moto_streams.install()
     moto_order.install()

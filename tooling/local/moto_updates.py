@@ -1,0 +1,250 @@
+"""moto's UpdateItem of an item that is there, by plain actions, applied as compiled steps.
+
+For each item it updates, moto deep-copies the whole item (the stream's old image), copies the
+update's validated syntax tree and runs an executor per action, although the items of a bulk write
+share one expression, its names and its values (`SET #tag = :tag ADD #v :one` on each of a
+hundred items). Here an update whose every action is a SET of a top-level attribute to a value,
+an ADD of a number to one or a REMOVE of one, and whose validated tree therefore depends on
+nothing of the item (moto_expressions.validated_key), is compiled once from moto's own validated,
+normalized tree into steps. Each item then gets those steps: the assignments moto's executors
+make, in their order, through the item's own size-checking dict, and an old image that shares
+the item's scalar values (journal.snapshot).
+
+Everything else goes to moto as before, which then does what it always does: an item not there
+(moto creates it), a condition not met (moto's own error, with the item if asked), an ADD to an
+attribute that is not a number, or an item grown past its size limit (the item is put back as it
+was first, so moto starts from the same item).
+
+The patch relies on moto's code as it is in the pinned version: `PINNED` names what moto_patch
+checks before applying it.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.models import DynamoDBBackend, create_condition_expression_parser
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodb.models.table import Table
+from moto.dynamodb.parsing import executors
+from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
+    DDBTypedValue,
+    ExpressionAttribute,
+    ExpressionAttributeName,
+    Node,
+    UpdateExpressionAddAction,
+    UpdateExpressionPath,
+    UpdateExpressionRemoveAction,
+    UpdateExpressionSetAction,
+)
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+
+from tooling.local.journal import snapshot
+from tooling.local.moto_expressions import Remembered, validated_key
+
+# What the patch relies on, with the SHA-256 of its source in the pinned moto.
+PINNED: tuple[tuple[Any, str], ...] = (
+    (DynamoDBBackend.update_item, "218984588dd689a5de81678ce11e6a40d05c91e7b6c21b44c4ed4122fe74aa9f"),
+    # The executors whose assignments the steps make, and the order they make them in.
+    (executors.UpdateExpressionExecutor, "9c4ec4ab713474c122d5c81b05880446104b7245630b4abbb711a3356bf81aae"),
+    (executors.NodeExecutor, "ded75682b10cec000b43e3b0b8f6a235f86d4f183c5f53719c9ac52b7f79cf1e"),
+    (executors.SetExecutor, "ed9cad12581b815068c4695782a595e44bd92c295d155e136570695ca100bf62"),
+    (executors.AddExecutor, "af00767b883f48f46265b7629e481bd2532aa9167a18f273f03cd8fa447444f5"),
+    (executors.RemoveExecutor, "8d7d662fcaaf169f6cf110f7ef873bb1e810e0d2ae22c4f662c0cc6690238254"),
+    (DynamoType.__add__, "c2852d8ddde02bb3460e9e4bb67cfecc9d94c379ebee2eb03075f60294f3ca9f"),
+    # An item's parts, as snapshot copies them.
+    (Item.__init__, "d9c12b62cb921831aab9b2eb22ac24fbd600689064a0219ae3ffbe057ae4be74"),
+    (LimitedSizeDict, "c956079ac9554f8b8099aacd30689b0be79fbb20a665a225e3dc0ca79baca2d0"),
+)
+
+_SET, _ADD, _REMOVE = "set", "add", "remove"
+_KINDS = {UpdateExpressionSetAction: _SET, UpdateExpressionAddAction: _ADD, UpdateExpressionRemoveAction: _REMOVE}
+
+
+class _Step(NamedTuple):
+    kind: str
+    name: str
+    value: DynamoType | None = None
+
+
+Steps = tuple[_Step, ...]
+# Per validated_key, the update's steps, or None when some action is not plain.
+_compiled = Remembered()
+
+
+class _Switch:
+    on = True
+
+
+@contextmanager
+def moto_s_own() -> Iterator[None]:
+    """moto's own UpdateItem, for the span of the block (what the tests compare the steps with)."""
+    _Switch.on = False
+    try:
+        yield
+    finally:
+        _Switch.on = True
+
+
+def install() -> None:
+    # Inside what other patch modules wrap around UpdateItem later (moto_queries, moto_changes).
+    DynamoDBBackend.update_item = _direct(DynamoDBBackend.update_item)  # type: ignore[method-assign]
+
+
+def _direct(original: Callable[..., Item]) -> Callable[..., Item]:
+    @functools.wraps(original)
+    def update_item(
+        backend: DynamoDBBackend,
+        table_name: str,
+        key: dict[str, dict[str, Any]],
+        update_expression: str,
+        expression_attribute_names: dict[str, Any],
+        expression_attribute_values: dict[str, Any],
+        attribute_updates: dict[str, Any] | None = None,
+        expected: dict[str, Any] | None = None,
+        condition_expression: str | None = None,
+        return_values_on_condition_check_failure: str | None = None,
+    ) -> Item:
+        if _Switch.on and update_expression and not attribute_updates and not expected:
+            item = _updated(
+                backend, table_name, key, update_expression, expression_attribute_names,
+                expression_attribute_values, condition_expression,
+            )  # fmt: skip
+            if item is not None:
+                return item
+        return original(
+            backend, table_name, key, update_expression, expression_attribute_names, expression_attribute_values,
+            attribute_updates, expected, condition_expression, return_values_on_condition_check_failure,
+        )  # fmt: skip
+
+    return update_item
+
+
+def _updated(
+    backend: DynamoDBBackend,
+    table_name: str,
+    key: dict[str, dict[str, Any]],
+    expression: str,
+    names: dict[str, Any],
+    values: dict[str, Any],
+    condition: str | None,
+) -> Item | None:
+    """The item updated by its steps; None, having changed nothing, where moto must do it."""
+    table = backend.tables.get(table_name)
+    if table is None or not isinstance(values or {}, dict):
+        return None
+    item = _existing(table, key)
+    if item is None:
+        return None
+    try:
+        steps = _steps(expression, names, values, table, item)
+        if steps is None or not create_condition_expression_parser(condition, names, values).parse().expr(item):
+            return None
+    except Exception:  # moto's own attempt raises what moto raises
+        return None
+    if not all(_addable(item, step) for step in steps):
+        return None
+    before = snapshot(item)
+    try:
+        for step in steps:
+            _apply(item, step)
+    except ItemSizeTooLarge:
+        dict.clear(item.attrs)
+        dict.update(item.attrs, before.attrs)
+        return None
+    if table.stream_shard is not None:
+        table.stream_shard.add(before, item)
+    return item
+
+
+def _existing(table: Table, key: dict[str, dict[str, Any]]) -> Item | None:
+    """The item at `key`, when `key` is exactly the table's key attributes and the item is there."""
+    attributes = [table.hash_key_attr] if table.range_key_attr is None else [table.hash_key_attr, table.range_key_attr]
+    if not isinstance(key, dict) or sorted(key) != sorted(attributes):
+        return None
+    try:
+        range_key = None if table.range_key_attr is None else DynamoType(key[table.range_key_attr])
+        item: Item | None = table.get_item(DynamoType(key[table.hash_key_attr]), range_key)
+    except Exception:
+        return None
+    return item
+
+
+def _steps(expression: str, names: dict[str, Any], values: dict[str, Any], table: Table, item: Item) -> Steps | None:
+    tree = UpdateExpressionParser.make(expression)
+    key = validated_key(tree, names, values, table)
+    if key is None:
+        return None
+    steps: Steps | None
+    if key in _compiled:
+        steps = _compiled[key]
+        return steps
+    # moto's own validation, as its update_item runs it: on this key it reads nothing of the item.
+    validated = UpdateExpressionValidator(
+        tree, expression_attribute_names=names, expression_attribute_values=values, item=item, table=table
+    ).validate()
+    validated.normalize()
+    compiled: list[_Step] = []
+    steps = _compiled.remember(key, tuple(compiled) if _compile(validated, names, compiled) else None)
+    return steps
+
+
+def _compile(node: Any, names: dict[str, Any], steps: list[_Step]) -> bool:
+    """`node`'s actions as steps, in the order moto's executor runs them; False if one is not plain."""
+    if not isinstance(node, Node):
+        return False
+    action = next((cls for cls in executors.UpdateExpressionExecutor.execution_map if isinstance(node, cls)), None)
+    if action is None:
+        return all(_compile(child, names, steps) for child in node.children)
+    kind = _KINDS.get(action)
+    if kind is None:
+        return False  # DELETE from a set
+    path = node.children[0]
+    if not isinstance(path, UpdateExpressionPath) or len(path.children) != 1:
+        return False
+    element = path.children[0]
+    if type(element) is ExpressionAttribute:
+        name = element.get_attribute_name()
+    elif type(element) is ExpressionAttributeName:
+        name = names[element.get_attribute_name_placeholder()]
+    else:
+        return False
+    if kind == _REMOVE:
+        steps.append(_Step(kind, name))
+        return True
+    typed = node.children[1]
+    if type(typed) is not DDBTypedValue or type(typed.get_value()) is not DynamoType:
+        return False
+    value = typed.get_value()
+    if kind == _ADD and value.type != "N":
+        return False
+    steps.append(_Step(kind, name, value))
+    return True
+
+
+def _addable(item: Item, step: _Step) -> bool:
+    """An ADD's attribute is a number or absent, as moto's executor requires (else it raises)."""
+    if step.kind != _ADD:
+        return True
+    current = item.attrs.get(step.name)
+    return current is None or (type(current) is DynamoType and current.type == "N")
+
+
+def _apply(item: Item, step: _Step) -> None:
+    if step.kind == _SET:
+        # Each item its own value, as each gets its own copy of the validated tree from moto.
+        item.attrs[step.name] = copy.deepcopy(step.value)
+    elif step.kind == _ADD:
+        assert step.value is not None
+        item.attrs[step.name] = item.attrs.get(step.name, _ZERO) + step.value
+    else:
+        item.attrs.pop(step.name, None)
+
+
+_ZERO = DynamoType({"N": "0"})
