@@ -35,6 +35,7 @@ The limits, from DynamoDB's documentation:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -250,6 +251,8 @@ def _part(op: str, part: Mapping[str, Any], keys: KeySizes) -> int:
     return carried
 
 
+# The writes of a bulk update share their expressions: each is checked once (a refusal is not kept).
+@functools.lru_cache(maxsize=1024)
 def check_expression(op: str, name: str, text: str) -> None:
     """LimitExceeded if the expression `text` is longer, has more operators, a longer IN or a deeper
     document path than DynamoDB takes."""

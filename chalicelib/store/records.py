@@ -22,6 +22,7 @@ from chalicelib.api import ids
 from chalicelib.errors import ApiError
 from chalicelib.schema.registry import Field, Model, Registry, SortedIndex, Storage
 from chalicelib.store import batch, counters, edges, object_work, sorted_keys
+from chalicelib.store.alike import Alike, Built
 from chalicelib.store.attributes import index_attribute_name, index_key, python_name, serialize
 from chalicelib.store.backoff import Backoff
 from chalicelib.store.changes import SPENT, VERSION, Changes, Delete, Edge, Update
@@ -35,7 +36,7 @@ from chalicelib.store.sizes import (
     key_fits,
 )
 from chalicelib.store.tables import VERSION_ATTRIBUTE, GuardBase, Tables, ThrottleBase
-from chalicelib.store.transaction import ConditionFailed, Label, Transaction
+from chalicelib.store.transaction import ConditionFailed, Label, Transaction, carried_bytes
 
 # Every update and delete holds only if its record exists; a where-clause of `exists: {id: true}`
 # (a bulk write's "every record") compiles to the same condition, which is not sent twice.
@@ -58,6 +59,7 @@ class Page:
 class RecordStore:
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
+        self._alike = Alike()
 
     def get(self, model: Model, record_id: str) -> Record | None:
         if not record_id:
@@ -307,19 +309,15 @@ class RecordStore:
     def _update(self, transaction: Transaction, update: Update) -> None:
         model = update.model
         cls = self.tables.model_class(model.name)
-        condition = EXISTS
-        if update.version is not None:
-            condition &= _version_is(update.version)
-        for name, value in update.expect.items():
-            path = Path(model.fields[name].store_name)
-            condition &= path.does_not_exist() if value is None else path == serialize(model.fields[name], value)
-        if update.condition is not None and update.condition != EXISTS:
-            condition &= update.condition
+        condition, actions, carried = self._alike.built(cls, update, lambda: _built(cls, update))
+        indexed_actions = _sorted_actions(cls, update)
+        if indexed_actions:
+            # An ordered index's keys name the record: these actions are the record's own.
+            actions, carried = actions + indexed_actions, carried + carried_bytes(indexed_actions)
         label = Label(model.name, record_id=update.record_id)
-        actions = _actions(cls, update) + _sorted_actions(cls, update)
         if update.current is not None:
             transaction.count(counters.deltas(model, update.current, {**update.current, **update.assign}))
-        transaction.update(cls(update.record_id), update.record_id, actions, condition, label)
+        transaction.update(cls(update.record_id), update.record_id, actions, condition, label, carried)
         for name, value in update.claim.items():
             self._claim(transaction, model, model.fields[name], value, update.record_id)
         for name, value in update.release.items():
@@ -376,6 +374,22 @@ def indexed(model: Model, field: Field, value: Any) -> str:
 def _version_is(version: int) -> Condition:
     path = Path(VERSION)
     return path.does_not_exist() if not version else path == {"N": str(version)}
+
+
+def _built(cls: type[PynamoModel], update: Update) -> Built:
+    """An update's condition (its record exists, at the version read, with the values expected, and
+    the client's conditions hold) and its actions, but for an ordered index's keys."""
+    model = update.model
+    condition = EXISTS
+    if update.version is not None:
+        condition &= _version_is(update.version)
+    for name, value in update.expect.items():
+        path = Path(model.fields[name].store_name)
+        condition &= path.does_not_exist() if value is None else path == serialize(model.fields[name], value)
+    if update.condition is not None and update.condition != EXISTS:
+        condition &= update.condition
+    actions = _actions(cls, update)
+    return condition, actions, carried_bytes(actions)
 
 
 def _actions(cls: type[PynamoModel], update: Update) -> list[Action]:

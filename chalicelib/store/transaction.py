@@ -20,7 +20,6 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model as PynamoModel
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.store import counters
 from chalicelib.store.limits import MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS
@@ -79,6 +78,14 @@ class _Write:
     actions: list[Action] | None = None
 
 
+def carried_bytes(actions: list[Action]) -> int:
+    """The bytes of item data an update's `actions` carry: the values they set."""
+    values: dict[str, Any] = {}
+    for action in actions:
+        action.serialize({}, values)
+    return sum(value_size(value) for value in values.values())
+
+
 class Transaction:
     """Writes to send together. Counter deltas (store/counters.py) are summed per counter rather
     than written as they come, so that writes which move one counter still share a transaction:
@@ -101,12 +108,16 @@ class Transaction:
         self._add(_Write(PUT, item, key, condition, label))
 
     def update(
-        self, item: PynamoModel, key: str, actions: list[Action], condition: Condition | None, label: Label
+        self,
+        item: PynamoModel,
+        key: str,
+        actions: list[Action],
+        condition: Condition | None,
+        label: Label,
+        carried: int | None = None,
     ) -> None:
-        values: dict[str, Any] = {}
-        for action in actions:
-            action.serialize({}, values)
-        self.bytes += sum(value_size(value) for value in values.values())
+        """`carried`: the bytes of item data `actions` carry (`carried_bytes`), when known already."""
+        self.bytes += carried_bytes(actions) if carried is None else carried
         self._add(_Write(UPDATE, item, key, condition, label, actions))
 
     def delete(self, item: PynamoModel, key: str, condition: Condition | None, label: Label) -> None:
@@ -175,20 +186,17 @@ class Transaction:
             # A token of its own: resent after a lost answer, the transaction is applied once; a
             # new commit (planned again) is a new transaction.
             token = str(uuid.uuid4())
-            with TransactWrite(connection=self.connection, client_request_token=token) as transaction:
-                for write in writes:
-                    if write.kind == PUT:
-                        transaction.save(write.item, condition=write.condition)
-                    elif write.kind == UPDATE:
-                        assert write.actions is not None
-                        transaction.update(
-                            write.item, write.actions, condition=write.condition, add_version_condition=False
-                        )
-                    elif write.kind == DELETE:
-                        transaction.delete(write.item, condition=write.condition, add_version_condition=False)
-                    else:
-                        assert write.condition is not None
-                        transaction.condition_check(type(write.item), write.key, condition=write.condition)
+            requests: dict[str, list[dict[str, Any]]] = {kind: [] for kind in _SENT_ORDER}
+            alike: dict[tuple[Any, ...], dict[str, Any]] = {}
+            for write in writes:
+                requests[write.kind].append(_request(write, alike))
+            self.connection.transact_write_items(
+                condition_check_items=requests[CHECK],
+                delete_items=requests[DELETE],
+                put_items=requests[PUT],
+                update_items=requests[UPDATE],
+                client_request_token=token,
+            )
         except TransactWriteError as error:
             raise self._failure(error, writes) from error
         return None
@@ -259,3 +267,27 @@ class Transaction:
         if any(reason is not None and reason.code == "TransactionConflict" for reason in error.cancellation_reasons):
             return Conflict("a concurrent transaction touched the same items")
         return error
+
+
+def _request(write: _Write, alike: dict[tuple[Any, ...], dict[str, Any]]) -> dict[str, Any]:
+    """PynamoDB's request for one write of a transaction. Updates sharing their actions and condition
+    (the writes of a bulk update, see store/alike.py) share one request but for the key: built once
+    per transaction, kept in `alike` (whose writes hold the objects its keys are the ids of)."""
+    item = write.item
+    if write.kind == PUT:
+        return item.get_save_kwargs_from_instance(condition=write.condition)
+    if write.kind == DELETE:
+        return item.get_delete_kwargs_from_instance(condition=write.condition, add_version_condition=False)
+    if write.kind == CHECK:
+        return type(item).get_operation_kwargs_from_class(write.key, condition=write.condition)
+    assert write.actions is not None
+    shape = (type(item), id(write.actions), id(write.condition))
+    shared = alike.get(shape)
+    if shared is None:
+        shared = alike[shape] = item.get_update_kwargs_from_instance(
+            actions=write.actions, condition=write.condition, add_version_condition=False
+        )
+        return shared
+    hash_key, range_key = item._get_hash_range_key_serialized_values()
+    table = type(item)._get_connection()
+    return {**shared, **table.connection.get_identifier_map(table.table_name, hash_key, range_key)}
