@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.harness import KEY, ROOT, calls_text, counting, run
@@ -33,16 +34,32 @@ UPDATE_TARGET = 3_000
 
 @contextmanager
 def dynamodb_process() -> Iterator[str]:
+    with dynamodb_server() as (url, _):
+        yield url
+
+
+@contextmanager
+def dynamodb_server() -> Iterator[tuple[str, int]]:
+    """The embedded DynamoDB in a process of its own: its URL and process id."""
     for name, value in LOCAL_CREDENTIALS.items():
         os.environ.setdefault(name, value)
     code = "from tooling.local.dynamodb import serve_forever; serve_forever(0)"
     process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
-        yield process.stdout.readline().strip()
+        yield process.stdout.readline().strip(), process.pid
     finally:
         process.terminate()
         process.wait()
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system) used so far by this process, or by process `pid` (read from /proc)."""
+    if pid is None:
+        times = os.times()
+        return times.user + times.system
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def items_service(url: str, schema: Path, prefix: str, page_cap: int = DEFAULT_PAGE_CAP) -> Service:
@@ -70,10 +87,24 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_to_completion(api: Service, mutation: str, field: str) -> tuple[int, float, str]:
-    """Call until complete; the records changed, the seconds taken, and the DynamoDB calls made."""
+@dataclass
+class Run:
+    """A bulk call run to completion: records changed, seconds, the DynamoDB calls made, and CPU
+    seconds used by the API (this process) and by the embedded DynamoDB (its own)."""
+
+    count: int
+    seconds: float
+    calls: str
+    api_cpu: float
+    store_cpu: float
+
+    def per_record_ms(self, cpu: float) -> float:
+        return 1000 * cpu / max(self.count, 1)
+
+
+def run_to_completion(api: Service, mutation: str, field: str, store_pid: int) -> Run:
     count, cursor = 0, None
-    start = time.perf_counter()
+    start, api_start, store_start = time.perf_counter(), cpu_seconds(), cpu_seconds(store_pid)
     with counting(api) as log:
         while True:
             result = run(api, mutation, {"cursor": cursor})[field]
@@ -81,15 +112,24 @@ def run_to_completion(api: Service, mutation: str, field: str) -> tuple[int, flo
             cursor = result["cursor"]
             if result["complete"]:
                 break
-    return count, time.perf_counter() - start, calls_text(log)
+    return Run(
+        count,
+        time.perf_counter() - start,
+        calls_text(log),
+        cpu_seconds() - api_start,
+        cpu_seconds(store_pid) - store_start,
+    )
 
 
 def main() -> None:
-    with dynamodb_process() as url, tempfile.TemporaryDirectory() as folder:
+    with dynamodb_server() as (url, pid), tempfile.TemporaryDirectory() as folder:
         schema = Path(folder) / "items.graphql"
         schema.write_text(SCHEMA)
         print("Bulk operations over plain records (embedded DynamoDB in its own process):")
-        print(f"  {'operation':<12} {'N':>6} {'changed':>8} {'items/s':>9} {'peak MB':>8}  DynamoDB calls")
+        print(
+            f"  {'operation':<12} {'N':>6} {'changed':>8} {'items/s':>9} {'peak MB':>8}"
+            f" {'API ms/rec':>10} {'store ms/rec':>12}  DynamoDB calls"
+        )
         for size in SIZES:
             api = items_service(url, schema, f"bench-{size}-")
             seed(api, size)
@@ -101,20 +141,31 @@ def main() -> None:
                 "mutation ($cursor: String) { deleteManyItems(input: {where: {exists: {id: true}},"
                 " cursor: $cursor}) { count complete cursor } }"
             )
-            rates = {}
+            runs = {}
             for name, mutation, field in (
                 ("updateMany", update, "updateManyItems"),
                 ("deleteMany", delete, "deleteManyItems"),
             ):
-                count, seconds, calls = run_to_completion(api, mutation, field)
-                rates[name] = count / seconds
-                print(f"  {name:<12} {size:>6} {count:>8} {rates[name]:>9.0f} {peak_mb():>8.1f}  {calls}")
+                done = runs[name] = run_to_completion(api, mutation, field, pid)
+                print(
+                    f"  {name:<12} {size:>6} {done.count:>8} {done.count / done.seconds:>9.0f} {peak_mb():>8.1f}"
+                    f" {done.per_record_ms(done.api_cpu):>10.3f} {done.per_record_ms(done.store_cpu):>12.3f}"
+                    f"  {done.calls}"
+                )
             target = -(-size // 25)
             print(f"  {'':<12} {'':>6} target for deleteMany: scan pages + ceil({size}/25) = {target} BatchWriteItem")
+            updated, deleted = runs["updateMany"], runs["deleteMany"]
+            rate = updated.count / updated.seconds
             print(
-                f"  {'':<12} {'':>6} updateMany: {rates['updateMany']:.0f} records/s (target: {UPDATE_TARGET:,}),"
-                f" {rates['updateMany'] / rates['deleteMany']:.2f}x deleteMany's;"
+                f"  {'':<12} {'':>6} updateMany: {rate:.0f} records/s (target: {UPDATE_TARGET:,}),"
+                f" {rate / (deleted.count / deleted.seconds):.2f}x deleteMany's;"
                 f" target calls: scan pages + ceil({size}/100) = {-(-size // 100)} TransactWriteItems"
+            )
+            print(
+                f"  {'':<12} {'':>6} updateMany CPU per record: API {updated.per_record_ms(updated.api_cpu):.3f} ms"
+                f" (one core of it alone: {1000 / updated.per_record_ms(updated.api_cpu):,.0f} records/s, the bound"
+                f" against DynamoDB), embedded DynamoDB {updated.per_record_ms(updated.store_cpu):.3f} ms"
+                f" (one request at a time: {1000 / updated.per_record_ms(updated.store_cpu):,.0f} records/s)"
             )
         round_trip(url, schema, Path(folder))
 

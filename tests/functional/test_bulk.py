@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
+from pynamodb.models import Model as PynamoModel
 
 from chalicelib.api import bulk, ids
 from chalicelib.errors import INVALID_INPUT, INVALID_RECORD, PERMISSION_DENIED, UNAVAILABLE
@@ -1284,3 +1285,34 @@ def test_an_empty_table_is_complete_at_once(cities: Api) -> None:
         "cursor": None,
         "clientMutationId": None,
     }
+
+
+def test_the_records_of_a_chunk_share_one_update_and_one_condition(items: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An updateMany's TransactWriteItems sends one expression, its names and values for all of its
+    records, built once per chunk (see store/alike.py); each item differs only by its key, and each
+    record is written."""
+    created = tagged_items(items, 30)
+    sent: list[dict[str, Any]] = []
+    (client,) = items.service.tables.clients()
+    built = []
+    build = PynamoModel.get_update_kwargs_from_instance
+
+    def building(item: PynamoModel, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        built.append(item)
+        return build(item, *args, **kwargs)
+
+    def keep(params: dict[str, Any], **_: Any) -> None:
+        sent.extend(action["Update"] for action in params["TransactItems"])
+
+    monkeypatch.setattr(PynamoModel, "get_update_kwargs_from_instance", building)
+    client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", keep)
+    try:
+        result = run(items, UPDATE_MANY_ITEMS, {"match": {"tag": ["a"]}}, {"tag": "b", "n": 7})
+    finally:
+        client.meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", keep)
+    assert result["count"] == 30
+    assert len(built) == 1
+    shared = {json.dumps({k: v for k, v in update.items() if k != "Key"}, sort_keys=True) for update in sent}
+    assert len(shared) == 1
+    assert sorted(update["Key"]["id"]["S"] for update in sent) == sorted(created)
+    assert all(r["tag"] == "b" and r["n"] == 7 for r in stored(items).values())

@@ -69,7 +69,7 @@ class Follower:
         # Per stream ARN, the sequence number of the last record read (-1: none yet).
         self._read: dict[str, int] = {}
         with _lock:
-            _followers.add(self)
+            _followers[:] = [ref for ref in _followers if ref() is not None] + [weakref.ref(self)]
 
     def passed(self, stream_arn: str, sequence_number: int) -> None:
         """Every record of `stream_arn` up to `sequence_number` is read (-1: keep them all)."""
@@ -80,7 +80,9 @@ class Follower:
         return self._read.get(stream_arn)
 
 
-_followers: weakref.WeakSet[Follower] = weakref.WeakSet()
+# Weak: a reader gone is no longer waited for. A list, read at every record appended (a WeakSet's
+# iteration guard cost more than the rest of the trimming).
+_followers: list[weakref.ref[Follower]] = []
 
 
 class TrimmedDataAccess(JsonRESTError):
@@ -109,7 +111,7 @@ def _trim(shard: StreamShard) -> None:
     end = shard.starting_sequence_number + len(shard.items)
     arn = f"{shard.table.table_arn}/stream/{shard.table.latest_stream_label}"
     with _lock:
-        positions = [follower.read(arn) for follower in _followers]
+        positions = [follower.read(arn) for follower in (ref() for ref in _followers) if follower is not None]
     keep_from = min([end - RECORDS_KEPT, *(read + 1 for read in positions if read is not None)])
     dropped = keep_from - shard.starting_sequence_number
     if dropped > 0:
