@@ -87,7 +87,10 @@ class Exchange:
 def create_app(service: Service, connections: ConnectionsByEndpoint | None = None) -> Chalice:
     """`connections`: how the subscriptions reach WebSocket connections (by default API Gateway's
     Management API)."""
-    app = Chalice(app_name=APP_NAME)
+    # Chalice's app logger is the request log's (observability.py: Powertools names its logger by the
+    # service, which is the app's name): Chalice is not to configure it, or it would reset its level
+    # to ERROR whenever an app is made (a second handler to stdout, too).
+    app = Chalice(app_name=APP_NAME, configure_logs=False)
     settings = service.settings
     max_bytes = settings.max_body_bytes
 

@@ -119,9 +119,7 @@ def hooked(api: Api, handlers: Mapping[str, Callable[..., Any]]) -> Iterator[Non
 
 
 def run_cleanup(api: Api) -> dict[str, Any]:
-    """One run of the scheduled cleanup function, as Lambda invokes it, through the API's own app.
-    (A second Chalice app made inside a test that captures stdout would reconfigure the `shoreline`
-    logger, which the request log shares, and silence it for the rest of the run.)"""
+    """One run of the scheduled cleanup function, as Lambda invokes it, through the API's own app."""
     event = api.client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
     payload: dict[str, Any] = api.client.lambda_.invoke(CLEANUP_FUNCTION, event).payload
     return payload

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 from collections.abc import Iterator
@@ -11,6 +13,7 @@ import pytest
 from chalicelib.api.errors import LOGGER
 from chalicelib.errors import INTERNAL_ERROR
 from chalicelib.observability import SERVICE, logger
+from chalicelib.routes import create_app
 from chalicelib.store.records import RecordStore
 from tests.conftest import Api
 
@@ -55,6 +58,18 @@ def test_each_request_logs_its_operation_status_calls_and_errors(api: Api, logs:
     assert lines[0]["dynamodb_calls"] == {"Scan": 1}
     assert lines[1]["error_codes"] == ["GGT_PERMISSION_DENIED"]
     assert all("duration_ms" in line and "request_id" in line and "trace_id" in line for line in lines)
+
+
+def test_another_app_made_while_stdout_is_captured_leaves_the_request_log_as_it_was(api: Api, logs: _Lines) -> None:
+    """Chalice does not configure its app logger, which is the request log's: making an app (the
+    cleanup function's, another test's) neither silences the request log nor adds a handler."""
+    underlying = logging.getLogger(SERVICE)
+    before = (underlying.level, list(underlying.handlers), underlying.propagate)
+    with contextlib.redirect_stdout(io.StringIO()):
+        create_app(api.service)
+    assert (underlying.level, list(underlying.handlers), underlying.propagate) == before
+    api.post({"query": "query Mine { users { id } }", "operationName": "Mine"})
+    assert [line["operation"] for line in logs.lines] == ["Mine"]
 
 
 def test_the_log_line_carries_the_request_id_and_the_callers_trace(api: Api, logs: _Lines) -> None:
