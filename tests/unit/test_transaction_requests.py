@@ -5,32 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model as PynamoModel
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.store.tables import EdgeBase, GuardBase
 from chalicelib.store.transaction import Label, Transaction
 
 
-class Edge(PynamoModel):
-    class Meta:
-        table_name = "edges"
-        region = "us-east-1"
-
-    source = UnicodeAttribute(hash_key=True)
-    target_id = UnicodeAttribute(range_key=True)
-    n = NumberAttribute(null=True)
-    tag = UnicodeAttribute(null=True)
+def on_table(base: type[PynamoModel], name: str) -> Any:
+    """`base` bound to table `name`, as store/tables.py binds it."""
+    return type(base.__name__, (base,), {"Meta": type("Meta", (), {"table_name": name, "region": "us-east-1"})})
 
 
-class Guard(PynamoModel):
-    class Meta:
-        table_name = "guards"
-        region = "us-east-1"
-
-    key = UnicodeAttribute(hash_key=True)
-    owner = UnicodeAttribute(null=True)
+# Edges have a range key; a condition check names its item by hash key alone.
+Edge, Guard = on_table(EdgeBase, "edges"), on_table(GuardBase, "guards")
 
 
 class Sent:
@@ -45,8 +34,8 @@ class Sent:
 
 
 def test_the_request_is_the_one_pynamodb_sends_each_update_with_its_own_key() -> None:
-    shared_actions: list[Action] = [Edge.n.add(1), Edge.tag.set("x")]
-    own_actions: list[Action] = [Edge.tag.remove()]
+    shared_actions: list[Action] = [Edge.target.set("x"), Edge.source_id.set("y")]
+    own_actions: list[Action] = [Edge.source_id.remove()]
     shared_condition = Edge.source.exists()
     sent = Sent()
     transaction = Transaction(sent)  # type: ignore[arg-type]
