@@ -31,7 +31,10 @@ class Alike:
     def built(self, cls: type, update: Update, build: Callable[[], Built]) -> Built:
         """What `build` makes of `update`, or what it made of the last update alike (the same model
         class and the same values, expectations, version and client's condition object)."""
-        key = (cls, _content(update))
+        content = _content(update)
+        if content is None:
+            return build()
+        key = (cls, content)
         with self._lock:
             last = self._last
         if last is not None and last[0] == key and last[1] is update.condition:
@@ -42,9 +45,13 @@ class Alike:
         return made
 
 
-def _content(update: Update) -> str:
+def _content(update: Update) -> str | None:
     """Everything of `update` its condition and actions are built from, but its record and the
-    client's condition (compared as an object)."""
+    client's condition (compared as an object); None if some value has no JSON form."""
     parts = [update.version, update.assign, update.push, update.expect, sorted(update.remove)]
-    # A value JSON has no form for is told by its type and repr: never equal to a string.
-    return json.dumps(parts, sort_keys=True, default=lambda value: [type(value).__name__, repr(value)])
+    try:
+        return json.dumps(parts, sort_keys=True)
+    except TypeError:
+        # Any text standing for such a value (a Decimal, a set) is also the text of some JSON value
+        # (a list naming its type and repr): the two updates would share what only one is built from.
+        return None

@@ -44,3 +44,13 @@ def test_an_update_that_differs_in_anything_but_its_record_is_built_anew() -> No
         again = built(alike, Update(MODEL, "b", **fields), cls)
         assert again[0] is not first[0]
         first = again
+
+
+def test_a_value_json_has_no_form_for_is_never_taken_for_another() -> None:
+    """A Decimal or a set is not JSON: it is built anew each time, never matched by a value whose
+    JSON form could read the same (a list of two strings naming its type and repr)."""
+    alike = Alike()
+    for value, lookalike in ((Decimal("1"), ["Decimal", "Decimal('1')"]), ({"x"}, ["set", "{'x'}"])):
+        first = built(alike, Update(MODEL, "a", assign={"data": value}))
+        assert built(alike, Update(MODEL, "b", assign={"data": lookalike}))[0] is not first[0]
+        assert built(alike, Update(MODEL, "c", assign={"data": value}))[0] is not first[0]

@@ -24,7 +24,7 @@ Call = tuple[str, str, dict[str, str], dict[str, Any], str | None]
 
 def run(calls: list[Call], db: DynamoDBBackend | None = None) -> tuple[list[Any], dict[str, Any], list[Any]]:
     db = db or backend()
-    said = []
+    said: list[tuple[Any, ...]] = []
     for item_id, expression, names, values, condition in calls:
         try:
             # Values of its own per call, as each request parsed has.

@@ -111,13 +111,11 @@ def _direct(original: Callable[..., Item]) -> Callable[..., Item]:
         condition_expression: str | None = None,
         return_values_on_condition_check_failure: str | None = None,
     ) -> Item:
-        if _Switch.on and update_expression and not attribute_updates and not expected:
-            item = _updated(
-                backend, table_name, key, update_expression, expression_attribute_names,
-                expression_attribute_values, condition_expression,
-            )  # fmt: skip
-            if item is not None:
-                return item
+        plain = _Switch.on and update_expression and not attribute_updates and not expected
+        found = _existing(backend, table_name, key) if plain else None
+        names, values = expression_attribute_names, expression_attribute_values
+        if found is not None and _updated(*found, update_expression, names, values, condition_expression):
+            return found[1]
         return original(
             backend, table_name, key, update_expression, expression_attribute_names, expression_attribute_values,
             attribute_updates, expected, condition_expression, return_values_on_condition_check_failure,
@@ -127,29 +125,19 @@ def _direct(original: Callable[..., Item]) -> Callable[..., Item]:
 
 
 def _updated(
-    backend: DynamoDBBackend,
-    table_name: str,
-    key: dict[str, dict[str, Any]],
-    expression: str,
-    names: dict[str, Any],
-    values: dict[str, Any],
-    condition: str | None,
-) -> Item | None:
-    """The item updated by its steps; None, having changed nothing, where moto must do it."""
-    table = backend.tables.get(table_name)
-    if table is None or not isinstance(values or {}, dict):
-        return None
-    item = _existing(table, key)
-    if item is None:
-        return None
+    table: Table, item: Item, expression: str, names: dict[str, Any], values: dict[str, Any], condition: str | None
+) -> bool:
+    """Whether the steps updated `item`; False, having changed nothing, where moto must do it."""
+    if not isinstance(values or {}, dict):
+        return False
     try:
         steps = _steps(expression, names, values, table, item)
         if steps is None or not create_condition_expression_parser(condition, names, values).parse().expr(item):
-            return None
+            return False
     except Exception:  # moto's own attempt raises what moto raises
-        return None
+        return False
     if not all(_addable(item, step) for step in steps):
-        return None
+        return False
     before = snapshot(item)
     try:
         for step in steps:
@@ -157,14 +145,17 @@ def _updated(
     except ItemSizeTooLarge:
         dict.clear(item.attrs)
         dict.update(item.attrs, before.attrs)
-        return None
+        return False
     if table.stream_shard is not None:
         table.stream_shard.add(before, item)
-    return item
+    return True
 
 
-def _existing(table: Table, key: dict[str, dict[str, Any]]) -> Item | None:
-    """The item at `key`, when `key` is exactly the table's key attributes and the item is there."""
+def _existing(backend: DynamoDBBackend, table_name: str, key: dict[str, dict[str, Any]]) -> tuple[Table, Item] | None:
+    """The table and the item at `key`, when `key` is exactly the table's key attributes and the item is there."""
+    table = backend.tables.get(table_name)
+    if table is None:
+        return None
     attributes = [table.hash_key_attr] if table.range_key_attr is None else [table.hash_key_attr, table.range_key_attr]
     if not isinstance(key, dict) or sorted(key) != sorted(attributes):
         return None
@@ -173,7 +164,7 @@ def _existing(table: Table, key: dict[str, dict[str, Any]]) -> Item | None:
         item: Item | None = table.get_item(DynamoType(key[table.hash_key_attr]), range_key)
     except Exception:
         return None
-    return item
+    return None if item is None else (table, item)
 
 
 def _steps(expression: str, names: dict[str, Any], values: dict[str, Any], table: Table, item: Item) -> Steps | None:
