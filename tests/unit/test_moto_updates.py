@@ -29,8 +29,7 @@ def run(calls: list[Call], db: DynamoDBBackend | None = None) -> tuple[list[Any]
         try:
             # Values of its own per call, as each request parsed has.
             item = db.update_item(
-                "plain",
-                {"id": {"S": item_id}},
+                *table_and_key(item_id),
                 expression,
                 names,
                 copy.deepcopy(values),
@@ -45,6 +44,14 @@ def run(calls: list[Call], db: DynamoDBBackend | None = None) -> tuple[list[Any]
                 (type(raised).__name__, getattr(raised, "description", str(raised)), getattr(raised, "item", None))
             )
     return said, state(db), stream(db)
+
+
+def table_and_key(item_id: str) -> tuple[str, dict[str, Any]]:
+    """`p1`: the item p1 of `plain`; `h1/a`: the item h1, a of `ranged` (hash and range key)."""
+    if "/" not in item_id:
+        return "plain", {"id": {"S": item_id}}
+    hash_key, range_key = item_id.split("/")
+    return "ranged", {"h": {"S": hash_key}, "r": {"S": range_key}}
 
 
 def stream(db: DynamoDBBackend) -> list[Any]:
@@ -79,6 +86,13 @@ RUNS: dict[str, list[Call]] = {
         ("p2", "SET #n = :n", N, {":n": {"N": "7"}, ":was": {"N": "1"}}, "#n = :was"),
         ("p1", "SET #n = :n", N, {":n": {"N": "8"}, ":was": {"N": "1"}}, "#n = :was"),
         ("p1", "SET #n = :n", N, {":n": {"N": "8"}, ":was": {"N": "7"}}, "attribute_exists(id) AND #n = :was"),
+    ],
+    "items of a table with a range key": [
+        ("h1/a", "SET v = :v ADD n :one", {}, {":v": {"S": "x"}, ":one": {"N": "1"}}, None),
+        ("h1/b", "SET v = :v ADD n :one", {}, {":v": {"S": "x"}, ":one": {"N": "1"}}, "v = :v"),
+        ("h1/c", "SET v = :v ADD n :one", {}, {":v": {"S": "x"}, ":one": {"N": "1"}}, None),
+        ("h2/a", "REMOVE v", {}, {}, None),
+        ("h1/a", "SET r = :v", {}, {":v": {"S": "x"}}, None),
     ],
     "an item not there (moto creates it)": [
         ("p9", "SET #n = :n", N, {":n": {"N": "1"}}, None),

@@ -91,7 +91,7 @@ def snapshot(item: Item) -> Item:
     copied.range_key = item.range_key
     # Filled past LimitedSizeDict's size check, as moto's own copy of an item is: it passed on write.
     attrs = LimitedSizeDict.__new__(LimitedSizeDict)
-    dict.update(attrs, {name: value if _scalar(value) else copy.deepcopy(value) for name, value in item.attrs.items()})
+    dict.update(attrs, {name: v if immutable(v) else copy.deepcopy(v) for name, v in item.attrs.items()})
     copied.attrs = attrs
     return copied
 
@@ -99,7 +99,8 @@ def snapshot(item: Item) -> Item:
 _SCALARS = frozenset({"S", "N", "B", "BOOL", "NULL"})
 
 
-def _scalar(value: Any) -> bool:
+def immutable(value: Any) -> bool:
+    """A scalar attribute value, which moto replaces when it writes one and never changes in place."""
     return type(value) is DynamoType and value.type in _SCALARS
 
 

@@ -45,7 +45,7 @@ from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.validators import UpdateExpressionValidator
 
-from tooling.local.journal import snapshot
+from tooling.local.journal import immutable, snapshot
 from tooling.local.moto_expressions import Remembered, validated_key
 
 # What the patch relies on, with the SHA-256 of its source in the pinned moto.
@@ -76,9 +76,13 @@ class _Step(NamedTuple):
 Steps = tuple[_Step, ...]
 # Per validated_key, the update's steps, or None when some action is not plain.
 _compiled = Remembered()
+_UNCOMPILED: Any = object()
 
 
 class _Switch:
+    """Whether the steps are in use. A switch rather than putting moto's method back (replaced.py):
+    other patch modules wrap UpdateItem around this one, and must stay in place."""
+
     on = True
 
 
@@ -172,9 +176,8 @@ def _steps(expression: str, names: dict[str, Any], values: dict[str, Any], table
     key = validated_key(tree, names, values, table)
     if key is None:
         return None
-    steps: Steps | None
-    if key in _compiled:
-        steps = _compiled[key]
+    steps: Steps | None = _compiled.get(key, _UNCOMPILED)
+    if steps is not _UNCOMPILED:
         return steps
     # moto's own validation, as its update_item runs it: on this key it reads nothing of the item.
     validated = UpdateExpressionValidator(
@@ -182,8 +185,8 @@ def _steps(expression: str, names: dict[str, Any], values: dict[str, Any], table
     ).validate()
     validated.normalize()
     compiled: list[_Step] = []
-    steps = _compiled.remember(key, tuple(compiled) if _compile(validated, names, compiled) else None)
-    return steps
+    compiled_steps: Steps | None = tuple(compiled) if _compile(validated, names, compiled) else None
+    return _compiled.remember(key, compiled_steps)
 
 
 def _compile(node: Any, names: dict[str, Any], steps: list[_Step]) -> bool:
@@ -229,8 +232,9 @@ def _addable(item: Item, step: _Step) -> bool:
 
 def _apply(item: Item, step: _Step) -> None:
     if step.kind == _SET:
-        # Each item its own value, as each gets its own copy of the validated tree from moto.
-        item.attrs[step.name] = copy.deepcopy(step.value)
+        # Each item its own list, map or set, as each gets its own copy of the validated tree from
+        # moto (a later write may change those in place); a scalar is never changed, and is shared.
+        item.attrs[step.name] = step.value if immutable(step.value) else copy.deepcopy(step.value)
     elif step.kind == _ADD:
         assert step.value is not None
         item.attrs[step.name] = item.attrs.get(step.name, _ZERO) + step.value
