@@ -33,6 +33,7 @@ from graphql import GraphQLResolveInfo
 
 from chalicelib.access.context import RequestContext, request
 from chalicelib.access.permissions import Action, authorize, owned_only
+from chalicelib.api import scalars
 from chalicelib.api.chunks import Chunk, chunks
 from chalicelib.api.queries import restrict
 from chalicelib.api.writes import WritePlan, simple_update
@@ -105,6 +106,7 @@ class _Run:
         self.deadline = (context.deadline or time.monotonic() + 25) - MARGIN_SECONDS
         self.count = 0
         self.position: Position = (0, None)
+        self.now = scalars.now()
         # Deleting by a where-clause no write can change the answer to (none, or on `id` only):
         # records with nothing to unlink need no condition, and go 25 to a BatchWriteItem.
         # The team's steps see each record as read, and run for each: no blind writes then.
@@ -221,6 +223,9 @@ class _Run:
                 yield part, reader.matching(self.model, self.where, page.records), page.sizes
 
     def _chunks(self, records: list[Record], sizes: dict[str, int]) -> Iterator[Chunk]:
+        # One time for the page's timestamps: its records' updates are then alike but for their
+        # record, and a chunk sends one expression (store/alike.py) rather than one per record.
+        self.now = scalars.now()
         return chunks(records, self._planned, self._plain, partial(self._size, sizes), CHUNK_RECORDS)
 
     def _size(self, sizes: dict[str, int], record: Record) -> int:
@@ -277,7 +282,7 @@ class _Run:
         return False
 
     def _plan(self, record: Record) -> Changes:
-        plan = WritePlan(self.bulk.registry, self.bulk.store, self.context)
+        plan = WritePlan(self.bulk.registry, self.bulk.store, self.context, self.now)
         if self.settles:
             self.plans[record["id"]] = plan
         if self.data is None:

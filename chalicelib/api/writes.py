@@ -16,6 +16,7 @@ partner of a to-one that moves, the records a delete unlinks) as an update of th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.access.context import RequestContext
@@ -45,10 +46,13 @@ class NeedsRead(Exception):
 
 
 class WritePlan:
-    def __init__(self, registry: Registry, store: RecordStore, context: RequestContext) -> None:
+    def __init__(self, registry: Registry, store: RecordStore, context: RequestContext, now: str | None = None) -> None:
+        """`now`: the time the plan's timestamps take (by default the clock's, read once: every
+        record a mutation creates or changes takes the same)."""
         self.registry = registry
         self.store = store
         self.context = context
+        self._now = now
         self.changes = Changes()
         # Records already authorized for what the plan does to them, by (model name, id).
         self._authorized: set[tuple[str, str]] = set()
@@ -56,6 +60,11 @@ class WritePlan:
         self._touched: dict[tuple[str, str], Model] = {}
         # The records written, for the `after` steps run once the plan has committed (`committed`).
         self._written: list[Written] = []
+
+    def now(self) -> str:
+        if self._now is None:
+            self._now = scalars.now()
+        return self._now
 
     def find(self, model: Model, where: dict[str, Any]) -> Record | None:
         keys = unique_keys(model, where)
@@ -79,7 +88,7 @@ class WritePlan:
         check_managed(self.context, model, data)
         data = self._before(model, CREATE, data, None)
         data = self._files(model, self._owned(model, data), None)
-        record = new_record(model, data)
+        record = new_record(model, data, self.now)
         self.wrote(model, CREATE, record, None)
         self.changes.put(model, record)
         for any_field in model.relations():
@@ -178,7 +187,7 @@ class WritePlan:
             else:
                 new[name] = _scalar_change(model, update, field, record.get(name), value)
         readdress(model, record, new, data, update)
-        _touch(model, update, new, data)
+        _touch(model, update, new, data, self.now)
         if model.access.owner_field in data:
             self._no_impersonation(model, new, Action.UPDATE)
         self.wrote(model, UPDATE, new, record)
@@ -195,7 +204,7 @@ class WritePlan:
             raise NeedsRead()
         if record is not None:
             self._authorized.add((model.name, record_id))
-        update = plan_simple_update(model, record_id, data)
+        update = plan_simple_update(model, record_id, data, self.now)
         if record is not None and needs_current(update):
             update.current, update.version = record, record.get(VERSION) or 0
         self.changes.updates[(model.name, record_id)] = update
@@ -541,9 +550,10 @@ class WritePlan:
             update.expect[field.name] = other_id
 
 
-def new_record(model: Model, data: dict[str, Any]) -> Record:
-    """A new record's scalars from create input: server id, `@default`s, timestamps, hashed passwords."""
-    now = scalars.now()
+def new_record(model: Model, data: dict[str, Any], clock: Callable[[], str]) -> Record:
+    """A new record's scalars from create input: server id, `@default`s, timestamps (the time
+    `clock` tells), hashed passwords."""
+    now = clock()
     record: Record = {"id": ids.new_id(model.name)}
     for field in model.scalars():
         if field.is_id:
@@ -575,7 +585,7 @@ def simple_update(model: Model, data: dict[str, Any]) -> bool:
     return True
 
 
-def plan_simple_update(model: Model, record_id: str, data: dict[str, Any]) -> Update:
+def plan_simple_update(model: Model, record_id: str, data: dict[str, Any], clock: Callable[[], str]) -> Update:
     """The one UpdateItem of a simple update (see `simple_update`), with no read before it."""
     update = Update(model, record_id)
     for name, value in data.items():
@@ -584,7 +594,7 @@ def plan_simple_update(model: Model, record_id: str, data: dict[str, Any]) -> Up
             _list_change(update, field, None, value)
         else:
             _scalar_change(model, update, field, None, value)
-    _touch(model, update, {}, data)
+    _touch(model, update, {}, data, clock)
     return update
 
 
@@ -632,11 +642,11 @@ def _scalar_change(model: Model, update: Update, field: Field, current: Any, val
     return value
 
 
-def _touch(model: Model, update: Update, new: Record, data: dict[str, Any]) -> None:
+def _touch(model: Model, update: Update, new: Record, data: dict[str, Any], clock: Callable[[], str]) -> None:
     touched = [f for f in model.scalars() if f.timestamp is not None and f.timestamp.on_update and f.name not in data]
     if not touched:
         return  # no clock read: a bulk update of a model without timestamps pays nothing here
-    now = scalars.now()
+    now = clock()
     for field in touched:
         update.assign[field.name] = now
         new[field.name] = now

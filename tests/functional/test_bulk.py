@@ -1287,10 +1287,18 @@ def test_an_empty_table_is_complete_at_once(cities: Api) -> None:
     }
 
 
-def test_the_records_of_a_chunk_share_one_update_and_one_condition(items: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("timestamped", [False, True], ids=["plain", "@updatedTimestamp"])
+def test_the_records_of_a_chunk_share_one_update_and_one_condition(
+    make_api: Callable[..., Api], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, timestamped: bool
+) -> None:
     """An updateMany's TransactWriteItems sends one expression, its names and values for all of its
     records, built once per chunk (see store/alike.py); each item differs only by its key, and each
-    record is written."""
+    record is written. A page's records take one time for their timestamp."""
+    schema = tmp_path / "items.graphql"
+    schema.write_text(
+        ITEM_SCHEMA.replace("}", "  updatedAt: DateTime @updatedTimestamp\n}") if timestamped else ITEM_SCHEMA
+    )
+    items = make_api(schema)
     created = tagged_items(items, 30)
     sent: list[dict[str, Any]] = []
     (client,) = items.service.tables.clients()
@@ -1315,4 +1323,6 @@ def test_the_records_of_a_chunk_share_one_update_and_one_condition(items: Api, m
     shared = {json.dumps({k: v for k, v in update.items() if k != "Key"}, sort_keys=True) for update in sent}
     assert len(shared) == 1
     assert sorted(update["Key"]["id"]["S"] for update in sent) == sorted(created)
-    assert all(r["tag"] == "b" and r["n"] == 7 for r in stored(items).values())
+    records = stored(items).values()
+    assert all(r["tag"] == "b" and r["n"] == 7 for r in records)
+    assert len({r.get("updatedAt") for r in records}) == 1

@@ -4,6 +4,7 @@ on both sides of a relation, timestamps and defaults, the transaction limit, rou
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import threading
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.api import ids
+from chalicelib.api import ids, scalars
 from chalicelib.errors import INVALID_INPUT, INVALID_RECORD, RECORD_NOT_FOUND
 from tests.conftest import ADMIN, SEEDS, Api
 
@@ -1356,3 +1357,27 @@ def test_racing_moves_of_one_user_leave_both_sides_agreeing(cities: Api) -> None
     home = records[ann]["address"]
     assert [c for c in targets if records[c]["user"]] == [home]
     assert records[home]["user"] == [ann]
+
+
+def test_every_record_of_one_mutation_takes_the_same_time(
+    make_api: Callable[..., Api], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A create with nested creates reads the clock once: the notebook and its notes share one time
+    (with a clock a millisecond later at each reading)."""
+    schema = tmp_path / "notebooks.graphql"
+    schema.write_text(
+        NOTES_SCHEMA.replace("}", '  book: Notebook @relation(name: "BookNotes")\n}')
+        + 'type Notebook {\n  id: ID!\n  notes: [Note] @relation(name: "BookNotes")\n'
+        + "  created: DateTime @createdTimestamp\n}\n"
+    )
+    api = make_api(schema)
+    readings = itertools.count()
+    monkeypatch.setattr(scalars, "now", lambda: f"2030-01-01T00:00:00.{next(readings):03d}Z")
+    notes = [{"text": str(n)} for n in range(5)]
+    created = api.data(
+        "mutation ($notes: [NoteCreateWithoutBookInput!]) { createNotebook(input: {data: {notes: {create: $notes}}})"
+        " { data { created notes { created updated } } } }",
+        {"notes": notes},
+    )["createNotebook"]["data"]
+    times = {created["created"]} | {t for note in created["notes"] for t in (note["created"], note["updated"])}
+    assert len(times) == 1
