@@ -66,7 +66,7 @@ def main() -> None:
             again = KeptData(Path(folder), REGION, dynamodb.lock, frozenset())
             again.claim()
             started = time.perf_counter()
-            restored = again.restore(dynamodb.url)
+            restored, _ = again.restore(dynamodb.url)
             start = time.perf_counter() - started
             again.stop()
     finally:
