@@ -5,7 +5,7 @@ keeps them, and when they were last written), by key.
 The index says which objects there are: bytes are written before the index names them and
 removed once it no longer does, each file whole or not at all (written aside, then renamed), so a
 crash leaves at most a file no index names, never an object without its bytes. The index is
-rewritten whole at each change: its size, about 200 bytes an object, bounds what a flush costs
+rewritten whole at each change: its size, about 150 bytes an object, bounds what a flush costs
 beside the bytes written (local buckets hold what a developer uploads).
 
 A key is a path under `objects/` only if it is a plain relative one (no `..`, `.`, empty parts
