@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import boto3
 from moto.backends import get_backend
@@ -19,6 +21,7 @@ from tooling.local.dynamodb import LocalDynamoDB
 from tooling.local.kept_data import KeptData
 from tooling.local.kept_files import KeptFiles
 
+T = TypeVar("T")
 ITEMS = 10_000
 REGION = "us-east-1"
 TABLE = "kept-City"
@@ -57,21 +60,14 @@ def main() -> None:
             with dynamodb.lock:
                 for number in range(ITEMS):
                     backend.put_item(TABLE, _item(number))
-            started = time.perf_counter()
-            kept.flush()
-            flushed = time.perf_counter() - started
+            _, flushed = _timed(kept.flush)
             kept.stop()
             size = (Path(folder) / "journal.jsonl").stat().st_size
-            started = time.perf_counter()
-            tables = data_journal.replay(kept.path).tables
-            data_journal.write(kept.path, tables)
-            compacted = time.perf_counter() - started
+            _, compacted = _timed(lambda: data_journal.write(kept.path, data_journal.replay(kept.path).tables))
             dynamodb.reset()
             again = KeptData(Path(folder), REGION, dynamodb.lock, frozenset())
             again.claim()
-            started = time.perf_counter()
-            restored, _ = again.restore(dynamodb.url)
-            start = time.perf_counter() - started
+            (restored, _), start = _timed(lambda: again.restore(dynamodb.url))
             again.stop()
     finally:
         dynamodb.stop()
@@ -94,11 +90,6 @@ def _files() -> None:
         kept.claim()
         return kept
 
-    def timed_flush(kept: KeptData) -> float:
-        started = time.perf_counter()
-        kept.flush()
-        return time.perf_counter() - started
-
     try:
         with tempfile.TemporaryDirectory() as folder:
             kept = kept_in(folder)
@@ -108,15 +99,13 @@ def _files() -> None:
                 s3.put_object(
                     Bucket=BUCKET, Key=f"files/{number:06}", Body=bytes(OBJECT_BYTES), ContentType="image/png"
                 )
-            flushed = timed_flush(kept)
+            _, flushed = _timed(kept.flush)
             s3.put_object(Bucket=BUCKET, Key="files/one-more", Body=bytes(OBJECT_BYTES), ContentType="image/png")
-            one = timed_flush(kept)
+            _, one = _timed(kept.flush)
             kept.stop()
             s3.delete_objects(Bucket=BUCKET, Delete={"Objects": [{"Key": f"files/{n:06}"} for n in range(OBJECTS)]})
             again = kept_in(folder)
-            started = time.perf_counter()
-            _, restored = again.restore(dynamodb.url)
-            start = time.perf_counter() - started
+            (_, restored), start = _timed(lambda: again.restore(dynamodb.url))
             again.stop()
     finally:
         dynamodb.stop()
@@ -125,3 +114,10 @@ def _files() -> None:
     print(f"  flush of {OBJECTS:,} new objects (each synced):                      {flushed:6.2f} s")
     print(f"  flush of one object beside them (the index rewritten):           {one * 1000:6.1f} ms")
     print(f"  start: putting them back into moto's bucket:                     {start:6.2f} s")
+
+
+def _timed(action: Callable[[], T]) -> tuple[T, float]:
+    """What `action` returns, and the seconds it took."""
+    started = time.perf_counter()
+    result = action()
+    return result, time.perf_counter() - started

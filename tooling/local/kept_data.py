@@ -10,8 +10,8 @@ the last `FLUSH_SECONDS` of writes, and never part of a transaction, as the lock
 requests and a flush counts only once whole.
 
 The file fields' bucket of the embedded S3 is kept beside, by the same flushes (kept_files): a
-flush writes the objects changed before the journal's lines, so a record never counts before its
-file's bytes are on disk.
+flush writes the objects changed before the journal's lines, so a record never counts before the
+upload it was made with (a move the crash cut short stays pending for `cleanup`, as on a stage).
 
 What a restart cannot use is not kept: the tables of the subscriptions (WebSocket connections and
 stream positions belong to the process) keep their definition, not their items.
