@@ -107,22 +107,25 @@ def _keep(dynamodb: LocalDynamoDB, service: Service, fresh: bool) -> KeptData:
 
     tables = service.tables
     transient = frozenset(cls.Meta.table_name for cls in tables.subscriptions.classes())
+    objects = None if service.files is None else service.files.objects
     files = None
-    if service.files is not None:
-        # Made here, not with the tables: its objects are restored into it.
-        create_bucket(service.files.objects)
-        files = KeptFiles(folder(), service.files.objects.bucket)
+    # Only the embedded S3's bucket is kept (AWS_ENDPOINT_URL_S3 may name another).
+    if objects is not None and objects.settings.endpoint_url == dynamodb.url:
+        files = KeptFiles(folder(), objects.bucket)
     kept = KeptData(folder(), service.settings.store.region, dynamodb.lock, transient, files)
     kept.claim()
     try:
+        if objects is not None:
+            # Made here, not with the tables: what was kept is restored into it.
+            create_bucket(objects)
         if fresh:
             kept.discard()
-        items, objects = kept.restore(dynamodb.url)
+        items, restored = kept.restore(dynamodb.url)
         kept.start()
     except BaseException:
         kept.stop()
         raise
-    kept_files = f" and {objects:,} files" if files is not None else ""
+    kept_files = f" and {restored:,} files" if files is not None else ""
     print(f"Local data in {kept.folder}: {items:,} items{kept_files} kept from the last run", flush=True)
     return kept
 
