@@ -99,22 +99,34 @@ def serve(host: str, port: int, *, fresh: bool = False, seed: str | None = None)
 
 
 def _keep(dynamodb: LocalDynamoDB, service: Service, fresh: bool) -> KeptData:
-    """The embedded DynamoDB's data, read back from disk (unless `fresh`), and kept there from now on."""
+    """The embedded DynamoDB's data and its file fields' bucket, read back from disk (unless
+    `fresh`), and kept there from now on."""
+    from tooling.local.buckets import create_bucket
     from tooling.local.kept_data import KeptData, folder
+    from tooling.local.kept_files import KeptFiles
 
     tables = service.tables
     transient = frozenset(cls.Meta.table_name for cls in tables.subscriptions.classes())
-    kept = KeptData(folder(), service.settings.store.region, dynamodb.lock, transient)
+    objects = None if service.files is None else service.files.objects
+    files = None
+    # Only the embedded S3's bucket is kept (AWS_ENDPOINT_URL_S3 may name another).
+    if objects is not None and objects.settings.endpoint_url == dynamodb.url:
+        files = KeptFiles(folder(), objects.bucket)
+    kept = KeptData(folder(), service.settings.store.region, dynamodb.lock, transient, files)
     kept.claim()
     try:
+        if objects is not None:
+            # Made here, not with the tables: what was kept is restored into it.
+            create_bucket(objects)
         if fresh:
             kept.discard()
-        items = kept.restore(dynamodb.url)
+        items, restored = kept.restore(dynamodb.url)
         kept.start()
     except BaseException:
         kept.stop()
         raise
-    print(f"Local data in {kept.folder}: {items:,} items kept from the last run", flush=True)
+    kept_files = f" and {restored:,} files" if files is not None else ""
+    print(f"Local data in {kept.folder}: {items:,} items{kept_files} kept from the last run", flush=True)
     return kept
 
 
@@ -129,10 +141,6 @@ def _bring_up(service: Service, *, embedded: bool) -> None:
     from tooling.migrations.plan import plan
 
     tables = service.tables
-    if embedded and service.files is not None:
-        from tooling.local.buckets import create_bucket
-
-        create_bucket(service.files.objects)
     created = not any(cls.exists() for cls in tables.all_classes())
     if not (embedded or created):
         state.require_current(tables, service.settings)

@@ -14,9 +14,11 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
+import requests
 
 from chalicelib.explorer import LIBRARIES
 from tests.conftest import CITIES_SCHEMA, ROOT
@@ -241,3 +243,59 @@ def test_the_example_seed_is_loaded_into_empty_data_once(tmp_path: Path) -> None
         assert any("not loaded" in line for line in served.output)
         assert _data(served, 'query { user(where: {username: "ada"}) { name } }') == {"user": {"name": "Ada"}}
         assert len(_data(served, users)["users"]) == 2
+
+
+UPLOAD = 'mutation { createFileUpload(model: "Photo", field: "image", mimeType: "image/png") { url fields token } }'
+PHOTO_URL = "query ($id: ID!) { photo(id: $id) { image { url mimeType byteSize } } }"
+PNG = b"\x89PNG\r\n\x1a\n" + b"kept pixels" * 8
+
+
+def _photo(served: Served) -> str:
+    """A photo whose image went up as a client's would: an upload target, a presigned POST to the
+    embedded S3, a record created with the token (which moves the upload to its file's key)."""
+    target = _data(served, UPLOAD)["createFileUpload"]
+    posted = requests.post(target["url"], data=target["fields"], files={"file": ("p.png", PNG)}, timeout=30)
+    assert posted.status_code in (200, 201, 204), posted.text
+    data = {"title": "kept", "image": {"directUploadToken": target["token"], "fileName": "p.png"}}
+    created = _data(
+        served, "mutation ($d: PhotoCreateInput!) { createPhoto(input: {data: $d}) { data { id } } }", {"d": data}
+    )
+    photo_id: str = created["createPhoto"]["data"]["id"]
+    return photo_id
+
+
+def _s3(served: Served) -> Any:
+    """A client of the server's embedded S3 (the endpoint it prints)."""
+    url = next(line.split(" at ")[1].strip() for line in served.output if line.startswith("Embedded DynamoDB"))
+    return boto3.client(
+        "s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local"
+    )
+
+
+@pytest.mark.slow
+def test_uploaded_files_are_kept_across_a_restart_and_fresh_forgets_them(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    album = {"LOCAL_DATA_DIR": str(data), "SCHEMA": "examples/album.graphql"}
+    with _serving(**album) as served:
+        photo_id = _photo(served)
+        image = _data(served, PHOTO_URL, {"id": photo_id})["photo"]["image"]
+        bucket, key = urlsplit(image["url"]).path.lstrip("/").split("/", 1)
+        before = _s3(served).head_object(Bucket=bucket, Key=key)
+        assert stop(served.process) == 0
+    with _serving(**album) as served:
+        assert any("1 files kept" in line for line in served.output)
+        image = _data(served, PHOTO_URL, {"id": photo_id})["photo"]["image"]
+        assert (image["mimeType"], image["byteSize"]) == ("image/png", len(PNG))
+        downloaded = requests.get(image["url"], timeout=30)
+        assert (downloaded.status_code, downloaded.content) == (200, PNG)
+        assert downloaded.headers["Content-Type"] == "image/png"
+        after = _s3(served).head_object(Bucket=bucket, Key=key)
+        assert [after[name] for name in ("ETag", "ContentLength", "LastModified")] == [
+            before[name] for name in ("ETag", "ContentLength", "LastModified")
+        ]
+        # The upload moved: only the file's key is kept.
+        assert [entry["Key"] for entry in _s3(served).list_objects_v2(Bucket=bucket)["Contents"]] == [key]
+    with serving({**album, "ADMIN_API_KEY": KEY}, ["--fresh"]) as served:
+        assert _data(served, "query { photos { id } }") == {"photos": []}
+        assert "Contents" not in _s3(served).list_objects_v2(Bucket=bucket)
+    assert not (data / "objects").exists()

@@ -9,6 +9,10 @@ journal, synced to disk. Stopping (Ctrl-C, SIGTERM) flushes what is left; a cras
 the last `FLUSH_SECONDS` of writes, and never part of a transaction, as the lock is taken between
 requests and a flush counts only once whole.
 
+The file fields' bucket of the embedded S3 is kept beside, by the same flushes (kept_files): a
+flush writes the objects changed before the journal's lines, so a record never counts before the
+upload it was made with (a move the crash cut short stays pending for `cleanup`, as on a stage).
+
 What a restart cannot use is not kept: the tables of the subscriptions (WebSocket connections and
 stream positions belong to the process) keep their definition, not their items.
 
@@ -39,6 +43,8 @@ from moto.dynamodb.models.table import Table
 from chalicelib.settings import PROJECT_ROOT
 from tooling.local import data_journal, moto_changes
 from tooling.local.data_journal import TableData
+from tooling.local.kept_files import KeptFiles
+from tooling.local.object_files import ObjectFiles
 
 JOURNAL = "journal.jsonl"
 FLUSH_SECONDS = 1.0
@@ -55,10 +61,18 @@ class DataInUse(Exception):
 
 
 class KeptData:
-    def __init__(self, folder: Path, region: str, lock: threading.Lock, transient: frozenset[str]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        region: str,
+        lock: threading.Lock,
+        transient: frozenset[str],
+        files: KeptFiles | None = None,
+    ) -> None:
         """`lock`: held by the embedded DynamoDB while it answers a request; `transient`: the tables
-        whose items are not kept."""
+        whose items are not kept; `files`: the bucket kept beside, if the schema has files."""
         self.folder = folder
+        self.files = files
         self.path = folder / JOURNAL
         self.region = region
         self.lock = lock
@@ -91,9 +105,12 @@ class KeptData:
     def discard(self) -> None:
         """Start afresh: forget what was kept."""
         self.path.unlink(missing_ok=True)
+        # Whether this schema has files or not: a later one may.
+        ObjectFiles(self.folder).discard()
 
-    def restore(self, endpoint_url: str) -> int:
-        """Load what was kept into the embedded DynamoDB (at `endpoint_url`); the number of items."""
+    def restore(self, endpoint_url: str) -> tuple[int, int]:
+        """Load what was kept into the embedded DynamoDB (at `endpoint_url`) and its bucket; the
+        number of items and of objects."""
         replayed = data_journal.replay(self.path)
         client = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=self.region)
         for name, table in replayed.tables.items():
@@ -112,19 +129,22 @@ class KeptData:
                 )
             self._known[name] = (self._backend.tables[name], table.created)
         self._compact(replayed.tables)
-        return replayed.items
+        objects = 0 if self.files is None else self.files.restore(self.lock)
+        return replayed.items, objects
 
     def start(self) -> None:
         """Note every change from now on, and flush them in the background."""
         self._journal = self.path.open("a", encoding="utf-8")
         moto_changes.listen(self._note)
+        if self.files is not None:
+            self.files.listen()
         self._thread.start()
 
     def stop(self) -> None:
         """Flush what is left, and let the folder go."""
         if self._journal is not None:
             with contextlib.suppress(ValueError):  # no longer listening, after a failed flush
-                moto_changes.unlisten(self._note)
+                self._unlisten()
             self._stop.set()
             self._thread.join()
             self._journal.close()
@@ -146,14 +166,25 @@ class KeptData:
             self.flush()
         except OSError as error:
             # A flush cut short leaves lines no later commit may count: keeping stops here, loudly.
-            moto_changes.unlisten(self._note)
+            self._unlisten()
             print(f"Local data: no longer kept ({error}); this run's writes are lost at stop", file=sys.stderr)
 
+    def _unlisten(self) -> None:
+        moto_changes.unlisten(self._note)
+        if self.files is not None:
+            self.files.unlisten()
+
     def flush(self) -> None:
-        if not (self._changed_items or self._changed_tables):
+        files = self.files
+        if not (self._changed_items or self._changed_tables or (files is not None and files.changed)):
             return
         with self.lock:
+            objects = [] if files is None else files.collect()
             lines = self._table_lines() + self._item_lines()
+        if files is not None and objects:
+            files.write(objects)
+        if not lines:
+            return
         assert self._journal is not None
         self._lines += data_journal.append(self._journal, lines)
         if self._lines > max(COMPACT_LINES, 2 * self._items_at_compaction):

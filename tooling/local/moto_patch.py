@@ -22,7 +22,8 @@
   and each JSON error as XML before JSON: a plain value is copied directly, an error written as
   JSON only (see moto_serializer).
 - Each write of an item or change of a table is told to whoever keeps the data on disk (see
-  moto_changes, kept_data).
+  moto_changes, kept_data), and so is each object of S3 written or removed (see moto_objects,
+  kept_files).
 
 All of this relies on moto's code as it is in the pinned version: `apply` checks the version and
 the source of each function, class or module it changes or relies on, and refuses to start on
@@ -51,6 +52,7 @@ from moto.dynamodb.responses import DynamoHandler
 from tooling.local import (
     moto_changes,
     moto_expressions,
+    moto_objects,
     moto_order,
     moto_queries,
     moto_serializer,
@@ -91,6 +93,7 @@ PINS = (
             *moto_order.PINNED,
             *moto_queries.PINNED,
             *moto_changes.PINNED,
+            *moto_objects.PINNED,
         )
     ),
 )
@@ -129,6 +132,7 @@ def apply() -> None:
     moto_order.install()
     moto_queries.install()
     moto_changes.install()
+    moto_objects.install()
 
 
 def _journaled(
