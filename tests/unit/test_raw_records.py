@@ -112,7 +112,7 @@ IMAGE = {"key": "files/Ab_9-z", "fileName": "beach.png", "mimeType": "image/png"
 def test_a_file_as_a_record_stores_it_is_taken_only_where_the_caller_says() -> None:
     assert check_values(ALBUM, PHOTO, {"image": IMAGE}, stored_files=True) == {"image": IMAGE}
     assert check_values(ALBUM, PHOTO, {"image": None}, stored_files=False) == {"image": None}
-    with pytest.raises(ValueError, match="^Photo.image: a file is attached by a create or update with its upload"):
+    with pytest.raises(ValueError, match=r"^Photo\.image: a file is attached by a create or update with its upload"):
         check_values(ALBUM, PHOTO, {"image": IMAGE}, stored_files=False)
 
 
