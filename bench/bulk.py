@@ -182,7 +182,7 @@ def round_trip(url: str, schema: Path, folder: Path) -> None:
             handle.write(line + "\n")
     exported_at = time.perf_counter()
     with exported.open() as handle:
-        import_lines(target.registry, target.store, handle)
+        import_lines(target.registry, target.store, handle, bucket=None)
     imported_at = time.perf_counter()
     with again.open("w") as handle:
         for line in export_lines(target.registry, target.store):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.access.api_keys import generate_key
 
 if TYPE_CHECKING:
+    from chalicelib.files.objects import Objects
     from chalicelib.schema import Registry
     from chalicelib.service import Service
     from chalicelib.settings import Settings
@@ -169,8 +170,9 @@ def _seed(service: Service, path: str) -> None:
     except TransferError:
         print(f"Seed {path} not loaded: the local data has records (`make run FRESH=1` starts afresh)", flush=True)
         return
+    bucket = service.files.objects if service.files is not None else None
     with open(path, encoding="utf-8") as handle:
-        lines = import_lines(service.registry, service.store, handle)
+        lines = import_lines(service.registry, service.store, handle, bucket=bucket)
     print(f"Seeded the local data from {path} ({lines:,} lines)", flush=True)
 
 
@@ -364,17 +366,22 @@ def migrate_command(
     return 0 if carry_out(tables, found) else 1
 
 
+def _bucket(settings: Settings, registry: Registry) -> Objects | None:
+    """The stage's bucket of file fields, if its schema has any."""
+    from chalicelib.files.objects import Objects
+
+    return Objects(settings.files, settings.bucket, settings.store.region) if registry.has_files else None
+
+
 def cleanup_command(stage: str | None, writes: int | None, seconds: float | None, min_age: float) -> int:
     from functools import partial
 
-    from chalicelib.files.objects import Objects
     from chalicelib.files.settling import perform
     from chalicelib.store.cleanup import Budget, run
 
     settings, tables = _tables(stage)
-    settle = None
-    if tables.registry.has_files:
-        settle = partial(perform, Objects(settings.files, settings.bucket, settings.store.region))
+    bucket = _bucket(settings, tables.registry)
+    settle = None if bucket is None else partial(perform, bucket)
     report = run(tables, Budget(writes=writes, seconds=seconds), min_age=min_age, settle=settle)
     print(report)
     return 0
@@ -397,9 +404,11 @@ def import_(path: str, stage: str | None, resume: bool) -> None:
 
     from tqdm import tqdm
 
+    from chalicelib.store.records import RecordStore
     from tooling.transfer import Progress, TransferError, check_empty, count_lines, import_lines
 
-    registry, store = _store(stage)
+    settings, tables = _tables(stage)
+    registry, store = tables.registry, RecordStore(tables)
     progress = Progress(Path(path))
     skip = progress.read() if resume else 0
     if not resume:
@@ -414,7 +423,7 @@ def import_(path: str, stage: str | None, resume: bool) -> None:
                 progress.write(lines)
                 bar.update(lines - bar.n)
 
-            import_lines(registry, store, handle, skip=skip, done=done)
+            import_lines(registry, store, handle, bucket=_bucket(settings, registry), skip=skip, done=done)
     progress.clear()
 
 

@@ -13,6 +13,10 @@ interrupted import resumes where it stopped (writing a line twice is harmless: i
 record or edge), and writes the counters of every record at its end. A record line may also list
 to-many ids (as older exports did): a list stored as edges becomes edges, and a one-to-many list
 is left to the children's own lines.
+
+A File value is a record's pointer to an object of the stage's bucket, not the object: import
+restores it as it was only where this stage's bucket holds that object, of that size (one
+HeadObject per file, before its batch is written), so that no record points at nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from chalicelib.api.raw_records import check_values, missing_required
+from chalicelib.files.layout import FILES
+from chalicelib.files.objects import FAILURES, Objects
 from chalicelib.schema.registry import Model, Registry, Storage
 from chalicelib.store import counters, edges
 from chalicelib.store.records import Record, RecordStore
@@ -64,8 +70,8 @@ def to_line(model: Model, record: Record) -> dict[str, Any]:
     return {TYPENAME: model.name, **fields}
 
 
-def from_line(registry: Registry, line: str, number: int) -> tuple[Model, Record] | EdgeLine:
-    """A record line as (model, record), or an edge line."""
+def from_line(registry: Registry, line: str, number: int, *, stored_files: bool) -> tuple[Model, Record] | EdgeLine:
+    """A record line as (model, record), or an edge line; File values refused without `stored_files`."""
     try:
         data = json.loads(line)
     except (ValueError, RecursionError):  # RecursionError: arrays or objects nested too deep to decode
@@ -84,7 +90,7 @@ def from_line(registry: Registry, line: str, number: int) -> tuple[Model, Record
     if not isinstance(data.get("id"), str):
         raise TransferError(f"line {number}: a {model.name} without an id")
     try:
-        record = check_values(registry, model, data)
+        record = check_values(registry, model, data, stored_files=stored_files)
     except ValueError as error:
         raise TransferError(f"line {number}: {error}") from None
     absent = missing_required(model, record, filled_in=False)
@@ -117,11 +123,13 @@ def import_lines(
     store: RecordStore,
     lines: Iterable[str],
     *,
+    bucket: Objects | None,
     skip: int = 0,
     done: Callable[[int], None] = lambda _: None,
 ) -> int:
     """Restore the records of `lines` after the first `skip`; `done(n)` is told each time the first
-    n lines are safely written. Returns the number of lines read.
+    n lines are safely written. Returns the number of lines read. File values are restored where
+    `bucket` (the stage's) holds their objects, and refused without one.
 
     The counters (store/counters.py) are written at the end, as the records of every line make
     them (the skipped lines are read for that): a resumed import writes them whole, as one that ran
@@ -132,7 +140,7 @@ def import_lines(
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        parsed = from_line(registry, line, number)
+        parsed = from_line(registry, line, number, stored_files=bucket is not None)
         if not isinstance(parsed, EdgeLine):
             counts.update(counters.counters_of(*parsed))
         if number <= skip:
@@ -142,6 +150,8 @@ def import_lines(
                 store.check_size(*parsed)
             except ItemTooLarge as error:
                 raise TransferError(f"line {number}: {error}") from None
+            if bucket is not None:
+                _check_objects(bucket, *parsed, number)
         batch.append(parsed)
         if len(batch) == BATCH:
             _restore(store, batch)
@@ -151,6 +161,29 @@ def import_lines(
     counters.write_counts(store.tables, counts)
     done(number)
     return number
+
+
+def _check_objects(bucket: Objects, model: Model, record: Record, number: int) -> None:
+    """Each file of the record is in the bucket, of the size the line says."""
+    for field in model.file_fields():
+        stored = record.get(field.name)
+        if stored is None:
+            continue
+        where = f"line {number}: {model.name}.{field.name}: {stored['key']}"
+        try:
+            head = bucket.head(stored["key"])
+        except FAILURES as error:
+            raise TransferError(f"{where}: the bucket {bucket.bucket} could not be read ({error})") from None
+        if head is None:
+            found = f"is not in the bucket {bucket.bucket}"
+        elif head.size != stored["byteSize"]:
+            found = f"is {head.size} bytes in the bucket {bucket.bucket}, not {stored['byteSize']}"
+        else:
+            continue
+        raise TransferError(
+            f"{where} {found}: copy the exported stage's {FILES} into this stage's bucket first "
+            f"(`aws s3 sync s3://<its bucket>/{FILES} s3://{bucket.bucket}/{FILES}`), then import with --resume"
+        )
 
 
 def _restore(store: RecordStore, batch: list[tuple[Model, Record] | EdgeLine]) -> None:

@@ -190,7 +190,7 @@ class ImportData:
         if unknown:
             raise _row(index, f"{model.name} has no writable field {unknown[0]}")
         try:
-            return model, check_values(self.registry, model, fields)
+            return model, check_values(self.registry, model, fields, stored_files=False)
         except ValueError as error:
             raise _row(index, str(error)) from None
 

@@ -2,6 +2,9 @@
 the lines of the command-line import. Nothing else checks them, and what is stored wrong breaks
 every later read (an Int past 32 bits cannot be served, a string taken for a list becomes its
 letters), so each value is checked here against its field's type and range, as GraphQL would.
+A File value is taken only where the caller says so: as a record stores it (files/stored.py), on
+the command line, which checks that its object is in the bucket; importData refuses it, as a
+client must not point a record at an object it did not upload.
 
 Errors are ValueErrors naming `Model.field`; callers add where the record came from.
 """
@@ -12,18 +15,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.api.scalars import PARSERS
+from chalicelib.files.layout import FILES, is_file_key
+from chalicelib.files.stored import MAX_FILE_NAME, MEMBERS, stored_file
 from chalicelib.schema.registry import Field, FieldKind, Model, Registry
 from chalicelib.store.attributes import storable_number
 
 
-def check_values(registry: Registry, model: Model, fields: Mapping[str, Any]) -> dict[str, Any]:
+def check_values(registry: Registry, model: Model, fields: Mapping[str, Any], *, stored_files: bool) -> dict[str, Any]:
     """`fields` (field name: raw value, every name a field of `model`) with each value checked and
-    normalised as its scalar's parser does (e.g. DateTime in UTC)."""
+    normalised as its scalar's parser does (e.g. DateTime in UTC). With `stored_files`, a File
+    value is taken as a record stores it, its shape checked (its object is the caller's to check);
+    without, it is refused."""
     checked: dict[str, Any] = {}
     for name, value in fields.items():
         field = model.fields[name]
         try:
-            checked[name] = _value(registry, field, value)
+            checked[name] = _file(value, stored_files) if field.is_file else _value(registry, field, value)
         except ValueError as error:
             raise ValueError(f"{model.name}.{name}: {error}") from None
     return checked
@@ -65,8 +72,6 @@ def _item(registry: Registry, field: Field, value: Any) -> Any:
         if not isinstance(value, str):
             raise ValueError(f"{_shown(value)} is not an id")
         return value
-    if field.is_file:
-        raise ValueError("a file is attached by a create or update with its upload token, not imported")
     if field.kind is FieldKind.ROLE:
         if not isinstance(value, str):
             raise ValueError(f"{_shown(value)} is not a role key")
@@ -80,6 +85,25 @@ def _item(registry: Registry, field: Field, value: Any) -> Any:
     if field.type_name == "Float" and not storable_number(float(parsed)):
         raise ValueError(f"{parsed!r} is outside the range DynamoDB stores")
     return parsed
+
+
+def _file(value: Any, stored_files: bool) -> Any:
+    if value is None:
+        return None
+    if not stored_files:
+        raise ValueError("a file is attached by a create or update with its upload token, not imported")
+    if not isinstance(value, dict) or sorted(value) != sorted(MEMBERS):
+        raise ValueError(f"{_shown(value)} is not a file: {{{', '.join(MEMBERS)}}} and nothing else")
+    key, name, mime_type, size = (value[member] for member in MEMBERS)
+    if not isinstance(key, str) or not is_file_key(key):
+        raise ValueError(f"key {_shown(key)} is not a file's key ({FILES}<name>)")
+    if not isinstance(name, str) or len(name) > MAX_FILE_NAME:
+        raise ValueError(f"fileName {_shown(name)} is not a string of at most {MAX_FILE_NAME} characters")
+    if not isinstance(mime_type, str):
+        raise ValueError(f"mimeType {_shown(mime_type)} is not a string")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise ValueError(f"byteSize {_shown(size)} is not a number of bytes")
+    return stored_file(key, name, mime_type, size)
 
 
 def _shown(value: Any) -> str:

@@ -25,6 +25,7 @@ from chalicelib.files.layout import file_key, upload_key
 from chalicelib.files.objects import FAILURES, Objects
 from chalicelib.files.settings import FileSettings
 from chalicelib.files.settling import perform
+from chalicelib.files.stored import MAX_FILE_NAME, stored_file
 from chalicelib.files.tokens import Upload, UploadTokens, caller_of
 from chalicelib.query.cursors import Cursors
 from chalicelib.ratelimit.answer import TOO_MANY_REQUESTS
@@ -36,7 +37,6 @@ from chalicelib.store.changes import ObjectWork
 from chalicelib.store.tables import Tables
 
 LOG = logging.getLogger("shoreline.files")
-MAX_FILE_NAME = 1024
 # What a file's name is when the input names none.
 DEFAULT_FILE_NAME = "file"
 
@@ -102,7 +102,7 @@ class Files:
         if head.size > self.settings.max_bytes:
             message = f"{where}: the upload is {head.size} bytes; a file has at most {self.settings.max_bytes}"
             raise ApiError(INVALID_INPUT, message)
-        stored = {"key": file_key(upload.name), "fileName": name, "mimeType": head.mime_type, "byteSize": head.size}
+        stored = stored_file(file_key(upload.name), name, head.mime_type, head.size)
         return Attached(stored, upload, head.etag)
 
     def settle(self, works: Iterable[ObjectWork]) -> None:

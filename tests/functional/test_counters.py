@@ -281,8 +281,8 @@ def test_a_restore_writes_the_counters(blog: Api) -> None:
     blog.service.tables.delete_all()
     blog.service.tables.create_all()
     # Resumed after its first lines were written: the counters still count every record.
-    transfer.import_lines(blog.service.registry, blog.service.store, lines[:2])
-    transfer.import_lines(blog.service.registry, blog.service.store, lines, skip=2)
+    transfer.import_lines(blog.service.registry, blog.service.store, lines[:2], bucket=None)
+    transfer.import_lines(blog.service.registry, blog.service.store, lines, bucket=None, skip=2)
     assert stored(blog) == dict(before.items())
     assert count(blog, by_author(ann)) == 2
     assert list(check(blog.service.store)) == []

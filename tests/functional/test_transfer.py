@@ -10,16 +10,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from chalicelib.api import ids
+from chalicelib.errors import INVALID_INPUT
+from chalicelib.files.layout import file_key
+from chalicelib.files.objects import Objects
+from chalicelib.files.settings import FileSettings
 from chalicelib.service import Service
 from chalicelib.store.records import RecordStore
 from chalicelib.store.tables import StoreConfig
-from tests.conftest import CITIES_SCHEMA, Api, make_settings
+from tests.conftest import ADMIN, CITIES_SCHEMA, Api, make_settings
+from tests.functional.helpers import call, sign_up
+from tests.functional.test_files import ALBUM, MAX_BYTES, PHOTO, PNG, new_photo, objects, uploaded
+from tooling import transfer
 from tooling.cli import main
+from tooling.local.buckets import create_bucket
 from tooling.local.dynamodb import LocalDynamoDB
 
 CITIES = 20
+NOW = "2026-01-02T03:04:05.000Z"
 
 
 @pytest.fixture
@@ -40,14 +50,20 @@ def _stage(monkeypatch: pytest.MonkeyPatch, dynamodb: LocalDynamoDB, prefix: str
     monkeypatch.setenv("SCHEMA", str(schema))
 
 
-@pytest.fixture
-def target(dynamodb: LocalDynamoDB, monkeypatch: pytest.MonkeyPatch) -> Service:
-    """An empty stage of its own (prefix `copy<n>-`), and the environment pointing the CLI at it."""
+def _empty_stage(dynamodb: LocalDynamoDB, schema: Path, **overrides: Any) -> Service:
+    """A stage of its own (prefix `copy<n>-`), its tables made and empty."""
     prefix = f"copy{uuid.uuid4().hex[:8]}-"
     store = StoreConfig.at_endpoint(prefix, "us-east-1", dynamodb.url)
-    service = Service(make_settings(dynamodb, CITIES_SCHEMA, store=store))
+    service = Service(make_settings(dynamodb, schema, store=store, **overrides))
     service.tables.create_all()
-    monkeypatch.setenv("TARGET_PREFIX", prefix)
+    return service
+
+
+@pytest.fixture
+def target(dynamodb: LocalDynamoDB, monkeypatch: pytest.MonkeyPatch) -> Service:
+    """An empty stage, and the environment pointing the CLI at it."""
+    service = _empty_stage(dynamodb, CITIES_SCHEMA)
+    monkeypatch.setenv("TARGET_PREFIX", service.settings.store.table_prefix)
     return service
 
 
@@ -260,9 +276,7 @@ def test_edges_round_trip_as_lines_of_their_own(
         "{ data { id } } }",
         {"id": ann, "f": bob},
     )
-    prefix = f"copy{uuid.uuid4().hex[:8]}-"
-    copy = Service(make_settings(dynamodb, schema, store=StoreConfig.at_endpoint(prefix, "us-east-1", dynamodb.url)))
-    copy.tables.create_all()
+    copy = _empty_stage(dynamodb, schema)
     exported, again = tmp_path / "export.jsonl", tmp_path / "again.jsonl"
     _stage(monkeypatch, dynamodb, "test-", schema)
     assert main(["export", str(exported)]) == 0
@@ -272,7 +286,7 @@ def test_edges_round_trip_as_lines_of_their_own(
     )
     # The city's users are not on its line: their own lines point at it.
     assert all(set(line) <= {"__typename", "id", "name", "label", "home"} for line in lines if "__typename" in line)
-    monkeypatch.setenv("TABLE_PREFIX", prefix)
+    monkeypatch.setenv("TABLE_PREFIX", copy.settings.store.table_prefix)
     assert main(["import", str(exported)]) == 0
     assert main(["export", str(again)]) == 0
     assert sorted(again.read_text().splitlines()) == sorted(exported.read_text().splitlines())
@@ -311,3 +325,157 @@ def test_a_record_line_listing_many_to_many_ids_restores_them_as_edges(
     assert api.data("query ($id: ID!) { tag(id: $id) { cities { id } } }", {"id": tag})["tag"]["cities"] == [
         {"id": city}
     ]
+
+
+@pytest.fixture
+def album(make_api: Callable[..., Api], dynamodb: LocalDynamoDB, monkeypatch: pytest.MonkeyPatch) -> Api:
+    """The album with one photo whose file is in the bucket, and the CLI pointed at it, S3 included."""
+    api = make_api(ALBUM, files=FileSettings(endpoint_url=dynamodb.url, max_bytes=MAX_BYTES))
+    create_bucket(objects(api))
+    alice = sign_up(api, "alice@example.com")
+    new_photo(api, alice, uploaded(api, alice))
+    _stage(monkeypatch, dynamodb, "test-", ALBUM)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", dynamodb.url)
+    return api
+
+
+@pytest.fixture
+def album_copy(dynamodb: LocalDynamoDB) -> Service:
+    """An empty stage of the album, its bucket made and empty."""
+    service = _empty_stage(dynamodb, ALBUM, files=FileSettings(endpoint_url=dynamodb.url))
+    assert service.files is not None
+    create_bucket(service.files.objects)
+    return service
+
+
+def _photo_lines(path: Path) -> list[dict[str, Any]]:
+    return [line for line in _lines(path) if line.get("__typename") == "Photo"]
+
+
+def _copy_files(source: Api, target: Service, keys: list[str]) -> None:
+    """What `aws s3 sync` of the source bucket's `files/` does for these keys."""
+    client, bucket = objects(source).client, objects(source).bucket
+    for key in keys:
+        client.copy_object(Bucket=bucket_of(target), Key=key, CopySource={"Bucket": bucket, "Key": key})
+
+
+def bucket_of(service: Service) -> str:
+    assert service.files is not None
+    return service.files.objects.bucket
+
+
+def test_a_record_with_a_file_is_restored_where_the_bucket_holds_the_file(
+    album: Api, album_copy: Service, dynamodb: LocalDynamoDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exported, again = tmp_path / "export.jsonl", tmp_path / "again.jsonl"
+    assert main(["export", str(exported)]) == 0
+    (photo,) = _photo_lines(exported)
+    assert set(photo["image"]) == {"key", "fileName", "mimeType", "byteSize"}
+    _copy_files(album, album_copy, [photo["image"]["key"]])
+    monkeypatch.setenv("TABLE_PREFIX", album_copy.settings.store.table_prefix)
+    assert main(["import", str(exported)]) == 0
+    assert main(["export", str(again)]) == 0
+    assert _lines(again) == _lines(exported)
+    read = album_copy.handle({"query": PHOTO, "variables": {"id": photo["id"]}}, ADMIN).body["data"]["photo"]
+    assert read["image"]["fileName"] == photo["image"]["fileName"]
+    assert bucket_of(album_copy) in read["image"]["url"]
+    assert requests.get(read["image"]["url"], timeout=30).content == PNG
+
+
+@pytest.mark.parametrize("present", [b"", b"other size"], ids=["object missing", "object of another size"])
+def test_a_file_whose_object_is_not_in_the_bucket_as_the_line_says_is_refused(
+    album: Api,
+    album_copy: Service,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    present: bytes,
+) -> None:
+    exported = tmp_path / "export.jsonl"
+    assert main(["export", str(exported)]) == 0
+    (photo,) = _photo_lines(exported)
+    key, bucket = photo["image"]["key"], bucket_of(album_copy)
+    if present:
+        objects(album).client.put_object(Bucket=bucket, Key=key, Body=present)
+    monkeypatch.setenv("TABLE_PREFIX", album_copy.settings.store.table_prefix)
+    assert main(["import", str(exported)]) == 1
+    number = exported.read_text().splitlines().index(json.dumps(photo, sort_keys=True)) + 1
+    found = (
+        f"is {len(present)} bytes in the bucket {bucket}, not {len(PNG)}"
+        if present
+        else f"is not in the bucket {bucket}"
+    )
+    assert (
+        f"line {number}: Photo.image: {key} {found}: copy the exported stage's files/ into" in capsys.readouterr().err
+    )
+    # Nothing of the batch was written: the lines before the photo's neither.
+    for line in _lines(exported):
+        assert album_copy.store.get(album_copy.registry.model(line["__typename"]), line["id"]) is None
+
+
+def test_a_file_value_of_another_shape_is_refused_with_its_line(
+    album_copy: Service,
+    dynamodb: LocalDynamoDB,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    image = {"key": "uploads/abc", "fileName": "a.png", "mimeType": "image/png", "byteSize": 1}
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps({"__typename": "Photo", "id": ids.new_id("Photo"), "image": image}) + "\n")
+    _stage(monkeypatch, dynamodb, album_copy.settings.store.table_prefix, ALBUM)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", dynamodb.url)
+    assert main(["import", str(path)]) == 1
+    assert "line 1: Photo.image: key 'uploads/abc' is not a file's key (files/<name>)" in capsys.readouterr().err
+
+
+def test_an_interrupted_import_of_files_resumes_checking_only_the_lines_left(
+    album_copy: Service, dynamodb: LocalDynamoDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert album_copy.files is not None
+    bucket = album_copy.files.objects
+    photos: list[dict[str, Any]] = []
+    for i in range(transfer.BATCH + 5):
+        key = file_key(f"photo{i}")
+        bucket.client.put_object(Bucket=bucket.bucket, Key=key, Body=PNG)
+        image = {"key": key, "fileName": f"{i}.png", "mimeType": "image/png", "byteSize": len(PNG)}
+        photos.append({"__typename": "Photo", "id": ids.new_id("Photo"), "image": image, "createdAt": NOW})
+    path = tmp_path / "photos.jsonl"
+    path.write_text("".join(json.dumps(photo) + "\n" for photo in photos))
+    _stage(monkeypatch, dynamodb, album_copy.settings.store.table_prefix, ALBUM)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", dynamodb.url)
+    real_restore, real_head = RecordStore.restore, Objects.head
+    heads: list[str] = []
+
+    def failing(self: RecordStore, model: Any, records: list[Any]) -> None:
+        if len(records) < transfer.BATCH:
+            raise OSError("connection lost")
+        real_restore(self, model, records)
+
+    def head(self: Objects, key: str) -> Any:
+        heads.append(key)
+        return real_head(self, key)
+
+    monkeypatch.setattr(RecordStore, "restore", failing)
+    monkeypatch.setattr(Objects, "head", head)
+    assert main(["import", str(path)]) == 1
+    assert int((tmp_path / "photos.jsonl.progress").read_text()) == transfer.BATCH
+    monkeypatch.setattr(RecordStore, "restore", real_restore)
+    heads.clear()
+    assert main(["import", str(path), "--resume"]) == 0
+    assert heads == [p["image"]["key"] for p in photos[transfer.BATCH :]]
+    model = album_copy.registry.model("Photo")
+    assert [(album_copy.store.get(model, p["id"]) or {}).get("image") for p in photos] == [p["image"] for p in photos]
+
+
+def test_import_data_still_refuses_a_file_value_as_an_export_holds_it(album: Api, tmp_path: Path) -> None:
+    exported = tmp_path / "export.jsonl"
+    assert main(["export", str(exported)]) == 0
+    (photo,) = _photo_lines(exported)
+    imported = 'mutation ($data: [JSON]!) { importData(data: $data, defaultTypename: "Photo") { data } }'
+    reply = call(album, imported, {"data": [{"title": "copy", "image": photo["image"]}]}, ADMIN["Authorization"])
+    (error,) = reply.body["errors"]
+    assert error["extensions"]["code"] == INVALID_INPUT
+    assert error["message"] == (
+        "importData: data[0]: Photo.image: a file is attached by a create or update with its upload token, not imported"
+    )

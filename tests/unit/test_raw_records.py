@@ -57,7 +57,7 @@ SHOP = REGISTRY.model("Shop")
     ],
 )
 def test_values_of_the_right_type_pass_normalised(fields: dict[str, Any], expected: dict[str, Any]) -> None:
-    assert check_values(REGISTRY, SHOP, fields) == expected
+    assert check_values(REGISTRY, SHOP, fields, stored_files=False) == expected
 
 
 @pytest.mark.parametrize(
@@ -91,7 +91,7 @@ def test_values_of_the_right_type_pass_normalised(fields: dict[str, Any], expect
 )
 def test_a_value_of_the_wrong_type_or_range_names_its_field(fields: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match="^" + re.escape(message)):
-        check_values(REGISTRY, SHOP, fields)
+        check_values(REGISTRY, SHOP, fields, stored_files=False)
 
 
 def test_required_fields_with_and_without_what_a_create_fills_in() -> None:
@@ -102,3 +102,41 @@ def test_required_fields_with_and_without_what_a_create_fills_in() -> None:
         missing_required(SHOP, {"id": "x", "name": "a", "kind": "k"}, filled_in=False) == "Shop.createdAt is required"
     )
     assert missing_required(SHOP, {"id": "x", "name": None}, filled_in=False) == "Shop.name is required"
+
+
+ALBUM = load_schema("type Photo { id: ID! image: File }")
+PHOTO = ALBUM.model("Photo")
+IMAGE = {"key": "files/Ab_9-z", "fileName": "beach.png", "mimeType": "image/png", "byteSize": 0}
+
+
+def test_a_file_as_a_record_stores_it_is_taken_only_where_the_caller_says() -> None:
+    assert check_values(ALBUM, PHOTO, {"image": IMAGE}, stored_files=True) == {"image": IMAGE}
+    assert check_values(ALBUM, PHOTO, {"image": None}, stored_files=False) == {"image": None}
+    with pytest.raises(ValueError, match=r"^Photo\.image: a file is attached by a create or update with its upload"):
+        check_values(ALBUM, PHOTO, {"image": IMAGE}, stored_files=False)
+
+
+@pytest.mark.parametrize(
+    ("changed", "message"),
+    [
+        ({"key": "uploads/Ab9"}, "key 'uploads/Ab9' is not a file's key (files/<name>)"),
+        ({"key": "files/../secret"}, "key 'files/../secret' is not a file's key"),
+        ({"key": "files/"}, "key 'files/' is not a file's key"),
+        ({"fileName": 3}, "fileName 3 is not a string of at most 1024 characters"),
+        ({"fileName": "x" * 1025}, "fileName 'xxx"),
+        ({"mimeType": None}, "mimeType None is not a string"),
+        ({"byteSize": -1}, "byteSize -1 is not a number of bytes"),
+        ({"byteSize": 1.5}, "byteSize 1.5 is not a number of bytes"),
+        ({"byteSize": True}, "byteSize True is not a number of bytes"),
+        ({"url": "https://x"}, "{'key': 'files/Ab_9-z', "),
+    ],
+)
+def test_a_file_of_another_shape_names_what_is_wrong(changed: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match="^" + re.escape(f"Photo.image: {message}")):
+        check_values(ALBUM, PHOTO, {"image": {**IMAGE, **changed}}, stored_files=True)
+
+
+@pytest.mark.parametrize("value", ["files/Ab9", ["files/Ab9"], {"key": "files/Ab9"}])
+def test_a_file_that_is_not_one_object_of_four_members_is_refused(value: Any) -> None:
+    with pytest.raises(ValueError, match=r"is not a file: \{key, fileName, mimeType, byteSize\} and nothing else$"):
+        check_values(ALBUM, PHOTO, {"image": value}, stored_files=True)

@@ -30,7 +30,7 @@ def converted(registry: Registry, model: Model, field: Field, stored: dict[str, 
         if isinstance(plain, list | dict):
             raise ValueError("not a single value")
         value = _one(field, plain)
-    return check_values(registry, model, {field.name: value})[field.name]
+    return check_values(registry, model, {field.name: value}, stored_files=False)[field.name]
 
 
 def _plain(stored: dict[str, Any]) -> Any:
