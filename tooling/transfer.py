@@ -15,8 +15,9 @@ to-many ids (as older exports did): a list stored as edges becomes edges, and a 
 is left to the children's own lines.
 
 A File value is a record's pointer to an object of the stage's bucket, not the object: import
-restores it as it was only where this stage's bucket holds that object, of that size (one
-HeadObject per file, before its batch is written), so that no record points at nothing.
+restores it as it was only where this stage's bucket holds that object, of that size and type (one
+HeadObject per file, before its batch is written), so that no record points at nothing, nor calls
+an object what it is not.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def import_lines(
 
 
 def _check_objects(bucket: Objects, model: Model, record: Record, number: int) -> None:
-    """Each file of the record is in the bucket, of the size the line says."""
+    """Each file of the record is in the bucket, of the size and type the line says."""
     for field in model.file_fields():
         stored = record.get(field.name)
         if stored is None:
@@ -178,6 +179,10 @@ def _check_objects(bucket: Objects, model: Model, record: Record, number: int) -
             found = f"is not in the bucket {bucket.bucket}"
         elif head.size != stored["byteSize"]:
             found = f"is {head.size} bytes in the bucket {bucket.bucket}, not {stored['byteSize']}"
+        elif head.mime_type != stored["mimeType"]:
+            # The URL serves inline what the record calls an image, with the object's own type: a
+            # line calling an HTML object image/png would have it run as a page of the bucket.
+            found = f"is of type {head.mime_type} in the bucket {bucket.bucket}, not {stored['mimeType']}"
         else:
             continue
         raise TransferError(

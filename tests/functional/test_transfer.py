@@ -382,29 +382,36 @@ def test_a_record_with_a_file_is_restored_where_the_bucket_holds_the_file(
     assert requests.get(read["image"]["url"], timeout=30).content == PNG
 
 
-@pytest.mark.parametrize("present", [b"", b"other size"], ids=["object missing", "object of another size"])
+@pytest.mark.parametrize(
+    ("present", "found"),
+    [
+        (None, "is not in the bucket {bucket}"),
+        ((b"other size", "image/png"), "is 10 bytes in the bucket {bucket}, not {size}"),
+        # Served inline as the line's image/png says, the bucket's text/html would run as a page.
+        ((PNG, "text/html"), "is of type text/html in the bucket {bucket}, not image/png"),
+    ],
+    ids=["object missing", "object of another size", "object of another type"],
+)
 def test_a_file_whose_object_is_not_in_the_bucket_as_the_line_says_is_refused(
     album: Api,
     album_copy: Service,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    present: bytes,
+    present: tuple[bytes, str] | None,
+    found: str,
 ) -> None:
     exported = tmp_path / "export.jsonl"
     assert main(["export", str(exported)]) == 0
     (photo,) = _photo_lines(exported)
     key, bucket = photo["image"]["key"], bucket_of(album_copy)
-    if present:
-        objects(album).client.put_object(Bucket=bucket, Key=key, Body=present)
+    if present is not None:
+        body, mime_type = present
+        objects(album).client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=mime_type)
     monkeypatch.setenv("TABLE_PREFIX", album_copy.settings.store.table_prefix)
     assert main(["import", str(exported)]) == 1
     number = exported.read_text().splitlines().index(json.dumps(photo, sort_keys=True)) + 1
-    found = (
-        f"is {len(present)} bytes in the bucket {bucket}, not {len(PNG)}"
-        if present
-        else f"is not in the bucket {bucket}"
-    )
+    found = found.format(bucket=bucket, size=len(PNG))
     assert (
         f"line {number}: Photo.image: {key} {found}: copy the exported stage's files/ into" in capsys.readouterr().err
     )
@@ -437,7 +444,7 @@ def test_an_interrupted_import_of_files_resumes_checking_only_the_lines_left(
     photos: list[dict[str, Any]] = []
     for i in range(transfer.BATCH + 5):
         key = file_key(f"photo{i}")
-        bucket.client.put_object(Bucket=bucket.bucket, Key=key, Body=PNG)
+        bucket.client.put_object(Bucket=bucket.bucket, Key=key, Body=PNG, ContentType="image/png")
         image = {"key": key, "fileName": f"{i}.png", "mimeType": "image/png", "byteSize": len(PNG)}
         photos.append({"__typename": "Photo", "id": ids.new_id("Photo"), "image": image, "createdAt": NOW})
     path = tmp_path / "photos.jsonl"
