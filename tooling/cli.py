@@ -57,7 +57,8 @@ def serve(host: str, port: int, *, fresh: bool = False, seed: str | None = None)
             _seed(service, seed)
         if dynamodb is not None:
             # The command line finds this DynamoDB while the server runs (tooling/local/discovery.py).
-            discovery.announce(dynamodb.url, service.settings.store.table_prefix)
+            settings = service.settings
+            discovery.announce(dynamodb.url, settings.store.table_prefix, settings.files.endpoint_url, settings.bucket)
         # Subscriptions: the tables' streams read as the embedded DynamoDB (or every half second,
         # another one) says they changed, delivered to the WebSocket connections of the same port.
         hub = Hub(service)

@@ -20,6 +20,7 @@ import boto3
 import pytest
 import requests
 
+from chalicelib.api import ids
 from chalicelib.explorer import LIBRARIES
 from tests.conftest import CITIES_SCHEMA, ROOT
 from tooling.local.dynamodb import LocalDynamoDB
@@ -124,12 +125,14 @@ def test_a_generated_key_is_printed_when_none_is_set() -> None:
         assert any("Generated API key (role system-admin): shk_" in line for line in served.output)
 
 
-def _cli(*args: str, announcement: Path) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, announcement: Path, schema: str = "examples/cities.graphql") -> subprocess.CompletedProcess[str]:
     """The command line as a developer without AWS credentials runs it beside `make run`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "TABLE_PREFIX"}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in ("TABLE_PREFIX", "FILES_BUCKET")
+    }
     env.update(
         LOCAL_SERVER_FILE=str(announcement),
-        SCHEMA="examples/cities.graphql",
+        SCHEMA=schema,
         AWS_CONFIG_FILE=os.devnull,
         AWS_SHARED_CREDENTIALS_FILE=os.devnull,
         AWS_EC2_METADATA_DISABLED="true",
@@ -299,3 +302,24 @@ def test_uploaded_files_are_kept_across_a_restart_and_fresh_forgets_them(tmp_pat
         assert _data(served, "query { photos { id } }") == {"photos": []}
         assert "Contents" not in _s3(served).list_objects_v2(Bucket=bucket)
     assert not (data / "objects").exists()
+
+
+@pytest.mark.slow
+def test_the_command_line_imports_files_into_the_local_server_s_bucket(tmp_path: Path) -> None:
+    announcement, lines = tmp_path / "server.json", tmp_path / "photos.jsonl"
+    album = {"LOCAL_SERVER_FILE": str(announcement), "SCHEMA": "examples/album.graphql", "FILES_BUCKET": "local-album"}
+    with _serving(**album) as served:
+        key = "files/restored"
+        _s3(served).put_object(Bucket="local-album", Key=key, Body=PNG, ContentType="image/png")
+        image = {"key": key, "fileName": "p.png", "mimeType": "image/png", "byteSize": len(PNG)}
+        photo = {
+            "__typename": "Photo",
+            "id": ids.new_id("Photo"),
+            "image": image,
+            "createdAt": "2026-01-02T03:04:05.000Z",
+        }
+        lines.write_text(json.dumps(photo) + "\n")
+        result = _cli("import", str(lines), announcement=announcement, schema="examples/album.graphql")
+        assert result.returncode == 0, result.stderr
+        image = _data(served, PHOTO_URL, {"id": photo["id"]})["photo"]["image"]
+        assert requests.get(image["url"], timeout=30).content == PNG

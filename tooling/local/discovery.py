@@ -1,8 +1,8 @@
 """Where a running local server (`make run`) keeps its embedded DynamoDB, so that the command line
-finds it without being told: `serve` writes its endpoint and table prefix to `.local/server.json`
-(in the project, ignored by git) and removes it when it stops; a command given no stage and no
-`AWS_ENDPOINT_URL_DYNAMODB` reads it (or `--local` insists on it), and takes moto's fake
-credentials, which a developer's machine may not otherwise have."""
+finds it without being told: `serve` writes its endpoint, table prefix and bucket to
+`.local/server.json` (in the project, ignored by git) and removes it when it stops; a command
+given no stage and no `AWS_ENDPOINT_URL_DYNAMODB` reads it (or `--local` insists on it), and
+takes moto's fake credentials, which a developer's machine may not otherwise have."""
 
 from __future__ import annotations
 
@@ -28,10 +28,13 @@ class NoLocalServer(Exception):
     pass
 
 
-def announce(endpoint: str, table_prefix: str) -> None:
+def announce(endpoint: str, table_prefix: str, s3_endpoint: str | None, bucket: str) -> None:
+    """`s3_endpoint` and `bucket`: where the server keeps its file fields' objects, which an import
+    checks (tooling/transfer.py) and `cleanup` moves."""
     path = _file()
     path.parent.mkdir(exist_ok=True)
-    path.write_text(json.dumps({"endpoint": endpoint, "table_prefix": table_prefix, "pid": os.getpid()}))
+    found = {"endpoint": endpoint, "table_prefix": table_prefix, "s3_endpoint": s3_endpoint, "bucket": bucket}
+    path.write_text(json.dumps({**found, "pid": os.getpid()}))
 
 
 def withdraw() -> None:
@@ -57,9 +60,14 @@ def running() -> dict[str, Any] | None:
 
 
 def use(found: dict[str, Any]) -> None:
-    """Point this process's commands at the local server's DynamoDB and tables."""
+    """Point this process's commands at the local server's DynamoDB and tables, and its bucket."""
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = found["endpoint"]
     os.environ.setdefault("TABLE_PREFIX", found["table_prefix"])
+    # Not AWS's S3: a bucket named from the local prefix there is nobody's, or a stranger's.
+    if found.get("s3_endpoint"):
+        os.environ.setdefault("AWS_ENDPOINT_URL_S3", found["s3_endpoint"])
+    if found.get("bucket"):
+        os.environ.setdefault("FILES_BUCKET", found["bucket"])
     if not os.environ.get("AWS_ACCESS_KEY_ID"):
         os.environ.update(FAKE_CREDENTIALS)
 
