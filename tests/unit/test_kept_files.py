@@ -97,3 +97,12 @@ def test_what_moto_wrote_is_kept_and_put_back(tmp_path: Path, dynamodb: LocalDyn
     after = s3.head_object(Bucket=bucket, Key="files/u")
     for name in ("ContentType", "ContentLength", "ETag", "LastModified"):
         assert after[name] == before[name], name
+
+
+def test_a_key_whose_path_another_key_holds_is_not_kept(tmp_path: Path) -> None:
+    # S3 has no folders: `a` and `a/b` are two objects; on disk one name cannot be both.
+    files = ObjectFiles(tmp_path)
+    assert files.write([("a", TEXT), ("a/b", PNG)]) == ["a/b"]
+    assert files.write([("c/d", PNG)]) == []
+    assert files.write([("c", TEXT), ("e", TEXT)]) == ["c"]
+    assert _kept(files) == {"a": TEXT, "c/d": PNG, "e": TEXT}

@@ -26,6 +26,7 @@ from tooling.local.object_files import ObjectFiles, StoredObject
 PARTITION = "aws"
 
 Changes = list[tuple[str, StoredObject | None]]
+NOT_KEPT = "its key is no plain relative path, or another key's file or folder has that name"
 
 
 class KeptFiles:
@@ -78,4 +79,4 @@ class KeptFiles:
 
     def write(self, changes: Changes) -> None:
         for key in self.files.write(changes):
-            print(f"Local data: the object {key!r} is not kept (its key is no plain relative path)", file=sys.stderr)
+            print(f"Local data: the object {key!r} is not kept ({NOT_KEPT})", file=sys.stderr)

@@ -9,8 +9,10 @@ rewritten whole at each change: its size, about 150 bytes an object, bounds what
 beside the bytes written (local buckets hold what a developer uploads).
 
 A key is a path under `objects/` only if it is a plain relative one (no `..`, `.`, empty parts
-or NUL): the server names its own keys (`uploads/<token>`, `files/<token>`), and a key it did not
-make is not kept, nor is an index entry that would lead outside the folder restored.
+or NUL), nor is an index entry that would lead outside the folder restored. The server names its
+own keys (`uploads/<token>`, `files/<token>`); one it did not make is kept if it is such a path
+and no other key's file or folder holds that name (`a` beside `a/b`), else left out (the server
+says so).
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ class ObjectFiles:
 
     def write(self, changes: Iterable[tuple[str, StoredObject | None]]) -> list[str]:
         """Keep each object as it now is (None: removed, its file deleted), all synced to disk; the
-        keys not kept (UnsafeKey)."""
+        keys not kept (UnsafeKey, or their path taken by another key's)."""
         index = self._loaded()
         skipped, removed = [], []
         for key, stored in changes:
@@ -83,9 +85,15 @@ class ObjectFiles:
             if stored is None:
                 if index.pop(key, None) is not None:
                     removed.append(path)
-            else:
+                continue
+            try:
                 self._replace(path, stored.body)
-                index[key] = {"metadata": stored.metadata, "modified": stored.modified}
+            except (FileExistsError, NotADirectoryError, IsADirectoryError):
+                # `a` and `a/b` are two objects to S3, one name on disk: the later one is not kept
+                # (any other failure, a full disk, stops the keeping: kept_data).
+                skipped.append(key)
+                continue
+            index[key] = {"metadata": stored.metadata, "modified": stored.modified}
         self._replace(self.folder / INDEX, json.dumps(index, sort_keys=True).encode())
         for path in removed:
             path.unlink(missing_ok=True)
