@@ -137,6 +137,8 @@ def import_lines(
     without a stop would."""
     batch: list[tuple[Model, Record] | EdgeLine] = []
     counts: Counter[str] = Counter()
+    # Each file's key, and the line whose record holds it (the skipped lines' too).
+    files: dict[str, int] = {}
     number = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -144,6 +146,7 @@ def import_lines(
         parsed = from_line(registry, line, number, stored_files=bucket is not None)
         if not isinstance(parsed, EdgeLine):
             counts.update(counters.counters_of(*parsed))
+            _one_record_a_file(files, *parsed, number)
         if number <= skip:
             continue
         if not isinstance(parsed, EdgeLine):
@@ -162,6 +165,19 @@ def import_lines(
     counters.write_counts(store.tables, counts)
     done(number)
     return number
+
+
+def _one_record_a_file(files: dict[str, int], model: Model, record: Record, number: int) -> None:
+    """A file belongs to one record: deleting or replacing it deletes the object, which a second
+    record naming it would still point at (and its owner could read another's file)."""
+    for field in model.file_fields():
+        stored = record.get(field.name)
+        if stored is None:
+            continue
+        first = files.setdefault(stored["key"], number)
+        if first != number:
+            message = f"line {number}: {model.name}.{field.name}: {stored['key']} is the file of line {first} already"
+            raise TransferError(f"{message}; a file belongs to one record")
 
 
 def _check_objects(bucket: Objects, model: Model, record: Record, number: int) -> None:

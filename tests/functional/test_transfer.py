@@ -436,6 +436,25 @@ def test_a_file_value_of_another_shape_is_refused_with_its_line(
     assert "line 1: Photo.image: key 'uploads/abc' is not a file's key (files/<name>)" in capsys.readouterr().err
 
 
+def test_two_records_naming_one_file_are_refused(
+    album: Api, album_copy: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Deleting one would delete the object the other still names: the second line is refused."""
+    exported = tmp_path / "export.jsonl"
+    assert main(["export", str(exported)]) == 0
+    (photo,) = _photo_lines(exported)
+    _copy_files(album, album_copy, [photo["image"]["key"]])
+    twin = {**photo, "id": ids.new_id("Photo")}
+    exported.write_text(exported.read_text() + json.dumps(twin, sort_keys=True) + "\n")
+    monkeypatch.setenv("TABLE_PREFIX", album_copy.settings.store.table_prefix)
+    assert main(["import", str(exported)]) == 1
+    lines = exported.read_text().splitlines()
+    first = lines.index(json.dumps(photo, sort_keys=True)) + 1
+    message = f"line {len(lines)}: Photo.image: {photo['image']['key']} is the file of line {first} already"
+    assert message in capsys.readouterr().err
+    assert album_copy.store.get(album_copy.registry.model("Photo"), twin["id"]) is None
+
+
 def test_an_interrupted_import_of_files_resumes_checking_only_the_lines_left(
     album_copy: Service, dynamodb: LocalDynamoDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

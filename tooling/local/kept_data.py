@@ -88,6 +88,8 @@ class KeptData:
         self._items_at_compaction = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kept-data", daemon=True)
+        # One flush at a time: the background one, or one asked for (a benchmark times it) while it runs.
+        self._flushing = threading.Lock()
         self._folder_lock: IO[str] | None = None
         self._journal: IO[str] | None = None
 
@@ -175,6 +177,10 @@ class KeptData:
             self.files.unlisten()
 
     def flush(self) -> None:
+        with self._flushing:
+            self._flush()
+
+    def _flush(self) -> None:
         files = self.files
         if not (self._changed_items or self._changed_tables or (files is not None and files.changed)):
             return
