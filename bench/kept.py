@@ -49,7 +49,7 @@ def main() -> None:
             kept = KeptData(Path(folder), REGION, dynamodb.lock, frozenset())
             kept.claim()
             kept.restore(dynamodb.url)
-            kept.start()
+            kept.start(background=False)
             client.create_table(
                 TableName=TABLE,
                 KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -94,7 +94,7 @@ def _files() -> None:
         with tempfile.TemporaryDirectory() as folder:
             kept = kept_in(folder)
             kept.restore(dynamodb.url)
-            kept.start()
+            kept.start(background=False)
             for number in range(OBJECTS):
                 s3.put_object(
                     Bucket=BUCKET, Key=f"files/{number:06}", Body=bytes(OBJECT_BYTES), ContentType="image/png"

@@ -88,7 +88,7 @@ class KeptData:
         self._items_at_compaction = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kept-data", daemon=True)
-        # One flush at a time: the background one, or one asked for (a benchmark times it) while it runs.
+        # One flush at a time: the background one, or one asked for while it runs.
         self._flushing = threading.Lock()
         self._folder_lock: IO[str] | None = None
         self._journal: IO[str] | None = None
@@ -134,21 +134,26 @@ class KeptData:
         objects = 0 if self.files is None else self.files.restore(self.lock)
         return replayed.items, objects
 
-    def start(self) -> None:
-        """Note every change from now on, and flush them in the background."""
+    def start(self, background: bool = True) -> None:
+        """Note every change from now on, and flush them in the background (without it, only when
+        `flush` is called: what a benchmark times)."""
         self._journal = self.path.open("a", encoding="utf-8")
         moto_changes.listen(self._note)
         if self.files is not None:
             self.files.listen()
-        self._thread.start()
+        if background:
+            self._thread.start()
 
     def stop(self) -> None:
         """Flush what is left, and let the folder go."""
         if self._journal is not None:
             with contextlib.suppress(ValueError):  # no longer listening, after a failed flush
                 self._unlisten()
-            self._stop.set()
-            self._thread.join()
+            if self._thread.is_alive():
+                self._stop.set()
+                self._thread.join()  # its last flush
+            else:
+                self.flush()
             self._journal.close()
         if self._folder_lock is not None:
             self._folder_lock.close()
