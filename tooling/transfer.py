@@ -32,7 +32,7 @@ from typing import Any, TextIO
 from chalicelib.api.raw_records import check_values, missing_required
 from chalicelib.files.layout import FILES
 from chalicelib.files.objects import FAILURES, Objects
-from chalicelib.schema.registry import Model, Registry, Storage
+from chalicelib.schema.registry import Field, Model, Registry, Storage
 from chalicelib.store import counters, edges
 from chalicelib.store.records import Record, RecordStore
 from chalicelib.store.sizes import ItemTooLarge
@@ -167,13 +167,18 @@ def import_lines(
     return number
 
 
+def _files_of(model: Model, record: Record) -> Iterator[tuple[Field, dict[str, Any]]]:
+    """The record's files: each File field it sets, with the stored value."""
+    for field in model.file_fields():
+        stored = record.get(field.name)
+        if stored is not None:
+            yield field, stored
+
+
 def _one_record_a_file(files: dict[str, int], model: Model, record: Record, number: int) -> None:
     """A file belongs to one record: deleting or replacing it deletes the object, which a second
     record naming it would still point at (and its owner could read another's file)."""
-    for field in model.file_fields():
-        stored = record.get(field.name)
-        if stored is None:
-            continue
+    for field, stored in _files_of(model, record):
         first = files.setdefault(stored["key"], number)
         if first != number:
             message = f"line {number}: {model.name}.{field.name}: {stored['key']} is the file of line {first} already"
@@ -182,10 +187,7 @@ def _one_record_a_file(files: dict[str, int], model: Model, record: Record, numb
 
 def _check_objects(bucket: Objects, model: Model, record: Record, number: int) -> None:
     """Each file of the record is in the bucket, of the size and type the line says."""
-    for field in model.file_fields():
-        stored = record.get(field.name)
-        if stored is None:
-            continue
+    for field, stored in _files_of(model, record):
         where = f"line {number}: {model.name}.{field.name}: {stored['key']}"
         try:
             head = bucket.head(stored["key"])
