@@ -131,6 +131,14 @@ RUNS: dict[str, list[Call]] = {
         ("p1", "SET a = :big", {}, {":big": {"S": "x" * 250_000}}, None),
         ("p1", "SET b = :big", {}, {":big": {"S": "x" * 250_000}}, None),
     ],
+    # moto's check counts the value an assignment replaces as well as the new one.
+    "a value replaced by one as large, past the limit only counting both": [
+        ("p1", "SET a = :mid", {}, {":mid": {"S": "x" * 150_000}}, None),
+        ("p1", "SET a = :big, b = :s", {}, {":big": {"S": "y" * 250_000}, ":s": {"S": "z"}}, None),
+        ("p1", "SET a = :big REMOVE b", {}, {":big": {"S": "w" * 250_000}}, None),
+        ("p1", "REMOVE a SET b = :big", {}, {":big": {"S": "v" * 250_000}}, None),
+        ("p1", "SET c = :mid ADD #n :one", N, {":mid": {"S": "u" * 150_000}, ":one": {"N": "1"}}, None),
+    ],
 }
 
 

@@ -258,11 +258,21 @@ def validated_key(expression: Any, names: Any, values: Any, table: Any) -> Hasha
             placeholders = _independent.remember(expression, _value_placeholders(expression))
         if placeholders is None or not isinstance(values or {}, dict):
             return None
-        used = tuple((name, json.dumps(values[name], sort_keys=True)) for name in placeholders)
+        used = tuple((name, _value_key(values[name])) for name in placeholders)
         attributes = tuple((d["AttributeName"], d["AttributeType"]) for d in table.attr)
         return (expression, _names(names), used, tuple(table.table_key_attrs), attributes, tuple(table.attribute_keys))
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
+
+
+def _value_key(value: Any) -> Hashable:
+    """A value as a key: a scalar (`{"S": "x"}`) as a pair, cheaper than its JSON, and which no JSON
+    text equals; anything else as its JSON."""
+    if type(value) is dict and len(value) == 1:
+        ((kind, scalar),) = value.items()
+        if type(scalar) is str:
+            return (kind, scalar)
+    return json.dumps(value, sort_keys=True)
 
 
 def _value_placeholders(tree: Any) -> tuple[str, ...] | None:
