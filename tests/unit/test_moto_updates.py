@@ -11,7 +11,7 @@ import copy
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
@@ -212,3 +212,18 @@ def test_plain_updates_of_a_transaction_run_no_executor(monkeypatch: pytest.Monk
         "p2": {"N": "1"},
         "p3": {"N": "1"},
     }
+
+
+@settings(max_examples=40, deadline=None)
+@given(calls())
+def test_the_size_an_update_gives_is_the_item_s_own(call: Call) -> None:
+    """What the views are told is the item's size (moto_queries), without measuring it again."""
+    moto_patch.apply()
+    db = backend()
+    item_id, expression, names, values, condition = call
+    planned = moto_updates.planned(db, *table_and_key(item_id), expression, names, values, condition)
+    assume(planned is not None)
+    assert planned is not None
+    made = moto_updates.applied(planned)
+    assert made is not None
+    assert made.size == planned.item.size()

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import Item
 
 from tooling.local import moto_changes, moto_queries, moto_updates
 
@@ -52,17 +51,17 @@ def _applied(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> 
     updates = _planned(backend, transact_items)
     if updates is None:
         return False
-    made: list[tuple[moto_updates.Planned, Item]] = []
+    made: list[tuple[moto_updates.Planned, moto_updates.Made]] = []
     for update in updates:
-        before = moto_updates.applied(update)
-        if before is None:
-            for done, was in reversed(made):
-                moto_updates.undone(done, was)
+        done = moto_updates.applied(update)
+        if done is None:
+            for undone, was in reversed(made):
+                moto_updates.undone(undone, was.before)
             return False
-        made.append((update, before))
-    for (update, before), entry in zip(made, transact_items, strict=True):
-        moto_updates.streamed(update, before)
-        moto_queries.changed(update.table, update.item.hash_key, update.item.range_key)
+        made.append((update, done))
+    for (update, done), entry in zip(made, transact_items, strict=True):
+        moto_updates.streamed(update, done.before)
+        moto_queries.changed(update.table, update.item.hash_key, update.item.range_key, done.size)
         moto_changes.written(backend, entry["Update"]["TableName"], entry["Update"]["Key"])
     return True
 

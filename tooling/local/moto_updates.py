@@ -59,8 +59,9 @@ PINNED: tuple[tuple[Any, str], ...] = (
     (executors.AddExecutor, "af00767b883f48f46265b7629e481bd2532aa9167a18f273f03cd8fa447444f5"),
     (executors.RemoveExecutor, "8d7d662fcaaf169f6cf110f7ef873bb1e810e0d2ae22c4f662c0cc6690238254"),
     (DynamoType.__add__, "c2852d8ddde02bb3460e9e4bb67cfecc9d94c379ebee2eb03075f60294f3ca9f"),
-    # The sizes the item size check sums, as _size measures them.
+    # The sizes the item size check sums, as _size measures them, and their sum.
     (DynamoType.size, "f7c111fca25b4c5ecea8b4d570d210aef1dcf5b9c52fa3250a27f1bfdd85966b"),
+    (Item.size, "9bc6ada96d33365c0a0abcb4faf534e1bdc7bfe0af0ef0c1c6671eccd5b80f45"),
     # An item's parts, as snapshot copies them.
     (Item.__init__, "d9c12b62cb921831aab9b2eb22ac24fbd600689064a0219ae3ffbe057ae4be74"),
     (LimitedSizeDict, "c956079ac9554f8b8099aacd30689b0be79fbb20a665a225e3dc0ca79baca2d0"),
@@ -123,9 +124,9 @@ def _direct(original: Callable[..., Item]) -> Callable[..., Item]:
         update = (
             planned(backend, table_name, key, update_expression, names, values, condition_expression) if plain else None
         )
-        before = None if update is None else applied(update)
-        if update is not None and before is not None:
-            streamed(update, before)
+        made = None if update is None else applied(update)
+        if update is not None and made is not None:
+            streamed(update, made.before)
             return update.item
         return original(
             backend, table_name, key, update_expression, expression_attribute_names, expression_attribute_values,
@@ -165,16 +166,22 @@ def planned(
     return Planned(table, item, steps)
 
 
-def applied(update: Planned) -> Item | None:
-    """Make the update: the item as it was before (its stream's old image); None, the item left as
-    it was, where the update grew it past its size limit."""
+class Made(NamedTuple):
+    """An update made: the item as it was before (its stream's old image), and its size now (Item.size)."""
+
+    before: Item
+    size: int
+
+
+def applied(update: Planned) -> Made | None:
+    """Make the update; None, the item left as it was, where it grew the item past its size limit."""
     before = snapshot(update.item)
     try:
-        _apply(update.item, update.steps)
+        size = _apply(update.item, update.steps)
     except ItemSizeTooLarge:
         undone(update, before)
         return None
-    return before
+    return Made(before, size)
 
 
 def undone(update: Planned, before: Item) -> None:
@@ -264,10 +271,11 @@ def _addable(item: Item, step: _Step) -> bool:
     return current is None or (type(current) is DynamoType and current.type == "N")
 
 
-def _apply(item: Item, steps: Steps) -> None:
+def _apply(item: Item, steps: Steps) -> int:
     """Make the steps' assignments, in their order, each refused as the item's LimitedSizeDict
     refuses it (ItemSizeTooLarge): where moto's check sums the sizes of the whole item at each
-    assignment, the sum is kept up to date here, from one sum of the item as it was."""
+    assignment, the sum is kept up to date here, from one sum of the item as it was. That sum,
+    of each attribute's name and value, is also what Item.size is: the item's size at the end."""
     attrs = item.attrs
     total = sum(_size(name) + _size(value) for name, value in attrs.items())
     for step in steps:
@@ -291,6 +299,7 @@ def _apply(item: Item, steps: Steps) -> None:
             total -= _size(step.name) + _size(attrs[step.name])
         dict.__setitem__(attrs, step.name, value)
         total += assigned
+    return total
 
 
 def _size(part: Any) -> int:
