@@ -3,6 +3,7 @@ ClientRequestToken is applied once, and a token reused for another request is re
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from typing import Any
 
@@ -77,4 +78,6 @@ def test_a_cancelled_transaction_is_applied_when_resent(client: Any) -> None:
 
 
 def test_the_embedded_server_runs_on_the_patched_moto(dynamodb: LocalDynamoDB) -> None:
-    assert DynamoDBBackend.transact_write_items.__wrapped__ is PINS[0].function  # type: ignore[attr-defined]
+    patched = DynamoDBBackend.transact_write_items
+    assert patched is not PINS[0].function
+    assert inspect.unwrap(patched) is PINS[0].function

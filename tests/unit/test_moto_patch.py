@@ -23,7 +23,7 @@ from moto.dynamodb.exceptions import (
     ProvidedKeyDoesNotExist,
     TransactionCanceledException,
 )
-from moto.dynamodb.models import DynamoDBBackend, DynamoType
+from moto.dynamodb.models import DynamoDBBackend, DynamoType, create_condition_expression_parser
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
@@ -275,6 +275,18 @@ def test_an_expression_is_parsed_once() -> None:
     assert UpdateExpressionParser.make("SET n = :v") is UpdateExpressionParser.make("SET n = :v")
     with moto_expressions.moto_s_own():
         assert UpdateExpressionParser.make("SET n = :v") is not UpdateExpressionParser.make("SET n = :v")
+
+
+def test_a_condition_on_strings_and_numbers_is_built_once_for_its_values() -> None:
+    moto_patch.apply()
+
+    def built(values: dict[str, Any]) -> Any:
+        return create_condition_expression_parser("n = :v", None, values).parse()
+
+    one = {":v": {"N": "1"}}
+    assert built(one) is built(copy.deepcopy(one))
+    assert built(one) is not built({":v": {"N": "2"}})
+    assert built({":v": {"L": [{"N": "1"}]}}) is not built({":v": {"L": [{"N": "1"}]}})
 
 
 class ConditionExpressionParser:

@@ -95,7 +95,8 @@ Write = Callable[[DynamoDBBackend], Any]
 def writes(draw: st.DrawFn) -> Write:
     item = draw(ranged_item())
     key = ranged_key(item)
-    kind = draw(st.sampled_from(["put", "put plain", "delete", "move", "drop", "transaction", "failed transaction"]))
+    kinds = ["put", "put plain", "delete", "move", "drop", "moves", "transaction", "failed transaction"]
+    kind = draw(st.sampled_from(kinds))
     if kind == "put":
         return lambda db: db.put_item("ranged", item)
     if kind == "put plain":
@@ -108,6 +109,14 @@ def writes(draw: st.DrawFn) -> Write:
         return lambda db: db.update_item("ranged", key, "SET g = :g, s = :s", {}, values)
     if kind == "drop":
         return lambda db: db.update_item("ranged", key, "REMOVE g, n", {}, {})
+    if kind == "moves":
+        # A transaction of plain updates alone (moto_transactions applies it in one pass).
+        moves = [
+            {"Update": {"TableName": "ranged", "Key": ranged_key(draw(ranged_item())), "UpdateExpression": "SET g = :g",
+                        "ExpressionAttributeValues": {":g": {S: draw(st.sampled_from(GROUPS))}}}}
+            for _ in range(draw(st.integers(1, 3)))
+        ]  # fmt: skip
+        return lambda db: db.transact_write_items(moves)
     condition = "attribute_exists(h)" if kind == "failed transaction" else "attribute_not_exists(h)"
     moved = {"Update": {"TableName": "ranged", "Key": key, "UpdateExpression": "REMOVE s"}}
     other = draw(ranged_item())

@@ -11,7 +11,7 @@ import copy
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
@@ -131,6 +131,14 @@ RUNS: dict[str, list[Call]] = {
         ("p1", "SET a = :big", {}, {":big": {"S": "x" * 250_000}}, None),
         ("p1", "SET b = :big", {}, {":big": {"S": "x" * 250_000}}, None),
     ],
+    # moto's check counts the value an assignment replaces as well as the new one.
+    "a value replaced by one as large, past the limit only counting both": [
+        ("p1", "SET a = :mid", {}, {":mid": {"S": "x" * 150_000}}, None),
+        ("p1", "SET a = :big, b = :s", {}, {":big": {"S": "y" * 250_000}, ":s": {"S": "z"}}, None),
+        ("p1", "SET a = :big REMOVE b", {}, {":big": {"S": "w" * 250_000}}, None),
+        ("p1", "REMOVE a SET b = :big", {}, {":big": {"S": "v" * 250_000}}, None),
+        ("p1", "SET c = :mid ADD #n :one", N, {":mid": {"S": "u" * 150_000}, ":one": {"N": "1"}}, None),
+    ],
 }
 
 
@@ -204,3 +212,18 @@ def test_plain_updates_of_a_transaction_run_no_executor(monkeypatch: pytest.Monk
         "p2": {"N": "1"},
         "p3": {"N": "1"},
     }
+
+
+@settings(max_examples=40, deadline=None)
+@given(calls())
+def test_the_size_an_update_gives_is_the_item_s_own(call: Call) -> None:
+    """What the views are told is the item's size (moto_queries), without measuring it again."""
+    moto_patch.apply()
+    db = backend()
+    item_id, expression, names, values, condition = call
+    planned = moto_updates.planned(db, *table_and_key(item_id), expression, names, values, condition)
+    assume(planned is not None)
+    assert planned is not None
+    made = moto_updates.applied(planned)
+    assert made is not None
+    assert made.size == planned.item.size()

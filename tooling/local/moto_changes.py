@@ -63,13 +63,16 @@ def _item_write(original: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return original(backend, table_name, item_or_key, *args, **kwargs)
         finally:
-            if _listeners:
-                _tell(backend, table_name, item_or_key)
+            written(backend, table_name, item_or_key)
 
     return write
 
 
-def _tell(backend: DynamoDBBackend, table_name: str, item_or_key: Any) -> None:
+def written(backend: DynamoDBBackend, table_name: str, item_or_key: Any) -> None:
+    """Tell the listeners of a write of the item at `item_or_key` (the item or its key), as the wrapped
+    writes do: for a write made without them (moto_transactions)."""
+    if not _listeners:
+        return
     table = backend.tables.get(table_name)
     if table is None or not isinstance(item_or_key, dict):
         return  # no such table, or a key moto refused: nothing was written

@@ -25,7 +25,8 @@ parser and validators still do all of the work; a result is reused only where it
   item as they are), and moto normalizes and executes it on the item as always.
 - A ConditionExpression is parsed once per expression and attribute names: the values are only in
   the value nodes of the tree moto's parser builds, so each use puts its own values there and has
-  moto build the condition from that tree.
+  moto build the condition from that tree; a condition whose values are all strings or numbers is
+  built once for those values (nothing changes it, or its operands, after it is built).
 
 A parse or check that fails is never remembered: it runs, and fails, every time. What is kept is
 bounded (`MOST` expressions of each kind). The patch relies on moto's code as it is in the pinned
@@ -115,6 +116,7 @@ class Remembered(dict[Hashable, Any]):
 
 _updates = Remembered()
 _conditions = Remembered()
+_built = Remembered()
 _passed = Remembered()
 _validated = Remembered()
 # For each update tree, the value placeholders it reads, or None if its result may depend on the item.
@@ -258,11 +260,21 @@ def validated_key(expression: Any, names: Any, values: Any, table: Any) -> Hasha
             placeholders = _independent.remember(expression, _value_placeholders(expression))
         if placeholders is None or not isinstance(values or {}, dict):
             return None
-        used = tuple((name, json.dumps(values[name], sort_keys=True)) for name in placeholders)
+        used = tuple((name, _value_key(values[name])) for name in placeholders)
         attributes = tuple((d["AttributeName"], d["AttributeType"]) for d in table.attr)
         return (expression, _names(names), used, tuple(table.table_key_attrs), attributes, tuple(table.attribute_keys))
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
+
+
+def _value_key(value: Any) -> Hashable:
+    """A value as a key: a scalar given as a string (`{"S": "x"}`, `{"N": "1"}`) as a pair, cheaper
+    than its JSON, and which no JSON text equals; anything else as its JSON."""
+    if type(value) is dict and len(value) == 1:
+        ((kind, scalar),) = value.items()
+        if type(scalar) is str:
+            return (kind, scalar)
+    return json.dumps(value, sort_keys=True)
 
 
 def _value_placeholders(tree: Any) -> tuple[str, ...] | None:
@@ -384,14 +396,24 @@ def _parse_once(parser: ConditionExpressionParser) -> Any:
     if condition is None:
         condition = _conditions.remember(key, _condition_tree(parser))
     tree = condition.tree
+    values = parser.expression_attribute_values
     if condition.values_found:
         try:
-            tree = _with_values(tree, parser.expression_attribute_values)
+            tree = _with_values(tree, values)
         except (KeyError, TypeError):  # a value the request does not give: moto's own error
             return _parse(parser)
     parser.expr_attr_names_found.extend(condition.names_found)
     parser.expr_attr_values_found.extend(condition.values_found)
-    return parser._make_op_condition(tree)
+    # moto's condition is built anew from the tree at each use, although its operands only hold
+    # what the tree does and evaluating it changes nothing: one built on scalar values (held as
+    # strings, never changed in place) serves every use with those values.
+    used = tuple(_value_key((values or {})[name]) for name in condition.values_found)
+    if not all(type(value) is tuple for value in used):
+        return parser._make_op_condition(tree)
+    built = _built.get((key, used))
+    if built is None:
+        built = _built.remember((key, used), parser._make_op_condition(tree))
+    return built
 
 
 def _condition_tree(parser: ConditionExpressionParser) -> _Condition:

@@ -12,7 +12,9 @@
   once (see moto_expressions).
 - moto copies each item it updates and runs its update's validated tree on it action by action:
   an update of plain SETs, ADDs of numbers and REMOVEs of top-level attributes is compiled once
-  into steps that each item then takes (see moto_updates).
+  into steps that each item then takes (see moto_updates). A transaction of such updates alone is
+  planned whole, then applied in one pass, without moto's loop or the journal (see
+  moto_transactions; it relies on moto's transaction as pinned here).
 - moto answers every Query and Scan by sorting the whole table (or index): here a Query's cost
   follows the partition it names and the page it returns (see moto_queries), and where moto still
   sorts, each key's value is computed once per sort (see moto_order).
@@ -57,6 +59,7 @@ from tooling.local import (
     moto_queries,
     moto_serializer,
     moto_streams,
+    moto_transactions,
     moto_updates,
 )
 from tooling.local.journal import Journal
@@ -127,6 +130,7 @@ def apply() -> None:
             model.instances_tracked = _Untracked()  # type: ignore[attr-defined]
     moto_expressions.install()
     moto_updates.install()
+    moto_transactions.install()
     moto_serializer.install()
     moto_streams.install()
     moto_order.install()

@@ -238,8 +238,9 @@ def install() -> None:
     DynamoDBBackend.update_item = _update_followed(DynamoDBBackend.update_item)  # type: ignore[method-assign]
 
 
-def changed(table: Table, hash_key: DynamoType, range_key: DynamoType | None) -> None:
-    """The item of `table` at these keys was written (or deleted): its views follow."""
+def changed(table: Table, hash_key: DynamoType, range_key: DynamoType | None, size: int | None = None) -> None:
+    """The item of `table` at these keys was written (or deleted): its views follow. `size`, when
+    the writer knows it, is the item's Item.size, which is otherwise measured again here."""
     with _lock:
         views = _tables.get(table)
         if views is None:
@@ -255,7 +256,7 @@ def changed(table: Table, hash_key: DynamoType, range_key: DynamoType | None) ->
         for view in views.views.values():
             view.discard(key)
         if isinstance(found, Item):
-            views.largest = max(views.largest, found.size())
+            views.largest = max(views.largest, found.size() if size is None else size)
             for view in views.views.values():
                 view.add(key, found)
 

@@ -31,6 +31,7 @@ from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import DynamoDBBackend, create_condition_expression_parser
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.parsing import executors
 from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
     DDBTypedValue,
@@ -58,6 +59,9 @@ PINNED: tuple[tuple[Any, str], ...] = (
     (executors.AddExecutor, "af00767b883f48f46265b7629e481bd2532aa9167a18f273f03cd8fa447444f5"),
     (executors.RemoveExecutor, "8d7d662fcaaf169f6cf110f7ef873bb1e810e0d2ae22c4f662c0cc6690238254"),
     (DynamoType.__add__, "c2852d8ddde02bb3460e9e4bb67cfecc9d94c379ebee2eb03075f60294f3ca9f"),
+    # The sizes the item size check sums, as _size measures them, and their sum.
+    (DynamoType.size, "f7c111fca25b4c5ecea8b4d570d210aef1dcf5b9c52fa3250a27f1bfdd85966b"),
+    (Item.size, "9bc6ada96d33365c0a0abcb4faf534e1bdc7bfe0af0ef0c1c6671eccd5b80f45"),
     # An item's parts, as snapshot copies them.
     (Item.__init__, "d9c12b62cb921831aab9b2eb22ac24fbd600689064a0219ae3ffbe057ae4be74"),
     (LimitedSizeDict, "c956079ac9554f8b8099aacd30689b0be79fbb20a665a225e3dc0ca79baca2d0"),
@@ -115,11 +119,15 @@ def _direct(original: Callable[..., Item]) -> Callable[..., Item]:
         condition_expression: str | None = None,
         return_values_on_condition_check_failure: str | None = None,
     ) -> Item:
-        plain = _Switch.on and update_expression and not attribute_updates and not expected
-        found = _existing(backend, table_name, key) if plain else None
         names, values = expression_attribute_names, expression_attribute_values
-        if found is not None and _updated(*found, update_expression, names, values, condition_expression):
-            return found[1]
+        plain = not attribute_updates and not expected
+        update = (
+            planned(backend, table_name, key, update_expression, names, values, condition_expression) if plain else None
+        )
+        made = None if update is None else applied(update)
+        if update is not None and made is not None:
+            streamed(update, made.before)
+            return update.item
         return original(
             backend, table_name, key, update_expression, expression_attribute_names, expression_attribute_values,
             attribute_updates, expected, condition_expression, return_values_on_condition_check_failure,
@@ -128,31 +136,64 @@ def _direct(original: Callable[..., Item]) -> Callable[..., Item]:
     return update_item
 
 
-def _updated(
-    table: Table, item: Item, expression: str, names: dict[str, Any], values: dict[str, Any], condition: str | None
-) -> bool:
-    """Whether the steps updated `item`; False, having changed nothing, where moto must do it."""
-    if not isinstance(values or {}, dict):
-        return False
+class Planned(NamedTuple):
+    """An update the steps make: of this item, there now, of this table."""
+
+    table: Table
+    item: Item
+    steps: Steps
+
+
+def planned(
+    backend: DynamoDBBackend, table_name: Any, key: Any, expression: Any, names: Any, values: Any, condition: Any
+) -> Planned | None:
+    """The update as steps, when it is plain, its item is there, its condition is met and each ADD
+    adds to a number; else None, having changed nothing: moto must do it."""
+    if not _Switch.on or not expression or not isinstance(table_name, str) or not isinstance(values or {}, dict):
+        return None
+    found = _existing(backend, table_name, key)
+    if found is None:
+        return None
+    table, item = found
     try:
         steps = _steps(expression, names, values, table, item)
         if steps is None or not create_condition_expression_parser(condition, names, values).parse().expr(item):
-            return False
+            return None
     except Exception:  # moto's own attempt raises what moto raises
-        return False
+        return None
     if not all(_addable(item, step) for step in steps):
-        return False
-    before = snapshot(item)
+        return None
+    return Planned(table, item, steps)
+
+
+class Made(NamedTuple):
+    """An update made: the item as it was before (its stream's old image), and its size now (Item.size)."""
+
+    before: Item
+    size: int
+
+
+def applied(update: Planned) -> Made | None:
+    """Make the update; None, the item left as it was, where it grew the item past its size limit."""
+    before = snapshot(update.item)
     try:
-        for step in steps:
-            _apply(item, step)
+        size = _apply(update.item, update.steps)
     except ItemSizeTooLarge:
-        dict.clear(item.attrs)
-        dict.update(item.attrs, before.attrs)
-        return False
-    if table.stream_shard is not None:
-        table.stream_shard.add(before, item)
-    return True
+        undone(update, before)
+        return None
+    return Made(before, size)
+
+
+def undone(update: Planned, before: Item) -> None:
+    """The item put back as it was `before` the update."""
+    dict.clear(update.item.attrs)
+    dict.update(update.item.attrs, before.attrs)
+
+
+def streamed(update: Planned, before: Item) -> None:
+    """The update's stream record, as moto's UpdateItem writes it."""
+    if update.table.stream_shard is not None:
+        update.table.stream_shard.add(before, update.item)
 
 
 def _existing(backend: DynamoDBBackend, table_name: str, key: dict[str, dict[str, Any]]) -> tuple[Table, Item] | None:
@@ -230,16 +271,49 @@ def _addable(item: Item, step: _Step) -> bool:
     return current is None or (type(current) is DynamoType and current.type == "N")
 
 
-def _apply(item: Item, step: _Step) -> None:
-    if step.kind == _SET:
-        # Each item its own list, map or set, as each gets its own copy of the validated tree from
-        # moto (a later write may change those in place); a scalar is never changed, and is shared.
-        item.attrs[step.name] = step.value if immutable(step.value) else copy.deepcopy(step.value)
-    elif step.kind == _ADD:
-        assert step.value is not None
-        item.attrs[step.name] = item.attrs.get(step.name, _ZERO) + step.value
-    else:
-        item.attrs.pop(step.name, None)
+def _apply(item: Item, steps: Steps) -> int:
+    """Make the steps' assignments, in their order, each refused as the item's LimitedSizeDict
+    refuses it (ItemSizeTooLarge): where moto's check sums the sizes of the whole item at each
+    assignment, the sum is kept up to date here, from one sum of the item as it was. That sum,
+    of each attribute's name and value, is also what Item.size is: the item's size at the end."""
+    attrs = item.attrs
+    total = sum(_size(name) + _size(value) for name, value in attrs.items())
+    for step in steps:
+        if step.kind == _REMOVE:
+            if step.name in attrs:
+                total -= _size(step.name) + _size(attrs.pop(step.name))
+            continue
+        if step.kind == _SET:
+            # Each item its own list, map or set, as each gets its own copy of the validated tree
+            # from moto (a later write may change those in place); a scalar is never changed, and
+            # is shared.
+            value = step.value if immutable(step.value) else copy.deepcopy(step.value)
+        else:
+            assert step.value is not None
+            value = attrs.get(step.name, _ZERO) + step.value
+        # moto's check counts the value replaced as well as the new one.
+        assigned = _size(step.name) + _size(value)
+        if total + assigned > _MOST_SIZE:
+            raise ItemSizeTooLarge
+        if step.name in attrs:
+            total -= _size(step.name) + _size(attrs[step.name])
+        dict.__setitem__(attrs, step.name, value)
+        total += assigned
+    return total
 
 
+def _size(part: Any) -> int:
+    """A key's or a value's size, as LimitedSizeDict measures it (DynamoType.size, whose branches
+    for a string or a number are taken here without its tests of the other types)."""
+    if type(part) is not DynamoType:
+        return bytesize(str(part))
+    if part.type == "S":
+        return bytesize(part.value)
+    if part.type == "N":
+        return len(str(part.value))
+    return part.size()
+
+
+# LimitedSizeDict's limit on the sizes of an item's keys and values.
+_MOST_SIZE = 405_000
 _ZERO = DynamoType({"N": "0"})
