@@ -15,7 +15,8 @@
   into steps that each item then takes (see moto_updates).
 - moto answers every Query and Scan by sorting the whole table (or index): here a Query's cost
   follows the partition it names and the page it returns (see moto_queries), and where moto still
-  sorts, each key's value is computed once per sort (see moto_order).
+  sorts, each key's value is computed once per sort (see moto_order). A Scan's items are not
+  deep-copied for its answer, nor measured three times.
 - moto keeps every DynamoDB Streams iterator it hands out; the embedded server's reader learns of
   new stream records as they are appended (see moto_streams).
 - moto builds each stream record at its write, JSON-serializing it to measure its size, although
