@@ -10,14 +10,18 @@ also followed page by page, from each LastEvaluatedKey, as a client would.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from moto.dynamodb.models import DynamoDBBackend, DynamoType
+from moto.dynamodb.models import DynamoDBBackend, DynamoType, dynamodb_backends
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.test import Client
 
 from tests.unit.moto_tables import create, key_schema
 from tooling.local import moto_patch, moto_queries
@@ -334,3 +338,76 @@ def test_a_page_ends_at_1_mb_as_moto_s_own_does() -> None:
         patched, expected = both(lambda start, c=comparison, f=forward: read(start, c, f), None)  # type: ignore[misc]
         assert patched == expected
         assert expected[0][2] is not None
+
+
+# Scan answers as the handler writes them: the narrowed Scan's items are the table's own (not
+# copies), which nothing may change on the way to the answer, nor after it through the answer.
+
+SCAN_HEADERS = {
+    "X-Amz-Target": "DynamoDB_20120810.Scan",
+    "Content-Type": "application/x-amz-json-1.0",
+    "Authorization": "AWS4-HMAC-SHA256 Credential=local/20250101/us-east-1/dynamodb/aws4_request, Signature=x",
+}
+
+
+def scan_bytes(app: Client, request: dict[str, Any]) -> bytes:
+    return app.post("/", data=json.dumps(request), headers=SCAN_HEADERS).data
+
+
+@st.composite
+def scan_requests(draw: st.DrawFn) -> dict[str, Any]:
+    request: dict[str, Any] = {"TableName": "answered", "ReturnConsumedCapacity": "TOTAL"}
+    limit = draw(st.one_of(st.none(), st.integers(1, 4)))
+    if limit is not None:
+        request["Limit"] = limit
+    start = draw(st.one_of(st.none(), st.sampled_from(["k0", "k3", "k35", "zz"])))
+    if start is not None:
+        request["ExclusiveStartKey"] = {"id": {S: start}}
+    filtering = draw(st.sampled_from([None, "attribute_exists (#0)", "attribute_exists (m)", "size (l) > :one"]))
+    if filtering is not None:
+        request["FilterExpression"] = filtering
+        if "#0" in filtering:
+            request["ExpressionAttributeNames"] = {"#0": "id"}
+        if ":one" in filtering:
+            request["ExpressionAttributeValues"] = {":one": {N: "1"}}
+    projection = draw(st.sampled_from([None, "id, m.a", "l[0], s"]))
+    if projection is not None:
+        request["ProjectionExpression"] = projection
+    return request
+
+
+scan_values = st.one_of(
+    st.builds(lambda s: {S: s}, st.text(max_size=5)),
+    st.builds(lambda n: {N: str(n)}, st.integers(-100, 100)),
+    st.builds(lambda b: {"B": base64.b64encode(b).decode()}, st.binary(max_size=4)),
+    st.builds(lambda s: {"SS": sorted(s)}, st.sets(st.text(min_size=1, max_size=3), min_size=1, max_size=3)),
+    st.builds(lambda b: {"BOOL": b}, st.booleans()),
+)
+scan_items = st.fixed_dictionaries(
+    {"s": scan_values},
+    optional={
+        "m": st.builds(lambda v: {"M": {"a": v}}, scan_values),
+        "l": st.builds(lambda vs: {"L": vs}, st.lists(scan_values, max_size=3)),
+    },
+)
+
+
+@SETTINGS
+@given(items=st.lists(scan_items, min_size=1, max_size=8), asked=st.lists(scan_requests(), min_size=1, max_size=4))
+def test_a_scan_s_answer_is_moto_s_own_and_leaves_the_items_as_they_were(
+    items: list[dict[str, Any]], asked: list[dict[str, Any]]
+) -> None:
+    moto_patch.apply()
+    app = Client(DomainDispatcherApplication(create_backend_app))
+    db = dynamodb_backends["123456789012"]["us-east-1"]
+    db.tables.pop("answered", None)
+    create(db, "answered", ["id"], {"id": S})
+    for number, item in enumerate(items):
+        db.put_item("answered", {**item, "id": {S: f"k{number}"}})
+    stored = [item.to_json() for item in db.get_table("answered").all_items()]
+    for request in asked:
+        with moto_queries.moto_s_own():
+            expected = scan_bytes(app, request)
+        assert scan_bytes(app, request) == expected
+    assert [item.to_json() for item in db.get_table("answered").all_items()] == stored
+    db.tables.pop("answered")

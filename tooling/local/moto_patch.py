@@ -17,9 +17,12 @@
   moto_transactions; it relies on moto's transaction as pinned here).
 - moto answers every Query and Scan by sorting the whole table (or index): here a Query's cost
   follows the partition it names and the page it returns (see moto_queries), and where moto still
-  sorts, each key's value is computed once per sort (see moto_order).
+  sorts, each key's value is computed once per sort (see moto_order). A Scan's items are not
+  deep-copied for its answer, nor measured three times.
 - moto keeps every DynamoDB Streams iterator it hands out; the embedded server's reader learns of
   new stream records as they are appended (see moto_streams).
+- moto builds each stream record at its write, JSON-serializing it to measure its size, although
+  most are dropped unread: its own constructor builds it when first read (see moto_stream_records).
 - moto writes each attribute value of an answer through its generic walk of the output shape,
   and each JSON error as XML before JSON: a plain value is copied directly, an error written as
   JSON only (see moto_serializer).
@@ -58,6 +61,7 @@ from tooling.local import (
     moto_order,
     moto_queries,
     moto_serializer,
+    moto_stream_records,
     moto_streams,
     moto_transactions,
     moto_updates,
@@ -93,6 +97,7 @@ PINS = (
             *moto_updates.PINNED,
             *moto_serializer.PINNED,
             *moto_streams.PINNED,
+            *moto_stream_records.PINNED,
             *moto_order.PINNED,
             *moto_queries.PINNED,
             *moto_changes.PINNED,
@@ -133,6 +138,7 @@ def apply() -> None:
     moto_transactions.install()
     moto_serializer.install()
     moto_streams.install()
+    moto_stream_records.install()
     moto_order.install()
     moto_queries.install()
     moto_changes.install()

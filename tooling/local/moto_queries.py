@@ -14,6 +14,8 @@ after them at which moto stops (`_page`). Its code still applies the key conditi
 projection, the filter and the projection expression (and the handler Select), so the answer is
 the one it gives walking every item: the items it would pass over before the page change nothing
 (it has no result to stop after yet), and after the page it only looks for an item to stop at.
+A narrowed Scan hands moto its page's items as `_Scanned`: each measured once rather than three
+times, and not deep-copied for the answer (nothing on the way changes them).
 
 What is not narrowed exactly goes to moto's code whole, as before: an index key of several
 attributes, QueryFilter or ScanFilter, a Scan of an index, a Limit below 1, key values (stored,
@@ -40,6 +42,8 @@ from typing import Any, NamedTuple, cast
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, GlobalSecondaryIndex, SecondaryIndex, Table
+from moto.dynamodb.models.utilities import dynamo_to_dict
+from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
 from tooling.local.replaced import Places, Replaced
 
@@ -60,6 +64,13 @@ PINNED: tuple[tuple[Any, str], ...] = (
     (Table._generate_attr_to_sort_by, "afef70e159fa8cb505cc030b323479b7ce105060c9eeecbce102247e41f302b2"),
     (Table.sorted_items, "216dac1cd6b659d283e91006b809136623723efb90125b015e07052478724937"),
     (DynamoType.compare, "5a77253bbdb399ee60bd2fc84aaf205a2e7ec3c71d32e9194d0ca6b4dd4da601"),
+    # What a Scan's items (`_Scanned`) are made of and measured by, and where they go: the
+    # handler's answer takes their attributes, which DynamoResult reads into new dicts.
+    (Item.__init__, "d9c12b62cb921831aab9b2eb22ac24fbd600689064a0219ae3ffbe057ae4be74"),
+    (Item.size, "9bc6ada96d33365c0a0abcb4faf534e1bdc7bfe0af0ef0c1c6671eccd5b80f45"),
+    (DynamoHandler.scan, "530223d9fd284f2be3f3ed302ad8eab62f3fbe2cbeecd56a4ce4c7e1f006db05"),
+    (DynamoResult, "60bf60c38edb801fb832be6f52fa15c4d403053250980babef761d96bf2f8227"),
+    (dynamo_to_dict, "80f600124c13ddcb132c02448abeefffd2b43b353c7fcedaa2fa7ca67b3107c4"),
     # Every write of an item, which the views follow.
     (_put_item, "de23933013ef842639046c19bcf7e418bce0474d810f6719368be4cedce11d47"),
     (_delete_item, "1594f7b07616c8cb8cdf0fbf58d6f54eeac83f25d7ac7b14e832a08e10efd8f9"),
@@ -468,8 +479,34 @@ def _scan_page(table: Table, arguments: dict[str, Any]) -> list[Item] | None:
     if start is not None and after is None:
         return None
     segments = arguments["segments"]
-    walk = (item for item in _from(view, after) if item.is_within_segment(segments))
+    walk = (_Scanned.of(item) for item in _from(view, after) if item.is_within_segment(segments))
     return _page(walk, (), limit[0], largest)
+
+
+class _Scanned(Item):
+    """An item of the table as moto's Scan of the table handles it, which measures each item of
+    the page three times (here once) and deep-copies it only in case the filter or projection
+    after would change it: neither does (a filter reads, a projection builds a new item), and the
+    answer's items are read into new dicts (DynamoResult) within the request, the only one at a
+    time. Its keys and attributes are the item's own, not copies."""
+
+    _size: int | None
+
+    @classmethod
+    def of(cls, item: Item) -> _Scanned:
+        # Not through moto's constructor, which registers each instance of a model.
+        scanned = object.__new__(cls)
+        scanned.hash_key, scanned.range_key, scanned.attrs = item.hash_key, item.range_key, item.attrs
+        scanned._size = None
+        return scanned
+
+    def size(self) -> int:
+        if self._size is None:
+            self._size = super().size()
+        return self._size
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Scanned:
+        return self
 
 
 def _from(view: _View, after: Place | None) -> Iterator[Item]:

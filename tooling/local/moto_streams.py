@@ -108,6 +108,8 @@ def _add_noted(shard: StreamShard, old: Item | None, new: Item | None) -> None:
 
 def _trim(shard: StreamShard) -> None:
     """Drop the shard's records older than the newest RECORDS_KEPT that every follower has read."""
+    if len(shard.items) <= RECORDS_KEPT:
+        return  # nothing older than the newest RECORDS_KEPT
     end = shard.starting_sequence_number + len(shard.items)
     arn = f"{shard.table.table_arn}/stream/{shard.table.latest_stream_label}"
     with _lock:
