@@ -18,6 +18,9 @@
   sorts, each key's value is computed once per sort (see moto_order).
 - moto keeps every DynamoDB Streams iterator it hands out; the embedded server's reader learns of
   new stream records as they are appended (see moto_streams).
+- moto parses each request by walking the operation's input shape, dispatching each node by name
+  and looking up every member of every structure: the input shape of a JSON operation is compiled
+  once into plain functions that give the same parameters (see moto_parsing).
 - moto writes each attribute value of an answer through its generic walk of the output shape,
   and each JSON error as XML before JSON: a plain value is copied directly, an error written as
   JSON only (see moto_serializer).
@@ -54,6 +57,7 @@ from tooling.local import (
     moto_expressions,
     moto_objects,
     moto_order,
+    moto_parsing,
     moto_queries,
     moto_serializer,
     moto_streams,
@@ -88,6 +92,7 @@ PINS = (
         for function, sha256 in (
             *moto_expressions.PINNED,
             *moto_updates.PINNED,
+            *moto_parsing.PINNED,
             *moto_serializer.PINNED,
             *moto_streams.PINNED,
             *moto_order.PINNED,
@@ -127,6 +132,7 @@ def apply() -> None:
             model.instances_tracked = _Untracked()  # type: ignore[attr-defined]
     moto_expressions.install()
     moto_updates.install()
+    moto_parsing.install()
     moto_serializer.install()
     moto_streams.install()
     moto_order.install()
