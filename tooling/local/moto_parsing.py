@@ -2,11 +2,12 @@
 
 moto parses each request by walking the operation's input shape: each node is dispatched by name to
 a method of its parser (`_parse_{type}`), and each structure looks up every one of its members in the
-value, although an AttributeValue has ten of which one is set. A TransactWriteItems of 100 updates
-walked thousands of such nodes. Here the input shape of an operation of a JSON service is compiled,
-once, into plain functions that do node for node what moto's JSON parser's methods do: a structure
-takes its members present (not null) in member order, a list or map its elements, a blob is decoded
-and a timestamp or number converted by moto's own functions, anything else is kept as it is.
+value, although an AttributeValue has ten of which one is set: a TransactWriteItems of 100 updates
+(34 KB) took 3.5 to 5 ms of CPU, 0.4 ms of it reading the JSON. Here the input shape of an operation
+of a JSON service is compiled, once, into plain functions that do node for node what moto's JSON
+parser's methods do: a structure takes its members present (not null) in member order, a list or
+map its elements, a blob is decoded and a timestamp or number converted by moto's own functions,
+anything else is kept as it is (1.5 ms for the same TransactWriteItems).
 
 A value those functions cannot take (one that makes them raise) is parsed by moto's parser, which
 then raises, or answers, as it would have; so is every request of another protocol, and of an
