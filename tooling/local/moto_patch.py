@@ -23,6 +23,9 @@
   new stream records as they are appended (see moto_streams).
 - moto builds each stream record at its write, JSON-serializing it to measure its size, although
   most are dropped unread: its own constructor builds it when first read (see moto_stream_records).
+- moto parses each request by walking the operation's input shape, dispatching each node by name
+  and looking up every member of every structure: the input shape of a JSON operation is compiled
+  once into plain functions that give the same parameters (see moto_parsing).
 - moto writes each attribute value of an answer through its generic walk of the output shape,
   and each JSON error as XML before JSON: a plain value is copied directly, an error written as
   JSON only (see moto_serializer).
@@ -59,6 +62,7 @@ from tooling.local import (
     moto_expressions,
     moto_objects,
     moto_order,
+    moto_parsing,
     moto_queries,
     moto_serializer,
     moto_stream_records,
@@ -95,6 +99,7 @@ PINS = (
         for function, sha256 in (
             *moto_expressions.PINNED,
             *moto_updates.PINNED,
+            *moto_parsing.PINNED,
             *moto_serializer.PINNED,
             *moto_streams.PINNED,
             *moto_stream_records.PINNED,
@@ -136,6 +141,7 @@ def apply() -> None:
     moto_expressions.install()
     moto_updates.install()
     moto_transactions.install()
+    moto_parsing.install()
     moto_serializer.install()
     moto_streams.install()
     moto_stream_records.install()
