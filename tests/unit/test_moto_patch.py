@@ -353,8 +353,9 @@ def scan_answer(items: list[dict[str, Any]]) -> Any:
         [{name: DynamoType(value)} for name, value in STORED.items()],
         [{name: value} for name, value in ODD.items()],
         [dict(ODD)],
+        [{"": DynamoType(STORED["s"]), "a": DynamoType(STORED["b"]), "c": DynamoType(STORED["m"])}],
     ],
-    ids=["stored, in one item", "stored, an item each", "odd, an item each", "odd, in one item"],
+    ids=["stored, in one item", "stored, an item each", "odd, an item each", "odd, in one item", "an empty name"],
 )
 def test_an_answer_is_written_as_by_moto_s_own(items: list[dict[str, Any]]) -> None:
     moto_patch.apply()

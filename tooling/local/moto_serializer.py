@@ -5,7 +5,8 @@ structure on the way through a chain of alias providers. An attribute value is s
 of ten members of which one is set, so a Scan of 1,000 items of four attributes spent about 0.3 ms
 an item on this alone. Here an attribute value whose walk is sure to copy it as it is (a dict of one
 of S, N, SS, NS, NULL, BOOL, M, L, holding a string, strings, a bool, or such values) is copied
-directly; anything else (binary values, which are base64-encoded, or a value of another form) goes
+directly, and an item's attribute values are each written so without moto's dispatch by shape;
+anything else (binary values, which are base64-encoded, or a value of another form) goes
 through moto's walk as before, which is also the only path where the serializer is not the plain
 JSON one, its value picker not moto's default, or the shape not the AttributeValue of the pinned
 service model.
@@ -40,6 +41,7 @@ from moto.core.serialize import (
 from moto.core.utils import _get_value_for_key, get_value
 
 _structure = BaseJSONSerializer._serialize_type_structure
+_map = BaseJSONSerializer._serialize_type_map
 _json_error_init = JsonRESTError.__init__
 
 # What the patch relies on, with the SHA-256 of its source in the pinned moto: the serializer and
@@ -77,6 +79,7 @@ _shapes: dict[int, tuple[Any, bool]] = {}
 
 def install() -> None:
     BaseJSONSerializer._serialize_type_structure = _serialize_type_structure  # type: ignore[method-assign,assignment]
+    BaseJSONSerializer._serialize_type_map = _serialize_type_map  # type: ignore[method-assign,assignment]
     JsonRESTError.__init__ = _json_error  # type: ignore[method-assign,assignment]
 
 
@@ -84,6 +87,7 @@ def install() -> None:
 def moto_s_own() -> Any:
     """moto as it is, for the span of the block (what the tests compare the patched moto with)."""
     BaseJSONSerializer._serialize_type_structure = _structure  # type: ignore[method-assign]
+    BaseJSONSerializer._serialize_type_map = _map  # type: ignore[method-assign]
     JsonRESTError.__init__ = _json_error_init  # type: ignore[method-assign]
     try:
         yield
@@ -111,6 +115,23 @@ def _serialize_type_structure(
             serializer._default_serialize(serialized, copied, shape, key)
             return
     _structure(serializer, serialized, value, shape, key)
+
+
+def _serialize_type_map(serializer: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key: str) -> None:
+    """moto's map of attribute values (an item), each plain value written directly rather than
+    through moto's dispatch to the structure above, in the same order, under the same names."""
+    values = shape.value
+    if values.name != "AttributeValue" or not _direct(serializer, values):
+        _map(serializer, serialized, value, shape, key)
+        return
+    written: dict[str, Any] = serializer.MAP_TYPE()
+    serializer._default_serialize(serialized, written, shape, key)
+    for name, member in value.items():
+        copied = _plain(member) if name else None
+        if copied is None:
+            serializer._serialize(written, member, values, name)
+        else:
+            serializer._default_serialize(written, copied, values, name)
 
 
 def _direct(serializer: BaseJSONSerializer, shape: Any) -> bool:
