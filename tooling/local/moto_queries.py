@@ -123,6 +123,10 @@ class _Partition:
     items: list[Item] = field(default_factory=list)
 
 
+# A view's place for an item with a key attribute not of its declared type.
+_IRREGULAR: Any = object()
+
+
 class _View:
     """The items of a table, or of one of its indexes, by partition value, each partition in
     moto's order; the partition values in order too (a Scan walks them)."""
@@ -185,18 +189,42 @@ class _View:
             del self.partitions[value]
             del self.ordered[bisect_left(self.ordered, value)]
 
+    def replaced(self, key: ItemKey, item: Item) -> bool:
+        """Whether `item`, written at `key`, has the place in the view the item there had, and was
+        put in its stead there; if not (it enters, leaves or moves), nothing changed. An update of
+        attributes the view is not ordered by then costs no move of a partition's lists."""
+        old = key if self.by_key else self.placed.get(key)
+        if old is None or key in self.irregular or (not self.by_key and self._position(item) != old):
+            return False
+        partition = self.partitions.get(old[0])
+        if partition is None:
+            return False
+        at = bisect_left(partition.keys, old)
+        if at == len(partition.keys) or partition.keys[at] != old:
+            return False
+        partition.items[at] = item
+        return True
+
     def _place(self, key: ItemKey, item: Item) -> Place | None:
         if self.by_key:
             return key
+        place = self._position(item)
+        if place is _IRREGULAR:
+            self.irregular.add(key)
+            return None
+        if place is not None:
+            self.placed[key] = place
+        return place
+
+    def _position(self, item: Item) -> Any:
+        """The item's place in the view; None if not in it; _IRREGULAR if a key attribute of the view
+        is not of its declared type."""
         if any(name not in item.attrs for name in self.shape.required):
             return None
         values = [item.attrs[name] for name in self.attrs]
         if any(value.type != self.declared.get(name) for name, value in zip(self.attrs, values, strict=True)):
-            self.irregular.add(key)
-            return None
-        place = tuple(value.cast_value for value in values)
-        self.placed[key] = place
-        return place
+            return _IRREGULAR
+        return tuple(value.cast_value for value in values)
 
     def cast(self, name: str, value: Any) -> tuple[Any] | None:
         """(`value`'s cast value,) when it is a DynamoDB value of `name`'s declared type."""
@@ -264,11 +292,13 @@ def changed(table: Table, hash_key: DynamoType, range_key: DynamoType | None, si
         if range_key is not None:
             found = found.get(range_key) if isinstance(found, dict) else None
         key = (hash_key.cast_value,) if range_key is None else (hash_key.cast_value, range_key.cast_value)
-        for view in views.views.values():
-            view.discard(key)
         if isinstance(found, Item):
             views.largest = max(views.largest, found.size() if size is None else size)
-            for view in views.views.values():
+        for view in views.views.values():
+            if isinstance(found, Item) and view.replaced(key, found):
+                continue
+            view.discard(key)
+            if isinstance(found, Item):
                 view.add(key, found)
 
 
