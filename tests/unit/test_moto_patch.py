@@ -24,7 +24,9 @@ from moto.dynamodb.exceptions import (
     TransactionCanceledException,
 )
 from moto.dynamodb.models import DynamoDBBackend, DynamoType, create_condition_expression_parser
+from moto.dynamodb.models.dynamo_type import LimitedSizeDict
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.utilities import dynamo_to_dict
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
@@ -362,6 +364,16 @@ def test_an_answer_is_written_as_by_moto_s_own(items: list[dict[str, Any]]) -> N
     with moto_serializer.moto_s_own():
         expected = scan_answer(items)
     assert scan_answer(items) == expected
+
+
+def test_an_answer_s_values_are_read_as_by_moto_s_own() -> None:
+    moto_patch.apply()
+    read = moto_serializer._to_dict
+    stored = LimitedSizeDict({name: DynamoType(value) for name, value in STORED.items()})
+    for value in (stored, [stored, dict(ODD)], {"Items": [stored], "Count": 1, "None": None, "Yes": True}):
+        assert read(value) == dynamo_to_dict(value)
+    assert type(read(stored)) is dict
+    assert read(stored)["m"] is not STORED["m"]
 
 
 def errors() -> list[Exception]:

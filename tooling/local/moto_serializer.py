@@ -11,6 +11,10 @@ through moto's walk as before, which is also the only path where the serializer 
 JSON one, its value picker not moto's default, or the shape not the AttributeValue of the pinned
 service model.
 
+Before it is written, an answer's values are read into plain dicts by dynamo_to_dict, which tests
+each value against five types and imports DynamoType at every call: a DynamoType, dict, list,
+string, number, bool or None is read here directly, as it would be there.
+
 Every error of a JSON service (a failed condition, or the missing attribute moto's ADD looks up
 and catches) rendered an XML body with xmltodict, which its own constructor then replaced with
 JSON: `_json_error` sets the same attributes to the same values, without the XML.
@@ -26,6 +30,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import moto.core.serialize as serialize
+import moto.dynamodb.responses as dynamodb_responses
 from moto.core.exceptions import JsonRESTError, _RESTError
 from moto.core.serialize import (
     BaseJSONSerializer,
@@ -39,6 +44,8 @@ from moto.core.serialize import (
     XFormedAttributePicker,
 )
 from moto.core.utils import _get_value_for_key, get_value
+from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+from moto.dynamodb.models.utilities import dynamo_to_dict
 
 _structure = BaseJSONSerializer._serialize_type_structure
 _map = BaseJSONSerializer._serialize_type_map
@@ -53,6 +60,9 @@ PINNED: tuple[tuple[Any, str], ...] = (
     # The constructors a JSON error runs.
     (_json_error_init, "c4d537e5b3334543d7f1b35f15648582b1e711343d37631b8a821a3d1b0ed8c8"),
     (_RESTError.__init__, "ee3198e8672e579c5703a848995926643a3fca2da451519652063e5e2a6d30d9"),
+    # What an answer's values are read through before they are written, and an item's attributes.
+    (dynamo_to_dict, "80f600124c13ddcb132c02448abeefffd2b43b353c7fcedaa2fa7ca67b3107c4"),
+    (LimitedSizeDict, "c956079ac9554f8b8099aacd30689b0be79fbb20a665a225e3dc0ca79baca2d0"),
 )
 
 _ALIASES = [ExplicitAlias, ShapeNameAlias, NoAlias, ShapePrefixAlias, ClassPrefixAlias, ModelAlias]
@@ -81,6 +91,7 @@ def install() -> None:
     BaseJSONSerializer._serialize_type_structure = _serialize_type_structure  # type: ignore[method-assign,assignment]
     BaseJSONSerializer._serialize_type_map = _serialize_type_map  # type: ignore[method-assign,assignment]
     JsonRESTError.__init__ = _json_error  # type: ignore[method-assign,assignment]
+    dynamodb_responses.dynamo_to_dict = _to_dict
 
 
 @contextmanager
@@ -89,10 +100,30 @@ def moto_s_own() -> Any:
     BaseJSONSerializer._serialize_type_structure = _structure  # type: ignore[method-assign]
     BaseJSONSerializer._serialize_type_map = _map  # type: ignore[method-assign]
     JsonRESTError.__init__ = _json_error_init  # type: ignore[method-assign]
+    dynamodb_responses.dynamo_to_dict = dynamo_to_dict
     try:
         yield
     finally:
         install()
+
+
+def _to_dict(obj: Any) -> Any:
+    """dynamo_to_dict, which a DynamoDB answer's values are read through, taking its branches for
+    a DynamoType (but a binary one), a dict, a list or a string, number, bool or None without its
+    tests of other types at each value; anything else goes to moto's."""
+    form = type(obj)
+    if form is DynamoType and obj.type not in _BINARY:
+        return {obj.type: _to_dict(obj.value)}
+    if form is dict or form is LimitedSizeDict:  # an item's attributes are the latter
+        return {name: _to_dict(member) for name, member in obj.items()}
+    if form is list:
+        return [_to_dict(member) for member in obj]
+    if form is str or form is bool or form is int or obj is None:
+        return obj
+    return dynamo_to_dict(obj)
+
+
+_BINARY = frozenset({"B", "BS"})
 
 
 def _json_error(error: JsonRESTError, error_type: str, message: str, _: str = "", **__: Any) -> None:
