@@ -425,7 +425,7 @@ def needs_current(update: Update) -> bool:
     """Whether the update sets some of an ordered index's `fields`: the record must be read first
     (and the write hold its version), for the counters to move from its old value, and for the new
     key when the update sets some, not all, of them."""
-    return not update.model.counted_fields.isdisjoint(update.assign)
+    return bool(update.model.sorted_indexes) and not update.model.counted_fields.isdisjoint(update.assign)
 
 
 def _sorted_actions(cls: type[PynamoModel], update: Update) -> list[Action]:
