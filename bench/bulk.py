@@ -22,6 +22,7 @@ from chalicelib.access.api_keys import ApiKeys
 from chalicelib.api import ids
 from chalicelib.service import Service
 from chalicelib.settings import DEFAULT_PAGE_CAP, Settings
+from chalicelib.startup import collector_paused
 from chalicelib.store.tables import StoreConfig
 from tooling.local.dynamodb import LOCAL_CREDENTIALS
 from tooling.transfer import export_lines, import_lines
@@ -71,7 +72,9 @@ def items_service(url: str, schema: Path, prefix: str, page_cap: int = DEFAULT_P
         deadline_seconds=600,
         page_cap=page_cap,
     )
-    service = Service(settings)
+    # Started as app.py starts the API: what start-up makes is out of the collector's reach after it.
+    with collector_paused():
+        service = Service(settings)
     service.tables.create_all()
     return service
 

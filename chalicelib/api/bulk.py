@@ -112,6 +112,8 @@ class _Run:
         # The team's steps see each record as read, and run for each: no blind writes then.
         self.hooked = context.hooks is not None and context.hooks.hooked(model, UPDATE if data else DELETE)
         self.blind = data is None and _on_ids_only(self.where) and not self.hooked
+        # An update that needs no read, held by the where-clause's own condition: planned unread.
+        self.unread = data is not None and simple_update(model, data) and self.compiled.exact and not self.hooked
         # Each record's latest plan, by id, whose files settle and `after` steps run once its write
         # committed.
         self.plans: dict[str, WritePlan] = {}
@@ -287,7 +289,7 @@ class _Run:
             self.plans[record["id"]] = plan
         if self.data is None:
             plan.delete(self.model, record)
-        elif simple_update(self.model, self.data) and self.compiled.exact and not self.hooked:
+        elif self.unread:
             plan.update_unread(self.model, record["id"], self.data, record).condition = self.compiled.condition
         else:
             plan.update(self.model, record, self.data)

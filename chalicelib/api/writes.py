@@ -576,9 +576,10 @@ def new_record(model: Model, data: dict[str, Any], clock: Callable[[], str]) -> 
 def simple_update(model: Model, data: dict[str, Any]) -> bool:
     """Whether an update needs no read: scalars that are not unique, files (the one replaced is
     removed) nor counted (in an ordered index's `fields`), and lists only set or appended."""
+    counted = model.counted_fields
     for name, value in data.items():
         field = model.fields[name]
-        if field.is_relation or field.unique or field.is_file or name in model.counted_fields:
+        if field.is_relation or field.unique or field.is_file or name in counted:
             return False
         if field.is_list and value is not None and value.get("pull"):
             return False

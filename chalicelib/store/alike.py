@@ -21,6 +21,8 @@ from chalicelib.store.changes import Update
 
 # An update's condition, its actions and the bytes of item data they carry.
 Built = tuple[Condition, list[Action], int]
+# json.dumps(parts, sort_keys=True), without building an encoder for each update.
+_ENCODER = json.JSONEncoder(sort_keys=True)
 
 
 class Alike:
@@ -50,7 +52,7 @@ def _content(update: Update) -> str | None:
     client's condition (compared as an object); None if some value has no JSON form."""
     parts = [update.version, update.assign, update.push, update.expect, sorted(update.remove)]
     try:
-        return json.dumps(parts, sort_keys=True)
+        return _ENCODER.encode(parts)
     except TypeError:
         # Any text standing for such a value (a Decimal, a set) is also the text of some JSON value
         # (a list naming its type and repr): the two updates would share what only one is built from.

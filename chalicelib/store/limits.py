@@ -194,10 +194,19 @@ def _transact_write(params: Mapping[str, Any], keys: KeySizes) -> None:
         raise LimitExceeded(op, f"at most {MAX_TRANSACTION_ITEMS} actions in one transaction", len(actions))
     total = 0
     targets = set()
+    # The actions of a bulk write are alike but for their key: each part but the key is checked
+    # once a request, keyed by the objects it is made of (held by `params`, unchanged meanwhile).
+    passed: dict[tuple[object, ...], int] = {}
     for action in actions:
         ((kind, part),) = action.items()
-        total += _part(f"{op} {kind}", part, keys)
         table = part.get("TableName", "")
+        if "Key" in part:
+            _key(f"{op} {kind}", table, part["Key"], keys)
+        shape = (kind, *[(name, id(value)) for name, value in part.items() if name != "Key"])
+        carried = passed.get(shape)
+        if carried is None:
+            carried = passed[shape] = _unkeyed(f"{op} {kind}", part, keys)
+        total += carried
         target = (table, _canonical(part.get("Key") or _primary(table, part.get("Item", {}), keys)))
         if target in targets:
             raise LimitExceeded(op, "no two actions on one item", target)
@@ -217,11 +226,16 @@ def _create_table(params: Mapping[str, Any]) -> None:
 def _part(op: str, part: Mapping[str, Any], keys: KeySizes) -> int:
     """Check one request on one item or table (a call, or one action of a transaction); returns the
     bytes of item data it carries (a whole item, or an update's values)."""
+    if "Key" in part:
+        _key(op, part.get("TableName", ""), part["Key"], keys)
+    return _unkeyed(op, part, keys)
+
+
+def _unkeyed(op: str, part: Mapping[str, Any], keys: KeySizes) -> int:
+    """`_part` but for the part's `Key`."""
     table = part.get("TableName", "")
     names = part.get("ExpressionAttributeNames", {})
     values = part.get("ExpressionAttributeValues", {})
-    if "Key" in part:
-        _key(op, table, part["Key"], keys)
     carried = _item(op, table, part["Item"], keys) if "Item" in part else 0
     for name in EXPRESSIONS:
         if name in part:

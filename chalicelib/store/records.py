@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ from chalicelib.store.alike import Alike, Built
 from chalicelib.store.attributes import index_attribute_name, index_key, python_name, serialize
 from chalicelib.store.backoff import Backoff
 from chalicelib.store.changes import SPENT, VERSION, Changes, Delete, Edge, Update
+from chalicelib.store.item_decoding import RawItem, plain_decoder
 from chalicelib.store.record import Record
 from chalicelib.store.sizes import (
     MAX_PARTITION_KEY_BYTES,
@@ -60,6 +61,7 @@ class RecordStore:
     def __init__(self, tables: Tables) -> None:
         self.tables = tables
         self._alike = Alike()
+        self._decoders: dict[str, Callable[[RawItem], Record]] = {}
 
     def get(self, model: Model, record_id: str) -> Record | None:
         if not record_id:
@@ -90,7 +92,7 @@ class RecordStore:
         # DynamoDB refuses an empty key in the whole batch, and no record has one.
         keys = [{"id": {"S": record_id}} for record_id in sorted(set(ids)) if record_id]
         raw = batch.batch_get(self.client, cls.Meta.table_name, keys, self.backoff)
-        records = (to_record(model, cls.from_raw_data(item)) for item in raw)
+        records = map(self._decoder(model), raw)
         return {record["id"]: record for record in records}
 
     def batch_get_linked(self, field: Field, record_ids: Iterable[str]) -> dict[str, Record]:
@@ -153,7 +155,7 @@ class RecordStore:
         """The table in scan order (stable for a given table), page by page, from after `start`."""
         cls = self.tables.model_class(model.name)
         pages = cls.scan(filter_condition=condition, last_evaluated_key=start, page_size=page_size).page_iter
-        return self._pages(model, cls, pages, sized)
+        return self._pages(model, pages, sized)
 
     def index_pages(
         self,
@@ -173,7 +175,7 @@ class RecordStore:
         cls = self.tables.model_class(model.name)
         index = getattr(cls, f"index_{field.name}")
         pages = index.query(key, filter_condition=condition, last_evaluated_key=start, page_size=page_size).page_iter
-        return self._pages(model, cls, pages, sized)
+        return self._pages(model, pages, sized)
 
     def sorted_pages(
         self,
@@ -200,7 +202,7 @@ class RecordStore:
         elif high is not None:
             condition = position <= high
         query = index.query(partition, range_key_condition=condition, scan_index_forward=forward, page_size=page_size)
-        return self._pages(model, cls, query.page_iter)
+        return self._pages(model, query.page_iter)
 
     def related_pages(self, field: Field, record_id: str, after: str | None, page_size: int) -> Iterator[Page]:
         """The records related to `record_id` through the to-many `field`, in id order, after the id
@@ -216,7 +218,7 @@ class RecordStore:
             index = getattr(cls, f"link_{field.relation.inverse}")
             after_condition = None if after is None else type(index).record_id > after
             pages = index.query(record_id, range_key_condition=after_condition, page_size=page_size).page_iter
-            yield from self._pages(target, cls, pages)
+            yield from self._pages(target, pages)
             return
         while True:
             found = edges.page(self.tables, field, record_id, after, page_size)
@@ -236,13 +238,22 @@ class RecordStore:
             return False
         return True
 
-    def _pages(self, model: Model, cls: type[PynamoModel], pages: Iterator[Any], sized: bool = False) -> Iterator[Page]:
+    def _pages(self, model: Model, pages: Iterator[Any], sized: bool = False) -> Iterator[Page]:
         for page in pages:
             items = page.get("Items", ())
-            records = [to_record(model, cls.from_raw_data(raw)) for raw in items]
+            records = list(map(self._decoder(model), items))
             # Measured on the items as read: cheaper than serializing each record again (`size`).
             sizes = {raw["id"]["S"]: item_size(raw) for raw in items} if sized else {}
             yield Page(records, page.get("LastEvaluatedKey"), page["ScannedCount"], sizes)
+
+    def _decoder(self, model: Model) -> Callable[[RawItem], Record]:
+        """A record from an item of `model` as DynamoDB sends it: `to_record` of PynamoDB's instance."""
+        decoder = self._decoders.get(model.name)
+        if decoder is None:
+            cls = self.tables.model_class(model.name)
+            plain = plain_decoder(model, cls)
+            decoder = self._decoders[model.name] = plain or (lambda raw: to_record(model, cls.from_raw_data(raw)))
+        return decoder
 
     def write(self, changes: Changes) -> Record | None:
         """Commit a mutation's changes in one transaction (a lone write in one plain call). A lone
@@ -414,7 +425,7 @@ def needs_current(update: Update) -> bool:
     """Whether the update sets some of an ordered index's `fields`: the record must be read first
     (and the write hold its version), for the counters to move from its old value, and for the new
     key when the update sets some, not all, of them."""
-    return not update.model.counted_fields.isdisjoint(update.assign)
+    return bool(update.model.sorted_indexes) and not update.model.counted_fields.isdisjoint(update.assign)
 
 
 def _sorted_actions(cls: type[PynamoModel], update: Update) -> list[Action]:

@@ -101,6 +101,10 @@ def _utf8(text: str) -> int:
 
 def _number_size(text: str) -> int:
     """A byte per two significant digits, plus one (leading and trailing zeros are not stored)."""
+    # Most numbers stored are plain integers, whose digits are their text's: no Decimal to build.
+    unsigned = text[1:] if text[:1] == "-" else text
+    if unsigned.isascii() and unsigned.isdigit():
+        return (max(1, len(unsigned.strip("0"))) + 1) // 2 + 1
     return (significant_digits(Decimal(text)) + 1) // 2 + 1
 
 

@@ -143,9 +143,13 @@ class Transaction:
         """Take on `other`'s writes too, if both fit one transaction: 100 items, 4 MB of item data
         (keeping `reserve` bytes more for it), no item written twice (so that together they land as
         each would alone)."""
-        deltas = Counter(self._deltas)
-        deltas.update(other._deltas)
-        deltas = Counter({counter: delta for counter, delta in deltas.items() if delta})
+        # No Counter is built while there is nothing to count (a bulk update's records move none).
+        deltas = self._deltas
+        if other._deltas:
+            deltas = Counter(deltas)
+            deltas.update(other._deltas)
+        if deltas:
+            deltas = Counter({counter: delta for counter, delta in deltas.items() if delta})
         if len(self._writes) + len(other._writes) + len(deltas) > MAX_TRANSACTION_ITEMS:
             return False
         if not self._keys.isdisjoint(other._keys) or self.bytes + other.bytes + reserve > MAX_TRANSACTION_BYTES:

@@ -96,6 +96,46 @@ def test_transact_write_items_acts_on_no_item_twice() -> None:
     refused("TransactWriteItems", {"TransactItems": actions}, "no two actions on one item")
 
 
+def alike_updates(count: int, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """A bulk write's updates: one expression, names and values (the same objects), a key each."""
+    shared = {
+        "TableName": TABLE,
+        "UpdateExpression": "SET #0 = :0",
+        "ExpressionAttributeNames": {"#0": "name"},
+        "ExpressionAttributeValues": values,
+    }
+    return [{"Update": {**shared, "Key": key(n)}} for n in range(count)]
+
+
+def test_updates_alike_but_for_their_key_are_each_checked_for_their_key_and_their_bytes() -> None:
+    """The parts an update shares with the others are checked once a request; its key is checked
+    anyway, and its values count toward the 4 MB each time."""
+    check_request("TransactWriteItems", {"TransactItems": alike_updates(100, {":0": {"S": "x"}})}, KEYS)
+    actions = alike_updates(100, {":0": {"S": "x"}})
+    actions[70]["Update"]["Key"] = {"id": {"S": ""}}
+    refused("TransactWriteItems", {"TransactItems": actions}, "a non-empty value of key attribute 'id'")
+    actions = alike_updates(100, {":0": {"S": "x" * 50_000}})
+    refused("TransactWriteItems", {"TransactItems": actions}, "at most 4,194,304 bytes of items")
+
+
+def test_an_update_unlike_the_others_is_checked_for_itself() -> None:
+    actions = alike_updates(3, {":0": {"N": "1"}})
+    actions[2]["Update"]["ExpressionAttributeValues"] = {":0": {"N": "1" * 39}}  # equal names, other values
+    refused("TransactWriteItems", {"TransactItems": actions}, "38 significant digits")
+    actions = alike_updates(3, {":0": {"N": "1"}})
+    actions[1]["Update"]["UpdateExpression"] = "SET #0 = :0 + :0" + " + :0" * 300
+    refused("TransactWriteItems", {"TransactItems": actions}, "at most 300 operators")
+
+
+def test_what_a_request_passed_is_checked_again_in_the_next() -> None:
+    """Nothing is kept from one request to the next: the same objects, changed since, are refused."""
+    values = {":0": {"N": "1"}}
+    actions = alike_updates(2, values)
+    check_request("TransactWriteItems", {"TransactItems": actions}, KEYS)
+    values[":0"] = {"N": "NaN"}
+    refused("TransactWriteItems", {"TransactItems": actions}, "a finite number")
+
+
 def test_an_expression_is_at_most_4_kb() -> None:
     text = " OR ".join(["attribute_exists (#0)"] * 200)
     refused("DeleteItem", condition(text), "a ConditionExpression of at most 4,096 bytes")

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from chalicelib.store.sizes import MAX_ITEM_BYTES, ItemTooLarge, check_item, is_refusal, item_size
+from chalicelib.store.sizes import (
+    MAX_ITEM_BYTES,
+    ItemTooLarge,
+    check_item,
+    is_refusal,
+    item_size,
+    significant_digits,
+)
 
 
 @pytest.mark.parametrize(
@@ -41,3 +51,13 @@ def test_dynamodbs_refusals_are_recognised() -> None:
     assert is_refusal("Item size to update has exceeded the maximum allowed size")
     assert not is_refusal("The conditional request failed")
     assert not is_refusal(None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-(10**45), 10**45), st.integers(0, 3), st.booleans())
+def test_an_integers_size_is_counted_from_its_digits_as_from_its_decimal(number: int, zeros: int, plus: bool) -> None:
+    """Integers are measured from their text (no Decimal built): leading zeros, signs and all,
+    the size is the one Decimal's digits give."""
+    text = ("-" if number < 0 else "+" if plus else "") + "0" * zeros + str(abs(number))
+    digits = significant_digits(Decimal(text))
+    assert item_size({"n": {"N": text}}) == 1 + (digits + 1) // 2 + 1
