@@ -36,6 +36,7 @@ from chalicelib.access.permissions import Action, authorize, owned_only
 from chalicelib.api import scalars
 from chalicelib.api.chunks import Chunk, chunks
 from chalicelib.api.queries import restrict
+from chalicelib.api.read_ahead import read_ahead
 from chalicelib.api.writes import WritePlan, simple_update
 from chalicelib.errors import INVALID_INPUT, ApiError, not_unique
 from chalicelib.hooks.events import DELETE, UPDATE
@@ -164,13 +165,14 @@ class _Run:
 
         Chunks are written by `WRITERS` threads (botocore's client is thread-safe), each in a copy of
         this request's context (its deadline, its call count), while the next chunks are planned:
-        at most `WRITERS` are in flight. The position moves on as they are written, in order, so the
-        cursor never passes a record not yet handled.
+        at most `WRITERS` are in flight, and the next page is read meanwhile (read_ahead). The
+        position moves on as they are written, in order, so the cursor never passes a record not
+        yet handled.
         """
         in_flight: deque[tuple[Position, Future[int]]] = deque()
         sent = 0
-        with ThreadPoolExecutor(WRITERS) as pool:
-            for part, records, sizes in self._pages(start):
+        with ThreadPoolExecutor(WRITERS) as pool, read_ahead(self._pages(start)) as pages:
+            for part, records, sizes in pages:
                 for chunk in self._chunks(records, sizes):
                     if len(in_flight) == WRITERS:
                         self._written(*in_flight.popleft())
