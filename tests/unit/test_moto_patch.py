@@ -27,6 +27,7 @@ from moto.dynamodb.models import DynamoDBBackend, DynamoType, create_condition_e
 from moto.dynamodb.models.dynamo_type import LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import dynamo_to_dict
+from moto.dynamodb.parsing.ast_nodes import ExpressionAttributeName, UpdateExpressionSetAction  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
@@ -277,6 +278,20 @@ def test_an_expression_is_parsed_once() -> None:
     assert UpdateExpressionParser.make("SET n = :v") is UpdateExpressionParser.make("SET n = :v")
     with moto_expressions.moto_s_own():
         assert UpdateExpressionParser.make("SET n = :v") is not UpdateExpressionParser.make("SET n = :v")
+
+
+def test_a_parsed_expression_s_clauses_are_found_once_as_moto_finds_them() -> None:
+    moto_patch.apply()
+    expression = "SET #a = :a, b = :b ADD #c :c REMOVE #d"
+    tree = UpdateExpressionParser.make(expression)
+    with moto_expressions.moto_s_own():
+        own = UpdateExpressionParser.make(expression)
+        expected = [node.get_attribute_name_placeholder() for node in own.find_clauses([ExpressionAttributeName])]
+    found = tree.find_clauses([ExpressionAttributeName])
+    assert [node.get_attribute_name_placeholder() for node in found] == expected == ["#a", "#c", "#d"]
+    assert tree.find_clauses([ExpressionAttributeName]) == found
+    assert tree.find_clauses([ExpressionAttributeName]) is not found
+    assert len(tree.find_clauses([UpdateExpressionSetAction])) == 2
 
 
 def test_a_condition_on_strings_and_numbers_is_built_once_for_its_values() -> None:

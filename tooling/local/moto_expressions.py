@@ -8,6 +8,7 @@ parser and validators still do all of the work; a result is reused only where it
 
 - An UpdateExpression is parsed once per expression string: moto's parser reads the string alone,
   and nothing changes the tree it returns (the handlers search it; the Validator works on a copy).
+  So the handlers' search of that tree for its clauses of some kind is made once too.
 - The Validator copies that tree with `_copy_tree`, which makes what `copy.deepcopy` makes of a
   tree of moto's nodes (a new node each, parents pointing at the copies, the strings and numbers
   of the leaves shared) without its general machinery; anything else is deep-copied as before.
@@ -75,6 +76,7 @@ from tooling.local.replaced import Places, Replaced
 MOST = 1024
 
 _make = UpdateExpressionParser.make.__func__
+_find_clauses = Node.find_clauses
 _parse = ConditionExpressionParser.parse
 _traverse = DepthFirstTraverser.traverse
 _validate = Validator.validate
@@ -94,6 +96,7 @@ PINNED: tuple[tuple[Any, str], ...] = (
     # The traversal, and the node a tree is made of.
     (DepthFirstTraverser, "ec3e3b9cd5fdd87f65cd0a2ac3627ffa7f8200d0c72f0e3f8b44eabadb3a3df5"),
     (Node.__init__, "73e3e0773294a2bfd242df71304525d49da5ef540d03b9b82455a292a125cd7d"),
+    (_find_clauses, "b77be7ac447d7617ea68e818e2bceb652a8a14257001715c64b36b3244a04c55"),
     # Every pass of the validation, which `validated_key` relies on being the item's only readers.
     (validators, "345c1740c0c674a72a5ed56f5ea01ba385ccb69a1bf21f8c134b389d9b41a3e3"),
     # The condition parser, whose steps `_condition_tree` takes.
@@ -115,6 +118,9 @@ class Remembered(dict[Hashable, Any]):
 
 
 _updates = Remembered()
+# The update trees the parser handed out, by id, and the clauses found in them, by tree and types.
+_shared = Remembered()
+_clauses = Remembered()
 _conditions = Remembered()
 _built = Remembered()
 _passed = Remembered()
@@ -139,6 +145,7 @@ def _replaced() -> Places:
     """What is replaced: where, and by what in the patch and in moto."""
     return (
         (UpdateExpressionParser, "make", classmethod(_make_once), classmethod(_make)),
+        (Node, "find_clauses", _find_clauses_once, _find_clauses),
         (validators, "deepcopy", _deepcopy, copy.deepcopy),
         (UpdateExpressionValidator, "__init__", _validator_init, Validator.__init__),
         (UpdateExpressionValidator, "validate", _validate_once, _validate),
@@ -161,7 +168,23 @@ def _make_once(cls: type[UpdateExpressionParser], expression_str: Any) -> Any:
     tree = _updates.get(expression_str)
     if tree is None:
         tree = _updates.remember(expression_str, _make(cls, expression_str))
+        _shared.remember(id(tree), tree)
     return tree
+
+
+def _find_clauses_once(node: Node, clause_types: Any) -> list[Any]:
+    """The clauses of these types in a tree the parser handed out (which nothing changes), searched
+    for once; in any other tree, searched for as moto does. A list of its own each time."""
+    if _shared.get(id(node)) is not node:
+        return _find_clauses(node, clause_types)
+    try:
+        key: Hashable = (id(node), tuple(clause_types))
+    except TypeError:
+        return _find_clauses(node, clause_types)
+    found = _clauses.get(key)
+    if found is None or found[0] is not node:
+        found = _clauses.remember(key, (node, _find_clauses(node, clause_types)))
+    return list(found[1])
 
 
 def _deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
