@@ -17,10 +17,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from moto.backends import get_backend
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from tooling.local import moto_patch
+from tooling.local.moto_dispatch import Dispatcher
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -36,8 +36,7 @@ class LocalDynamoDB:
         # Held while a request is answered: what reads moto's data from another thread (kept_data)
         # takes it, to read between two requests.
         self.lock = threading.Lock()
-        app = DomainDispatcherApplication(create_backend_app)
-        self._server: BaseWSGIServer = make_server(host, port, self._locked(app), threaded=False)
+        self._server: BaseWSGIServer = make_server(host, port, self._locked(Dispatcher()), threaded=False)
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-dynamodb", daemon=True)
 
     def _locked(self, app: WSGIApplication) -> WSGIApplication:

@@ -29,6 +29,8 @@
 - moto writes each attribute value of an answer through its generic walk of the output shape,
   and each JSON error as XML before JSON: a plain value is copied directly, an error written as
   JSON only (see moto_serializer).
+- moto's server lists its own package folder at each request to find the service a host names:
+  each host's answer is kept (see moto_dispatch).
 - Each write of an item or change of a table is told to whoever keeps the data on disk (see
   moto_changes, kept_data), and so is each object of S3 written or removed (see moto_objects,
   kept_files).
@@ -59,6 +61,7 @@ from moto.dynamodb.responses import DynamoHandler
 
 from tooling.local import (
     moto_changes,
+    moto_dispatch,
     moto_expressions,
     moto_objects,
     moto_order,
@@ -107,6 +110,7 @@ PINS = (
             *moto_queries.PINNED,
             *moto_changes.PINNED,
             *moto_objects.PINNED,
+            *moto_dispatch.PINNED,
         )
     ),
 )
