@@ -68,6 +68,7 @@ from tooling.local import (
     moto_parsing,
     moto_queries,
     moto_serializer,
+    moto_sizes,
     moto_stream_records,
     moto_streams,
     moto_transactions,
@@ -111,6 +112,7 @@ PINS = (
             *moto_changes.PINNED,
             *moto_objects.PINNED,
             *moto_dispatch.PINNED,
+            *moto_sizes.PINNED,
         )
     ),
 )

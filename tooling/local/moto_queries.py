@@ -45,6 +45,7 @@ from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, GlobalSecondaryIndex, 
 from moto.dynamodb.models.utilities import dynamo_to_dict
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
+from tooling.local.moto_sizes import item_size
 from tooling.local.replaced import Places, Replaced
 
 _query = Table.query
@@ -293,7 +294,7 @@ def changed(table: Table, hash_key: DynamoType, range_key: DynamoType | None, si
             found = found.get(range_key) if isinstance(found, dict) else None
         key = (hash_key.cast_value,) if range_key is None else (hash_key.cast_value, range_key.cast_value)
         if isinstance(found, Item):
-            views.largest = max(views.largest, found.size() if size is None else size)
+            views.largest = max(views.largest, item_size(found) if size is None else size)
         for view in views.views.values():
             if isinstance(found, Item) and view.replaced(key, found):
                 continue
@@ -383,7 +384,7 @@ def _view(table: Table, index_name: str | None) -> tuple[_View, int] | None:
     views = _tables.get(table)
     if views is None:
         views = _tables[table] = _Views()
-        views.largest = max((item.size() for _, item in _keyed(table)), default=0)
+        views.largest = max((item_size(item) for _, item in _keyed(table)), default=0)
     index = None
     if index_name is not None:
         index = next((i for i in table.all_indexes() if i.name == index_name), None)
@@ -532,7 +533,7 @@ class _Scanned(Item):
 
     def size(self) -> int:
         if self._size is None:
-            self._size = super().size()
+            self._size = item_size(self)
         return self._size
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _Scanned:

@@ -31,7 +31,6 @@ from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models import DynamoDBBackend, create_condition_expression_parser
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
-from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.parsing import executors
 from moto.dynamodb.parsing.ast_nodes import (  # type: ignore[attr-defined]
     DDBTypedValue,
@@ -48,6 +47,7 @@ from moto.dynamodb.parsing.validators import UpdateExpressionValidator
 
 from tooling.local.journal import immutable, snapshot
 from tooling.local.moto_expressions import Remembered, validated_key
+from tooling.local.moto_sizes import value_size
 
 # What the patch relies on, with the SHA-256 of its source in the pinned moto.
 PINNED: tuple[tuple[Any, str], ...] = (
@@ -59,9 +59,6 @@ PINNED: tuple[tuple[Any, str], ...] = (
     (executors.AddExecutor, "af00767b883f48f46265b7629e481bd2532aa9167a18f273f03cd8fa447444f5"),
     (executors.RemoveExecutor, "8d7d662fcaaf169f6cf110f7ef873bb1e810e0d2ae22c4f662c0cc6690238254"),
     (DynamoType.__add__, "c2852d8ddde02bb3460e9e4bb67cfecc9d94c379ebee2eb03075f60294f3ca9f"),
-    # The sizes the item size check sums, as _size measures them, and their sum.
-    (DynamoType.size, "f7c111fca25b4c5ecea8b4d570d210aef1dcf5b9c52fa3250a27f1bfdd85966b"),
-    (Item.size, "9bc6ada96d33365c0a0abcb4faf534e1bdc7bfe0af0ef0c1c6671eccd5b80f45"),
     # An item's parts, as snapshot copies them.
     (Item.__init__, "d9c12b62cb921831aab9b2eb22ac24fbd600689064a0219ae3ffbe057ae4be74"),
     (LimitedSizeDict, "c956079ac9554f8b8099aacd30689b0be79fbb20a665a225e3dc0ca79baca2d0"),
@@ -277,11 +274,11 @@ def _apply(item: Item, steps: Steps) -> int:
     assignment, the sum is kept up to date here, from one sum of the item as it was. That sum,
     of each attribute's name and value, is also what Item.size is: the item's size at the end."""
     attrs = item.attrs
-    total = sum(_size(name) + _size(value) for name, value in attrs.items())
+    total = sum(value_size(name) + value_size(value) for name, value in attrs.items())
     for step in steps:
         if step.kind == _REMOVE:
             if step.name in attrs:
-                total -= _size(step.name) + _size(attrs.pop(step.name))
+                total -= value_size(step.name) + value_size(attrs.pop(step.name))
             continue
         if step.kind == _SET:
             # Each item its own list, map or set, as each gets its own copy of the validated tree
@@ -292,26 +289,14 @@ def _apply(item: Item, steps: Steps) -> int:
             assert step.value is not None
             value = attrs.get(step.name, _ZERO) + step.value
         # moto's check counts the value replaced as well as the new one.
-        assigned = _size(step.name) + _size(value)
+        assigned = value_size(step.name) + value_size(value)
         if total + assigned > _MOST_SIZE:
             raise ItemSizeTooLarge
         if step.name in attrs:
-            total -= _size(step.name) + _size(attrs[step.name])
+            total -= value_size(step.name) + value_size(attrs[step.name])
         dict.__setitem__(attrs, step.name, value)
         total += assigned
     return total
-
-
-def _size(part: Any) -> int:
-    """A key's or a value's size, as LimitedSizeDict measures it (DynamoType.size, whose branches
-    for a string or a number are taken here without its tests of the other types)."""
-    if type(part) is not DynamoType:
-        return bytesize(str(part))
-    if part.type == "S":
-        return bytesize(part.value)
-    if part.type == "N":
-        return len(str(part.value))
-    return part.size()
 
 
 # LimitedSizeDict's limit on the sizes of an item's keys and values.
