@@ -29,6 +29,8 @@
 - moto writes each attribute value of an answer through its generic walk of the output shape,
   and each JSON error as XML before JSON: a plain value is copied directly, an error written as
   JSON only (see moto_serializer).
+- moto lists the keys of a table and of its indexes for each item written, to look for an empty
+  string among them: where no value given is one, the check passes at once (see moto_checks).
 - moto's server lists its own package folder at each request to find the service a host names:
   each host's answer is kept (see moto_dispatch).
 - Each write of an item or change of a table is told to whoever keeps the data on disk (see
@@ -61,6 +63,7 @@ from moto.dynamodb.responses import DynamoHandler
 
 from tooling.local import (
     moto_changes,
+    moto_checks,
     moto_dispatch,
     moto_expressions,
     moto_objects,
@@ -113,6 +116,7 @@ PINS = (
             *moto_objects.PINNED,
             *moto_dispatch.PINNED,
             *moto_sizes.PINNED,
+            *moto_checks.PINNED,
         )
     ),
 )
@@ -147,6 +151,7 @@ def apply() -> None:
     moto_expressions.install()
     moto_updates.install()
     moto_transactions.install()
+    moto_checks.install()
     moto_parsing.install()
     moto_serializer.install()
     moto_streams.install()
