@@ -31,6 +31,9 @@
   JSON only (see moto_serializer).
 - moto lists the keys of a table and of its indexes for each item written, to look for an empty
   string among them: where no value given is one, the check passes at once (see moto_checks).
+- moto hashes and compares values by their cast value, which tests four other kinds before it
+  answers that a string is itself: a string, binary or boolean is answered at once (see
+  moto_values).
 - moto's server lists its own package folder at each request to find the service a host names:
   each host's answer is kept (see moto_dispatch).
 - Each write of an item or change of a table is told to whoever keeps the data on disk (see
@@ -76,6 +79,7 @@ from tooling.local import (
     moto_streams,
     moto_transactions,
     moto_updates,
+    moto_values,
 )
 from tooling.local.journal import Journal
 from tooling.local.request_tokens import RequestTokens
@@ -117,6 +121,7 @@ PINS = (
             *moto_dispatch.PINNED,
             *moto_sizes.PINNED,
             *moto_checks.PINNED,
+            *moto_values.PINNED,
         )
     ),
 )
@@ -152,6 +157,7 @@ def apply() -> None:
     moto_updates.install()
     moto_transactions.install()
     moto_checks.install()
+    moto_values.install()
     moto_parsing.install()
     moto_serializer.install()
     moto_streams.install()
