@@ -312,7 +312,8 @@ def test_a_condition_on_a_binary_value_is_built_as_moto_builds_it() -> None:
     item = Item(DynamoType({"S": "k"}), None, {"b": DynamoType({"B": b"abc"})})
 
     def met(raw: bytes) -> bool:
-        return bool(create_condition_expression_parser("b = :v", None, {":v": {"B": raw}}).parse().expr(item))
+        values: dict[str, Any] = {":v": {"B": raw}}
+        return bool(create_condition_expression_parser("b = :v", None, values).parse().expr(item))
 
     assert (met(b"abc"), met(b"xyz")) == (True, False)
 

@@ -77,7 +77,7 @@ def _digest(request: Mapping[str, Any]) -> bytes:
 
 def _binary(value: Any) -> str:
     """A binary value (moto parses one into bytes, which JSON has no form for) as its base64 text:
-    where a request holds a binary value, it holds nothing else."""
+    a place of a request that holds bytes never holds text, so no other request reads the same."""
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     raise TypeError(f"{type(value).__name__} has no JSON form")
