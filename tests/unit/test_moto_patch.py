@@ -24,7 +24,7 @@ from moto.dynamodb.exceptions import (
     TransactionCanceledException,
 )
 from moto.dynamodb.models import DynamoDBBackend, DynamoType, create_condition_expression_parser
-from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import dynamo_to_dict
 from moto.dynamodb.parsing.ast_nodes import ExpressionAttributeName, UpdateExpressionSetAction  # type: ignore[attr-defined]
@@ -304,6 +304,18 @@ def test_a_condition_on_strings_and_numbers_is_built_once_for_its_values() -> No
     assert built(one) is built(copy.deepcopy(one))
     assert built(one) is not built({":v": {"N": "2"}})
     assert built({":v": {"L": [{"N": "1"}]}}) is not built({":v": {"L": [{"N": "1"}]}})
+
+
+def test_a_condition_on_a_binary_value_is_built_as_moto_builds_it() -> None:
+    # A request's binary value is parsed into bytes, which have no JSON form.
+    moto_patch.apply()
+    item = Item(DynamoType({"S": "k"}), None, {"b": DynamoType({"B": b"abc"})})
+
+    def met(raw: bytes) -> bool:
+        values: dict[str, Any] = {":v": {"B": raw}}
+        return bool(create_condition_expression_parser("b = :v", None, values).parse().expr(item))
+
+    assert (met(b"abc"), met(b"xyz")) == (True, False)
 
 
 class ConditionExpressionParser:

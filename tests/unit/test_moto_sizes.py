@@ -53,3 +53,10 @@ def test_an_item_of_values_moto_s_size_does_not_know_is_measured_by_moto() -> No
     except AttributeError as failure:
         found = type(failure)
     assert found == expected
+
+
+def test_a_string_value_holding_a_boolean_is_measured_as_moto_measures_it() -> None:
+    # moto's parser keeps a value of a string's place as the request gives it, and its size takes
+    # a boolean for one byte whatever the kind says.
+    odd = DynamoType({"S": True})
+    assert value_size(odd) == odd.size() == 1

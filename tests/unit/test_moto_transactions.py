@@ -95,6 +95,10 @@ RUNS: dict[str, list[Transaction]] = {
         [update("plain", "SET big = :big", {":big": BIG}, id="p1")],
         [tag("p2", "a"), update("plain", "SET more = :big", {":big": BIG}, id="p1"), tag("p3", "a")],
     ],
+    "an ADD that moto's addition refuses (a number written with an exponent) after others were made": [
+        [update("plain", "SET v = :v", {":v": {"N": "1e5"}}, id="p1")],
+        [tag("p2", "a"), tag("p1", "a"), tag("p3", "a")],
+    ],
     "invalid operations": [
         [tag("p1", "a"), {"Update": {**tag("p2", "a")["Update"], "TableName": "missing"}}],
         [tag("p1", "a"), {"Update": {**tag("p2", "a")["Update"], "Key": {"id": {"S": "p2"}, "x": {"S": "y"}}}}],

@@ -104,6 +104,10 @@ RUNS: dict[str, list[Call]] = {
         ("p1", "ADD #n :one, tag :one", N, {":one": {"N": "1"}}, None),
         ("p1", "ADD tags :one", {}, {":one": {"N": "1"}}, None),
     ],
+    "an ADD that moto's addition refuses (a number written with an exponent), after a SET": [
+        ("p1", "SET v = :v", {}, {":v": {"N": "1e5"}}, None),
+        ("p1", "SET tag = :t ADD v :one", {}, {":t": {"S": "x"}, ":one": {"N": "1"}}, None),
+    ],
     "actions that are not plain": [
         ("p1", "SET #n = #n + :one", N, {":one": {"N": "1"}}, None),
         ("p1", "ADD tags :more", {}, {":more": {"SS": ["c"]}}, None),

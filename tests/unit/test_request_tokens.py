@@ -101,3 +101,16 @@ def test_expired_tokens_are_forgotten_in_order(tokens: RequestTokens[int], clock
     assert tokens.once("old", OTHER, Applied()) == 1
     with pytest.raises(IdempotentParameterMismatch):
         tokens.once("newer", OTHER, Applied())
+
+
+def test_a_request_with_binary_values_is_told_apart_by_them(tokens: RequestTokens[int]) -> None:
+    # moto parses a binary value into bytes.
+    def with_binary(raw: bytes) -> dict[str, object]:
+        return {"TransactItems": [{"Put": {"TableName": "t", "Item": {"id": {"S": "1"}, "b": {"B": raw}}}}]}
+
+    applied = Applied()
+    assert tokens.once("t1", with_binary(b"\x00\xff"), applied) == 1
+    assert tokens.once("t1", with_binary(b"\x00\xff"), applied) == 1
+    with pytest.raises(IdempotentParameterMismatch):
+        tokens.once("t1", with_binary(b"\x00\xfe"), applied)
+    assert applied.times == 1

@@ -291,13 +291,20 @@ def validated_key(expression: Any, names: Any, values: Any, table: Any) -> Hasha
 
 
 def _value_key(value: Any) -> Hashable:
-    """A value as a key: a scalar given as a string (`{"S": "x"}`, `{"N": "1"}`) as a pair, cheaper
-    than its JSON, and which no JSON text equals; anything else as its JSON."""
+    """A value as a key: a scalar given as a string as its pair (`_scalar_key`), cheaper than its
+    JSON, and which no JSON text equals; anything else as its JSON."""
+    scalar = _scalar_key(value)
+    return json.dumps(value, sort_keys=True) if scalar is None else scalar
+
+
+def _scalar_key(value: Any) -> tuple[str, str] | None:
+    """A scalar given as a string (`{"S": "x"}`, `{"N": "1"}`) as the pair of its type and string;
+    None for any other value."""
     if type(value) is dict and len(value) == 1:
         ((kind, scalar),) = value.items()
         if type(scalar) is str:
             return (kind, scalar)
-    return json.dumps(value, sort_keys=True)
+    return None
 
 
 def _value_placeholders(tree: Any) -> tuple[str, ...] | None:
@@ -430,8 +437,10 @@ def _parse_once(parser: ConditionExpressionParser) -> Any:
     # moto's condition is built anew from the tree at each use, although its operands only hold
     # what the tree does and evaluating it changes nothing: one built on scalar values (held as
     # strings, never changed in place) serves every use with those values.
-    used = tuple(_value_key((values or {})[name]) for name in condition.values_found)
-    if not all(type(value) is tuple for value in used):
+    # Any other value (a list, a map, or a binary one, which a request gives as bytes) is not
+    # keyed: it may have no JSON form, and its condition is built for this use alone.
+    used = tuple(_scalar_key((values or {})[name]) for name in condition.values_found)
+    if None in used:
         return parser._make_op_condition(tree)
     built = _built.get((key, used))
     if built is None:

@@ -27,7 +27,7 @@ def value_size(part: Any) -> int:
     value)."""
     if type(part) is not DynamoType:
         return bytesize(str(part))
-    if part.type == "S":
+    if part.type == "S" and type(part.value) is str:
         return bytesize(part.value)
     if part.type == "N":
         return len(str(part.value))

@@ -12,8 +12,9 @@ the item's scalar values (journal.snapshot).
 
 Everything else goes to moto as before, which then does what it always does: an item not there
 (moto creates it), a condition not met (moto's own error, with the item if asked), an ADD to an
-attribute that is not a number, or an item grown past its size limit (the item is put back as it
-was first, so moto starts from the same item).
+attribute that is not a number, or a step that fails: an item grown past its size limit, or an
+addition moto's own raises on (the item is put back as it was first, so moto starts from the same
+item).
 
 The patch relies on moto's code as it is in the pinned version: `PINNED` names what moto_patch
 checks before applying it.
@@ -171,11 +172,13 @@ class Made(NamedTuple):
 
 
 def applied(update: Planned) -> Made | None:
-    """Make the update; None, the item left as it was, where it grew the item past its size limit."""
+    """Make the update; None, the item left as it was, where a step failed: it grew the item past
+    its size limit, or moto's own assignment raises (an ADD to a number written with an exponent,
+    which DynamoType's addition cannot read). moto then does it, and fails as it does."""
     before = snapshot(update.item)
     try:
         size = _apply(update.item, update.steps)
-    except ItemSizeTooLarge:
+    except Exception:
         undone(update, before)
         return None
     return Made(before, size)

@@ -9,6 +9,7 @@ afresh.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
@@ -70,4 +71,13 @@ class RequestTokens(Generic[Answer]):
 
 def _digest(request: Mapping[str, Any]) -> bytes:
     # A parsed request holds no cycle: not looking for one makes the dump about a third cheaper.
-    return hashlib.sha256(json.dumps(request, sort_keys=True, check_circular=False).encode()).digest()
+    text = json.dumps(request, sort_keys=True, check_circular=False, default=_binary)
+    return hashlib.sha256(text.encode()).digest()
+
+
+def _binary(value: Any) -> str:
+    """A binary value (moto parses one into bytes, which JSON has no form for) as its base64 text:
+    a place of a request that holds bytes never holds text, so no other request reads the same."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"{type(value).__name__} has no JSON form")
