@@ -31,7 +31,7 @@ def serve(host: str, port: int, *, fresh: bool = False, seed: str | None = None)
     from chalicelib.service import Service
     from chalicelib.settings import Settings
     from tooling.local import discovery, moto_streams
-    from tooling.local.dynamodb import LocalDynamoDB
+    from tooling.local.dynamodb import LocalDynamoDB, collect_less
     from tooling.local.server import make_server
     from tooling.local.streams import StreamReader
     from tooling.local.websocket import Hub
@@ -40,6 +40,7 @@ def serve(host: str, port: int, *, fresh: bool = False, seed: str | None = None)
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     dynamodb = kept = None
     if not os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
+        collect_less()
         dynamodb = LocalDynamoDB().start()
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb.url
         # moto serves S3 on the same endpoint: the file fields' bucket (chalicelib/files).
