@@ -26,7 +26,6 @@ checks before applying it.
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from typing import Any
 
 import moto.core.serialize as serialize
@@ -46,6 +45,8 @@ from moto.core.serialize import (
 from moto.core.utils import _get_value_for_key, get_value
 from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
 from moto.dynamodb.models.utilities import dynamo_to_dict
+
+from tooling.local.replaced import Places, Replaced
 
 _structure = BaseJSONSerializer._serialize_type_structure
 _map = BaseJSONSerializer._serialize_type_map
@@ -87,24 +88,19 @@ _BOOLS = frozenset({"NULL", "BOOL"})
 _shapes: dict[int, tuple[Any, bool]] = {}
 
 
-def install() -> None:
-    BaseJSONSerializer._serialize_type_structure = _serialize_type_structure  # type: ignore[method-assign,assignment]
-    BaseJSONSerializer._serialize_type_map = _serialize_type_map  # type: ignore[method-assign,assignment]
-    JsonRESTError.__init__ = _json_error  # type: ignore[method-assign,assignment]
-    dynamodb_responses.dynamo_to_dict = _to_dict
+def _replaced() -> Places:
+    """What is replaced: where, and by what in the patch and in moto."""
+    return (
+        (BaseJSONSerializer, "_serialize_type_structure", _serialize_type_structure, _structure),
+        (BaseJSONSerializer, "_serialize_type_map", _serialize_type_map, _map),
+        (JsonRESTError, "__init__", _json_error, _json_error_init),
+        (dynamodb_responses, "dynamo_to_dict", _to_dict, dynamo_to_dict),
+    )
 
 
-@contextmanager
-def moto_s_own() -> Any:
-    """moto as it is, for the span of the block (what the tests compare the patched moto with)."""
-    BaseJSONSerializer._serialize_type_structure = _structure  # type: ignore[method-assign]
-    BaseJSONSerializer._serialize_type_map = _map  # type: ignore[method-assign]
-    JsonRESTError.__init__ = _json_error_init  # type: ignore[method-assign]
-    dynamodb_responses.dynamo_to_dict = dynamo_to_dict
-    try:
-        yield
-    finally:
-        install()
+_REPLACED = Replaced(_replaced)
+install = _REPLACED.install
+moto_s_own = _REPLACED.moto_s_own
 
 
 def _to_dict(obj: Any) -> Any:
@@ -139,12 +135,12 @@ def _json_error(error: JsonRESTError, error_type: str, message: str, _: str = ""
 def _serialize_type_structure(
     serializer: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key: str
 ) -> None:
-    if key and shape.name == "AttributeValue" and _direct(serializer, shape):
-        copied = _plain(value)
-        if copied is not None:
-            # As moto's walk ends: the structure written under its key.
-            serializer._default_serialize(serialized, copied, shape, key)
-            return
+    if (
+        shape.name == "AttributeValue"
+        and _direct(serializer, shape)
+        and _written_plain(serializer, serialized, value, shape, key)
+    ):
+        return
     _structure(serializer, serialized, value, shape, key)
 
 
@@ -158,11 +154,18 @@ def _serialize_type_map(serializer: BaseJSONSerializer, serialized: Any, value: 
     written: dict[str, Any] = serializer.MAP_TYPE()
     serializer._default_serialize(serialized, written, shape, key)
     for name, member in value.items():
-        copied = _plain(member) if name else None
-        if copied is None:
+        if not _written_plain(serializer, written, member, values, name):
             serializer._serialize(written, member, values, name)
-        else:
-            serializer._default_serialize(written, copied, values, name)
+
+
+def _written_plain(serializer: BaseJSONSerializer, serialized: Any, value: Any, shape: Any, key: str) -> bool:
+    """Whether `value`, an attribute value under `key`, was plain and so written as moto's walk ends:
+    the structure copied as it is under its key."""
+    copied = _plain(value) if key else None
+    if copied is None:
+        return False
+    serializer._default_serialize(serialized, copied, shape, key)
+    return True
 
 
 def _direct(serializer: BaseJSONSerializer, shape: Any) -> bool:
