@@ -293,13 +293,14 @@ def changed(table: Table, hash_key: DynamoType, range_key: DynamoType | None, si
         if range_key is not None:
             found = found.get(range_key) if isinstance(found, dict) else None
         key = (hash_key.cast_value,) if range_key is None else (hash_key.cast_value, range_key.cast_value)
-        if isinstance(found, Item):
-            views.largest = max(views.largest, item_size(found) if size is None else size)
+        if not isinstance(found, Item):
+            for view in views.views.values():
+                view.discard(key)
+            return
+        views.largest = max(views.largest, item_size(found) if size is None else size)
         for view in views.views.values():
-            if isinstance(found, Item) and view.replaced(key, found):
-                continue
-            view.discard(key)
-            if isinstance(found, Item):
+            if not view.replaced(key, found):
+                view.discard(key)
                 view.add(key, found)
 
 

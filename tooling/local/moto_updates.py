@@ -122,8 +122,7 @@ def _direct(original: Callable[..., Item]) -> Callable[..., Item]:
         update = (
             planned(backend, table_name, key, update_expression, names, values, condition_expression) if plain else None
         )
-        made = None if update is None else applied(update)
-        if update is not None and made is not None:
+        if update is not None and (made := applied(update)) is not None:
             streamed(update, made.before)
             return update.item
         return original(
